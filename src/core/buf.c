@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * buf.c - growable byte buffer with a hard maximum.
+ *
+ * Owns: allocation and growth of struct buf.  Never grows past the maximum
+ * given at init and never loses data on a failed append, so a caller can
+ * report "too long" and still see what it had (curl's dynbuf contract).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+
+#define BUF_MIN_ALLOC	64
+
+/* buf_init - empty buffer with a maximum */
+void
+buf_init(struct buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max;
+}
+
+/* buf_free - release storage */
+void
+buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}
+
+/* buf_reset - empty, keep storage */
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+/* buf_reserve - make room for n more bytes plus the NUL */
+static int
+buf_reserve(struct buf *b, size_t n)
+{
+	size_t	 want, cap;
+	char	*p;
+
+	if (n > b->max - b->len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	want = b->len + n + 1;
+	if (want <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : BUF_MIN_ALLOC;
+	while (cap < want) {
+		if (cap > ((size_t)-1) / 2) {
+			cap = want;
+			break;
+		}
+		cap *= 2;
+	}
+	/* never allocate much beyond what the maximum can use */
+	if (cap > b->max + 1 && want <= b->max + 1)
+		cap = b->max + 1;
+	if ((p = realloc(b->data, cap)) == NULL) {
+		errno = ENOMEM;
+		return -1;
+	}
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+/* buf_append - append bytes */
+int
+buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_reserve(b, n) == -1)
+		return -1;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+/* buf_puts - append a string */
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+/* buf_putc - append a byte */
+int
+buf_putc(struct buf *b, int c)
+{
+	char	ch = (char)c;
+
+	return buf_append(b, &ch, 1);
+}
+
+/* buf_vprintf - append formatted text */
+int
+buf_vprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	va_list	 ap2;
+	int	 n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return -1;
+	if (buf_reserve(b, (size_t)n) == -1)
+		return -1;
+	if (vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap) != n)
+		return -1;
+	b->len += (size_t)n;
+	return 0;
+}
+
+/* buf_printf - append formatted text */
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(b, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* buf_consume - drop a prefix */
+void
+buf_consume(struct buf *b, size_t n)
+{
+	if (n >= b->len) {
+		buf_reset(b);
+		return;
+	}
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+	b->data[b->len] = '\0';
+}
+
+/* buf_truncate - shorten */
+void
+buf_truncate(struct buf *b, size_t len)
+{
+	if (len < b->len) {
+		b->len = len;
+		b->data[len] = '\0';
+	}
+}
+
+/* buf_cstr - contents as a string */
+const char *
+buf_cstr(const struct buf *b)
+{
+	return b->data != NULL ? b->data : "";
+}
+
+/* buf_steal - give the storage away */
+char *
+buf_steal(struct buf *b)
+{
+	char	*p = b->data;
+
+	if (p == NULL)
+		p = strdup("");
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	return p;
+}

@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * io.c - EINTR, short I/O and deadlines, handled once.
+ *
+ * Owns nothing; every other module calls these instead of looping on
+ * read(2)/write(2)/poll(2) itself.  Never blocks past a deadline it is
+ * given and never logs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "util.h"
+
+/* io_write_all - all or error */
+int
+io_write_all(int fd, const void *p, size_t n)
+{
+	const char	*c = p;
+	ssize_t		 w;
+
+	while (n > 0) {
+		w = write(fd, c, n);
+		if (w == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (io_wait(fd, POLLOUT, -1) == -1)
+					return -1;
+				continue;
+			}
+			return -1;
+		}
+		c += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* io_read - read once, retrying EINTR */
+ssize_t
+io_read(int fd, void *p, size_t n)
+{
+	ssize_t	r;
+
+	do
+		r = read(fd, p, n);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* io_read_full - read to n or EOF */
+ssize_t
+io_read_full(int fd, void *p, size_t n)
+{
+	char	*c = p;
+	size_t	 got = 0;
+	ssize_t	 r;
+
+	while (got < n) {
+		r = io_read(fd, c + got, n - got);
+		if (r == -1) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (io_wait(fd, POLLIN, -1) == -1)
+					return -1;
+				continue;
+			}
+			return -1;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* io_wait - poll until ready or deadline */
+int
+io_wait(int fd, short events, int64_t deadline_ms)
+{
+	struct pollfd	pfd;
+	int64_t		left;
+	int		rc;
+
+	for (;;) {
+		int timeout = -1;
+
+		if (deadline_ms >= 0) {
+			left = deadline_ms - now_ms();
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return 0;
+			}
+			timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		rc = poll(&pfd, 1, timeout);
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (rc == 0)
+			continue;	/* re-check the deadline */
+		if (pfd.revents & POLLNVAL) {
+			errno = EBADF;
+			return -1;
+		}
+		/* POLLERR/POLLHUP: let the caller's read/write see why */
+		return 1;
+	}
+}
+
+/* io_set_nonblock - toggle O_NONBLOCK */
+int
+io_set_nonblock(int fd, int on)
+{
+	int	fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+	return fcntl(fd, F_SETFL, fl);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* buf.c - unit tests for the bounded growable buffer */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	struct buf	b;
+	char		big[300];
+	char		*s;
+
+	buf_init(&b, 10);
+	is_str(buf_cstr(&b), "", "empty buffer reads as empty string");
+	ok(buf_append(&b, "hello", 5) == 0, "append within limit");
+	ok(buf_puts(&b, "world") == 0, "append up to the limit exactly");
+	is_int((long long)b.len, 10, "length is 10");
+	errno = 0;
+	ok(buf_putc(&b, '!') == -1 && errno == EMSGSIZE,
+	    "append past the limit fails with EMSGSIZE");
+	is_str(buf_cstr(&b), "helloworld", "contents intact after failure");
+	buf_consume(&b, 5);
+	is_str(buf_cstr(&b), "world", "consume drops a prefix");
+	buf_truncate(&b, 3);
+	is_str(buf_cstr(&b), "wor", "truncate shortens");
+	buf_consume(&b, 100);
+	is_int((long long)b.len, 0, "consume past the end empties");
+	ok(buf_printf(&b, "%d-%s", 42, "x") == 0, "printf appends");
+	is_str(buf_cstr(&b), "42-x", "printf result");
+	ok(buf_printf(&b, "%s", "0123456789") == -1 && errno == EMSGSIZE,
+	    "printf past the limit fails");
+	is_str(buf_cstr(&b), "42-x", "printf failure leaves contents");
+	buf_free(&b);
+
+	buf_init(&b, 1000);
+	memset(big, 'a', sizeof(big));
+	ok(buf_append(&b, big, sizeof(big)) == 0 &&
+	    buf_append(&b, big, sizeof(big)) == 0 &&
+	    buf_append(&b, big, sizeof(big)) == 0, "growth across reallocs");
+	ok(b.cap <= 1001, "capacity never exceeds max+1 (%zu)", b.cap);
+	ok(buf_append(&b, big, sizeof(big)) == -1, "fourth block refused");
+	is_int((long long)b.len, 900, "length after refused block");
+	ok(buf_append(&b, "\0x", 2) == 0 && b.data[900] == '\0' &&
+	    b.data[901] == 'x', "NUL bytes are data");
+	s = buf_steal(&b);
+	ok(s != NULL && strlen(s) == 900, "steal hands over the storage");
+	ok(b.data == NULL && b.len == 0, "stolen buffer is empty");
+	free(s);
+	s = buf_steal(&b);
+	is_str(s, "", "steal of an empty buffer gives an empty string");
+	free(s);
+	buf_reset(&b);
+	buf_free(&b);
+	buf_free(&b);
+	ok(1, "double free of a buffer is harmless");
+
+	buf_init(&b, 0);
+	ok(buf_append(&b, "", 0) == 0, "zero-length append to zero buffer");
+	ok(buf_putc(&b, 'x') == -1, "zero-max buffer refuses a byte");
+	buf_free(&b);
+	return done_testing();
+}
