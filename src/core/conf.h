@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * conf.h - postern.conf parsed into one typed struct.
+ *
+ * The file is INI (libinih).  Sections: [postern] (paths, identity,
+ * limits), [queue] (retry and expiry policy), [timeouts] (SMTP stages), and
+ * one or more [relay] sections, tried in the order written.  Every key is
+ * validated at load; errors name file:line, section, key, the bad value and
+ * the accepted forms.  Secrets (relay passwords) live in a separate file,
+ * loaded only by the agent with conf_load_secrets().
+ */
+#ifndef POSTERN_CONF_H
+#define POSTERN_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define CONF_RELAYS_MAX		8
+#define CONF_PINS_MAX		8
+
+enum conf_tls {
+	CONF_TLS_STARTTLS = 0,	/* default */
+	CONF_TLS_IMPLICIT,	/* port 465 */
+	CONF_TLS_NONE,		/* only when written explicitly */
+};
+
+enum conf_log {
+	CONF_LOG_SYSLOG = 0,
+	CONF_LOG_STDERR,
+	CONF_LOG_BOTH,
+};
+
+/* where a value came from, for `postern config` */
+struct conf_origin {
+	const char	*file;	/* NULL: built-in default */
+	unsigned	 line;
+};
+
+struct conf_relay {
+	char		*name;		/* "host:port", for logs (derived) */
+	char		*host;		/* required */
+	unsigned	 port;		/* 0 in the file: 587/465/25 by tls */
+	enum conf_tls	 tls;
+	bool		 tls_verify;	/* default yes */
+	char		*tls_ca_file;	/* NULL: system trust store */
+	char		*tls_server_name; /* NULL: host (SNI + verification) */
+	char		*tls_cert_file;	/* client certificate, or NULL */
+	char		*tls_key_file;
+	char		*tls_priority;	/* GnuTLS priority string or NULL */
+	char		*tls_pins[CONF_PINS_MAX]; /* "sha256:HEX" (cert) or
+					   "pubkey-sha256:HEX" */
+	size_t		 tls_npins;
+	char		*user;		/* SASL user; NULL: no AUTH */
+	char		*auth_mechanisms; /* space list, upper case */
+	bool		 allow_plaintext_auth;
+	char		*token_command;	/* XOAUTH2/OAUTHBEARER token source */
+	char		*password_command; /* alternative to the secrets file */
+	bool		 force_sender;	/* envelope sender + From := user */
+	char		*password;	/* from conf_load_secrets(); wiped */
+	struct conf_origin origin;	/* the [relay] line */
+};
+
+struct conf {
+	char		*path;		/* the file loaded */
+	/* [postern] */
+	char		*spool_dir;
+	char		*aliases;	/* aliases file ("" disables) */
+	char		*secrets_file;
+	char		*drop_program;	/* default SBINDIR/postern-drop */
+	char		*agent_program;	/* default SBINDIR/posternd */
+	char		*domain;	/* qualifies bare names; default FQDN */
+	char		*hostname;	/* EHLO name, Message-ID; default FQDN */
+	char		*admin;		/* address for root / system users */
+	char		*masquerade_domain; /* NULL: off */
+	bool		 masquerade_from; /* also rewrite From: header */
+	uint64_t	 max_message_size;
+	uint64_t	 max_header_size;
+	unsigned	 system_uid_max; /* uids below this are "system" */
+	enum conf_log	 log;
+	bool		 debug;
+	/* [queue] */
+	uint64_t	 retry_min;	/* seconds */
+	uint64_t	 retry_max;
+	uint64_t	 max_age;	/* bounce after this */
+	uint64_t	 failed_keep;	/* remove failed/ entries after this */
+	uint64_t	 scan_interval;	/* periodic full scan */
+	uint64_t	 tmp_max_age;	/* stale tmp/ files removed after */
+	unsigned	 concurrency;	/* sessions in parallel */
+	unsigned	 session_max_messages;
+	uint64_t	 session_idle;	/* QUIT an idle session after */
+	unsigned	 rate_limit;	/* messages per rate_period, 0: off */
+	uint64_t	 rate_period;
+	/* [timeouts] (seconds) */
+	uint64_t	 t_connect, t_greeting, t_ehlo, t_starttls, t_auth,
+			 t_mail, t_rcpt, t_data, t_data_block, t_data_end,
+			 t_rset, t_quit;
+	/* [relay]... */
+	struct conf_relay relays[CONF_RELAYS_MAX];
+	size_t		 nrelays;
+	/* where each value came from; indexed by conf_key_index() */
+	struct conf_origin *origins;
+	size_t		 norigins;
+};
+
+/*
+ * conf_load - parse path into *c (which conf_load initialises).  On error
+ * returns -1 and leaves one line per problem in err (file:line: section
+ * key: what is wrong: accepted forms (did you mean ...)); c is then freed.
+ * A missing relay host is an error only when need_relay is true (the front
+ * end can queue without one; the agent cannot deliver).
+ */
+int	conf_load(struct conf *c, const char *path, bool need_relay,
+	    struct buf *err);
+
+/* conf_defaults - fill *c with built-in defaults and no relays */
+void	conf_defaults(struct conf *c);
+
+/* conf_free - release everything, wiping passwords; NULL-safe on fields */
+void	conf_free(struct conf *c);
+
+/*
+ * conf_load_secrets - read the secrets file named by c->secrets_file and
+ * fill relays[].password for relays with a user and no password_command.
+ * The file must be owned by the effective uid and have no group or other
+ * permission bits (like ssh for keys); otherwise -1 with the reason and the
+ * fix (chmod 600 / chown) in err.  Format: one "HOST[:PORT] PASSWORD" per
+ * line, the password being the rest of the line; '#' comments.  A relay
+ * with a user but no matching line is an error.
+ */
+int	conf_load_secrets(struct conf *c, struct buf *err);
+
+/*
+ * conf_dump - write the effective configuration to buf, one "key = value"
+ * per line with a "# default" or "# file:line" note.
+ */
+int	conf_dump(const struct conf *c, struct buf *out);
+
+/* conf_tls_name - "starttls", "implicit", "none" */
+const char *conf_tls_name(enum conf_tls);
+
+#endif
