@@ -31,6 +31,24 @@
 #include "io.h"
 #include "util.h"
 
+/*
+ * Choices, and why:
+ * - Boundary "=_postern_<seed>_NNNN": the seed is 64 random bits (or
+ *   injected by tests), NNNN the first of 10000 candidates that no line
+ *   of the returned part starts with (a bitmap filled by the scan pass).
+ *   A line can rule out one candidate only, so the choice always succeeds
+ *   unless 10000 lines guess the seed; then a fresh seed is drawn.
+ * - CR and CR LF end a line in the returned copy: parsers (Python's email
+ *   among them) split lines at a bare CR, so "\r--boundary" must be seen
+ *   as a line start by the scan.  NUL bytes are dropped.
+ * - Long lines of the original are returned as they are: the agent
+ *   splits lines over 998 octets on the wire for every message.
+ * - Diagnostics and the summary are reduced to ASCII ('?' for 8-bit):
+ *   server replies are untrusted and rarely valid UTF-8; addresses keep
+ *   UTF-8 and then select message/global-delivery-status (RFC 6533).
+ * - A cut copy is cut at max_return_size bytes, mid-line if need be,
+ *   and ends with a line end; the text and Content-Description say so.
+ */
 #define BOUNCE_READ_CHUNK	16384	/* bytes read from the original at once */
 #define BOUNCE_OUT_CHUNK	65536	/* bytes handed to write_fn at most */
 #define BOUNCE_PREFIX_MAX	1000	/* line bytes held back to classify it */
@@ -182,8 +200,9 @@ bounce_line(struct bounce_gen *g, const char *s, size_t n)
 /*
  * bounce_fold - queue text as lines of at most width octets where words
  * allow, first line starting with first, the others with cont.  A word
- * that cannot fit in BOUNCE_LINE_MAX octets is cut (folding needs white
- * space; the cut adds one on unfolding).  text holds single spaces only.
+ * that cannot fit in a line is cut (folding needs white space; the cut
+ * adds one on unfolding).  Lines stop one octet short of BOUNCE_LINE_MAX
+ * so that bounce_line's guard space still fits.  text holds single spaces.
  */
 static void
 bounce_fold(struct bounce_gen *g, const char *first, const char *cont,
@@ -213,10 +232,10 @@ bounce_fold(struct bounce_gen *g, const char *first, const char *cont,
 		}
 		if (has_word)
 			line[len++] = ' ';
-		while (len + wlen > BOUNCE_LINE_MAX) {
-			take = BOUNCE_LINE_MAX - len;
+		while (len + wlen > BOUNCE_LINE_MAX - 1) {
+			take = BOUNCE_LINE_MAX - 1 - len;
 			memcpy(line + len, w, take);
-			bounce_line(g, line, BOUNCE_LINE_MAX);
+			bounce_line(g, line, BOUNCE_LINE_MAX - 1);
 			w += take;
 			wlen -= take;
 			memcpy(line, cont, plen);
@@ -893,7 +912,8 @@ bounce_generate(const struct bounce_info *info, const struct bounce_rcpt *r,
 	if (bounce_pick_boundary(g, orig_fd, off, err) == -1)
 		goto out;
 	kind = bounce_kind(info, r, nrcpt);
-	utf8 = bounce_any_utf8(r, nrcpt) || !bounce_is_ascii(info->orig_sender);
+	/* a UTF-8 sender only makes To: 8-bit: no body part changes */
+	utf8 = bounce_any_utf8(r, nrcpt);
 	eight = utf8 || g->head8 || g->body8;
 
 	/* top-level header section */

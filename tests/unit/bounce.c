@@ -513,6 +513,31 @@ test_hostile(struct buf *out)
 	    t_max_line(out->data, out->len) <= 998, "3000-byte word folded");
 	free(diag);
 
+	/* a generated "--" line at full length: the guard space must fit */
+	diag = malloc(3001);
+	memset(diag, 'z', 3000);
+	memcpy(diag, "--" T_BOUNDARY0, 21);
+	diag[3000] = '\0';
+	info.reason_summary = diag;
+	ok(t_gen(&info, t_rcpts, 1, t_orig, strlen(t_orig), out) == 0 &&
+	    t_max_line(out->data, out->len) <= 998, "long \"--\" summary: "
+	    "no line over 998 (%zu)", t_max_line(out->data, out->len));
+	t_parse(out, &s);
+	ok(s.ok, "long \"--\" summary: structure sound");
+	info.reason_summary = "x";
+	free(diag);
+
+	/* a UTF-8 sender alone keeps the ASCII report types */
+	info.orig_sender = "j\xc3\xbcrgen@example.org";
+	ok(t_gen(&info, t_rcpts, 1, t_orig, strlen(t_orig), out) == 0 &&
+	    t_count(out, "To: <j\xc3\xbcrgen@example.org>\n") == 1,
+	    "UTF-8 sender in To:");
+	t_parse(out, &s);
+	ok(s.ok && strcmp(s.ctype[1], "message/delivery-status") == 0 &&
+	    t_count(out, "Content-Transfer-Encoding") == 0,
+	    "UTF-8 sender: message/delivery-status, 7bit parts");
+	info.orig_sender = "alice@example.org";
+
 	/* an empty original */
 	ok(t_gen(&info, t_rcpts, 1, "", 0, out) == 0, "empty original");
 	t_parse(out, &s);
