@@ -59,6 +59,7 @@ log_progname(void)
 }
 
 /* log_emit - format, sanitize and write one line */
+__attribute__((format(printf, 4, 0)))
 static void
 log_emit(int prio, const char *label, bool with_errno, const char *fmt,
     va_list ap)
@@ -104,6 +105,7 @@ LOG_FN(log_info, LOG_INFO, "", false)
 LOG_FN(log_warn, LOG_WARNING, "warning: ", true)
 LOG_FN(log_warnx, LOG_WARNING, "warning: ", false)
 LOG_FN(log_error, LOG_ERR, "error: ", false)
+LOG_FN(log_fatal, LOG_CRIT, "fatal: ", false)
 
 /* log_debug - only when enabled */
 void

@@ -34,6 +34,8 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* log_error - error without errno that does not end the program */
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* log_fatal - "prog: fatal: text" without exiting (caller cleans up) */
+void	log_fatal(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 /*

@@ -84,6 +84,7 @@ input_next(struct input *in, const char **p, size_t *len, bool *complete)
 					goto line_end;
 				}
 				in->end = INPUT_END_EOF;
+				in->finished = true;
 				return 0;
 			}
 		}
@@ -136,6 +137,8 @@ line_end:
 		if (n == 1) {
 			in->end = INPUT_END_DOT;
 			in->added_final_lf = false;
+			in->finished = true;
+			in->at_line_start = true;
 			return 0;
 		}
 		if (in->dots == INPUT_DOTS_SMTP) {
@@ -148,6 +151,20 @@ line_end:
 	in->at_line_start = true;
 	*len = n;
 	return 1;
+}
+
+/* input_rearm - next message, new dot rule */
+void
+input_rearm(struct input *in, enum input_dots dots)
+{
+	in->dots = dots;
+	in->finished = false;
+	in->end = INPUT_END_EOF;
+	in->bytes = 0;
+	in->crlf = in->bare_cr = in->nul = in->long_lines = in->lines = 0;
+	in->added_final_lf = false;
+	in->saw_8bit = false;
+	in->line_len = 0;
 }
 
 /* input_changes - summary of normalisation for the log */

@@ -52,6 +52,7 @@ struct input {
 	bool		 added_final_lf;
 	bool		 saw_8bit;
 	enum input_end	 end;
+	bool		 finished;	/* input_next returned 0 */
 };
 
 /* input_init - read from fd with the given dot rule */
@@ -66,6 +67,13 @@ void	input_init(struct input *, int fd, enum input_dots);
  */
 int	input_next(struct input *, const char **p, size_t *len,
 	    bool *complete);
+
+/*
+ * input_rearm - start a new message on the same descriptor with another dot
+ * rule (the -bs dialogue switches between commands and DATA); the
+ * normalisation counters restart.
+ */
+void	input_rearm(struct input *, enum input_dots);
 
 /* input_changes - one line describing what was normalised, or "" */
 void	input_changes(const struct input *, char *out, size_t outsize);
