@@ -1334,8 +1334,8 @@ out:
 	return 0;
 }
 
-/* conf_dump_key - "key = value  # origin" for one key */
-static void
+/* conf_dump_key - "key = value  # origin" for one key; 0 or -1 */
+static int
 conf_dump_key(const struct conf_key *k, const void *base,
     const struct conf_origin *o, struct buf *out)
 {
@@ -1352,8 +1352,8 @@ conf_dump_key(const struct conf_key *k, const void *base,
 	case T_MECHS:
 	case T_PRESET:
 		s = *(char *const *)(const void *)field;
-		buf_printf(out, "%s = %s  # %s\n", k->name, s ? s : "", where);
-		return;
+		return buf_printf(out, "%s = %s  # %s\n", k->name, s ? s : "",
+		    where);
 	case T_BOOL:
 		s = *(const bool *)field ? "yes" : "no";
 		break;
@@ -1374,50 +1374,51 @@ conf_dump_key(const struct conf_key *k, const void *base,
 		const struct conf_relay *r = base;
 
 		if (r->tls_npins == 0)
-			buf_printf(out, "%s =  # %s\n", k->name, where);
+			return buf_printf(out, "%s =  # %s\n", k->name, where);
 		for (i = 0; i < r->tls_npins; i++)
-			buf_printf(out, "%s = %s  # %s\n", k->name,
-			    r->tls_pins[i], where);
-		return;
+			if (buf_printf(out, "%s = %s  # %s\n", k->name,
+			    r->tls_pins[i], where) == -1)
+				return -1;
+		return 0;
 	}
 	default:
 		fatal_exit(EX_SOFTWARE, "conf: bad key type %d", k->type);
 	}
-	buf_printf(out, "%s = %s  # %s\n", k->name, s, where);
+	return buf_printf(out, "%s = %s  # %s\n", k->name, s, where);
 }
 
 /* conf_dump - the effective configuration with origins */
 int
 conf_dump(const struct conf *c, struct buf *out)
 {
+	char	where[CONF_FQDN_MAX + 32];
 	size_t	s, i, r;
+	int	rc = 0;
 
-	buf_printf(out, "# postern configuration from %s\n",
-	    c->path != NULL ? c->path : "(built-in defaults)");
+	if (buf_printf(out, "# postern configuration from %s\n",
+	    c->path != NULL ? c->path : "(built-in defaults)") == -1)
+		rc = -1;
 	for (s = SECT_POSTERN; s < SECT_RELAY; s++) {
-		buf_printf(out, "\n[%s]\n", conf_sect_names[s]);
+		if (buf_printf(out, "\n[%s]\n", conf_sect_names[s]) == -1)
+			rc = -1;
 		for (i = 0; i < CONF_NKEYS; i++)
-			if (conf_keys[i].sect == (enum conf_sect)s)
-				conf_dump_key(&conf_keys[i], c,
-				    c->origins ? &c->origins[i] : NULL, out);
+			if (conf_keys[i].sect == (enum conf_sect)s &&
+			    conf_dump_key(&conf_keys[i], c, c->origins ?
+			    &c->origins[i] : NULL, out) == -1)
+				rc = -1;
 	}
 	for (r = 0; r < c->nrelays; r++) {
-		char	where[CONF_FQDN_MAX + 32];
-
-		buf_printf(out, "\n[relay]  # %s, tried %zu of %zu\n",
+		if (buf_printf(out, "\n[relay]  # %s, tried %zu of %zu\n",
 		    conf_origin_format(&c->relays[r].origin, where,
-		    sizeof(where)), r + 1, c->nrelays);
+		    sizeof(where)), r + 1, c->nrelays) == -1)
+			rc = -1;
 		for (i = 0; i < CONF_NKEYS; i++)
-			if (conf_keys[i].sect == SECT_RELAY)
-				conf_dump_key(&conf_keys[i], &c->relays[r],
-				    &c->relays[r].origins[i], out);
+			if (conf_keys[i].sect == SECT_RELAY &&
+			    conf_dump_key(&conf_keys[i], &c->relays[r],
+			    &c->relays[r].origins[i], out) == -1)
+				rc = -1;
 	}
-	/* a truncated dump is worse than none */
-	if (out->len == out->max) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* conf_user_name - the name of a uid, or the number */

@@ -136,7 +136,11 @@ struct conf {
  * returns -1 and leaves one line per problem in err (file:line: section
  * key: what is wrong: accepted forms (did you mean ...)); c is then freed.
  * A missing relay host is an error only when need_relay is true (the front
- * end can queue without one; the agent cannot deliver).
+ * end can queue without one; the agent cannot deliver); so is a file with
+ * no [relay] at all.  All problems are reported, in file order, then the
+ * cross-field ones (at most 50 lines).  err keeps its own maximum: lines
+ * that do not fit are dropped.  domain/hostname trigger a DNS lookup
+ * (getaddrinfo AI_CANONNAME) only when either is unset.
  */
 int	conf_load(struct conf *c, const char *path, bool need_relay,
 	    struct buf *err);
@@ -149,18 +153,32 @@ void	conf_free(struct conf *c);
 
 /*
  * conf_load_secrets - read the secrets file named by c->secrets_file and
- * fill relays[].password for relays with a user and no password_command.
- * The file must be owned by the effective uid and have no group or other
- * permission bits (like ssh for keys); otherwise -1 with the reason and the
- * fix (chmod 600 / chown) in err.  Format: one "HOST[:PORT] PASSWORD" per
- * line, the password being the rest of the line; '#' comments.  A relay
- * with a user but no matching line is an error.
+ * fill relays[].password for relays with a user and neither
+ * password_command nor token_command.  When no relay needs a password the
+ * file is not opened and 0 is returned.  The file must be a regular file
+ * (not a symlink) owned by the effective uid with no group or other
+ * permission bits (like ssh for keys); otherwise -1 with the file, its
+ * mode or owner and the fix ("chmod 600 FILE" / "chown USER FILE") in err.
+ * Format: one "HOST[:PORT] PASSWORD" per line ("[ADDR]:PORT" for IPv6);
+ * HOST is matched case-insensitively, a line with the relay's port wins
+ * over one without; the password is the rest of the line after the blanks
+ * that follow HOST (spaces, '#' and ';' kept; only LF or CRLF removed).
+ * Lines whose first non-blank is '#' and blank lines are ignored, lines
+ * for unknown hosts too.  Errors (-1, one line each in err, never quoting
+ * a line's text): a relay with no matching line, a line without a
+ * password, two equally specific lines for one relay, a NUL byte, a file
+ * over 64 KiB.  On -1 no password is filled in.  Passwords are wiped by
+ * conf_free().
  */
 int	conf_load_secrets(struct conf *c, struct buf *err);
 
 /*
- * conf_dump - write the effective configuration to buf, one "key = value"
- * per line with a "# default" or "# file:line" note.
+ * conf_dump - append the effective configuration to out: [section]
+ * headers, then one "key = value  # ORIGIN" line per key in table order
+ * (ORIGIN is "default", "FILE:LINE" or "preset NAME"; unset optional
+ * values print as "key ="; one line per tls_pin).  Passwords are never
+ * printed.  The output loads again with conf_load().  Returns 0, or -1
+ * (errno EMSGSIZE) when out reached its maximum (output then truncated).
  */
 int	conf_dump(const struct conf *c, struct buf *out);
 

@@ -474,6 +474,27 @@ test_errors(void)
 }
 
 static void
+test_error_cap(void)
+{
+	struct buf	text;
+	struct conf	c;
+	size_t		i, lines = 0;
+	const char	*s;
+
+	buf_init(&text, 1 << 16);
+	buf_puts(&text, "[queue]\n");
+	for (i = 0; i < 60; i++)
+		buf_puts(&text, "concurrency = x\n");
+	ok(load(buf_cstr(&text), false, &c) == -1, "60 errors fail");
+	for (s = got; (s = strchr(s, '\n')) != NULL; s++)
+		lines++;
+	is_int((long long)lines, 51, "50 error lines and a last one");
+	ok(strstr(got, "\nF: too many errors, stopping here\n") != NULL,
+	    "the last line says the list stops");
+	buf_free(&text);
+}
+
+static void
 test_open_error(void)
 {
 	struct conf	c;
@@ -577,6 +598,9 @@ test_dump(void)
 	    "conf_origin_of: unknown key");
 	is_str(conf_origin_format(NULL, w, sizeof(w)), "default",
 	    "origin_format of NULL");
+	buf_free(&out);
+	buf_init(&out, 100);
+	ok(conf_dump(&c, &out) == -1, "conf_dump into a small buffer fails");
 	buf_free(&out);
 
 	/* the dump loads again and dumps the same values */
@@ -746,6 +770,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_errors();
+	test_error_cap();
 	test_open_error();
 	test_presets();
 	test_dump();
