@@ -518,6 +518,7 @@ conf_parse_mechs(const char *v, char **out, struct buf *why)
 	struct buf	 b;
 	char		 tok[64];
 	const char	*s = v, *sug;
+	bool		 seen[ARRAY_SIZE(conf_mech_names)] = { false };
 	size_t		 n, i;
 	int		 rc = -1;
 
@@ -544,21 +545,9 @@ conf_parse_mechs(const char *v, char **out, struct buf *why)
 			goto out;
 		}
 		/* a repeated mechanism is harmless: keep the first */
-		if (b.len > 0 && strstr(buf_cstr(&b), conf_mech_names[i]) !=
-		    NULL) {
-			const char *hit = buf_cstr(&b);
-			size_t ml = strlen(conf_mech_names[i]);
-			bool dup = false;
-
-			while ((hit = strstr(hit, conf_mech_names[i])) != NULL) {
-				if ((hit == b.data || hit[-1] == ' ') &&
-				    (hit[ml] == '\0' || hit[ml] == ' '))
-					dup = true;
-				hit += ml;
-			}
-			if (dup)
-				continue;
-		}
+		if (seen[i])
+			continue;
+		seen[i] = true;
 		if ((b.len > 0 && buf_putc(&b, ' ') == -1) ||
 		    buf_puts(&b, conf_mech_names[i]) == -1) {
 			buf_puts(why, "list too long");
