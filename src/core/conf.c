@@ -3,18 +3,15 @@
  * conf.c - postern.conf (INI, via libinih) into struct conf, and the
  * secrets file into relays[].password.
  *
- * One static key table drives everything: parsing and range checks,
- * built-in defaults (parsed through the same converters), conf_dump and
- * the "did you mean" suggestions.  Every problem becomes one line in the
- * caller's error buffer (file:line: [section] key: cause: fix); parsing
- * goes on after an error so that a user sees all of them at once.
- * inih splits "key = value" and strips ';' comments; our line reader in
- * front of it counts lines, handles [section] headers itself (so that a
- * repeated [relay] starts a new relay), refuses overlong lines instead of
- * letting inih split them, and strips leading blanks so that inih never
- * treats an indented line as a continuation.
+ * One static key table drives parsing with range checks, the built-in
+ * defaults (parsed by the same converters), conf_dump and "did you mean".
+ * Every problem becomes one line in the caller's buffer (file:line:
+ * [section] key: cause: fix) and parsing goes on, so all are shown at once.
+ * inih splits "key = value"; our reader in front of it counts lines, takes
+ * [section] headers itself (a repeated [relay] starts a new relay), refuses
+ * overlong lines and strips leading blanks (no inih continuation lines).
  * Must never log or echo a password: secrets-file errors name the line,
- * never its contents.  Timeout defaults follow RFC 5321 4.5.3.2.
+ * never its text.  Timeout defaults follow RFC 5321 4.5.3.2.
  */
 #include "config.h"
 
