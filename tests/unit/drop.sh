@@ -255,7 +255,7 @@ ok $? "SIGTERM: tmp file removed, exit 75"
 # (LeakSanitizer cannot run in a set-group-id process: skip under ASan)
 if [ "$(id -u)" = 0 ] && getent group mail >/dev/null &&
     getent passwd nobody >/dev/null &&
-    ! grep -q AddressSanitizer "$DROP"; then
+    ! grep -q __asan_init "$DROP"; then
 	mkdir "$t/sgid"
 	chmod 755 "$t/sgid"
 	cp "$DROP" "$t/sgid/postern-drop"
