@@ -44,11 +44,11 @@ const char *
 result_name(enum result r)
 {
 	switch (r) {
-	case R_OK:
+	case RESULT_OK:
 		return "ok";
-	case R_TEMP:
+	case RESULT_TEMP:
 		return "temp";
-	case R_PERM:
+	case RESULT_PERM:
 		return "perm";
 	default:
 		return "unknown";
@@ -60,11 +60,11 @@ int
 result_exit(enum result r)
 {
 	switch (r) {
-	case R_OK:
+	case RESULT_OK:
 		return EX_OK;
-	case R_TEMP:
+	case RESULT_TEMP:
 		return EX_TEMPFAIL;
-	case R_PERM:
+	case RESULT_PERM:
 		return EX_UNAVAILABLE;
 	default:
 		return EX_SOFTWARE;

@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * result.h - the outcome of an attempt and why: R_OK, R_TEMP (try later),
- * R_PERM (give up and bounce), with the server's reply or our own reason in
- * a caller-owned struct why.
+ * result.h - the outcome of an attempt and why: RESULT_OK, RESULT_TEMP (try
+ * later), RESULT_PERM (give up and bounce), with the server's reply or our
+ * own reason in a caller-owned struct why.  (Not R_OK: <unistd.h> owns that
+ * name for access(2).)
  */
 #ifndef POSTERN_RESULT_H
 #define POSTERN_RESULT_H
 
 enum result {
-	R_OK = 0,
-	R_TEMP,
-	R_PERM,
+	RESULT_OK = 0,
+	RESULT_TEMP,
+	RESULT_PERM,
 };
 
 #define WHY_TEXT_MAX	512

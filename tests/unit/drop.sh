@@ -37,7 +37,7 @@ mkspool() {
 }
 
 writeconf() {	# writeconf SPOOL MAXSIZE
-	printf '[postern]\nspool_dir = %s\nmax_message_size = %s\n' \
+	printf '[postern]\nspool_dir = %s\nmax_message_size = %s\nmax_header_size = 1K\n' \
 	    "$1" "$2" >"$conf"
 	chmod 644 "$conf"
 }
@@ -156,12 +156,12 @@ body_refuse "$t/in" "chunk header" "chunk over 64K"
 body_refuse "$t/in" "chunk header" "unknown frame"
 
 # --- size limit
-writeconf "$spool" 100
-head -c 150 /dev/zero | tr '\0' 'a' >"$t/big"
+writeconf "$spool" 1K
+head -c 1050 /dev/zero | tr '\0' 'a' >"$t/big"
 echo >>"$t/big"
 stream "$t/env" "$t/big" >"$t/in"
-body_refuse "$t/in" "max_message_size (100 bytes)" "message over the size limit"
-head -c 99 /dev/zero | tr '\0' 'a' >"$t/fits"
+body_refuse "$t/in" "max_message_size (1024 bytes)" "message over the size limit"
+head -c 1023 /dev/zero | tr '\0' 'a' >"$t/fits"
 echo >>"$t/fits"
 stream "$t/env" "$t/fits" >"$t/in"
 run "$t/in"

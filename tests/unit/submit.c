@@ -45,7 +45,7 @@ writeconf(const char *spooldir, const char *max)
 	char	text[1024];
 
 	snprintf(text, sizeof(text), "[postern]\nspool_dir = %s\n"
-	    "max_message_size = %s\n", spooldir, max);
+	    "max_message_size = %s\nmax_header_size = 1K\n", spooldir, max);
 	put(conf, text, 0644);
 }
 
@@ -164,7 +164,7 @@ test_refusals(void)
 		big[i] = '\n';
 
 	/* the helper quits mid-stream: EPIPE, not death by SIGPIPE */
-	writeconf(spool, "1000");
+	writeconf(spool, "1K");
 	s = submit_open(drop, conf, &e, &err);
 	for (i = 0; s != NULL && i < 16 && wr == 0; i++)
 		wr = submit_write(s, big, len);
@@ -173,7 +173,7 @@ test_refusals(void)
 	code = s != NULL ? submit_commit(s, &q, &err) : -1;
 	is_int(code, EX_DATAERR, "size limit: EX_DATAERR from the helper");
 	ok(strstr(buf_cstr(&err), "postern-drop: fatal: message larger than "
-	    "max_message_size (1000 bytes)") != NULL, "helper's message "
+	    "max_message_size (1024 bytes)") != NULL, "helper's message "
 	    "returned: %s", buf_cstr(&err));
 	ok(count("tmp") == 0 && count("new") == 0, "nothing left in the spool");
 	writeconf(spool, "10M");
