@@ -18,14 +18,19 @@
  */
 #include "config.h"
 
+/* before <unistd.h>: result.h's R_OK clashes with access(2)'s macro */
+#include "tls.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -33,13 +38,13 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
-#include "tls.h"
 #include "util.h"
 
 #define TLS_SHA256_LEN		32
 #define TLS_FIRST_BYTES_MAX	64	/* kept to recognise a plain banner */
 #define TLS_SAN_MAX		64	/* subjectAltNames examined */
 #define TLS_SAN_LEN_MAX		256
+#define TLS_BANNER_WAIT_MS	500	/* to quote a plain-text banner */
 
 enum tls_pin_kind {
 	TLS_PIN_CERT,		/* sha256 of the DER certificate */
@@ -145,6 +150,20 @@ tls_default_port(const struct conf_relay *r)
 	}
 }
 
+/* tls_readable - GnuTLS says only "Error while reading file": say why */
+static int
+tls_readable(const char *path, const char *key, struct why *why)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		why_set(why, 0, NULL, "%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* tls_client_new - load credentials and policy for one relay */
 struct tls_client *
 tls_client_new(const struct conf_relay *r, struct why *why)
@@ -183,6 +202,9 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 	/* Trust is only needed when the chain is checked. */
 	if (c->verify && c->npins == 0) {
 		if (r->tls_ca_file != NULL) {
+			if (tls_readable(r->tls_ca_file, "tls_ca_file",
+			    why) == -1)
+				goto fail;
 			rc = gnutls_certificate_set_x509_trust_file(c->cred,
 			    r->tls_ca_file, GNUTLS_X509_FMT_PEM);
 			if (rc <= 0) {
@@ -209,6 +231,10 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 			    "tls_cert_file and tls_key_file");
 			goto fail;
 		}
+		if (tls_readable(r->tls_cert_file, "tls_cert_file", why) ==
+		    -1 || tls_readable(r->tls_key_file, "tls_key_file",
+		    why) == -1)
+			goto fail;
 		rc = gnutls_certificate_set_x509_key_file(c->cred,
 		    r->tls_cert_file, r->tls_key_file, GNUTLS_X509_FMT_PEM);
 		if (rc < 0) {
@@ -221,8 +247,9 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 	if (r->tls_priority != NULL) {
 		rc = gnutls_priority_init(&c->prio, r->tls_priority, &errpos);
 		if (rc < 0) {
-			why_set(why, 0, NULL, "tls_priority '%s': %s at '%s'",
-			    r->tls_priority, gnutls_strerror(rc),
+			why_set(why, 0, NULL, "tls_priority '%s': not a "
+			    "valid GnuTLS priority string at '%s' (see "
+			    "gnutls-cli --priority ... -l)", r->tls_priority,
 			    errpos != NULL ? errpos : "");
 			c->prio = NULL;
 			goto fail;
@@ -676,6 +703,33 @@ tls_looks_like_smtp(const struct tls_session *ts)
 	    isdigit(b[2]) && (b[3] == ' ' || b[3] == '-');
 }
 
+/*
+ * tls_more_banner - GnuTLS read only a record header's worth of the
+ * server's plain-text reply; read the rest of its first line, briefly, so
+ * the message can quote it.
+ */
+static void
+tls_more_banner(struct tls_session *ts)
+{
+	int64_t	until = now_ms() + TLS_BANNER_WAIT_MS;
+	ssize_t	r;
+
+	if (ts->deadline >= 0 && ts->deadline < until)
+		until = ts->deadline;
+	while (ts->nfirst < sizeof(ts->first) &&
+	    memchr(ts->first, '\n', ts->nfirst) == NULL) {
+		r = ts->t.recv(ts->t.ctx, ts->first + ts->nfirst,
+		    sizeof(ts->first) - ts->nfirst);
+		if (r > 0) {
+			ts->nfirst += (size_t)r;
+			continue;
+		}
+		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    ts->t.wait(ts->t.ctx, POLLIN, until) != 1)
+			break;
+	}
+}
+
 /* tls_handshake_failed - the reason a handshake failed, in words */
 static void
 tls_handshake_failed(struct tls_session *ts, int rc, struct why *why)
@@ -683,6 +737,7 @@ tls_handshake_failed(struct tls_session *ts, int rc, struct why *why)
 	char	line[TLS_FIRST_BYTES_MAX + 1];
 
 	if (tls_looks_like_smtp(ts)) {
+		tls_more_banner(ts);
 		tls_printable(ts->first, ts->nfirst, line, sizeof(line));
 		if (ts->client->mode == CONF_TLS_IMPLICIT)
 			why_set(why, 0, NULL, "server does not speak TLS on "
