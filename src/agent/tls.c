@@ -494,7 +494,8 @@ tls_check_pins(struct tls_session *ts, struct why *why)
 	unsigned char		 cert[TLS_SHA256_LEN], spki[TLS_SHA256_LEN];
 	char			 hc[2 * TLS_SHA256_LEN + 1];
 	char			 hs[2 * TLS_SHA256_LEN + 1];
-	char			 want[WHY_TEXT_MAX], one[2 * TLS_SHA256_LEN + 1];
+	char			 want[WHY_TEXT_MAX];
+	char			 one[2 * TLS_SHA256_LEN + 1];
 	size_t			 i;
 
 	if (tls_hashes(ts, cert, spki) == -1) {

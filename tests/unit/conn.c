@@ -168,7 +168,8 @@ main(void)
 	    "answered");
 	is_str(c != NULL ? conn_addr(c) : NULL, "127.0.0.1", "conn_addr");
 	conn_close(c);
-	if ((afd = accept(lfd, NULL, NULL)) != -1)	/* keep the queue empty */
+	/* keep the listen queue empty for the tests below */
+	if ((afd = accept(lfd, NULL, NULL)) != -1)
 		close(afd);
 	free_ai(list);
 
@@ -267,7 +268,8 @@ main(void)
 		    &why) : 0;
 		is_str(why.text, "read from 127.0.0.1[127.0.0.1]:465: timed "
 		    "out, nothing received (port 465 expects implicit TLS: "
-		    "set tls = implicit)", "silent port 465: implicit TLS hint");
+		    "set tls = implicit)",
+		    "silent port 465: implicit TLS hint");
 		conn_close(c);
 		close(lfd);
 	} else

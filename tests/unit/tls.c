@@ -254,7 +254,8 @@ main(void)
 		perror("mkdtemp");
 		return 99;
 	}
-	snprintf(cmd, sizeof(cmd), "sh '%s/tests/lib/tls-certs-unit.sh' '%s' && echo made",
+	snprintf(cmd, sizeof(cmd),
+	    "sh '%s/tests/lib/tls-certs-unit.sh' '%s' && echo made",
 	    top != NULL ? top : "..", dir);
 	if (shell_out(cmd, out, sizeof(out)) == -1) {
 		printf("1..0 # SKIP cannot make test certificates: %s\n", out);
