@@ -14,6 +14,9 @@
  * is set (TLS 1.3) or right after the handshake (TLS 1.2), i.e. after the
  * first record read (the SMTP reply to EHLO carries the ticket with it),
  * and again at close.  GNUTLS_NO_TICKETS is not used: we want resumption.
+ * gnutls_record_set_timeout() stays 0 (non-blocking records): our poll
+ * holds the deadline, and a pull_timeout callback clamped to the same
+ * deadline covers any wait GnuTLS starts on its own.
  * RFCs: 8446 (TLS 1.3), 5246 (TLS 1.2), 6125 (names), 6066 (SNI), 7671.
  */
 #include "config.h"
@@ -174,6 +177,7 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 	size_t			 i;
 	int			 rc;
 
+	why_clear(why);
 	c = xcalloc(1, sizeof(*c));
 	name = r->tls_server_name != NULL ? r->tls_server_name : r->host;
 	c->server_name = xstrdup(name != NULL ? name : "");
@@ -753,7 +757,6 @@ tls_handshake_failed(struct tls_session *ts, int rc, struct why *why)
 	switch (rc) {
 	case GNUTLS_E_TIMEDOUT:
 		why_set(why, 0, NULL, "TLS handshake timed out");
-		errno = ETIMEDOUT;
 		return;
 	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
 		gnutls_alert_description_t a = gnutls_alert_get(ts->s);
@@ -821,7 +824,7 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 {
 	struct tls_session	*ts;
 	int64_t			 left;
-	int			 rc, w;
+	int			 rc, w, err = EPROTO;
 
 	why_clear(why);
 	ts = xcalloc(1, sizeof(*ts));
@@ -866,7 +869,7 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 	left = deadline_ms < 0 ? 0 : deadline_ms - now_ms();
 	if (deadline_ms >= 0 && left <= 0) {
 		why_set(why, 0, NULL, "TLS handshake timed out");
-		errno = ETIMEDOUT;
+		err = ETIMEDOUT;
 		goto fail;
 	}
 	gnutls_handshake_set_timeout(ts->s, left > 0 ? (unsigned)left :
@@ -902,12 +905,13 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 	return ts;
 handshake_failed:
 	tls_handshake_failed(ts, rc, why);
+	if (rc == GNUTLS_E_TIMEDOUT && !tls_looks_like_smtp(ts))
+		err = ETIMEDOUT;
 fail:
 	if (ts->s != NULL)
 		gnutls_deinit(ts->s);
 	free(ts);
-	if (errno != ETIMEDOUT)
-		errno = EPROTO;
+	errno = err;
 	return NULL;
 }
 
