@@ -34,7 +34,8 @@ enum srv_mode {
 	SRV_PLAIN,	/* an SMTP banner in clear */
 };
 
-static char	dir[] = "/tmp/postern-tls-unit-XXXXXX";
+/* under the build directory, removed at the end */
+static char	dir[] = "tls-unit-XXXXXX";
 static pid_t	servers[16];
 static size_t	nservers;
 
@@ -259,6 +260,8 @@ main(void)
 	    top != NULL ? top : "..", dir);
 	if (shell_out(cmd, out, sizeof(out)) == -1) {
 		printf("1..0 # SKIP cannot make test certificates: %s\n", out);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && echo gone", dir);
+		shell_out(cmd, out, sizeof(out));
 		return strstr(out, "status 77") != NULL ? 77 : 99;
 	}
 
