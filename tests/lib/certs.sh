@@ -38,7 +38,7 @@ umask 077
 
 # certs_key NAME - a fresh private key in NAME-key.pem
 certs_key() {
-	certtool --generate-privkey --key-type ecdsa --sec-param medium \
+	certtool --generate-privkey --key-type ecdsa --curve secp256r1 \
 	    --outfile "$1-key.pem" 2>/dev/null
 }
 
