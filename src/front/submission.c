@@ -31,6 +31,8 @@
 
 #define SUBMISSION_WRITE_CHUNK	(64 * 1024)
 #define SUBMISSION_ERR_MAX	4096
+#define SUBMISSION_ADDED_MAX	4096	/* room for From/Date/Message-ID
+					   on top of max_header_size */
 
 /* headers whose addresses are qualified when bare */
 static const char *const submission_addr_headers[] = {
@@ -394,7 +396,7 @@ submission_looks_like_header(const char *p, size_t n)
 
 		if (c == ':')
 			return i > 0;
-		if (c <= 32 || c >= 127)
+		if (c <= 32 || c >= 127 || i >= HEADER_NAME_MAX)
 			return false;
 	}
 	return true;			/* undecided: keep reading */
@@ -430,8 +432,8 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 	int			 rc = EX_SOFTWARE, r;
 	char			 changes[256];
 
-	header_block_init(&hb, c->max_header_size);
-	buf_init(&line, c->max_header_size);
+	header_block_init(&hb, c->max_header_size + SUBMISSION_ADDED_MAX);
+	buf_init(&line, c->max_header_size + INPUT_PIECE_MAX);
 	buf_init(&w, SUBMISSION_WRITE_CHUNK + INPUT_PIECE_MAX + 2);
 	envelope_init(&env);
 
@@ -447,26 +449,16 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 			more = false;
 			break;
 		}
-		if (buf_append(&line, p, n) == -1) {
+		/* line holds at most max_header_size + one piece */
+		(void)buf_append(&line, p, n);
+		if (!complete || line.len > c->max_header_size) {
 			if (!submission_looks_like_header(line.data,
 			    line.len)) {
 				body_line = true;	/* rest streams */
 				break;
 			}
-			buf_printf(err, "message header section is larger "
-			    "than max_header_size (%llu bytes): raise "
-			    "max_header_size in %s", (unsigned long long)
-			    c->max_header_size, c->path ? c->path : "the "
-			    "configuration");
-			rc = EX_DATAERR;
-			goto out;
-		}
-		if (!complete) {
-			if (!submission_looks_like_header(line.data,
-			    line.len)) {
-				body_line = true;
-				break;
-			}
+			if (line.len > c->max_header_size)
+				goto toolarge;
 			continue;
 		}
 		r = header_block_feed_line(&hb, line.data, line.len);
@@ -482,6 +474,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 			buf_reset(&line);
 			break;
 		}
+toolarge:
 		buf_printf(err, "message header section is larger than "
 		    "max_header_size (%llu bytes): raise max_header_size "
 		    "in %s", (unsigned long long)c->max_header_size,
