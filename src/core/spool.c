@@ -602,6 +602,11 @@ spool_env_parse(const char *data, size_t len, struct envelope *env,
 			break;
 		memcpy(line, data + pos - (size_t)n - 1, (size_t)n);
 		line[n] = '\0';
+		if (lineno == 1 && line[0] != 'V') {
+			buf_printf(err, "line 1: the first record must be the "
+			    "version (V %d)", SPOOL_VERSION);
+			goto fail;
+		}
 		seen_at = strchr(spool_env_order, line[0]);
 		if (line[0] == '\0' || seen_at == NULL) {
 			buf_printf(err, "line %zu: unknown record %s", lineno,
@@ -609,11 +614,6 @@ spool_env_parse(const char *data, size_t len, struct envelope *env,
 			goto fail;
 		}
 		rank = (int)(seen_at - spool_env_order);
-		if (lineno == 1 && line[0] != 'V') {
-			buf_printf(err, "line 1: the first record must be the "
-			    "version (V %d)", SPOOL_VERSION);
-			goto fail;
-		}
 		if (request && strchr(spool_env_drop_only, line[0])) {
 			buf_printf(err, "line %zu: record '%c' is set by "
 			    "postern-drop and may not be given", lineno,
