@@ -33,10 +33,16 @@ enum conf_log {
 	CONF_LOG_BOTH,
 };
 
-/* where a value came from, for `postern config` */
+/*
+ * Where a value came from, for `postern config` and error messages:
+ * file != NULL: written at file:line; preset != NULL: filled in by
+ * "preset = NAME" in a [relay]; both NULL: built-in default.  file points
+ * at conf->path, preset at a static string.
+ */
 struct conf_origin {
-	const char	*file;	/* NULL: built-in default */
+	const char	*file;
 	unsigned	 line;
+	const char	*preset;
 };
 
 struct conf_relay {
@@ -59,8 +65,10 @@ struct conf_relay {
 	char		*token_command;	/* XOAUTH2/OAUTHBEARER token source */
 	char		*password_command; /* alternative to the secrets file */
 	bool		 force_sender;	/* envelope sender + From := user */
+	char		*preset;	/* provider preset name, or NULL */
 	char		*password;	/* from conf_load_secrets(); wiped */
 	struct conf_origin origin;	/* the [relay] line */
+	struct conf_origin *origins;	/* per key; see conf_origin_of() */
 };
 
 struct conf {
@@ -100,17 +108,39 @@ struct conf {
 	/* [relay]... */
 	struct conf_relay relays[CONF_RELAYS_MAX];
 	size_t		 nrelays;
-	/* where each value came from; indexed by conf_key_index() */
+	/* where each value came from; private, use conf_origin_of() */
 	struct conf_origin *origins;
 	size_t		 norigins;
 };
+
+/*
+ * Value conventions after a successful conf_load():
+ * - string keys with a default are never NULL; admin may be "" (meaning
+ *   root@domain) and aliases may be "" (alias expansion off);
+ * - optional strings (masquerade_domain, tls_ca_file, tls_server_name,
+ *   tls_cert_file, tls_key_file, tls_priority, user, token_command,
+ *   password_command, preset) are NULL when unset; "key =" in the file
+ *   also means unset;
+ * - domain and hostname hold the machine's FQDN when not set;
+ * - relays[i].port is resolved (587/465/25 by tls, or the preset's);
+ *   relays[i].host is set (a [relay] without host and preset is an error
+ *   when need_relay; otherwise host stays NULL and name is "relay N");
+ * - tls_pins[] are normalised to "sha256:" or "pubkey-sha256:" followed
+ *   by 64 lower-case hex digits, no colons;
+ * - auth_mechanisms is upper case, space separated, never empty; it
+ *   defaults to "XOAUTH2 OAUTHBEARER" when token_command is set.
+ */
 
 /*
  * conf_load - parse path into *c (which conf_load initialises).  On error
  * returns -1 and leaves one line per problem in err (file:line: section
  * key: what is wrong: accepted forms (did you mean ...)); c is then freed.
  * A missing relay host is an error only when need_relay is true (the front
- * end can queue without one; the agent cannot deliver).
+ * end can queue without one; the agent cannot deliver); so is a file with
+ * no [relay] at all.  All problems are reported, in file order, then the
+ * cross-field ones (at most 50 lines).  err keeps its own maximum: lines
+ * that do not fit are dropped.  domain/hostname trigger a DNS lookup
+ * (getaddrinfo AI_CANONNAME) only when either is unset.
  */
 int	conf_load(struct conf *c, const char *path, bool need_relay,
 	    struct buf *err);
@@ -123,22 +153,62 @@ void	conf_free(struct conf *c);
 
 /*
  * conf_load_secrets - read the secrets file named by c->secrets_file and
- * fill relays[].password for relays with a user and no password_command.
- * The file must be owned by the effective uid and have no group or other
- * permission bits (like ssh for keys); otherwise -1 with the reason and the
- * fix (chmod 600 / chown) in err.  Format: one "HOST[:PORT] PASSWORD" per
- * line, the password being the rest of the line; '#' comments.  A relay
- * with a user but no matching line is an error.
+ * fill relays[].password for relays with a user and neither
+ * password_command nor token_command.  When no relay needs a password the
+ * file is not opened and 0 is returned.  The file must be a regular file
+ * (not a symlink) owned by the effective uid with no group or other
+ * permission bits (like ssh for keys); otherwise -1 with the file, its
+ * mode or owner and the fix ("chmod 600 FILE" / "chown USER FILE") in err.
+ * Format: one "HOST[:PORT] PASSWORD" per line ("[ADDR]:PORT" for IPv6);
+ * HOST is matched case-insensitively, a line with the relay's port wins
+ * over one without; the password is the rest of the line after the blanks
+ * that follow HOST (spaces, '#' and ';' kept; only LF or CRLF removed).
+ * Lines whose first non-blank is '#' and blank lines are ignored, lines
+ * for unknown hosts too.  Errors (-1, one line each in err, never quoting
+ * a line's text): a relay with no matching line, a line without a
+ * password, two equally specific lines for one relay, a NUL byte, a file
+ * over 64 KiB.  On -1 no password is filled in.  Passwords are wiped by
+ * conf_free().
  */
 int	conf_load_secrets(struct conf *c, struct buf *err);
 
 /*
- * conf_dump - write the effective configuration to buf, one "key = value"
- * per line with a "# default" or "# file:line" note.
+ * conf_dump - append the effective configuration to out: [section]
+ * headers, then one "key = value  # ORIGIN" line per key in table order
+ * (ORIGIN is "default", "FILE:LINE" or "preset NAME"; unset optional
+ * values print as "key ="; one line per tls_pin).  Passwords are never
+ * printed.  The output loads again with conf_load().  Returns 0, or -1
+ * (errno EMSGSIZE) when out reached its maximum (output then truncated).
  */
 int	conf_dump(const struct conf *c, struct buf *out);
 
 /* conf_tls_name - "starttls", "implicit", "none" */
 const char *conf_tls_name(enum conf_tls);
+
+/* conf_log_name - "syslog", "stderr", "both" */
+const char *conf_log_name(enum conf_log);
+
+/*
+ * conf_origin_of - where the value of key in section came from.  For
+ * section "relay", relay is the index into c->relays (ignored otherwise).
+ * Returns a pointer into c (valid until conf_free), or NULL for an
+ * unknown section or key or a relay index >= c->nrelays.
+ */
+const struct conf_origin *conf_origin_of(const struct conf *c,
+	    const char *section, const char *key, size_t relay);
+
+/*
+ * conf_origin_format - "default", "FILE:LINE" or "preset NAME" into out
+ * (truncated safely); returns out.
+ */
+char	*conf_origin_format(const struct conf_origin *, char *out,
+	    size_t outsize);
+
+/*
+ * conf_key_name - the i-th known key (0-based, in documentation order)
+ * and its section in *section; NULL past the end.  For documentation
+ * and tests (every key must appear in the example file).
+ */
+const char *conf_key_name(size_t i, const char **section);
 
 #endif
