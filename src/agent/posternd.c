@@ -71,6 +71,16 @@ struct agent {
 	bool		 rate_logged;
 };
 
+/* agent_chomp - the error text without trailing line ends */
+static const char *
+agent_chomp(struct buf *b)
+{
+	while (b->len > 0 && (b->data[b->len - 1] == '\n' ||
+	    b->data[b->len - 1] == '\r'))
+		buf_truncate(b, b->len - 1);
+	return buf_cstr(b);
+}
+
 /* agent_usage - the synopsis, then exit */
 static void __attribute__((noreturn))
 agent_usage(int code)
@@ -315,7 +325,7 @@ agent_reload(struct agent *a)
 	buf_init(&err, AGENT_ERR_MAX);
 	if (agent_load(a->conf_path, &c, tls, &err) == -1) {
 		log_error("reload: %s: keeping the running configuration: %s",
-		    a->conf_path, buf_cstr(&err));
+		    a->conf_path, agent_chomp(&err));
 		buf_free(&err);
 		return;
 	}
@@ -685,12 +695,12 @@ main(int argc, char **argv)
 	if (a.privileged) {
 		/* the public configuration first, secrets as the agent */
 		if (conf_load(&a.conf, a.conf_path, true, &err) == -1)
-			fatal_exit(EX_CONFIG, "%s", buf_cstr(&err));
+			fatal_exit(EX_CONFIG, "%s", agent_chomp(&err));
 		agent_drop_privileges(&a, &drop_gid);
 		conf_free(&a.conf);
 	}
 	if (agent_load(a.conf_path, &a.conf, a.tls, &err) == -1)
-		fatal_exit(EX_CONFIG, "%s", buf_cstr(&err));
+		fatal_exit(EX_CONFIG, "%s", agent_chomp(&err));
 	buf_free(&err);
 	agent_log_setup(&a);
 	if (a.conf.concurrency > 1)

@@ -69,8 +69,8 @@ agent_conf() {
 	[ -z "$AS" ] || chown "${TEST_USER_PREFIX}1:" "$SECRETS"
 }
 
-# agent_queue FROM BODYFILE RCPT... - queue through the real postern-drop;
-# prints the queue id
+# agent_queue FROM BODYFILE RCPT... - queue through the real postern-drop
+# (with $DROP_CONF when set, else $CONF); prints the queue id
 agent_queue() {
 	_aq_from=$1
 	_aq_body=$2
@@ -89,7 +89,7 @@ agent_queue() {
 		printf 'C %d\n' "$(wc -c <"$_aq_body")"
 		cat "$_aq_body"
 		printf 'E %d\n' "$(wc -c <"$_aq_body")"
-	} | $AS "$DROP" -C "$CONF" 2>"$T/drop.err"
+	} | $AS "$DROP" -C "${DROP_CONF:-$CONF}" 2>"$T/drop.err"
 }
 
 # agent_once [ARGS] - run posternd --once; stderr to $T/agent.log
