@@ -167,7 +167,7 @@ deliver_rewrite_from(const char *hdr, size_t len, const char *addr,
 {
 	size_t	 pos = 0, eol, fstart, fend, colon, i, lt = 0, gt = 0;
 	size_t	 nlt = 0, ngt = 0;
-	bool	 found = false;
+	bool	 found = false, quoted = false, comma = false;
 
 	while (pos < len) {
 		eol = pos;
@@ -196,18 +196,26 @@ deliver_rewrite_from(const char *hdr, size_t len, const char *addr,
 		if (fend < len)
 			fend++;
 	}
+	/* outside quoted strings: angle brackets and list commas */
 	for (i = colon + 1; i < fend; i++) {
-		if (hdr[i] == '<') {
+		if (hdr[i] == '\\' && quoted)
+			i++;
+		else if (hdr[i] == '"')
+			quoted = !quoted;
+		else if (quoted)
+			continue;
+		else if (hdr[i] == '<') {
 			nlt++;
 			lt = i;
 		} else if (hdr[i] == '>') {
 			ngt++;
 			gt = i;
-		}
+		} else if (hdr[i] == ',')
+			comma = true;
 	}
 	if (buf_append(out, hdr, colon + 1) == -1)
 		return -1;
-	if (nlt == 1 && ngt == 1 && lt < gt) {
+	if (nlt == 1 && ngt == 1 && lt < gt && !comma) {
 		if (buf_append(out, hdr + colon + 1, lt + 1 - (colon + 1)) == -1 ||
 		    buf_puts(out, addr) == -1 ||
 		    buf_append(out, hdr + gt, fend - gt) == -1)

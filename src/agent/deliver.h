@@ -102,9 +102,10 @@ bool	deliver_settle(struct deliver_ctx *, struct queue_msg *m);
 /*
  * deliver_rewrite_from - copy the header section hdr[0..len) to out with
  * the address of the first From: field replaced by addr: when the field
- * value holds exactly one "<...>" only the part inside the brackets is
- * replaced (the display name stays); otherwise the whole value becomes
- * " addr".  Folded continuation lines of that field are part of its
+ * value holds exactly one "<...>" and no list comma (both outside quoted
+ * strings) only the part inside the brackets is replaced (the display
+ * name stays); otherwise (bare address, address list, group) the whole
+ * value becomes " addr".  Folded continuation lines of that field are part of its
  * value.  Returns 1 when rewritten, 0 when there is no From: field (out
  * then holds an exact copy), -1 when out is full (errno EMSGSIZE).
  */
