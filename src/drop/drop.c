@@ -413,17 +413,23 @@ main(int argc, char **argv)
 		drop_io_die("write", drop_tmp);
 	if (fsync(fd) == -1)
 		drop_io_die("fsync", drop_tmp);
-	if (close(fd) == -1)
-		drop_io_die("close", drop_tmp);
 	snprintf(path, sizeof(path), "%s/%s", SPOOL_NEW, env.qid.s);
 	if (rename(drop_tmp, path) == -1)
 		drop_io_die("rename to new/", drop_tmp);
 	drop_armed = 0;
-	if (fsync_dir(SPOOL_NEW) == -1) {
+	/*
+	 * Make the rename durable.  new/ is 1730: the group may not read it,
+	 * so it cannot be opened to fsync; then syncfs() on the file's own
+	 * filesystem does the job (heavier, but keeps new/ unlistable).
+	 */
+	if (fsync_dir(SPOOL_NEW) == -1 && (errno != EACCES ||
+	    syncfs(fd) == -1)) {
 		/* not durable: do not claim it; a duplicate beats a loss */
 		(void)unlink(path);
 		drop_io_die("fsync", SPOOL_NEW);
 	}
+	if (close(fd) == -1)
+		drop_io_die("close", path);
 
 	if (printf("%s\n", env.qid.s) < 0 || fflush(stdout) == EOF)
 		log_warn("%s: queued, but telling the front end failed",
