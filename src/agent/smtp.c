@@ -785,6 +785,22 @@ smtp_msg_local(struct smtp_message *m, const char *text)
 	return -1;
 }
 
+/*
+ * smtp_group_size - an upper bound of the pipelined MAIL/RCPT/DATA group;
+ * a group too big for s->out is sent one command at a time instead.
+ */
+static size_t
+smtp_group_size(const struct smtp_message *m)
+{
+	size_t	i, n = 128 + strlen(m->sender) +
+	    (m->envid != NULL ? 3 * strlen(m->envid) : 0);
+
+	for (i = 0; i < m->nrcpts && n <= SMTP_OUT_MAX; i++)
+		n += 96 + strlen(m->rcpts[i].addr) + (m->rcpts[i].orcpt ?
+		    3 * strlen(m->rcpts[i].orcpt) : 0);
+	return n;
+}
+
 /* smtp_message_start - begin a transaction */
 int
 smtp_message_start(struct smtp_session *s, struct smtp_message *m)
@@ -826,7 +842,8 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 		    "addresses) but the server does not offer it");
 	s->msg = m;
 	s->messages++;
-	s->pipelining = (s->caps.ext & EHLO_PIPELINING) != 0;
+	s->pipelining = (s->caps.ext & EHLO_PIPELINING) != 0 &&
+	    smtp_group_size(m) <= SMTP_OUT_MAX;
 	s->mail_ok = false;
 	s->rcpt_send = 0;
 	s->rcpt_recv = 0;
