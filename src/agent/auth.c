@@ -35,9 +35,9 @@
 
 #define AUTH_RESP_MAX		(AUTH_TOKEN_MAX + 1024)
 #define AUTH_OFFERED_MAX	32	/* names read from the EHLO list */
-#define AUTH_DEFAULT_LIST	"(default: SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 " \
-				"PLAIN LOGIN, XOAUTH2 OAUTHBEARER with " \
-				"token_command)"
+#define AUTH_DEFAULT_LIST	"(default: SCRAM-SHA-256 SCRAM-SHA-1 " \
+				"CRAM-MD5 PLAIN LOGIN, XOAUTH2 " \
+				"OAUTHBEARER with token_command)"
 
 /* cast a callback for sasl_callback_t without -Wcast-function-type noise */
 #define AUTH_CB(f)	((int (*)(void))(void (*)(void))(f))

@@ -143,20 +143,17 @@ conn_numeric(const struct addrinfo *ai, char *out, size_t size)
 		str_copy(out, "?", size);
 }
 
-/* conn_connect - every address in turn until one answers */
+/* conn_connect - resolve, then every address in turn */
 struct conn *
 conn_connect(const char *host, unsigned port, uint64_t timeout,
     struct why *why)
 {
-	struct addrinfo	 hints, *res = NULL, *ai;
-	struct conn	*c = NULL;
-	char		 service[16], addr[CONN_ADDR_MAX];
-	char		 peer[CONN_PEER_MAX], part[WHY_TEXT_MAX];
-	char		 all[WHY_TEXT_MAX];
-	int		 rc, fd;
+	struct addrinfo	 hints, *res = NULL;
+	struct conn	*c;
+	char		 service[16];
+	int		 rc;
 
 	why_clear(why);
-	all[0] = '\0';
 	snprintf(service, sizeof(service), "%u", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
@@ -169,7 +166,26 @@ conn_connect(const char *host, unsigned port, uint64_t timeout,
 		errno = EHOSTUNREACH;
 		return NULL;
 	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
+	c = conn_connect_ai(host, port, res, timeout, why);
+	freeaddrinfo(res);
+	return c;
+}
+
+/* conn_connect_ai - every address of a resolved list until one answers */
+struct conn *
+conn_connect_ai(const char *host, unsigned port, const struct addrinfo *list,
+    uint64_t timeout, struct why *why)
+{
+	const struct addrinfo	*ai;
+	struct conn		*c = NULL;
+	char			 addr[CONN_ADDR_MAX];
+	char			 peer[CONN_PEER_MAX], part[WHY_TEXT_MAX];
+	char			 all[WHY_TEXT_MAX];
+	int			 fd;
+
+	why_clear(why);
+	all[0] = '\0';
+	for (ai = list; ai != NULL; ai = ai->ai_next) {
 		conn_numeric(ai, addr, sizeof(addr));
 		conn_format_peer(peer, sizeof(peer), host, addr, port);
 		if ((fd = conn_try(ai, timeout)) != -1) {
@@ -194,7 +210,6 @@ conn_connect(const char *host, unsigned port, uint64_t timeout,
 			str_append(all, "; ", sizeof(all));
 		str_append(all, part, sizeof(all));
 	}
-	freeaddrinfo(res);
 	if (c == NULL) {
 		why_set(why, 0, NULL, "%s", all[0] != '\0' ? all :
 		    "no address to connect to");

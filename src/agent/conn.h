@@ -34,6 +34,14 @@ struct conn *conn_connect(const char *host, unsigned port, uint64_t timeout,
 	    struct why *why);
 
 /*
+ * conn_connect_ai - as conn_connect, over an already resolved list (tried
+ * in order; host and port name the peer in messages).  list is borrowed.
+ */
+struct addrinfo;
+struct conn *conn_connect_ai(const char *host, unsigned port,
+	    const struct addrinfo *list, uint64_t timeout, struct why *why);
+
+/*
  * conn_read - read up to n bytes (through TLS when active) before
  * deadline_ms (absolute, now_ms() clock; -1 none).  Returns the count
  * (> 0), 0 when the peer closed, or -1 with why->text "read from PEER:

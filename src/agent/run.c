@@ -112,6 +112,7 @@ run_command(const char *what, const char *cmd, int64_t timeout_ms,
 	pid_t		 pid = -1, r;
 	int		 status = 0, ret = -1, n, e;
 
+	why_clear(why);
 	buf_init(&err, RUN_STDERR_MAX);
 	buf_reset(out);
 	if (pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1) {

@@ -14,18 +14,26 @@
  * is set (TLS 1.3) or right after the handshake (TLS 1.2), i.e. after the
  * first record read (the SMTP reply to EHLO carries the ticket with it),
  * and again at close.  GNUTLS_NO_TICKETS is not used: we want resumption.
+ * gnutls_record_set_timeout() stays 0 (non-blocking records): our poll
+ * holds the deadline, and a pull_timeout callback clamped to the same
+ * deadline covers any wait GnuTLS starts on its own.
  * RFCs: 8446 (TLS 1.3), 5246 (TLS 1.2), 6125 (names), 6066 (SNI), 7671.
  */
 #include "config.h"
 
+/* before <unistd.h>: result.h's R_OK clashes with access(2)'s macro */
+#include "tls.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <gnutls/gnutls.h>
@@ -33,13 +41,13 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
-#include "tls.h"
 #include "util.h"
 
 #define TLS_SHA256_LEN		32
 #define TLS_FIRST_BYTES_MAX	64	/* kept to recognise a plain banner */
 #define TLS_SAN_MAX		64	/* subjectAltNames examined */
 #define TLS_SAN_LEN_MAX		256
+#define TLS_BANNER_WAIT_MS	500	/* to quote a plain-text banner */
 
 enum tls_pin_kind {
 	TLS_PIN_CERT,		/* sha256 of the DER certificate */
@@ -145,6 +153,20 @@ tls_default_port(const struct conf_relay *r)
 	}
 }
 
+/* tls_readable - GnuTLS says only "Error while reading file": say why */
+static int
+tls_readable(const char *path, const char *key, struct why *why)
+{
+	int	fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		why_set(why, 0, NULL, "%s %s: %s", key, path, strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* tls_client_new - load credentials and policy for one relay */
 struct tls_client *
 tls_client_new(const struct conf_relay *r, struct why *why)
@@ -155,6 +177,7 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 	size_t			 i;
 	int			 rc;
 
+	why_clear(why);
 	c = xcalloc(1, sizeof(*c));
 	name = r->tls_server_name != NULL ? r->tls_server_name : r->host;
 	c->server_name = xstrdup(name != NULL ? name : "");
@@ -183,6 +206,9 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 	/* Trust is only needed when the chain is checked. */
 	if (c->verify && c->npins == 0) {
 		if (r->tls_ca_file != NULL) {
+			if (tls_readable(r->tls_ca_file, "tls_ca_file",
+			    why) == -1)
+				goto fail;
 			rc = gnutls_certificate_set_x509_trust_file(c->cred,
 			    r->tls_ca_file, GNUTLS_X509_FMT_PEM);
 			if (rc <= 0) {
@@ -209,6 +235,10 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 			    "tls_cert_file and tls_key_file");
 			goto fail;
 		}
+		if (tls_readable(r->tls_cert_file, "tls_cert_file", why) ==
+		    -1 || tls_readable(r->tls_key_file, "tls_key_file",
+		    why) == -1)
+			goto fail;
 		rc = gnutls_certificate_set_x509_key_file(c->cred,
 		    r->tls_cert_file, r->tls_key_file, GNUTLS_X509_FMT_PEM);
 		if (rc < 0) {
@@ -221,8 +251,9 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 	if (r->tls_priority != NULL) {
 		rc = gnutls_priority_init(&c->prio, r->tls_priority, &errpos);
 		if (rc < 0) {
-			why_set(why, 0, NULL, "tls_priority '%s': %s at '%s'",
-			    r->tls_priority, gnutls_strerror(rc),
+			why_set(why, 0, NULL, "tls_priority '%s': not a "
+			    "valid GnuTLS priority string at '%s' (see "
+			    "gnutls-cli --priority ... -l)", r->tls_priority,
 			    errpos != NULL ? errpos : "");
 			c->prio = NULL;
 			goto fail;
@@ -467,7 +498,8 @@ tls_check_pins(struct tls_session *ts, struct why *why)
 	unsigned char		 cert[TLS_SHA256_LEN], spki[TLS_SHA256_LEN];
 	char			 hc[2 * TLS_SHA256_LEN + 1];
 	char			 hs[2 * TLS_SHA256_LEN + 1];
-	char			 want[WHY_TEXT_MAX], one[2 * TLS_SHA256_LEN + 1];
+	char			 want[WHY_TEXT_MAX];
+	char			 one[2 * TLS_SHA256_LEN + 1];
 	size_t			 i;
 
 	if (tls_hashes(ts, cert, spki) == -1) {
@@ -676,6 +708,33 @@ tls_looks_like_smtp(const struct tls_session *ts)
 	    isdigit(b[2]) && (b[3] == ' ' || b[3] == '-');
 }
 
+/*
+ * tls_more_banner - GnuTLS read only a record header's worth of the
+ * server's plain-text reply; read the rest of its first line, briefly, so
+ * the message can quote it.
+ */
+static void
+tls_more_banner(struct tls_session *ts)
+{
+	int64_t	until = now_ms() + TLS_BANNER_WAIT_MS;
+	ssize_t	r;
+
+	if (ts->deadline >= 0 && ts->deadline < until)
+		until = ts->deadline;
+	while (ts->nfirst < sizeof(ts->first) &&
+	    memchr(ts->first, '\n', ts->nfirst) == NULL) {
+		r = ts->t.recv(ts->t.ctx, ts->first + ts->nfirst,
+		    sizeof(ts->first) - ts->nfirst);
+		if (r > 0) {
+			ts->nfirst += (size_t)r;
+			continue;
+		}
+		if (r == 0 || (errno != EAGAIN && errno != EWOULDBLOCK) ||
+		    ts->t.wait(ts->t.ctx, POLLIN, until) != 1)
+			break;
+	}
+}
+
 /* tls_handshake_failed - the reason a handshake failed, in words */
 static void
 tls_handshake_failed(struct tls_session *ts, int rc, struct why *why)
@@ -683,6 +742,7 @@ tls_handshake_failed(struct tls_session *ts, int rc, struct why *why)
 	char	line[TLS_FIRST_BYTES_MAX + 1];
 
 	if (tls_looks_like_smtp(ts)) {
+		tls_more_banner(ts);
 		tls_printable(ts->first, ts->nfirst, line, sizeof(line));
 		if (ts->client->mode == CONF_TLS_IMPLICIT)
 			why_set(why, 0, NULL, "server does not speak TLS on "
@@ -697,7 +757,6 @@ tls_handshake_failed(struct tls_session *ts, int rc, struct why *why)
 	switch (rc) {
 	case GNUTLS_E_TIMEDOUT:
 		why_set(why, 0, NULL, "TLS handshake timed out");
-		errno = ETIMEDOUT;
 		return;
 	case GNUTLS_E_FATAL_ALERT_RECEIVED: {
 		gnutls_alert_description_t a = gnutls_alert_get(ts->s);
@@ -765,7 +824,7 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 {
 	struct tls_session	*ts;
 	int64_t			 left;
-	int			 rc, w;
+	int			 rc, w, err = EPROTO;
 
 	why_clear(why);
 	ts = xcalloc(1, sizeof(*ts));
@@ -810,7 +869,7 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 	left = deadline_ms < 0 ? 0 : deadline_ms - now_ms();
 	if (deadline_ms >= 0 && left <= 0) {
 		why_set(why, 0, NULL, "TLS handshake timed out");
-		errno = ETIMEDOUT;
+		err = ETIMEDOUT;
 		goto fail;
 	}
 	gnutls_handshake_set_timeout(ts->s, left > 0 ? (unsigned)left :
@@ -846,12 +905,13 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 	return ts;
 handshake_failed:
 	tls_handshake_failed(ts, rc, why);
+	if (rc == GNUTLS_E_TIMEDOUT && !tls_looks_like_smtp(ts))
+		err = ETIMEDOUT;
 fail:
 	if (ts->s != NULL)
 		gnutls_deinit(ts->s);
 	free(ts);
-	if (errno != ETIMEDOUT)
-		errno = EPROTO;
+	errno = err;
 	return NULL;
 }
 
