@@ -240,6 +240,27 @@ out=$(smtp_send --port "$SMARTHOST_PORT" --mail-option BODY=8BITMIME)
 like "$out" "FAILED at mail: 555" "BODY=8BITMIME refused when not offered"
 smarthost_stop
 
+# ---------------------------------------------------------------- common.sh
+like "$(free_port)" '^[0-9]+$' "free_port prints a port"
+( sleep 0.2; echo x >"$T/late" ) &
+ok "wait_for_file sees a file written later" wait_for_file "$T/late" 5
+not_ok "wait_for_file times out" wait_for_file "$T/never" 1
+if [ "$(id -u)" -eq 0 ]; then
+	ok "make_test_users creates postern-t1..t2" make_test_users 2
+	ok "make_test_users is idempotent" make_test_users 2
+	u1=$(id -u postern-t1)
+	is "$(run_as postern-t1 id -u)" "$u1" "run_as switches uid"
+	is "$(run_as postern-t1 id -g)" "$(id -g postern-t1)" \
+	    "run_as switches gid"
+	echo secret >"$T/root-only" && chmod 0600 "$T/root-only"
+	not_ok "run_as user cannot read a root-only file" \
+	    run_as postern-t2 cat "$T/root-only"
+	is "$(getent passwd postern-t1 | cut -d: -f7)" /usr/sbin/nologin \
+	    "test users have no login shell"
+else
+	skip "make_test_users needs root" 6
+fi
+
 # Cleanup: the servers are gone, nothing listens for this test.
 left=0
 for d in "$T"/s*; do

@@ -125,10 +125,10 @@ kid=$(certtool --pubkey-info --load-cert server.pem --outder 2>/dev/null |
 case $fp in
 *[!0-9a-f]* | '') echo "certs.sh: bad fingerprint '$fp'" >&2; exit 1 ;;
 esac
-[ ${#fp} -eq 64 ] && [ ${#kid} -eq 64 ] || {
+if [ ${#fp} -ne 64 ] || [ ${#kid} -ne 64 ]; then
 	echo "certs.sh: could not compute the sha256 pins" >&2
 	exit 1
-}
+fi
 echo "sha256:$fp" >server.sha256
 echo "pubkey-sha256:$kid" >server.pubkey-sha256.tmp
 # Test-only material: readable by the unprivileged test users and Postfix.

@@ -52,7 +52,8 @@ _tap_result() {
 	fi
 }
 
-# ok DESC CMD [ARGS...] - pass when CMD exits 0 (its output is shown as diag)
+# ok DESC CMD [ARGS...] - pass when CMD exits 0 (its output is shown as diag;
+# CMD runs in a subshell, so it must not start servers: see ok_here)
 ok() {
 	_ok_desc=$1
 	shift
@@ -63,6 +64,18 @@ ok() {
 		diag "command failed (exit $_ok_rc): $*"
 		[ -n "$_ok_out" ] && diag "$_ok_out"
 	fi
+	return $_ok_rc
+}
+
+# ok_here DESC CMD [ARGS...] - like ok, but CMD runs in this shell (so its
+# variable exports stay) and its output is not captured
+ok_here() {
+	_ok_desc=$1
+	shift
+	"$@"
+	_ok_rc=$?
+	_tap_result $_ok_rc "$_ok_desc"
+	[ $_ok_rc -eq 0 ] || diag "command failed (exit $_ok_rc): $*"
 	return $_ok_rc
 }
 
