@@ -709,6 +709,7 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	struct deliver_reader	 rd;
 	struct buf		 hdr;
 	size_t			*map = NULL, n = 0, i, k;
+	char			**orcpts = NULL;
 	bool			*newly_failed = NULL, has8, relay_fault;
 	const char		*sender = m->env.sender;
 	off_t			 end = m->body_offset + (off_t)m->env.size;
@@ -723,6 +724,7 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	buf_init(&rd.head, DELIVER_HEADER_MAX + 2 * SPOOL_ADDR_MAX);
 	buf_init(&hdr, DELIVER_HEADER_MAX);
 	rcpts = xcalloc(m->env.nrcpts, sizeof(*rcpts));
+	orcpts = xcalloc(m->env.nrcpts, sizeof(*orcpts));
 	map = xcalloc(m->env.nrcpts, sizeof(*map));
 	v = xcalloc(m->env.nrcpts, sizeof(*v));
 	newly_failed = xcalloc(m->env.nrcpts, sizeof(*newly_failed));
@@ -734,8 +736,13 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 		rcpts[n].addr = m->env.rcpts[i].addr;
 		rcpts[n].notify = m->env.rcpts[i].notify;
 		rcpts[n].orcpt = NULL;
-		if (m->env.rcpts[i].orcpt != NULL)
-			rcpts[n].orcpt = m->env.rcpts[i].orcpt;
+		if (m->env.rcpts[i].orcpt != NULL) {
+			/* the spool keeps xtext; the machine encodes it */
+			orcpts[n] = xmalloc(SPOOL_ORCPT_MAX + 1);
+			rcpts[n].orcpt = deliver_xtext_decode(
+			    m->env.rcpts[i].orcpt, orcpts[n],
+			    SPOOL_ORCPT_MAX + 1);
+		}
 		map[n++] = i;
 	}
 	memset(&sm, 0, sizeof(sm));
@@ -844,6 +851,9 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	deliver_conclude(ctx, m, newly_failed, relay_fault, relay->host);
 	buf_free(&rd.head);
 	buf_free(&hdr);
+	for (k = 0; k < n; k++)
+		free(orcpts[k]);
+	free(orcpts);
 	free(rcpts);
 	free(map);
 	free(v);

@@ -466,12 +466,14 @@ agent_session(struct agent *a, uint64_t now)
 }
 
 /*
- * agent_run_due - deliver every due message.  Returns the seconds to
+ * agent_run_due - deliver every message due by min(now, due_by) (--once
+ * passes its start time, so a message deferred in this run is not
+ * retried in it).  Returns the seconds to
  * wait for the rate limit (0: none), and sets *blocked when messages are
  * due but no relay is usable.
  */
 static uint64_t
-agent_run_due(struct agent *a, bool *blocked)
+agent_run_due(struct agent *a, uint64_t due_by, bool *blocked)
 {
 	struct deliver_ctx	ctx;
 	struct queue_msg	m;
@@ -487,7 +489,8 @@ agent_run_due(struct agent *a, bool *blocked)
 		if (a->stop || a->reload)
 			break;
 		now = agent_now();
-		if (!queue_next_due(&a->queue, now, &qid))
+		if (!queue_next_due(&a->queue, now < due_by ? now : due_by,
+		    &qid))
 			break;
 		if ((wait = agent_rate_wait(a, now)) > 0) {
 			if (!a->rate_logged)
@@ -589,7 +592,7 @@ agent_loop(struct agent *a)
 		if (now >= a->last_scan + a->conf.scan_interval ||
 		    a->last_scan == 0)
 			agent_scan(a, now);
-		rate_wait = agent_run_due(a, &blocked);
+		rate_wait = agent_run_due(a, UINT64_MAX, &blocked);
 		if (a->stop)
 			break;
 		if (a->reload)
@@ -626,11 +629,11 @@ static void
 agent_once(struct agent *a)
 {
 	bool	blocked;
-	uint64_t wait;
+	uint64_t wait, start = agent_now();
 
-	agent_scan(a, agent_now());
+	agent_scan(a, start);
 	for (;;) {
-		wait = agent_run_due(a, &blocked);
+		wait = agent_run_due(a, start, &blocked);
 		if (a->reload)
 			a->reload = false;	/* one shot: nothing to reload */
 		if (a->stop || blocked || wait == 0)
