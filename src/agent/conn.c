@@ -12,7 +12,7 @@
  */
 #include "config.h"
 
-/* before <unistd.h>: result.h's R_OK clashes with access(2)'s macro */
+/* module headers first, then the system ones */
 #include "conn.h"
 
 #include <arpa/inet.h>

@@ -1,0 +1,861 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * queue.c - the agent's side of the spool: schedule, claim, set aside,
+ * retry back-off, cleaning, committing the agent's own messages, and the
+ * relay up/down state file.
+ *
+ * Owns every move of a queue file after postern-drop made it: new/ ->
+ * cur/ (claim), cur/ -> failed/ (given up, or malformed), and unlinks
+ * (delivered, expired from failed/).  Each move is one rename(2), so a
+ * message is always in exactly one directory.  Queue files are hostile
+ * input: opened O_NOFOLLOW|O_NONBLOCK, checked (regular, one link, the
+ * drop group) before parsing, and anything wrong sends the file to
+ * failed/ with a log line; nothing here may stop the rest of the queue.
+ * Never talks to the network.  doc/agent.md documents the files.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "log.h"
+#include "queue.h"
+#include "util.h"
+
+#define QUEUE_PATH_MAX		4096
+#define QUEUE_CREATE_TRIES	10
+#define QUEUE_ERR_MAX		1024
+
+/* queue_init - empty schedule */
+void
+queue_init(struct queue *q, const char *spool_dir, gid_t drop_gid,
+    bool check_gid)
+{
+	memset(q, 0, sizeof(*q));
+	q->spool_dir = xstrdup(spool_dir);
+	q->drop_gid = drop_gid;
+	q->check_gid = check_gid;
+}
+
+/* queue_free - release */
+void
+queue_free(struct queue *q)
+{
+	free(q->spool_dir);
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}
+
+/* queue_find - index of qid in the schedule, or n */
+static size_t
+queue_find(const struct queue *q, const struct qid *qid)
+{
+	size_t	i;
+
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->v[i].qid.s, qid->s) == 0)
+			return i;
+	return q->n;
+}
+
+/* queue_schedule - insert or move */
+void
+queue_schedule(struct queue *q, const struct qid *qid, uint64_t next)
+{
+	size_t	i = queue_find(q, qid);
+
+	if (i < q->n) {
+		q->v[i].next = next;
+		return;
+	}
+	if (q->n >= QUEUE_ENTRIES_MAX) {
+		log_warnx("%s: schedule full (%d messages); it waits for the "
+		    "next scan", qid->s, QUEUE_ENTRIES_MAX);
+		return;
+	}
+	if (q->n == q->cap) {
+		q->cap = q->cap == 0 ? 64 : q->cap * 2;
+		q->v = xrealloc(q->v, q->cap * sizeof(q->v[0]));
+	}
+	q->v[q->n].qid = *qid;
+	q->v[q->n].next = next;
+	q->n++;
+}
+
+/* queue_unschedule - remove by swapping in the last entry */
+void
+queue_unschedule(struct queue *q, const struct qid *qid)
+{
+	size_t	i = queue_find(q, qid);
+
+	if (i < q->n)
+		q->v[i] = q->v[--q->n];
+}
+
+/* queue_earliest - index of the earliest entry (ties: older id), or n */
+static size_t
+queue_earliest(const struct queue *q)
+{
+	size_t	i, best = q->n;
+
+	for (i = 0; i < q->n; i++)
+		if (best == q->n || q->v[i].next < q->v[best].next ||
+		    (q->v[i].next == q->v[best].next &&
+		    strcmp(q->v[i].qid.s, q->v[best].qid.s) < 0))
+			best = i;
+	return best;
+}
+
+/* queue_next_due - the earliest entry when due */
+bool
+queue_next_due(const struct queue *q, uint64_t now, struct qid *out)
+{
+	size_t	i = queue_earliest(q);
+
+	if (i == q->n || q->v[i].next > now)
+		return false;
+	*out = q->v[i].qid;
+	return true;
+}
+
+/* queue_next_time - earliest next attempt */
+uint64_t
+queue_next_time(const struct queue *q)
+{
+	size_t	i = queue_earliest(q);
+
+	return i == q->n ? UINT64_MAX : q->v[i].next;
+}
+
+/* queue_path - spool/sub/name; -1 (logged) when too long */
+static int
+queue_path(const struct queue *q, const char *sub, const char *name,
+    char *out, size_t outsize)
+{
+	int	n;
+
+	if (name != NULL)
+		n = snprintf(out, outsize, "%s/%s/%s", q->spool_dir, sub, name);
+	else
+		n = snprintf(out, outsize, "%s/%s", q->spool_dir, sub);
+	if (n < 0 || (size_t)n >= outsize) {
+		log_warnx("path %s/%s/%s: too long", q->spool_dir, sub,
+		    name != NULL ? name : "");
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+/* queue_set_aside - move to failed/, log, keep the reason in the state */
+int
+queue_set_aside(struct queue *q, const char *from, const char *name,
+    const char *reason)
+{
+	char		 src[QUEUE_PATH_MAX], dst[QUEUE_PATH_MAX];
+	char		 dir[QUEUE_PATH_MAX];
+	struct qid	 qid;
+	struct spool_state st;
+	struct buf	 err;
+	bool		 is_qid = qid_parse(&qid, name) == 0;
+
+	if (is_qid)
+		queue_unschedule(q, &qid);
+	if (queue_path(q, from, name, src, sizeof(src)) == -1 ||
+	    queue_path(q, SPOOL_FAILED, name, dst, sizeof(dst)) == -1 ||
+	    queue_path(q, SPOOL_FAILED, NULL, dir, sizeof(dir)) == -1)
+		return -1;
+	if (rename(src, dst) == -1) {
+		log_warn("%s: cannot set aside %s into failed/ (%s); fix or "
+		    "remove it by hand", name, src, reason);
+		return -1;
+	}
+	if (fsync_dir(dir) == -1)
+		log_warn("fsync %s", dir);
+	log_error("%s: set aside into failed/: %s", name, reason);
+	if (!is_qid)
+		return 0;
+	/* the listing shows why; a broken state file is replaced */
+	buf_init(&err, QUEUE_ERR_MAX);
+	if (spool_state_read(q->spool_dir, &qid, &st, &err) == -1)
+		spool_state_init(&st);
+	spool_state_set_error(&st, reason);
+	buf_reset(&err);
+	if (spool_state_write(q->spool_dir, &qid, &st, &err) == -1)
+		log_warnx("%s: %s", name, buf_cstr(&err));
+	spool_state_free(&st);
+	buf_free(&err);
+	return 0;
+}
+
+/* queue_scan_dir - schedule every entry of new/ or cur/ */
+static int
+queue_scan_dir(struct queue *q, const char *sub, uint64_t now)
+{
+	char		 dir[QUEUE_PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	struct qid	 qid;
+	struct spool_state st;
+	struct buf	 err;
+	char		*reason;
+	int		 count = 0;
+
+	if (queue_path(q, sub, NULL, dir, sizeof(dir)) == -1)
+		return -1;
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("open %s", dir);
+		return -1;
+	}
+	buf_init(&err, QUEUE_ERR_MAX);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (qid_parse(&qid, de->d_name) == -1) {
+			reason = xasprintf("%s/%s is not a queue id", sub,
+			    de->d_name);
+			(void)queue_set_aside(q, sub, de->d_name, reason);
+			free(reason);
+			continue;
+		}
+		if (strcmp(sub, SPOOL_NEW) == 0) {
+			queue_schedule(q, &qid, now);
+			count++;
+			continue;
+		}
+		buf_reset(&err);
+		if (spool_state_read(q->spool_dir, &qid, &st, &err) == -1) {
+			reason = xasprintf("unreadable retry state: %s",
+			    buf_cstr(&err));
+			(void)queue_set_aside(q, sub, de->d_name, reason);
+			free(reason);
+			continue;
+		}
+		queue_schedule(q, &qid, st.next_attempt);
+		spool_state_free(&st);
+		count++;
+	}
+	if (errno != 0)
+		log_warn("read %s", dir);
+	closedir(d);
+	buf_free(&err);
+	return count;
+}
+
+/* queue_scan - rebuild from new/ and cur/ */
+int
+queue_scan(struct queue *q, uint64_t now)
+{
+	struct queue_entry *old = q->v;
+	size_t	 oldn = q->n, oldcap = q->cap;
+	int	 a, b;
+
+	q->v = NULL;
+	q->n = q->cap = 0;
+	a = queue_scan_dir(q, SPOOL_CUR, now);
+	b = a == -1 ? -1 : queue_scan_dir(q, SPOOL_NEW, now);
+	if (a == -1 || b == -1) {
+		free(q->v);
+		q->v = old;
+		q->n = oldn;
+		q->cap = oldcap;
+		return -1;
+	}
+	free(old);
+	return a + b;
+}
+
+/* queue_msg_free - close and release */
+void
+queue_msg_free(struct queue_msg *m)
+{
+	if (m->fd != -1)
+		close(m->fd);
+	m->fd = -1;
+	envelope_free(&m->env);
+	spool_state_free(&m->state);
+}
+
+/* queue_claim - new/ -> cur/, open, check, parse */
+int
+queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
+    struct buf *err)
+{
+	char		 newp[QUEUE_PATH_MAX], curp[QUEUE_PATH_MAX];
+	char		 dir[QUEUE_PATH_MAX];
+	struct stat	 sb;
+	int		 fd = -1, flags;
+
+	memset(m, 0, sizeof(*m));
+	m->fd = -1;
+	m->qid = *qid;
+	envelope_init(&m->env);
+	spool_state_init(&m->state);
+	if (queue_path(q, SPOOL_NEW, qid->s, newp, sizeof(newp)) == -1 ||
+	    queue_path(q, SPOOL_CUR, qid->s, curp, sizeof(curp)) == -1 ||
+	    queue_path(q, SPOOL_CUR, NULL, dir, sizeof(dir)) == -1) {
+		buf_printf(err, "path too long");
+		goto gone;
+	}
+	if (rename(newp, curp) == 0) {
+		if (fsync_dir(dir) == -1)
+			log_warn("fsync %s", dir);
+	} else if (errno != ENOENT) {
+		buf_printf(err, "claim %s: %s", newp, strerror(errno));
+		log_warnx("%s: %s", qid->s, buf_cstr(err));
+		goto gone;
+	}
+	fd = open(curp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT) {
+			buf_printf(err, "vanished");
+			goto gone;
+		}
+		buf_printf(err, "open: %s", errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+		goto aside;
+	}
+	if (fstat(fd, &sb) == -1) {
+		buf_printf(err, "fstat: %s", strerror(errno));
+		goto aside;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		buf_printf(err, "not a regular file");
+		goto aside;
+	}
+	if (sb.st_nlink != 1) {
+		buf_printf(err, "link count %lu, not 1",
+		    (unsigned long)sb.st_nlink);
+		goto aside;
+	}
+	if (q->check_gid && sb.st_gid != q->drop_gid) {
+		buf_printf(err, "group %lu, not the drop group %lu",
+		    (unsigned long)sb.st_gid, (unsigned long)q->drop_gid);
+		goto aside;
+	}
+	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+		buf_printf(err, "fcntl: %s", strerror(errno));
+		goto aside;
+	}
+	if (spool_read_envelope_fd(fd, &m->env, &m->body_offset, err) == -1)
+		goto aside;
+	if (strcmp(m->env.qid.s, qid->s) != 0) {
+		buf_printf(err, "envelope names %s, not its file name",
+		    m->env.qid.s);
+		goto aside;
+	}
+	if (spool_state_read(q->spool_dir, qid, &m->state, err) == -1)
+		goto aside;
+	m->fd = fd;
+	return 0;
+aside:
+	if (fd != -1)
+		close(fd);
+	(void)queue_set_aside(q, SPOOL_CUR, qid->s, buf_cstr(err));
+	queue_msg_free(m);
+	return -1;
+gone:
+	queue_unschedule(q, qid);
+	queue_msg_free(m);
+	return -1;
+}
+
+/* queue_finish_sent - unlink the file, then the state */
+int
+queue_finish_sent(struct queue *q, const struct qid *qid)
+{
+	char	path[QUEUE_PATH_MAX], dir[QUEUE_PATH_MAX];
+	int	rc = 0;
+
+	queue_unschedule(q, qid);
+	if (queue_path(q, SPOOL_CUR, qid->s, path, sizeof(path)) == -1 ||
+	    queue_path(q, SPOOL_CUR, NULL, dir, sizeof(dir)) == -1)
+		return -1;
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("%s: unlink %s", qid->s, path);
+		rc = -1;
+	}
+	if (fsync_dir(dir) == -1)
+		log_warn("fsync %s", dir);
+	/* the file first: a state without a file is cleaned later */
+	if (spool_state_remove(q->spool_dir, qid) == -1) {
+		log_warn("%s: remove state", qid->s);
+		rc = -1;
+	}
+	return rc;
+}
+
+/* queue_finish_failed - cur/ -> failed/ */
+int
+queue_finish_failed(struct queue *q, const struct qid *qid)
+{
+	char	src[QUEUE_PATH_MAX], dst[QUEUE_PATH_MAX], dir[QUEUE_PATH_MAX];
+
+	queue_unschedule(q, qid);
+	if (queue_path(q, SPOOL_CUR, qid->s, src, sizeof(src)) == -1 ||
+	    queue_path(q, SPOOL_FAILED, qid->s, dst, sizeof(dst)) == -1 ||
+	    queue_path(q, SPOOL_FAILED, NULL, dir, sizeof(dir)) == -1)
+		return -1;
+	if (rename(src, dst) == -1) {
+		log_warn("%s: move %s to failed/", qid->s, src);
+		return -1;
+	}
+	if (fsync_dir(dir) == -1)
+		log_warn("fsync %s", dir);
+	return 0;
+}
+
+/* queue_backoff - exponential with jitter */
+uint64_t
+queue_backoff(uint64_t retry_min, uint64_t retry_max, uint64_t attempts,
+    uint32_t rnd)
+{
+	uint64_t d = retry_min, span, off;
+
+	if (retry_max < retry_min)
+		retry_max = retry_min;
+	while (attempts > 1 && d < retry_max) {
+		d = d > retry_max / 2 ? retry_max : d * 2;
+		attempts--;
+	}
+	if (d > retry_max)
+		d = retry_max;
+	/* d * (1 +- J%): span = 2 * d * J / 100, offset uniform in it */
+	span = d / 100 * 2 * QUEUE_JITTER_PERCENT +
+	    d % 100 * 2 * QUEUE_JITTER_PERCENT / 100;
+	if (span > 0) {
+		off = rnd % (span + 1);
+		d = d - span / 2 + off;
+	}
+	return d < 1 ? 1 : d;
+}
+
+/* queue_random - 32 random bits */
+uint32_t
+queue_random(void)
+{
+	uint32_t r;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) == (ssize_t)sizeof(r))
+		return r;
+	return (uint32_t)now_ms() ^ (uint32_t)getpid();
+}
+
+/* queue_clean_dir - remove entries of sub older than max_age */
+static int
+queue_clean_dir(struct queue *q, const char *sub, uint64_t now,
+    uint64_t max_age, bool with_state)
+{
+	char		 dir[QUEUE_PATH_MAX], path[QUEUE_PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	struct qid	 qid;
+	int		 removed = 0;
+
+	if (queue_path(q, sub, NULL, dir, sizeof(dir)) == -1)
+		return 0;
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("open %s", dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (queue_path(q, sub, de->d_name, path, sizeof(path)) == -1 ||
+		    lstat(path, &sb) == -1)
+			continue;
+		if ((uint64_t)sb.st_mtime + max_age > now ||
+		    (uint64_t)sb.st_mtime > now)
+			continue;
+		if (S_ISDIR(sb.st_mode)) {
+			log_warnx("%s: a directory; remove it by hand", path);
+			continue;
+		}
+		if (unlink(path) == -1) {
+			log_warn("remove %s", path);
+			continue;
+		}
+		log_info("%s: removed from %s/ after %llus", de->d_name, sub,
+		    (unsigned long long)(now - (uint64_t)sb.st_mtime));
+		removed++;
+		if (with_state && qid_parse(&qid, de->d_name) == 0 &&
+		    spool_state_remove(q->spool_dir, &qid) == -1)
+			log_warn("%s: remove state", de->d_name);
+	}
+	closedir(d);
+	return removed;
+}
+
+/* queue_exists - the message is in new/, cur/ or failed/ */
+static bool
+queue_exists(const struct queue *q, const char *name)
+{
+	static const char *const subs[] = { SPOOL_NEW, SPOOL_CUR,
+	    SPOOL_FAILED };
+	char		 path[QUEUE_PATH_MAX];
+	struct stat	 sb;
+	size_t		 i;
+
+	for (i = 0; i < ARRAY_SIZE(subs); i++) {
+		if (queue_path(q, subs[i], name, path, sizeof(path)) == -1)
+			return true;	/* unsure: keep the state */
+		if (lstat(path, &sb) == 0 || errno != ENOENT)
+			return true;
+	}
+	return false;
+}
+
+/* queue_clean_states - remove state files of messages that are gone */
+static int
+queue_clean_states(struct queue *q)
+{
+	char		 dir[QUEUE_PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	struct qid	 qid;
+	int		 removed = 0;
+
+	if (queue_path(q, SPOOL_STATE, NULL, dir, sizeof(dir)) == -1)
+		return 0;
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("open %s", dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (qid_parse(&qid, de->d_name) == -1 ||
+		    queue_exists(q, de->d_name))
+			continue;
+		if (spool_state_remove(q->spool_dir, &qid) == 0) {
+			log_debug("%s: removed orphan state", de->d_name);
+			removed++;
+		}
+	}
+	closedir(d);
+	return removed;
+}
+
+/* queue_clean - tmp/, failed/, orphan states */
+int
+queue_clean(struct queue *q, uint64_t now, uint64_t tmp_max_age,
+    uint64_t failed_keep)
+{
+	int	n;
+
+	n = queue_clean_dir(q, SPOOL_TMP, now, tmp_max_age, false);
+	n += queue_clean_dir(q, SPOOL_FAILED, now, failed_keep, true);
+	n += queue_clean_states(q);
+	return n;
+}
+
+/* the writer context of queue_commit_message */
+struct queue_writer {
+	int		 fd;
+	uint64_t	 size;
+	bool		 failed;
+	int		 saved_errno;
+};
+
+/* queue_write_fn - append message bytes to the tmp file */
+static int
+queue_write_fn(void *ctx, const void *p, size_t n)
+{
+	struct queue_writer *w = ctx;
+
+	if (w->failed) {
+		errno = w->saved_errno;
+		return -1;
+	}
+	if (io_write_all(w->fd, p, n) == -1) {
+		w->failed = true;
+		w->saved_errno = errno;
+		return -1;
+	}
+	w->size += n;
+	return 0;
+}
+
+/* queue_commit_message - tmp, write, fsync, rename to new/, fsync */
+int
+queue_commit_message(struct queue *q, struct envelope *env,
+    int (*produce)(void *, int (*)(void *, const void *, size_t), void *),
+    void *arg, struct buf *err)
+{
+	char		 tmp[QUEUE_PATH_MAX], dst[QUEUE_PATH_MAX];
+	char		 dir[QUEUE_PATH_MAX];
+	struct buf	 head;
+	struct queue_writer w;
+	int		 fd = -1, rc = -1, tries;
+	bool		 created = false;
+
+	buf_init(&head, SPOOL_ENVELOPE_MAX);
+	memset(&w, 0, sizeof(w));
+	for (tries = 0; tries < QUEUE_CREATE_TRIES; tries++) {
+		qid_generate(&env->qid);
+		if (queue_path(q, SPOOL_TMP, env->qid.s, tmp,
+		    sizeof(tmp)) == -1) {
+			buf_printf(err, "spool path too long");
+			goto out;
+		}
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, SPOOL_MODE_FILE);
+		if (fd != -1 || errno != EEXIST)
+			break;
+	}
+	if (fd == -1) {
+		buf_printf(err, "create %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	created = true;
+	if (fchmod(fd, SPOOL_MODE_FILE) == -1 || (q->check_gid &&
+	    fchown(fd, (uid_t)-1, q->drop_gid) == -1)) {
+		buf_printf(err, "set mode/group of %s: %s", tmp,
+		    strerror(errno));
+		goto out;
+	}
+	env->arrival = (uint64_t)time(NULL);
+	env->uid = getuid();
+	env->size = 0;
+	if (envelope_write(env, &head) == -1) {
+		buf_printf(err, "envelope for %s: %s", env->qid.s,
+		    strerror(errno));
+		goto out;
+	}
+	w.fd = fd;
+	if (io_write_all(fd, head.data, head.len) == -1 ||
+	    produce(arg, queue_write_fn, &w) == -1 || w.failed ||
+	    spool_patch_size(fd, head.len, w.size) == -1 || fsync(fd) == -1) {
+		buf_printf(err, "write %s: %s", tmp, strerror(w.failed ?
+		    w.saved_errno : errno));
+		goto out;
+	}
+	env->size = w.size;
+	if (close(fd) == -1) {
+		fd = -1;
+		buf_printf(err, "close %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (queue_path(q, SPOOL_NEW, env->qid.s, dst, sizeof(dst)) == -1 ||
+	    queue_path(q, SPOOL_NEW, NULL, dir, sizeof(dir)) == -1) {
+		buf_printf(err, "spool path too long");
+		goto out;
+	}
+	if (rename(tmp, dst) == -1) {
+		buf_printf(err, "rename %s to new/: %s", tmp, strerror(errno));
+		goto out;
+	}
+	created = false;
+	if (fsync_dir(dir) == -1) {
+		/* not durable: do not claim it */
+		buf_printf(err, "fsync %s: %s", dir, strerror(errno));
+		(void)unlink(dst);
+		goto out;
+	}
+	queue_schedule(q, &env->qid, 0);
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (created)
+		(void)unlink(tmp);
+	buf_free(&head);
+	return rc;
+}
+
+/* ---- relays ------------------------------------------------------------ */
+
+/* queue_relays_init - all up */
+void
+queue_relays_init(struct queue_relays *rs, const struct conf *c)
+{
+	size_t	i;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->n = c->nrelays < CONF_RELAYS_MAX ? c->nrelays : CONF_RELAYS_MAX;
+	for (i = 0; i < rs->n; i++)
+		(void)str_copy(rs->r[i].name, c->relays[i].name != NULL ?
+		    c->relays[i].name : "relay", sizeof(rs->r[i].name));
+}
+
+/* queue_time_str - "2024-01-02 03:04:05" (local time) */
+static char *
+queue_time_str(uint64_t t, char *out, size_t outsize)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outsize, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		(void)snprintf(out, outsize, "%llu", (unsigned long long)t);
+	return out;
+}
+
+/* queue_relays_log_write - rewrite state/relays, logging a failure */
+static void
+queue_relays_log_write(const struct queue_relays *rs, const char *spool_dir)
+{
+	struct buf	err;
+
+	buf_init(&err, QUEUE_ERR_MAX);
+	if (queue_relays_write(rs, spool_dir, &err) == -1)
+		log_warnx("%s", buf_cstr(&err));
+	buf_free(&err);
+}
+
+/* queue_relay_down - back off a relay */
+void
+queue_relay_down(struct queue_relays *rs, size_t i, const char *reason,
+    uint64_t now, uint64_t retry_min, uint64_t retry_max,
+    const char *spool_dir)
+{
+	struct queue_relay *r;
+	char		 when[64], wait[32], *p;
+	bool		 changed;
+
+	if (i >= rs->n)
+		return;
+	r = &rs->r[i];
+	changed = !r->down || strncmp(r->reason, reason,
+	    sizeof(r->reason) - 1) != 0;
+	if (!r->down)
+		r->down_since = now;
+	r->down = true;
+	r->failures++;
+	r->next_try = now + queue_backoff(retry_min, retry_max, r->failures,
+	    queue_random());
+	(void)str_copy(r->reason, reason, sizeof(r->reason));
+	for (p = r->reason; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (changed)
+		log_warnx("relay %s down since %s, reason %s, next try in %s",
+		    r->name, queue_time_str(r->down_since, when, sizeof(when)),
+		    r->reason, format_duration(r->next_try - now, wait,
+		    sizeof(wait)));
+	else
+		log_debug("relay %s still down (%llu failures), next try in %s",
+		    r->name, (unsigned long long)r->failures,
+		    format_duration(r->next_try - now, wait, sizeof(wait)));
+	queue_relays_log_write(rs, spool_dir);
+}
+
+/* queue_relay_up - mark up, log the change */
+void
+queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
+    const char *spool_dir)
+{
+	struct queue_relay *r;
+	char		 wait[32];
+
+	if (i >= rs->n || !rs->r[i].down)
+		return;
+	r = &rs->r[i];
+	log_info("relay %s up again after %s", r->name, format_duration(
+	    now > r->down_since ? now - r->down_since : 0, wait, sizeof(wait)));
+	r->down = false;
+	r->failures = 0;
+	r->next_try = 0;
+	r->reason[0] = '\0';
+	queue_relays_log_write(rs, spool_dir);
+}
+
+/* queue_relay_usable - up, or its back-off has passed */
+bool
+queue_relay_usable(const struct queue_relays *rs, size_t i, uint64_t now)
+{
+	return i < rs->n && (!rs->r[i].down || rs->r[i].next_try <= now);
+}
+
+/* queue_relays_next_try - earliest retry of a down relay */
+uint64_t
+queue_relays_next_try(const struct queue_relays *rs)
+{
+	uint64_t t = UINT64_MAX;
+	size_t	 i;
+
+	for (i = 0; i < rs->n; i++)
+		if (rs->r[i].down && rs->r[i].next_try < t)
+			t = rs->r[i].next_try;
+	return t;
+}
+
+/* queue_relays_write - state/relays, atomically */
+int
+queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
+    struct buf *err)
+{
+	char		 path[QUEUE_PATH_MAX], tmp[QUEUE_PATH_MAX];
+	char		 dir[QUEUE_PATH_MAX];
+	struct buf	 b;
+	size_t		 i;
+	int		 fd = -1, rc = -1, n1, n2;
+
+	buf_init(&b, (size_t)CONF_RELAYS_MAX * (QUEUE_RELAY_NAME_MAX +
+	    QUEUE_RELAY_REASON_MAX + 128));
+	n1 = snprintf(path, sizeof(path), "%s/%s/%s", spool_dir, SPOOL_STATE,
+	    QUEUE_RELAYS_FILE);
+	n2 = snprintf(tmp, sizeof(tmp), "%s/%s/.%s.tmp", spool_dir,
+	    SPOOL_STATE, QUEUE_RELAYS_FILE);
+	if (n1 < 0 || (size_t)n1 >= sizeof(path) || n2 < 0 ||
+	    (size_t)n2 >= sizeof(tmp) || spool_path(spool_dir, SPOOL_STATE,
+	    NULL, dir, sizeof(dir)) == -1) {
+		buf_printf(err, "%s/%s: path too long", spool_dir, SPOOL_STATE);
+		goto out;
+	}
+	for (i = 0; i < rs->n; i++) {
+		const struct queue_relay *r = &rs->r[i];
+		int	x;
+
+		if (!r->down)
+			x = buf_printf(&b, "%s up\n", r->name);
+		else
+			x = buf_printf(&b, "%s down %llu %llu %llu %s\n",
+			    r->name, (unsigned long long)r->down_since,
+			    (unsigned long long)r->next_try,
+			    (unsigned long long)r->failures, r->reason);
+		if (x == -1) {
+			buf_printf(err, "%s: too long", path);
+			goto out;
+		}
+	}
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    SPOOL_MODE_STATEFILE);
+	if (fd == -1 || io_write_all(fd, b.data != NULL ? b.data : "",
+	    b.len) == -1 || fsync(fd) == -1) {
+		buf_printf(err, "write %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) == -1) {
+		fd = -1;
+		buf_printf(err, "close %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1) {
+		buf_printf(err, "rename %s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	(void)fsync_dir(dir);
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (rc == -1)
+		(void)unlink(tmp);
+	buf_free(&b);
+	return rc;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * queue.h - the agent's view of the spool: the schedule of messages to
+ * try, claiming (new/ -> cur/), strict opening of queue files, setting
+ * bad files aside into failed/, retry back-off, cleaning of tmp/ and
+ * failed/, committing messages the agent writes itself (DSNs), and the
+ * relay up/down state shown by the queue listing.
+ *
+ * A message is in exactly one of new/, cur/, failed/ at any time; every
+ * move is one rename(2).  Its retry state lives in state/QID
+ * (spool_state_write) and is written before anything else acts on an
+ * outcome.  doc/agent.md describes the files and the policy.
+ */
+#ifndef POSTERN_QUEUE_H
+#define POSTERN_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "qid.h"
+#include "spool.h"
+
+#define QUEUE_ENTRIES_MAX	1000000	/* messages scheduled at once */
+#define QUEUE_NAME_MAX		255	/* a directory entry name */
+#define QUEUE_JITTER_PERCENT	10	/* back-off jitter, +- percent */
+#define QUEUE_RELAYS_FILE	"relays" /* state/relays: relay up/down */
+#define QUEUE_RELAY_REASON_MAX	400	/* reason kept per relay */
+
+struct queue_entry {
+	struct qid	 qid;
+	uint64_t	 next;		/* unix time of the next attempt */
+};
+
+/* the schedule: every message in new/ and cur/ */
+struct queue {
+	char		*spool_dir;	/* owned copy */
+	gid_t		 drop_gid;	/* queue files must have this group */
+	bool		 check_gid;	/* false when running unprivileged */
+	struct queue_entry *v;		/* owned, unsorted */
+	size_t		 n, cap;
+};
+
+/* a claimed, opened and parsed message */
+struct queue_msg {
+	struct qid	 qid;
+	int		 fd;		/* cur/QID, O_RDONLY; -1 when closed */
+	struct envelope	 env;
+	off_t		 body_offset;	/* first message byte in fd */
+	struct spool_state state;
+};
+
+/*
+ * queue_init - an empty schedule for spool_dir (copied).  Queue files
+ * must belong to group drop_gid when check_gid is true (the agent runs
+ * as the spool's user); tests running unprivileged pass false.
+ */
+void	queue_init(struct queue *, const char *spool_dir, gid_t drop_gid,
+	    bool check_gid);
+
+/* queue_free - release the schedule; NULL-safe fields */
+void	queue_free(struct queue *);
+
+/*
+ * queue_scan - rebuild the schedule from new/ (due now) and cur/ (due at
+ * the state's next attempt; now when there is no state).  Entries whose
+ * name is not a queue id are set aside into failed/ with a log line; a
+ * state file that cannot be read sets the message aside too.  Returns the
+ * number of messages scheduled, or -1 when a directory cannot be read
+ * (logged; the old schedule is kept).
+ */
+int	queue_scan(struct queue *, uint64_t now);
+
+/* queue_schedule - add qid due at next, or move it to next if present */
+void	queue_schedule(struct queue *, const struct qid *, uint64_t next);
+
+/* queue_unschedule - forget qid (delivered, failed, set aside) */
+void	queue_unschedule(struct queue *, const struct qid *);
+
+/*
+ * queue_next_due - the message with the earliest next attempt (ties: the
+ * older queue id) if it is due at now: copies it to *out, leaves it
+ * scheduled, and returns true.  False when nothing is due.
+ */
+bool	queue_next_due(const struct queue *, uint64_t now, struct qid *out);
+
+/* queue_next_time - the earliest next attempt, or UINT64_MAX when empty */
+uint64_t queue_next_time(const struct queue *);
+
+/*
+ * queue_claim - take qid for delivery: rename new/QID to cur/QID when it
+ * is still in new/, open cur/QID with O_NOFOLLOW, check it (regular
+ * file, one link, the drop group when check_gid), parse its envelope
+ * strictly (its I record must name the file) and read its retry state.
+ * Returns 0 with *m filled (free with queue_msg_free).  Returns -1 when
+ * the message cannot be used: it has vanished, or it failed a check and
+ * was set aside into failed/ with a log line naming the reason (the
+ * reason is also in err).  Never blocks: FIFOs are opened non-blocking.
+ */
+int	queue_claim(struct queue *, const struct qid *, struct queue_msg *m,
+	    struct buf *err);
+
+/* queue_msg_free - close and release; NULL-safe fields */
+void	queue_msg_free(struct queue_msg *);
+
+/*
+ * queue_set_aside - move spool/from/name to failed/name (from is
+ * SPOOL_NEW or SPOOL_CUR), log "name: set aside into failed/: reason",
+ * record the reason as the state's last error when name is a queue id,
+ * and unschedule it.  Returns 0, or -1 (logged) when the rename failed.
+ */
+int	queue_set_aside(struct queue *, const char *from, const char *name,
+	    const char *reason);
+
+/*
+ * queue_finish_sent - every recipient accepted: unlink cur/QID, then its
+ * state, fsync cur/, unschedule.  Returns 0 or -1 (logged).
+ */
+int	queue_finish_sent(struct queue *, const struct qid *);
+
+/*
+ * queue_finish_failed - nothing left to try: rename cur/QID to
+ * failed/QID (the state stays, for the listing), unschedule.  Returns 0
+ * or -1 (logged).
+ */
+int	queue_finish_failed(struct queue *, const struct qid *);
+
+/*
+ * queue_backoff - the delay before attempt number attempts + 1, in
+ * seconds: retry_min doubled for every attempt after the first, capped at
+ * retry_max, then moved by rnd (any 32-bit value) within
+ * +-QUEUE_JITTER_PERCENT; never below 1.
+ */
+uint64_t queue_backoff(uint64_t retry_min, uint64_t retry_max,
+	    uint64_t attempts, uint32_t rnd);
+
+/* queue_random - 32 random bits for queue_backoff (getrandom) */
+uint32_t queue_random(void);
+
+/*
+ * queue_clean - remove tmp/ entries whose mtime is older than
+ * tmp_max_age, and failed/ entries (with state/QID) older than
+ * failed_keep; also state files of messages that exist nowhere.  Logs
+ * each removal.  Returns the number of files removed.
+ */
+int	queue_clean(struct queue *, uint64_t now, uint64_t tmp_max_age,
+	    uint64_t failed_keep);
+
+/*
+ * queue_commit_message - queue a message written by the agent itself (a
+ * DSN): env gets a fresh queue id (returned in env->qid), arrival now,
+ * uid getuid(), and its size; the message bytes come from produce(),
+ * which calls write_fn(ctx, p, n) (the bounce_generate writer contract)
+ * as often as it likes and returns 0 or -1.  The sequence is the one
+ * postern-drop uses: tmp/QID (O_EXCL, O_NOFOLLOW, mode 0640, group
+ * drop_gid when check_gid), envelope, message, Z patched, fsync, rename
+ * to new/QID, fsync new/.  On failure the tmp file is removed, -1 is
+ * returned with the reason in err, and nothing is queued.  The message
+ * is scheduled due now.
+ */
+int	queue_commit_message(struct queue *, struct envelope *env,
+	    int (*produce)(void *arg, int (*write_fn)(void *, const void *,
+	    size_t), void *ctx), void *arg, struct buf *err);
+
+/* ---- relay state: state/relays ---------------------------------------- */
+
+#define QUEUE_RELAY_NAME_MAX	300
+
+struct queue_relay {
+	char		 name[QUEUE_RELAY_NAME_MAX]; /* "host:port" */
+	bool		 down;
+	uint64_t	 down_since;	/* unix time of the first failure */
+	uint64_t	 next_try;	/* unix time; 0: any time */
+	uint64_t	 failures;	/* consecutive */
+	char		 reason[QUEUE_RELAY_REASON_MAX];
+};
+
+struct queue_relays {
+	struct queue_relay r[CONF_RELAYS_MAX];
+	size_t		 n;
+};
+
+/* queue_relays_init - every relay of c up, named as c names them */
+void	queue_relays_init(struct queue_relays *, const struct conf *c);
+
+/*
+ * queue_relay_down - record a relay-level failure of relay i: back off
+ * (queue_backoff over the consecutive failures), log
+ * "relay NAME down since TIME, reason REASON, next try in N" once per
+ * change of state or reason, and rewrite state/relays.
+ */
+void	queue_relay_down(struct queue_relays *, size_t i, const char *reason,
+	    uint64_t now, uint64_t retry_min,
+	    uint64_t retry_max, const char *spool_dir);
+
+/* queue_relay_up - relay i worked: log "relay NAME up again" if it was down */
+void	queue_relay_up(struct queue_relays *, size_t i, uint64_t now,
+	    const char *spool_dir);
+
+/* queue_relay_usable - relay i may be tried at now */
+bool	queue_relay_usable(const struct queue_relays *, size_t i,
+	    uint64_t now);
+
+/* queue_relays_next_try - earliest next_try of a down relay, or UINT64_MAX */
+uint64_t queue_relays_next_try(const struct queue_relays *);
+
+/*
+ * queue_relays_write - state/relays: one line per relay,
+ * "NAME up" or "NAME down SINCE NEXT FAILURES REASON" (doc/agent.md),
+ * written atomically (tmp, fsync, rename).  Returns 0 or -1 with the
+ * reason in err.
+ */
+int	queue_relays_write(const struct queue_relays *, const char *spool_dir,
+	    struct buf *err);
+
+#endif

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * session.c - drive the SMTP client machine (smtp.c) over one connection
+ * (conn.c) to one relay: greeting, EHLO, STARTTLS or implicit TLS, AUTH
+ * (auth.c behind the machine's plug-in interface), transactions, QUIT.
+ *
+ * Every read and write has an absolute deadline taken from [timeouts]
+ * for the stage the machine is in (RFC 5321 4.5.3.2), so a slow or
+ * silent server costs at most that long.  The session never sends a
+ * command in clear when TLS is required (the machine ends it), never
+ * logs a secret (AUTH lines are marked secret by the machine), and never
+ * judges an outcome: deliver.c does.  RFCs 5321, 3207, 4954.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "auth.h"
+#include "log.h"
+#include "session.h"
+#include "util.h"
+
+/* session_init - closed */
+void
+session_init(struct session *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+/* session_timeout - seconds allowed for waiting in machine state st */
+static uint64_t
+session_timeout(const struct conf *c, enum smtp_state st)
+{
+	switch (smtp_stage_timeout(st)) {
+	case SMTP_T_GREETING:	return c->t_greeting;
+	case SMTP_T_EHLO:	return c->t_ehlo;
+	case SMTP_T_STARTTLS:	return c->t_starttls;
+	case SMTP_T_AUTH:	return c->t_auth;
+	case SMTP_T_MAIL:	return c->t_mail;
+	case SMTP_T_RCPT:	return c->t_rcpt;
+	case SMTP_T_DATA:	return c->t_data;
+	case SMTP_T_DATA_BLOCK:	return c->t_data_block;
+	case SMTP_T_DATA_END:	return c->t_data_end;
+	case SMTP_T_RSET:	return c->t_rset;
+	case SMTP_T_QUIT:	return c->t_quit;
+	case SMTP_T_NONE:
+	default:		return c->t_ehlo;
+	}
+}
+
+/* session_deadline - now + the stage's timeout, in now_ms() time */
+static int64_t
+session_deadline(const struct session *s)
+{
+	return now_ms() + (int64_t)session_timeout(s->conf, s->smtp.state) *
+	    1000;
+}
+
+/* session_auth_start - the machine's plug-in: pick a mechanism */
+static int
+session_auth_start(void *arg, const char *offered, const char **mech,
+    struct buf *initial, bool *has_initial, struct why *why)
+{
+	struct session		*s = arg;
+	const unsigned char	*resp = NULL;
+	size_t			 len = 0;
+
+	auth_free(s->auth);
+	s->auth = auth_new(s->relay, s->smtp.tls, why);
+	if (s->auth == NULL)
+		return -1;
+	if (auth_start(s->auth, offered, mech, &resp, &len, why) == -1)
+		return -1;
+	*has_initial = resp != NULL;
+	if (resp != NULL && len > 0 && buf_append(initial, resp, len) == -1) {
+		why_set(why, 0, NULL, "authentication initial response too "
+		    "long");
+		return -1;
+	}
+	return 0;
+}
+
+/* session_auth_step - the machine's plug-in: answer a challenge */
+static int
+session_auth_step(void *arg, const char *challenge, size_t clen,
+    struct buf *response, struct why *why)
+{
+	struct session		*s = arg;
+	const unsigned char	*resp = NULL;
+	size_t			 len = 0;
+
+	if (s->auth == NULL) {
+		why_set(why, 0, NULL, "authentication challenge before AUTH");
+		return -1;
+	}
+	if (auth_step(s->auth, (const unsigned char *)challenge, clen, &resp,
+	    &len, why) == -1)
+		return -1;
+	if (resp != NULL && len > 0 && buf_append(response, resp, len) == -1) {
+		why_set(why, 0, NULL, "authentication response too long");
+		return -1;
+	}
+	return 0;
+}
+
+/* session_tls_info - "TLS1.3/AES-256-GCM" for the log */
+static void
+session_tls_info(struct session *s)
+{
+	struct tls_peer_info	 info;
+	struct tls_session	*t = conn_tls(s->conn);
+
+	s->tls_info[0] = '\0';
+	if (t == NULL)
+		return;
+	memset(&info, 0, sizeof(info));
+	tls_peer_info(t, &info);
+	(void)snprintf(s->tls_info, sizeof(s->tls_info), "%s/%s%s",
+	    info.protocol, info.cipher, info.resumed ? "/resumed" : "");
+	log_debug("%s: TLS %s, %s", s->peer, info.description,
+	    info.verification);
+}
+
+/*
+ * session_drive - run the machine until it wants a message or is over.
+ * I/O failures go to the machine (smtp_io_error), which records them.
+ */
+static void
+session_drive(struct session *s)
+{
+	char		 rbuf[SESSION_READ_MAX];
+	struct why	 why;
+	ssize_t		 n;
+	char		 text[WHY_TEXT_MAX];
+
+	for (;;) {
+		if (s->smtp.out.len > 0) {
+			why_clear(&why);
+			if (conn_write_all(s->conn, s->smtp.out.data,
+			    s->smtp.out.len, session_deadline(s), &why) == -1) {
+				smtp_output_done(&s->smtp);
+				smtp_io_error(&s->smtp, why.text);
+				continue;
+			}
+			smtp_output_done(&s->smtp);
+		}
+		switch (smtp_want(&s->smtp)) {
+		case SMTP_WANT_READ:
+			why_clear(&why);
+			n = conn_read(s->conn, rbuf, sizeof(rbuf),
+			    session_deadline(s), &why);
+			if (n > 0) {
+				smtp_feed(&s->smtp, rbuf, (size_t)n);
+				break;
+			}
+			if (n == 0)
+				(void)snprintf(text, sizeof(text),
+				    "connection closed by %s while waiting "
+				    "for the reply to %s", s->peer,
+				    smtp_state_name(s->smtp.state));
+			else if (errno == ETIMEDOUT)
+				(void)snprintf(text, sizeof(text),
+				    "timeout after %llus waiting for the "
+				    "reply to %s from %s",
+				    (unsigned long long)session_timeout(s->conf,
+				    s->smtp.state),
+				    smtp_state_name(s->smtp.state), s->peer);
+			else
+				(void)snprintf(text, sizeof(text), "%s",
+				    why.text);
+			smtp_io_error(&s->smtp, text);
+			break;
+		case SMTP_WANT_WRITE:
+			smtp_body_pump(&s->smtp);
+			break;
+		case SMTP_WANT_TLS:
+			why_clear(&why);
+			if (conn_starttls(s->conn, s->tls_client,
+			    now_ms() + (int64_t)s->conf->t_starttls * 1000,
+			    &why) == -1) {
+				smtp_io_error(&s->smtp, why.text);
+				break;
+			}
+			session_tls_info(s);
+			smtp_tls_done(&s->smtp);
+			break;
+		case SMTP_WANT_MESSAGE:
+		case SMTP_WANT_CLOSE:
+			return;
+		}
+	}
+}
+
+/* session_teardown - free everything, no QUIT */
+static void
+session_teardown(struct session *s)
+{
+	if (s->smtp_live)
+		smtp_free(&s->smtp);
+	s->smtp_live = false;
+	auth_free(s->auth);
+	s->auth = NULL;
+	conn_close(s->conn);
+	s->conn = NULL;
+	s->messages = 0;
+}
+
+/* session_open - connect and get ready */
+int
+session_open(struct session *s, const struct conf *c, size_t relay_index,
+    struct tls_client *tls_client, struct why *why)
+{
+	const struct conf_relay	*r = &c->relays[relay_index];
+	struct smtp_params	 p;
+	int64_t			 t0 = now_ms();
+
+	session_teardown(s);
+	s->conf = c;
+	s->relay = r;
+	s->relay_index = relay_index;
+	s->tls_client = tls_client;
+	s->tls_info[0] = '\0';
+	(void)str_copy(s->auth_user, r->user != NULL ? r->user : "",
+	    sizeof(s->auth_user));
+	if (r->tls != CONF_TLS_NONE && tls_client == NULL) {
+		why_set(why, 0, NULL, "relay %s: no TLS credentials", r->name);
+		return -1;
+	}
+	s->conn = conn_connect(r->host, r->port, c->t_connect, why);
+	if (s->conn == NULL)
+		return -1;
+	(void)str_copy(s->peer, conn_peer(s->conn), sizeof(s->peer));
+	if (r->tls == CONF_TLS_IMPLICIT) {
+		if (conn_starttls(s->conn, tls_client, now_ms() +
+		    (int64_t)c->t_starttls * 1000, why) == -1) {
+			session_teardown(s);
+			return -1;
+		}
+		session_tls_info(s);
+	}
+	memset(&p, 0, sizeof(p));
+	p.helo_name = c->hostname;
+	p.tls_active = r->tls == CONF_TLS_IMPLICIT;
+	p.starttls = r->tls == CONF_TLS_STARTTLS;
+	s->auth_ops.start = session_auth_start;
+	s->auth_ops.step = session_auth_step;
+	s->auth_ops.arg = s;
+	p.auth = r->user != NULL ? &s->auth_ops : NULL;
+	p.allow_plaintext_auth = r->allow_plaintext_auth;
+	smtp_init(&s->smtp, &p);
+	s->smtp_live = true;
+	session_drive(s);
+	if (smtp_want(&s->smtp) != SMTP_WANT_MESSAGE) {
+		const struct smtp_failure *f = &s->smtp.failure;
+
+		if (f->kind == SMTP_E_REPLY && f->stage == SMTP_S_AUTH)
+			auth_explain(f->why.code, f->why.enh, f->why.text, why);
+		else if (f->kind == SMTP_E_REPLY)
+			why_set(why, f->why.code, f->why.enh, "%s said in "
+			    "%s: %d %s%s%s", s->peer, smtp_state_name(f->stage),
+			    f->why.code, f->why.enh, f->why.enh[0] ? " " : "",
+			    f->why.text);
+		else
+			why_set(why, f->why.code, f->why.enh, "%s (in %s, %s)",
+			    f->why.text, smtp_state_name(f->stage), s->peer);
+		/* the machine may have a QUIT to send after a refusal */
+		session_teardown(s);
+		return -1;
+	}
+	s->opened_ms = now_ms();
+	s->idle_since_ms = s->opened_ms;
+	s->setup_secs = (double)(s->opened_ms - t0) / 1000.0;
+	log_debug("%s: session ready%s%s%s%s", s->peer,
+	    s->tls_info[0] ? ", tls=" : "", s->tls_info,
+	    s->auth_user[0] ? ", auth=" : "", s->auth_user);
+	return 0;
+}
+
+/* session_is_open - ready for a transaction */
+bool
+session_is_open(const struct session *s)
+{
+	return s->conn != NULL && s->smtp_live &&
+	    smtp_want(&s->smtp) == SMTP_WANT_MESSAGE;
+}
+
+/* session_transact - one message */
+void
+session_transact(struct session *s, struct smtp_message *m,
+    struct smtp_failure *failure)
+{
+	memset(failure, 0, sizeof(*failure));
+	if (!session_is_open(s)) {
+		m->status = SMTP_MSG_ABORTED;
+		m->stage = SMTP_S_READY;
+		why_set(&m->reply, 0, NULL, "session not open");
+		failure->kind = SMTP_E_IO;
+		failure->why = m->reply;
+		return;
+	}
+	if (smtp_message_start(&s->smtp, m) == 0)
+		session_drive(s);
+	s->messages++;
+	s->idle_since_ms = now_ms();
+	if (smtp_want(&s->smtp) != SMTP_WANT_MESSAGE) {
+		*failure = s->smtp.failure;
+		if (m->status == SMTP_MSG_PENDING) {
+			/* cannot happen: the machine marks it; be safe */
+			m->status = SMTP_MSG_ABORTED;
+			m->reply = failure->why;
+		}
+		session_teardown(s);
+	}
+}
+
+/* session_close - QUIT and close */
+void
+session_close(struct session *s)
+{
+	if (session_is_open(s)) {
+		smtp_quit(&s->smtp);
+		session_drive(s);
+		log_debug("%s: session closed after %u messages", s->peer,
+		    s->messages);
+	}
+	session_teardown(s);
+}
+
+/* session_abort - close without QUIT */
+void
+session_abort(struct session *s)
+{
+	session_teardown(s);
+}
