@@ -190,7 +190,13 @@ if command -v strace >/dev/null 2>&1; then
 	    -e trace=openat,open,write,fsync,fdatasync,syncfs,rename,renameat,renameat2,close \
 	    "$SENDMAIL" -C "$CONF" -i dur@example.com <"$T/small" 2>"$T/err"
 	rc=$?
-	is "$rc" 0 "strace: submission exits 0"
+	if grep -q __asan_init "$top_builddir/src/postern-drop"; then
+		# LeakSanitizer aborts at exit under ptrace: the exit status
+		# says nothing, the order of the syscalls before it still does
+		skip "strace: exit status under LeakSanitizer (it fails under ptrace)"
+	else
+		is "$rc" 0 "strace: submission exits 0"
+	fi
 	qid=$(ls "$SPOOL/new" | head -n 1)
 	# the helper's pid is the one that opened tmp/QID
 	dpid=$(grep "open.*\"tmp/$qid\".*O_CREAT" "$T/trace" | awk '{print $1}')
