@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,7 +106,9 @@ submit_free(struct submit *s)
 	submit_close_fd(&s->out_fd);
 	submit_close_fd(&s->err_fd);
 	submit_restore(s);
-	wipe(s->chunk, sizeof(s->chunk));
+	/* only what was ever buffered: the rest of chunk was never touched */
+	wipe(s->chunk, s->size < sizeof(s->chunk) ? (size_t)s->size :
+	    sizeof(s->chunk));
 	free(s);
 }
 
@@ -167,7 +170,9 @@ submit_open(const char *drop_program, const char *config,
 		argv[1] = (char *)"-C";
 		argv[2] = (char *)config;
 	}
-	s = xcalloc(1, sizeof(*s));
+	/* zero the fields, not the 64 KB chunk (see submit_free) */
+	s = xmalloc(sizeof(*s));
+	memset(s, 0, offsetof(struct submit, chunk));
 	s->to_fd = s->out_fd = s->err_fd = -1;
 	memset(&sa, 0, sizeof(sa));
 	sigemptyset(&sa.sa_mask);

@@ -1,0 +1,167 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# install.sh - `make install` and `make uninstall` of a private copy
+# (configured out of tree from $top_srcdir):
+#   1. packaging: --prefix=/usr into DESTDIR by an unprivileged user (a
+#      test user when run as root): binaries, the sendmail, mailq,
+#      newaliases and /usr/lib/sendmail links, the spool tree with its
+#      modes, and the ownership steps it could not do printed;
+#   2. uninstall removes binaries and links and keeps the spool;
+#   3. as root, without DESTDIR, with the user and group present: the
+#      set-group-id bit and owners are set, and a second install over the
+#      first (upgrade) keeps the queued mail.
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/sgid.sh"
+[ -x "$top_srcdir/configure" ] ||
+	skip_all "$top_srcdir/configure missing (run autoreconf -fi)"
+[ ! -f "$top_srcdir/config.status" ] ||
+	skip_all "source tree configured in place: an out-of-tree copy cannot be configured"
+need_cmd make
+tmpdir_make
+
+# $T/make.sh defines build and mk, for this shell and for the shells run
+# as the test user (functions do not pass through setpriv)
+cat >"$T/make.sh" <<'MAKESH'
+# build DIR ARGS... - configure in DIR (as the current user) and make
+build() {
+	_b_dir=$1
+	shift
+	(cd "$_b_dir" &&
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		"$top_srcdir/configure" -q "$@" &&
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		make -s -j2) >"$_b_dir.log" 2>&1
+}
+# mk DIR TARGET... - make in DIR, output in DIR.out
+mk() {
+	_m_dir=$1
+	shift
+	(cd "$_m_dir" &&
+	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
+		make -s "$@") >"$_m_dir.out" 2>&1
+}
+MAKESH
+chmod 0644 "$T/make.sh"
+. "$T/make.sh"
+
+# --- 1. packaging install, unprivileged, into DESTDIR
+D=$T/pkg
+mkdir -p "$D" "$T/dest"
+asuser=
+if [ "$(id -u)" -eq 0 ]; then
+	make_test_users 1 || bail_out "cannot create test users"
+	if run_as "${TEST_USER_PREFIX}1" test -r "$top_srcdir/configure"; then
+		asuser=${TEST_USER_PREFIX}1
+		chown "$asuser" "$D" "$T/dest"
+		touch "$D.log" "$D.out"
+		chown "$asuser" "$D.log" "$D.out"
+	fi
+fi
+# run_maybe CMD... - as the unprivileged test user when we are root
+run_maybe() {
+	if [ -n "$asuser" ]; then
+		run_as "$asuser" "$@"
+	else
+		"$@"
+	fi
+}
+if [ -n "$asuser" ] || [ "$(id -u)" -ne 0 ]; then
+	diag "packaging install as $(run_maybe id -un)"
+	priv=no
+else
+	diag "packaging install as root (no test user can read the sources)"
+	priv=yes
+fi
+DEST=$T/dest
+export DEST
+run_maybe sh -c '. "$T/make.sh"
+	build "$1" --prefix=/usr --sysconfdir=/etc --with-spooldir=/var/spool/postern \
+	    --with-confdir=/etc/postern &&
+	mk "$1" install DESTDIR="$DEST"' sh "$D"
+rc=$?
+is "$rc" 0 "packaging: configure, make and make install DESTDIR succeed"
+[ $rc -eq 0 ] || diag "$(tail -n 30 "$D.log" "$D.out" 2>/dev/null)"
+out=$(cat "$D.out")
+for f in sbin/postern sbin/postern-drop; do
+	[ -x "$DEST/usr/$f" ] && [ -f "$DEST/usr/$f" ] && [ ! -h "$DEST/usr/$f" ]
+	is $? 0 "packaging: /usr/$f installed"
+done
+is "$(stat -c %a "$DEST/usr/sbin/postern-drop")" 755 \
+    "packaging: postern-drop not set-group-id without root"
+links=
+for l in sbin/sendmail bin/mailq bin/newaliases lib/sendmail; do
+	links="$links $l=$(readlink "$DEST/usr/$l")"
+done
+is "$links" " sbin/sendmail=/usr/sbin/postern bin/mailq=/usr/sbin/postern bin/newaliases=/usr/sbin/postern lib/sendmail=/usr/sbin/postern" \
+    "packaging: sendmail, mailq, newaliases and /usr/lib/sendmail link to /usr/sbin/postern"
+S=$DEST/var/spool/postern
+got=
+for d in . tmp new cur failed state; do
+	got="$got $d=$(stat -c %a "$S/$d" 2>/dev/null)"
+done
+is "$got" " .=755 tmp=1730 new=1770 cur=700 failed=700 state=700" \
+    "packaging: spool tree with the designed modes"
+is "$(stat -c %F "$S/trigger" 2>/dev/null)" fifo "packaging: trigger FIFO"
+like "$out" 'chgrp postern /usr/sbin/postern-drop' \
+    "packaging: prints the chgrp it could not do"
+like "$out" 'chmod 2755 /usr/sbin/postern-drop' \
+    "packaging: prints the chmod 2755 it could not do"
+like "$out" 'chown postern:postern /var/spool/postern /var/spool/postern/tmp' \
+    "packaging: prints the spool chown it could not do"
+steps=$(printf '%s\n' "$out" | grep -E '^ +ch(grp|own|mod) ')
+[ -n "$steps" ] && ! printf '%s\n' "$steps" | grep -q "$DEST"
+is $? 0 "packaging: printed steps name the final paths, not DESTDIR"
+
+# --- 2. uninstall: binaries and links go, the spool (mail) stays
+printf 'queued\n' >"$T/mail"
+cp "$T/mail" "$S/new/0123456789ABCDEF0123"
+[ -z "$asuser" ] || chown "$asuser" "$S/new/0123456789ABCDEF0123"
+run_maybe sh -c '. "$T/make.sh"
+	mk "$1" uninstall DESTDIR="$DEST"' sh "$D"
+is "$?" 0 "uninstall: make uninstall DESTDIR succeeds"
+left=$(cd "$DEST" && find usr \( -type f -o -type l \) | sort)
+is "$left" "" "uninstall: no binary or link left"
+[ -f "$S/new/0123456789ABCDEF0123" ] && [ -p "$S/trigger" ] && [ -d "$S/tmp" ]
+is $? 0 "uninstall: the spool and its mail are kept"
+# a sendmail link replaced by someone else is not removed
+run_maybe sh -c '. "$T/make.sh"
+	mk "$1" install DESTDIR="$DEST" &&
+	ln -sf /usr/sbin/other-mta "$DEST/usr/sbin/sendmail" &&
+	mk "$1" uninstall DESTDIR="$DEST"' sh "$D"
+is "$(readlink "$DEST/usr/sbin/sendmail")" /usr/sbin/other-mta \
+    "uninstall: a sendmail link that no longer points at postern is kept"
+
+# --- 3. as root: owners and the set-group-id bit, and an upgrade
+if [ "$(id -u)" -eq 0 ]; then
+	make_test_users 3 || bail_out "cannot create test users"
+	AGENT=${TEST_USER_PREFIX}3
+	G=postern-tg
+	sgid_group "$G" || bail_out "groupadd $G failed"
+	R=$T/root
+	P=$T/rprefix
+	mkdir -p "$R"
+	build "$R" --prefix="$P" --with-spooldir="$P/spool" \
+	    --with-confdir="$P/etc" --with-user="$AGENT" --with-group="$G" &&
+	    mk "$R" install
+	is "$?" 0 "root: make install succeeds"
+	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $G" \
+	    "root: postern-drop is set-group-id $G"
+	got=
+	for d in . tmp new cur failed state trigger; do
+		got="$got $d=$(stat -c '%a:%U:%G' "$P/spool/$d")"
+	done
+	is "$got" " .=755:$AGENT:$G tmp=1730:$AGENT:$G new=1770:$AGENT:$G cur=700:$AGENT:$G failed=700:$AGENT:$G state=700:$AGENT:$G trigger=622:$AGENT:$G" \
+	    "root: spool owned by $AGENT:$G with the designed modes"
+	unlike "$(cat "$R.out")" 'not setting owners' \
+	    "root: no ownership steps left to print"
+	cp "$T/mail" "$P/spool/new/0123456789ABCDEF0123"
+	mk "$R" install
+	is "$?" 0 "root: a second install (upgrade) succeeds"
+	is "$(cat "$P/spool/new/0123456789ABCDEF0123")" queued \
+	    "root: the upgrade keeps queued mail"
+	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $G" \
+	    "root: still set-group-id after the upgrade"
+else
+	skip "owners and set-group-id need root" 7
+fi
+done_testing

@@ -1,0 +1,265 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# sendmail-permissions.sh - the security properties of submission, shown
+# with real unprivileged users against a real set-group-id installation
+# (tests/lib/sgid.sh: a private copy installed by `make install-exec`):
+# any user can submit; the queue file belongs to the submitter and the
+# drop group, mode 0640, with the submitter's real uid; no other user can
+# read, list, alter or delete it; nobody reads the smarthost secrets
+# through a postern program; postern-drop run by hand refuses forged
+# envelopes, -C, and ignores the environment.  Needs root (skips without).
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/postern.sh"
+. "$top_srcdir/tests/lib/sgid.sh"
+need_root
+need_cmd setpriv flock groupadd useradd
+tmpdir_make
+make_test_users 3 || bail_out "cannot create test users"
+A=${TEST_USER_PREFIX}1
+B=${TEST_USER_PREFIX}2
+AGENT=${TEST_USER_PREFIX}3
+G=postern-tg
+sgid_install "$AGENT" "$G"
+uid_a=$(id -u "$A")
+uid_b=$(id -u "$B")
+
+# new_files - the queue files in new/ (as root)
+new_files() {
+	ls "$SG_SPOOL/new"
+}
+# spool_quiet - nothing in tmp/, and new/ holds exactly the files in $1
+spool_quiet() {
+	[ -z "$(ls -A "$SG_SPOOL/tmp")" ] && [ "$(new_files | sort)" = "$1" ]
+}
+
+# --- the installation itself
+is "$(stat -c '%a %G' "$SG_DROP")" "2755 $G" \
+    "install: postern-drop is set-group-id $G, mode 2755"
+is "$(readlink "$SG_SENDMAIL")" "$SG_PREFIX/sbin/postern" \
+    "install: sendmail links to postern"
+got=
+for d in tmp new cur failed state; do
+	got="$got $d=$(stat -c '%a:%U:%G' "$SG_SPOOL/$d")"
+done
+is "$got" " tmp=1730:$AGENT:$G new=1770:$AGENT:$G cur=700:$AGENT:$G failed=700:$AGENT:$G state=700:$AGENT:$G" \
+    "install: spool directories with the designed owners and modes"
+is "$(stat -c '%F %U:%G' "$SG_SPOOL/trigger")" "fifo $AGENT:$G" \
+    "install: trigger FIFO"
+id -Gn "$A" | grep -qw "$G"
+is $? 1 "$A is not in $G"
+id -Gn "$B" | grep -qw "$G"
+is $? 1 "$B is not in $G"
+
+# --- user A submits through the set-group-id helper
+printf 'Subject: private to A\n\nA-private-body-7f3e\n' >"$T/msg-a"
+chmod 0644 "$T/msg-a"
+run_as "$A" "$SG_SENDMAIL" -i bob@example.com <"$T/msg-a" >"$T/out" 2>"$T/err"
+rc=$?
+is "$rc" 0 "A: sendmail exits 0"
+[ $rc -eq 0 ] || diag "$(cat "$T/err")"
+is "$(new_files | wc -l | tr -d ' ')" 1 "A: one file in new/"
+qa=$(new_files | head -n 1)
+fa=$SG_SPOOL/new/$qa
+is "$(stat -c '%u %G %a' "$fa")" "$uid_a $G 640" \
+    "A: queue file owned by A, group $G, mode 0640"
+env=$(queue_envelope "$fa")
+like "$env" "^U $uid_a\$" "A: U record is A's real uid"
+like "$env" "^L $A\$" "A: L record is A's login"
+is "$(ls -A "$SG_SPOOL/tmp")" "" "A: nothing left in tmp/"
+stat_a=$(stat -c '%u %g %a %s %Y %i' "$fa")
+sum_a=$(sha256sum <"$fa")
+
+# --- user B (and A itself) cannot reach the queued message
+not_ok "B cannot read A's queue file" run_as "$B" cat "$fa"
+not_ok "B cannot list new/" run_as "$B" ls "$SG_SPOOL/new"
+not_ok "B cannot list tmp/" run_as "$B" ls "$SG_SPOOL/tmp"
+not_ok "B cannot delete A's queue file" run_as "$B" rm -f "$fa"
+not_ok "B cannot rename A's queue file" \
+    run_as "$B" mv "$fa" "$SG_SPOOL/tmp/$qa"
+not_ok "B cannot append to A's queue file" \
+    run_as "$B" sh -c 'echo X-Evil: 1 >>"$1"' sh "$fa"
+not_ok "B cannot truncate A's queue file" run_as "$B" truncate -s 0 "$fa"
+not_ok "A cannot read its own queued file either" run_as "$A" cat "$fa"
+not_ok "A cannot delete its own queued file" run_as "$A" rm -f "$fa"
+out=$(run_as "$B" "$SG_POSTERN" queue 2>&1)
+rc=$?
+[ $rc -ne 0 ] && ! printf '%s' "$out" | grep -q 'bob@example.com'
+is $? 0 "B: postern queue is refused (exit $rc) and shows nothing of A's mail"
+out=$(run_as "$B" "$SG_SENDMAIL" -bp 2>&1)
+unlike "$out" 'bob@example\.com|A-private' "B: sendmail -bp shows nothing of A's mail"
+is "$(cat "$fa" | sed '1,/^$/d' | sed '1,/^$/d')" "A-private-body-7f3e" \
+    "A's message is intact after B's attempts"
+[ "$(stat -c '%u %g %a %s %Y %i' "$fa")" = "$stat_a" ] &&
+    [ "$(sha256sum <"$fa")" = "$sum_a" ]
+is $? 0 "A's queue file unchanged (owner, mode, size, inode, checksum)"
+
+# --- the smarthost secrets: readable by the agent only
+not_ok "B cannot read the secrets file directly" run_as "$B" cat "$SG_SECRETS"
+run_as "$AGENT" cat "$SG_SECRETS" | grep -q "$SG_PASSWORD"
+is $? 0 "the agent can read the secrets file (the leak probe sees the password)"
+printf '[postern]\naliases = %s\nspool_dir = %s\n' "$SG_SECRETS" \
+    "$SG_SPOOL" >"$T/b.conf"
+printf 'smtp.example.com: bob\n' >"$T/b-aliases"
+chmod 0644 "$T/b.conf" "$T/b-aliases"
+leak=0
+leak_check() {	# leak_check DESC CMD... (as B): the password never shows
+	_lc_desc=$1
+	shift
+	_lc_out=$(run_as "$B" "$@" <"$T/msg-a" 2>&1)
+	if printf '%s' "$_lc_out" | grep -q "$SG_PASSWORD"; then
+		_tap_result 1 "secrets: $_lc_desc"
+		diag "the password leaked: $*"
+		leak=1
+	else
+		_tap_result 0 "secrets: $_lc_desc"
+	fi
+}
+leak_check "sendmail -C secrets -bv" "$SG_SENDMAIL" -C "$SG_SECRETS" -bv x@y
+leak_check "sendmail -C secrets -t" "$SG_SENDMAIL" -C "$SG_SECRETS" -t -i
+leak_check "sendmail -C secrets -bs" "$SG_SENDMAIL" -C "$SG_SECRETS" -bs
+leak_check "postern config -C secrets" "$SG_POSTERN" config -C "$SG_SECRETS"
+leak_check "postern config --check -C secrets" \
+    "$SG_POSTERN" config --check -C "$SG_SECRETS"
+leak_check "postern config (installed configuration)" "$SG_POSTERN" config
+leak_check "mailq -C secrets" "$SG_POSTERN" queue -C "$SG_SECRETS"
+leak_check "newaliases -C secrets" "$SG_POSTERN" newaliases -C "$SG_SECRETS"
+leak_check "a config naming the secrets file as aliases" \
+    "$SG_SENDMAIL" -C "$T/b.conf" -bv smtp.example.com
+leak_check "postern-drop -C secrets" "$SG_DROP" -C "$SG_SECRETS"
+leak_check "postern-drop with the secrets file on stdin (opened by B)" \
+    sh -c 'exec "$1" <"$2"' sh "$SG_DROP" "$SG_SECRETS"
+
+# --- postern-drop run directly by B: forged envelopes are refused
+printf 'hello from B\n' >"$T/body"
+before=$(new_files | sort)
+# forge ENVELOPE DESC - B feeds postern-drop a stream with ENVELOPE
+forge() {
+	{
+		printf "$1"
+		printf 'C %d\n' "$(wc -c <"$T/body")"
+		cat "$T/body"
+		printf 'E %d\n' "$(wc -c <"$T/body")"
+	} >"$T/forged"
+	chmod 0644 "$T/forged"
+	run_as "$B" "$SG_DROP" <"$T/forged" >"$T/out" 2>"$T/err"
+	_fg_rc=$?
+	[ $_fg_rc -eq 65 ] && spool_quiet "$before" &&
+	    grep -q '^postern-drop: fatal: ' "$T/err"
+	if ! ok_status $? "B direct: $2 refused with 65, nothing lands"; then
+		diag "exit $_fg_rc: $(cat "$T/err")"
+	fi
+}
+ok_status() {	# ok_status STATUS DESC
+	_tap_result "$1" "$2"
+	return "$1"
+}
+forge 'V 1\nI 0123456789ABCDEF0123\nS b@example.org\nR x@example.com\n\n' \
+    "forged I (queue id)"
+forge "V 1\nU $uid_a\nS b@example.org\nR x@example.com\n\n" \
+    "forged U (A's uid)"
+forge 'V 1\nU 0\nS root@example.org\nR x@example.com\n\n' \
+    "forged U (uid 0)"
+forge 'V 1\nT 1\nS b@example.org\nR x@example.com\n\n' "forged T (arrival)"
+forge "V 1\nS b@example.org\nR x@example.com\nL $A\n\n" "forged L (login)"
+forge 'V 1\nS b@example.org\nR x@example.com\nZ 00000000000000000013\n\n' \
+    "forged Z (size)"
+forge 'V 1\nS b@example.org\rBcc: x@evil\nR x@example.com\n\n' \
+    "CR in the sender"
+forge 'V 1\nS b@example.org\nR x@example.com\nBcc: x@evil\n\n' \
+    "LF in a recipient (injected record)"
+forge 'V 1\nS b@example.org\nR x@exa\rmple.com\n\n' "CR in a recipient"
+long=$(head -c 1100 /dev/zero | tr '\0' a)
+forge "V 1\nS b@example.org\nR x@example.com\tORCPT=rfc822;$long\n\n" \
+    "oversized record"
+forge 'V 9\nS b@example.org\nR x@example.com\n\n' "bad version"
+forge 'S b@example.org\nR x@example.com\n\n' "no version"
+forge '\n' "empty envelope"
+
+# a well-formed direct submission is accepted, with B's uid, not a forged one
+{
+	printf 'V 1\nS root@example.org\nR x@example.com\n\n'
+	printf 'C %d\n' "$(wc -c <"$T/body")"
+	cat "$T/body"
+	printf 'E %d\n' "$(wc -c <"$T/body")"
+} >"$T/direct"
+chmod 0644 "$T/direct"
+run_as "$B" "$SG_DROP" <"$T/direct" >"$T/out" 2>"$T/err"
+rc=$?
+qb=$(cat "$T/out")
+is "$rc" 0 "B direct: a well-formed stream is committed"
+if [ -f "$SG_SPOOL/new/$qb" ]; then
+	like "$(queue_envelope "$SG_SPOOL/new/$qb")" "^U $uid_b\$" \
+	    "B direct: U is B's real uid whatever the sender says"
+	is "$(stat -c '%u' "$SG_SPOOL/new/$qb")" "$uid_b" \
+	    "B direct: file owned by B"
+	rm -f "$SG_SPOOL/new/$qb"
+else
+	skip "no queue file" 2
+fi
+
+# --- -C and the environment
+printf '[postern]\nspool_dir = %s/bspool\n' "$T" >"$T/other.conf"
+chmod 0644 "$T/other.conf"
+mkdir -p "$T/bspool/tmp" "$T/bspool/new"
+chmod 1777 "$T/bspool/tmp" "$T/bspool/new"
+run_as "$B" "$SG_DROP" -C "$T/other.conf" <"$T/direct" >"$T/out" 2>"$T/err"
+rc=$?
+is "$rc" 64 "B direct: postern-drop -C other.conf refused (64) when set-group-id"
+grep -q 'refused when running set-group-id' "$T/err"
+is $? 0 "B direct: -C refusal names the reason"
+[ -z "$(ls -A "$T/bspool/new" "$T/bspool/tmp" | grep -v '^$\|:$')" ] &&
+    spool_quiet "$before"
+is $? 0 "B direct: nothing lands in either spool after -C"
+
+# sendmail -C by A: the front end hands -C to the helper, which refuses it
+run_as "$A" "$SG_SENDMAIL" -C "$T/other.conf" -i x@example.com \
+    <"$T/msg-a" >"$T/out" 2>"$T/err"
+rc=$?
+[ $rc -ne 0 ] && spool_quiet "$before" && [ -z "$(ls -A "$T/bspool/new")" ]
+is $? 0 "A: sendmail -C other.conf cannot steer the set-group-id helper (exit $rc)"
+
+# an LD_PRELOAD library that leaves a mark when loaded
+mkdir -p "$T/evil"
+chmod 1777 "$T/evil"
+if command -v cc >/dev/null 2>&1 &&
+    printf '#include <fcntl.h>\n#include <unistd.h>\n__attribute__((constructor)) static void evil(void) { close(open("%s/evil/ran", O_CREAT | O_WRONLY, 0666)); }\n' \
+	"$T" >"$T/evil.c" &&
+    cc -shared -fPIC -o "$T/evil.so" "$T/evil.c" 2>/dev/null; then
+	chmod 0755 "$T/evil.so"
+	run_as "$B" env LD_PRELOAD="$T/evil.so" /bin/true
+	[ -f "$T/evil/ran" ]
+	is $? 0 "env: the LD_PRELOAD probe works on an ordinary program"
+	rm -f "$T/evil/ran"
+	run_as "$B" env -i LD_PRELOAD="$T/evil.so" LD_LIBRARY_PATH="$T/evil" \
+	    TMPDIR=/nonexistent MALLOC_CHECK_=3 LANG=C.UTF-8 LOGNAME=root \
+	    USER=root HOME=/ "$SG_DROP" <"$T/direct" >"$T/out" 2>"$T/err"
+	rc=$?
+	[ $rc -eq 0 ] && [ ! -f "$T/evil/ran" ]
+	is $? 0 "env: set-group-id postern-drop commits and never loads LD_PRELOAD"
+	qb=$(cat "$T/out")
+	if [ -f "$SG_SPOOL/new/$qb" ]; then
+		env=$(queue_envelope "$SG_SPOOL/new/$qb")
+		like "$env" "^L $B\$" "env: LOGNAME=root does not change the L record"
+		rm -f "$SG_SPOOL/new/$qb"
+	else
+		skip "no queue file"
+	fi
+else
+	skip "no C compiler for the LD_PRELOAD probe" 3
+fi
+run_as "$A" env LOGNAME=root USER=root HOME=/ TMPDIR=/nonexistent \
+    POSTERN_CONF="$T/other.conf" "$SG_SENDMAIL" -i bob@example.com \
+    <"$T/msg-a" >"$T/out" 2>"$T/err"
+is "$?" 0 "env: A submits with a hostile environment"
+qn=$(new_files | grep -v "^$qa\$" | head -n 1)
+if [ -n "$qn" ]; then
+	env=$(queue_envelope "$SG_SPOOL/new/$qn")
+	like "$env" "^U $uid_a\$" "env: U is still A's uid"
+	like "$env" "^L $A\$" "env: L is still A's login, not LOGNAME"
+	like "$env" "^S $A@example\.org\$" "env: sender from the password database"
+	rm -f "$SG_SPOOL/new/$qn"
+else
+	skip "no queue file" 3
+fi
+is "$(new_files)" "$qa" "only A's first message remains in new/"
+done_testing
