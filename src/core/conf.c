@@ -390,6 +390,7 @@ conf_join(struct buf *b, const char *const *names, const char *last)
 }
 
 /* conf_verr - one error line: "path:line: [sect] key: message" */
+__attribute__((format(printf, 5, 0)))
 static void
 conf_verr(struct conf_parse *p, unsigned line, const char *sect,
     const char *key, const char *fmt, va_list ap)
