@@ -138,10 +138,13 @@ fuzz_secret_leak(const struct buf *err, const char *sec, size_t slen,
 		n = (size_t)(nl - p);
 		if (n > 0 && p[n - 1] == '\r')
 			n--;
-		hl = strspn(p, " \t");
+		/* the input is not NUL-terminated: scan within the line */
+		for (hl = 0; hl < n && (p[hl] == ' ' || p[hl] == '\t'); hl++)
+			;
 		if (hl >= n)
 			continue;
-		hl += strcspn(p + hl, " \t\n");
+		while (hl < n && p[hl] != ' ' && p[hl] != '\t')
+			hl++;
 		pw = p + hl;
 		while (pw < p + n && (*pw == ' ' || *pw == '\t'))
 			pw++;
