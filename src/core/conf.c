@@ -390,6 +390,7 @@ conf_join(struct buf *b, const char *const *names, const char *last)
 }
 
 /* conf_verr - one error line: "path:line: [sect] key: message" */
+__attribute__((format(printf, 5, 0)))
 static void
 conf_verr(struct conf_parse *p, unsigned line, const char *sect,
     const char *key, const char *fmt, va_list ap)
@@ -1320,6 +1321,30 @@ out:
 	return 0;
 }
 
+/*
+ * conf_dump_line - "key = value  # comment" when that fits a line the
+ * reader accepts (CONF_LINE_MAX); else without the comment, then without
+ * the blanks around '=', so that the dump always loads again.  A NULL key
+ * writes the comment alone (a header), and only when it fits.
+ */
+static int
+conf_dump_line(struct buf *out, const char *key, const char *value,
+    const char *comment)
+{
+	size_t	klen = key != NULL ? strlen(key) : 0, vlen = strlen(value);
+	size_t	clen = comment != NULL ? strlen(comment) : 0;
+
+	if (key == NULL)
+		return clen + 2 > CONF_LINE_MAX ? 0 :
+		    buf_printf(out, "# %s\n", comment);
+	if (comment != NULL && klen + 3 + vlen + 4 + clen <= CONF_LINE_MAX)
+		return buf_printf(out, "%s = %s  # %s\n", key, value,
+		    comment);
+	if (klen + 3 + vlen <= CONF_LINE_MAX)
+		return buf_printf(out, "%s = %s\n", key, value);
+	return buf_printf(out, "%s=%s\n", key, value);
+}
+
 /* conf_dump_key - "key = value  # origin" for one key; 0 or -1 */
 static int
 conf_dump_key(const struct conf_key *k, const void *base,
@@ -1338,8 +1363,7 @@ conf_dump_key(const struct conf_key *k, const void *base,
 	case T_MECHS:
 	case T_PRESET:
 		s = *(char *const *)(const void *)field;
-		return buf_printf(out, "%s = %s  # %s\n", k->name, s ? s : "",
-		    where);
+		return conf_dump_line(out, k->name, s ? s : "", where);
 	case T_BOOL:
 		s = *(const bool *)field ? "yes" : "no";
 		break;
@@ -1360,30 +1384,35 @@ conf_dump_key(const struct conf_key *k, const void *base,
 		const struct conf_relay *r = base;
 
 		if (r->tls_npins == 0)
-			return buf_printf(out, "%s =  # %s\n", k->name, where);
+			return conf_dump_line(out, k->name, "", where);
 		for (i = 0; i < r->tls_npins; i++)
-			if (buf_printf(out, "%s = %s  # %s\n", k->name,
-			    r->tls_pins[i], where) == -1)
+			if (conf_dump_line(out, k->name, r->tls_pins[i],
+			    where) == -1)
 				return -1;
 		return 0;
 	}
 	default:
 		fatal_exit(EX_SOFTWARE, "conf: bad key type %d", k->type);
 	}
-	return buf_printf(out, "%s = %s  # %s\n", k->name, s, where);
+	return conf_dump_line(out, k->name, s, where);
 }
 
 /* conf_dump - the effective configuration with origins */
 int
 conf_dump(const struct conf *c, struct buf *out)
 {
-	char	where[CONF_FQDN_MAX + 32];
+	char	where[CONF_FQDN_MAX + 32], head[CONF_FQDN_MAX + 64], *text;
 	size_t	s, i, r;
 	int	rc = 0;
 
-	if (buf_printf(out, "# postern configuration from %s\n",
-	    c->path != NULL ? c->path : "(built-in defaults)") == -1)
+	/* comments too (a long -C path) must fit the reader's lines */
+	text = xasprintf("postern configuration from %s", c->path != NULL ?
+	    c->path : "(built-in defaults)");
+	if (strlen(text) + 2 > CONF_LINE_MAX)
+		text[strlen("postern configuration")] = '\0';
+	if (conf_dump_line(out, NULL, "", text) == -1)
 		rc = -1;
+	free(text);
 	for (s = SECT_POSTERN; s < SECT_RELAY; s++) {
 		if (buf_printf(out, "\n[%s]\n", conf_sect_names[s]) == -1)
 			rc = -1;
@@ -1394,9 +1423,12 @@ conf_dump(const struct conf *c, struct buf *out)
 				rc = -1;
 	}
 	for (r = 0; r < c->nrelays; r++) {
-		if (buf_printf(out, "\n[relay]  # %s, tried %zu of %zu\n",
+		snprintf(head, sizeof(head), "%s, tried %zu of %zu",
 		    conf_origin_format(&c->relays[r].origin, where,
-		    sizeof(where)), r + 1, c->nrelays) == -1)
+		    sizeof(where)), r + 1, c->nrelays);
+		if ((strlen(head) + 11 <= CONF_LINE_MAX ?
+		    buf_printf(out, "\n[relay]  # %s\n", head) :
+		    buf_puts(out, "\n[relay]\n")) == -1)
 			rc = -1;
 		for (i = 0; i < CONF_NKEYS; i++)
 			if (conf_keys[i].sect == SECT_RELAY &&

@@ -176,7 +176,9 @@ int	conf_load_secrets(struct conf *c, struct buf *err);
  * conf_dump - append the effective configuration to out: [section]
  * headers, then one "key = value  # ORIGIN" line per key in table order
  * (ORIGIN is "default", "FILE:LINE" or "preset NAME"; unset optional
- * values print as "key ="; one line per tls_pin).  Passwords are never
+ * values print as "key ="; one line per tls_pin; a line that would pass
+ * the reader's line limit loses its comment, then the blanks around '=').
+ * Passwords are never
  * printed.  The output loads again with conf_load().  Returns 0, or -1
  * (errno EMSGSIZE) when out reached its maximum (output then truncated).
  */

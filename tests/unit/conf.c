@@ -631,6 +631,50 @@ test_dump(void)
 	conf_free(&c);
 }
 
+/*
+ * test_dump_long - found by fuzzing (tests/fuzz/conf.c): a value that
+ * fits the 197-character line limit in the file no longer fit once the
+ * dump added " = " and "  # FILE:LINE", so `postern config` wrote a file
+ * that did not load again.  The dump now drops the comment, then the
+ * blanks, when a line would be too long.
+ */
+static void
+test_dump_long(void)
+{
+	struct conf	c, c2;
+	struct buf	out, err;
+	char		cfg[512], val[200], dumped[300];
+	size_t		n;
+
+	/* "spool_dir=/" plus 186 more: exactly the 197-character limit */
+	memset(val, 'd', sizeof(val));
+	val[0] = '/';
+	n = 197 - strlen("spool_dir=");
+	val[n] = '\0';
+	snprintf(cfg, sizeof(cfg), "[postern]\nspool_dir=%s\n"
+	    "domain = example.org\n[relay]\nhost = h.example\n", val);
+	if (good(cfg, true, &c, "a 197-character line loads") != 0)
+		return;
+	buf_init(&out, 1 << 20);
+	buf_init(&err, ERR_MAX);
+	ok(conf_dump(&c, &out) == 0, "long value: conf_dump succeeds");
+	snprintf(cfg, sizeof(cfg), "\nspool_dir=%s\n", val);
+	ok(strstr(buf_cstr(&out), cfg) != NULL,
+	    "long value: dumped without comment and blanks");
+	snprintf(dumped, sizeof(dumped), "%s/dumped-long.conf", tmpdir);
+	write_file(dumped, buf_cstr(&out), 0644);
+	if (ok(conf_load(&c2, dumped, true, &err) == 0,
+	    "long value: the dump loads again")) {
+		is_str(c2.spool_dir, val, "long value: same value");
+		conf_free(&c2);
+	} else
+		diag("%s", buf_cstr(&err));
+	unlink(dumped);
+	buf_free(&out);
+	buf_free(&err);
+	conf_free(&c);
+}
+
 /* secrets - load a config and a secrets file; errors in got */
 static int
 secrets(const char *config, const char *content, mode_t mode,
@@ -774,6 +818,7 @@ main(void)
 	test_open_error();
 	test_presets();
 	test_dump();
+	test_dump_long();
 	test_secrets();
 
 	unlink(conf_path);
