@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,7 +42,11 @@ input_fill(struct input *in)
 
 	if (in->eof)
 		return 0;
-	n = io_read(in->fd, in->rbuf, sizeof(in->rbuf));
+	/* a caller may hand us a non-blocking stdin (Node.js does): wait */
+	while ((n = io_read(in->fd, in->rbuf, sizeof(in->rbuf))) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (io_wait(in->fd, POLLIN, -1) == -1)
+			return -1;
 	if (n == -1)
 		return -1;
 	if (n == 0) {

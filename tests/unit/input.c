@@ -9,12 +9,14 @@
 
 #include "buf.h"
 #include "input.h"
+#include "io.h"
 #include "tap.h"
 
 /* run - feed data (written in chunks of step bytes) and collect the output
  * with "\n" after complete lines */
 static struct buf out;
 static struct input in;
+static int nonblock;	/* read end non-blocking, as Node.js leaves stdin */
 
 static int
 run(const char *data, size_t len, enum input_dots dots, size_t step)
@@ -41,6 +43,8 @@ run(const char *data, size_t len, enum input_dots dots, size_t step)
 		_exit(0);
 	}
 	close(p[1]);
+	if (nonblock)
+		io_set_nonblock(p[0], 1);
 	input_init(&in, p[0], dots);
 	while ((rc = input_next(&in, &piece, &n, &complete)) == 1) {
 		buf_append(&out, piece, n);
@@ -95,6 +99,11 @@ main(void)
 		RUN("\n", INPUT_DOTS_NONE, st);
 		is_str(buf_cstr(&out), "\n", "one empty line");
 	}
+	nonblock = 1;
+	RUN("line one\nline two\n", INPUT_DOTS_NONE, 3);
+	ok(!strcmp(buf_cstr(&out), "line one\nline two\n"),
+	    "non-blocking stdin: nothing lost when data arrives slowly");
+	nonblock = 0;
 	RUN("h\xc3\xa9\n", INPUT_DOTS_NONE, 4096);
 	ok(in.saw_8bit, "8-bit noticed");
 	RUN("plain\n", INPUT_DOTS_NONE, 4096);
