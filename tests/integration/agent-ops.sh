@@ -205,7 +205,8 @@ agent_spool
 : >"$T/agent.log"
 smarthost_start "$T/sh4" $SMARTOPTS \
     --fault 'rcpt=carol@example.net:451 4.3.0 try later:1' \
-    --fault 'rcpt=dave@example.net:451 4.3.0 try later:1' ||
+    --fault 'rcpt=dave@example.net:451 4.3.0 try later:1' \
+    --fault 'rcpt=erin@example.net:451 4.3.0 always later' ||
 	bail_out "smarthost did not start"
 ops_conf "$SMARTHOST_PORT"
 sed -i 's/^retry_min = .*/retry_min = 1h/; s/^retry_max = .*/retry_max = 2h/' \
@@ -234,6 +235,23 @@ is "$?" 0 "sendmail -q: exits 0"
 ok "sendmail -q: the deferred message is delivered within 2s" \
     smarthost_wait_count "$SMARTHOST_DIR" 2 2
 is "$(count "$SPOOL/cur")" 0 "flush: nothing left in cur/"
+$AS "$POSTERN" flush --wait -C "$CONF" >"$T/wait.out" 2>&1
+is "$?" 0 "flush --wait: empty queue: exit 0"
+like "$(cat "$T/wait.out")" '^queue empty$' "flush --wait: says the queue is empty"
+qid=$(agent_queue bob@example.org "$T/body" erin@example.net)
+ok "flush --wait: a message that is always deferred" wait_until 10 \
+    grep -q "$qid: to=<erin@example.net>.*status=deferred" "$T/agent.log"
+: >"$T/agent.log"
+$AS timeout 20 "$POSTERN" flush --wait -C "$CONF" >"$T/wait.out" 2>&1
+is "$?" 75 "flush --wait: only deferred mail left: exit 75 (EX_TEMPFAIL)"
+like "$(cat "$T/agent.log")" "$qid: to=<erin@example.net>.*status=deferred" \
+    "flush --wait: it was tried again after the flush"
+like "$(head -1 "$T/wait.out")" '^1 to try, 0 delivered or finished, 0 deferred$' \
+    "flush --wait: plain progress lines when not on a terminal"
+like "$(tail -1 "$T/wait.out")" '^1 message deferred: see postern queue$' \
+    "flush --wait: ends saying what is deferred"
+$AS "$POSTERN" queue -C "$CONF" >/dev/null 2>&1
+rm -f "$SPOOL/cur/$qid" "$SPOOL/state/$qid"
 agent_stop
 smarthost_stop
 $AS "$POSTERN" flush -C "$CONF" 2>"$T/flush.err"
