@@ -579,7 +579,7 @@ deliver_expire(struct deliver_ctx *ctx, struct queue_msg *m, bool *bounce)
 	size_t	 i, n = 0;
 	double	 now = deliver_now_secs();
 
-	if (ctx->now < m->env.arrival + ctx->conf->max_age)
+	if (!queue_expired(m->env.arrival, ctx->conf->max_age, ctx->now))
 		return 0;
 	(void)snprintf(text, sizeof(text), "message expired after %s in the "
 	    "queue; last error: %s", format_duration(ctx->now -
@@ -685,7 +685,7 @@ deliver_settle(struct deliver_ctx *ctx, struct queue_msg *m)
 
 	bounce = xcalloc(m->env.nrcpts, sizeof(*bounce));
 	if (deliver_left(m) == 0 ||
-	    ctx->now >= m->env.arrival + ctx->conf->max_age) {
+	    queue_expired(m->env.arrival, ctx->conf->max_age, ctx->now)) {
 		deliver_conclude(ctx, m, bounce, false, NULL);
 		settled = true;
 	}

@@ -11,8 +11,10 @@
  * message on a signal: SIGTERM/SIGINT are blocked while a transaction
  * runs (each stage is bounded by [timeouts]) and acted on between
  * messages.  A bad configuration on SIGHUP keeps the old one.
- * Concurrency: one session at a time (conf concurrency > 1 is logged and
- * treated as 1: XXX(concurrency) worker processes are future work).
+ * Concurrency: with concurrency = 1 this process delivers itself over one
+ * cached session; with more, it only schedules and hands queue ids to
+ * up to `concurrency` worker processes (pool.c), each with its own
+ * session, and never hands out a queue id that is still out.
  */
 #include "config.h"
 
@@ -29,6 +31,8 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -38,6 +42,7 @@
 #include "conf.h"
 #include "deliver.h"
 #include "log.h"
+#include "pool.h"
 #include "queue.h"
 #include "session.h"
 #include "spool.h"
@@ -49,6 +54,7 @@
 #define AGENT_TRIGGER_BUF	256
 #define AGENT_ERR_MAX		8192
 #define AGENT_RATE_MAX		100000	/* rate_limit values honoured */
+#define AGENT_RESPAWN_MS	1000	/* a dead worker's slot rests */
 #define AGENT_MODE_FIFO		0622
 #define AGENT_TRIGGER_FLUSH	'f'	/* "postern flush": all due now */
 
@@ -60,12 +66,18 @@ struct agent {
 	struct queue_relays relays;
 	struct session	 sess;
 	bool		 once, foreground, verbose, privileged;
-	bool		 stop, reload;
+	bool		 stop, reload, flush;
 	int		 sig_fd, ino_fd, fifo_fd;
+	gid_t		 drop_gid;
 	uint64_t	 last_scan;
-	uint64_t	*rate;		/* ring of send times */
+	int64_t		*rate;		/* ring of send times, now_ms() */
 	size_t		 rate_n, rate_head;
 	bool		 rate_logged;
+	/* concurrency > 1: the workers (main process only) */
+	struct pool_worker workers[POOL_WORKERS_MAX];
+	int64_t		 died_ms[POOL_WORKERS_MAX];
+	unsigned	 nworkers;	/* 0: deliver in this process */
+	int		 worker_fd;	/* in a worker: its socket; else -1 */
 };
 
 /* agent_chomp - the error text without trailing line ends */
@@ -198,7 +210,7 @@ agent_mkdirs(const char *spool, uid_t uid, gid_t gid)
 	}
 }
 
-/* agent_mkfifo - the trigger FIFO, mode 0622, owned by uid */
+/* agent_mkfifo - the trigger FIFO, mode 0622, owned by uid (-1: as we are) */
 static void
 agent_mkfifo(const char *spool, uid_t uid, gid_t gid)
 {
@@ -213,10 +225,16 @@ agent_mkfifo(const char *spool, uid_t uid, gid_t gid)
 		fatal_exit(EX_CONFIG, "%s exists and is not a FIFO: remove "
 		    "it", path);
 	}
-	if (mkfifo(path, AGENT_MODE_FIFO) == -1)
-		fatal_errno(EX_OSERR, "mkfifo %s", path);
-	if (chown(path, uid, gid) == -1 || chmod(path, AGENT_MODE_FIFO) == -1)
+	if (mkfifo(path, AGENT_MODE_FIFO) == -1) {
+		if (uid != (uid_t)-1)
+			fatal_errno(EX_OSERR, "mkfifo %s", path);
+		log_warn("mkfifo %s (flush triggers are off)", path);
+		return;
+	}
+	if ((uid != (uid_t)-1 && chown(path, uid, gid) == -1) ||
+	    chmod(path, AGENT_MODE_FIFO) == -1)
 		fatal_errno(EX_OSERR, "set owner of %s", path);
+	log_info("created %s", path);
 }
 
 /* agent_drop_privileges - become the agent user, for good */
@@ -246,9 +264,14 @@ agent_drop_privileges(struct agent *a, gid_t *drop_gid)
 	if (setgroups(1, &gr->gr_gid) == -1 || setgid(gid) == -1 ||
 	    setuid(uid) == -1)
 		fatal_errno(EX_OSERR, "drop privileges to %s", POSTERN_USER);
-	if (setuid(0) != -1 || geteuid() == 0 || getegid() == 0)
+	if (setuid(0) != -1 || seteuid(0) != -1 || geteuid() == 0 ||
+	    getuid() == 0 || getegid() == 0 || getgid() == 0)
 		fatal_exit(EX_SOFTWARE, "could regain root after dropping "
 		    "privileges: refusing to run");
+	log_info("running as user %s (uid %lu, gid %lu), drop group %s "
+	    "(gid %lu); root cannot be regained", POSTERN_USER,
+	    (unsigned long)uid, (unsigned long)gid, POSTERN_GROUP,
+	    (unsigned long)gr->gr_gid);
 }
 
 /* agent_open_fds - signalfd, inotify on new/, the FIFO */
@@ -373,22 +396,31 @@ agent_inotify(struct agent *a, uint64_t now)
 	}
 }
 
-/* agent_trigger - drain the FIFO; 'f' flushes, anything else rescans */
+/*
+ * agent_trigger - drain the FIFO; anything asks for a rescan, 'f' for a
+ * flush too.  The flush is applied after that rescan (agent_scan): the
+ * rescan rebuilds the schedule from the state files and would undo it.
+ */
 static void
 agent_trigger(struct agent *a)
 {
 	char	buf[AGENT_TRIGGER_BUF];
 	ssize_t	n, i;
-	size_t	j;
-	bool	flush = false;
 
 	while ((n = read(a->fifo_fd, buf, sizeof(buf))) > 0)
 		for (i = 0; i < n; i++)
 			if (buf[i] == AGENT_TRIGGER_FLUSH)
-				flush = true;
+				a->flush = true;
 	a->last_scan = 0;
-	if (!flush)
-		return;
+}
+
+/* agent_flush - every message and every relay in back-off is due now */
+static void
+agent_flush(struct agent *a)
+{
+	size_t	j;
+
+	a->flush = false;
 	log_info("flush requested: every message and relay is due now");
 	for (j = 0; j < a->queue.n; j++)
 		a->queue.v[j].next = 0;
@@ -396,11 +428,16 @@ agent_trigger(struct agent *a)
 		a->relays.r[j].next_try = 0;
 }
 
-/* agent_rate_wait - seconds to wait before the next send (0: go) */
-static uint64_t
-agent_rate_wait(struct agent *a, uint64_t now)
+/*
+ * agent_rate_wait - milliseconds to wait before the next send (0: go).
+ * Milliseconds, not seconds: a window counted in whole seconds would let
+ * nearly twice the limit through in a real rate_period.
+ */
+static int64_t
+agent_rate_wait(struct agent *a, int64_t now)
 {
-	size_t	 limit = a->conf.rate_limit, oldest;
+	size_t	 limit = a->conf.rate_limit;
+	int64_t	 period = (int64_t)a->conf.rate_period * 1000, end;
 
 	if (limit == 0)
 		return 0;
@@ -410,15 +447,14 @@ agent_rate_wait(struct agent *a, uint64_t now)
 		a->rate = xcalloc(limit, sizeof(*a->rate));
 	if (a->rate_n < limit)
 		return 0;
-	oldest = a->rate_head;	/* the ring is full: head is the oldest */
-	if (a->rate[oldest] + a->conf.rate_period <= now)
-		return 0;
-	return a->rate[oldest] + a->conf.rate_period - now;
+	/* the ring is full: head is the oldest */
+	end = a->rate[a->rate_head] + period;
+	return end <= now ? 0 : end - now;
 }
 
-/* agent_rate_note - one message was sent */
+/* agent_rate_note - one message is being sent at now (now_ms) */
 static void
-agent_rate_note(struct agent *a, uint64_t now)
+agent_rate_note(struct agent *a, int64_t now)
 {
 	size_t	limit = a->conf.rate_limit;
 
@@ -430,6 +466,62 @@ agent_rate_note(struct agent *a, uint64_t now)
 	a->rate_head = (a->rate_head + 1) % limit;
 	if (a->rate_n < limit)
 		a->rate_n++;
+}
+
+/* agent_rate_log - say once per wait that the rate limit holds mail */
+static void
+agent_rate_log(struct agent *a, int64_t wait)
+{
+	if (!a->rate_logged)
+		log_info("rate limit of %u per %llus reached: waiting %.1fs",
+		    a->conf.rate_limit, (unsigned long long)a->conf.rate_period,
+		    (double)wait / 1000.0);
+	a->rate_logged = true;
+}
+
+/*
+ * agent_relay_down - relay i failed: in a worker, tell the main process
+ * (which keeps the relay state) and stop using it for this job;
+ * otherwise back it off here.
+ */
+static void
+agent_relay_down(struct agent *a, size_t i, const char *reason,
+    uint64_t now)
+{
+	struct pool_msg	msg;
+
+	if (a->worker_fd == -1) {
+		queue_relay_down(&a->relays, i, reason, now, a->conf.retry_min,
+		    a->conf.retry_max, a->conf.spool_dir);
+		return;
+	}
+	if (i < a->relays.n) {
+		a->relays.r[i].down = true;
+		a->relays.r[i].next_try = UINT64_MAX;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = POOL_MSG_RELAY_DOWN;
+	msg.relay = (unsigned)i;
+	(void)str_copy(msg.reason, reason, sizeof(msg.reason));
+	if (pool_send(a->worker_fd, &msg) == -1)
+		log_warn("worker: report relay %zu down", i);
+}
+
+/* agent_relay_up - relay i worked (in a worker: tell the main process) */
+static void
+agent_relay_up(struct agent *a, size_t i, uint64_t now)
+{
+	struct pool_msg	msg;
+
+	if (a->worker_fd == -1) {
+		queue_relay_up(&a->relays, i, now, a->conf.spool_dir);
+		return;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = POOL_MSG_RELAY_UP;
+	msg.relay = (unsigned)i;
+	if (pool_send(a->worker_fd, &msg) == -1)
+		log_warn("worker: report relay %zu up", i);
 }
 
 /*
@@ -452,35 +544,74 @@ agent_session(struct agent *a, uint64_t now)
 		why_clear(&why);
 		if (session_open(&a->sess, &a->conf, i, a->tls[i],
 		    &why) == 0) {
-			queue_relay_up(&a->relays, i, now,
-			    a->conf.spool_dir);
+			agent_relay_up(a, i, now);
 			return true;
 		}
-		queue_relay_down(&a->relays, i, why.text, now,
-		    a->conf.retry_min, a->conf.retry_max, a->conf.spool_dir);
+		agent_relay_down(a, i, why.text, now);
 	}
 	return false;
 }
 
-/*
- * agent_run_due - deliver every message due by min(now, due_by) (--once
- * passes its start time, so a message deferred in this run is not
- * retried in it).  Returns the seconds to
- * wait for the rate limit (0: none), and sets *blocked when messages are
- * due but no relay is usable.
- */
-static uint64_t
-agent_run_due(struct agent *a, uint64_t due_by, bool *blocked)
+/* what agent_deliver_one did */
+enum agent_try {
+	AGENT_TRIED,		/* a transaction was attempted */
+	AGENT_SKIPPED,		/* settled, set aside, gone or busy */
+	AGENT_BLOCKED,		/* no relay can be used now */
+};
+
+/* agent_deliver_one - claim qid and deliver it over the cached session */
+static enum agent_try
+agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now)
 {
 	struct deliver_ctx	ctx;
 	struct queue_msg	m;
-	struct qid		qid;
 	struct buf		err;
 	struct why		why;
-	uint64_t		now, wait;
+	enum agent_try		rc = AGENT_TRIED;
+
+	buf_init(&err, AGENT_ERR_MAX);
+	if (queue_claim(&a->queue, qid, &m, &err) == -1) {
+		buf_free(&err);
+		return AGENT_SKIPPED;	/* set aside, gone or busy: logged */
+	}
+	buf_free(&err);
+	ctx.conf = &a->conf;
+	ctx.queue = &a->queue;
+	ctx.now = now;
+	if (deliver_settle(&ctx, &m)) {
+		rc = AGENT_SKIPPED;
+		goto out;
+	}
+	if (!agent_session(a, now)) {
+		rc = AGENT_BLOCKED;
+		goto out;
+	}
+	why_clear(&why);
+	if (deliver_message(&ctx, &a->sess, &m, &why) ==
+	    DELIVER_RELAY_FAULT) {
+		session_abort(&a->sess);
+		agent_relay_down(a, a->sess.relay_index, why.text, now);
+	}
+out:
+	queue_msg_free(&m);
+	return rc;
+}
+
+/*
+ * agent_run_due - concurrency 1: deliver every message due by
+ * min(now, due_by) (--once passes its start time, so a message deferred
+ * in this run is not retried in it).  Returns the milliseconds to wait
+ * for the rate limit (0: none), and sets *blocked when messages are due
+ * but no relay is usable.
+ */
+static int64_t
+agent_run_due(struct agent *a, uint64_t due_by, bool *blocked)
+{
+	struct qid	qid;
+	uint64_t	now;
+	int64_t		wait;
 
 	*blocked = false;
-	buf_init(&err, AGENT_ERR_MAX);
 	for (;;) {
 		agent_signals(a);
 		if (a->stop || a->reload)
@@ -489,45 +620,398 @@ agent_run_due(struct agent *a, uint64_t due_by, bool *blocked)
 		if (!queue_next_due(&a->queue, now < due_by ? now : due_by,
 		    &qid))
 			break;
-		if ((wait = agent_rate_wait(a, now)) > 0) {
-			if (!a->rate_logged)
-				log_info("rate limit of %u per %llus reached: "
-				    "waiting %llus", a->conf.rate_limit,
-				    (unsigned long long)a->conf.rate_period,
-				    (unsigned long long)wait);
-			a->rate_logged = true;
-			buf_free(&err);
+		if ((wait = agent_rate_wait(a, now_ms())) > 0) {
+			agent_rate_log(a, wait);
 			return wait;
 		}
 		a->rate_logged = false;
-		buf_reset(&err);
-		if (queue_claim(&a->queue, &qid, &m, &err) == -1)
-			continue;	/* set aside or gone, logged */
-		ctx.conf = &a->conf;
-		ctx.queue = &a->queue;
-		ctx.now = now;
-		if (deliver_settle(&ctx, &m)) {
-			queue_msg_free(&m);
+		switch (agent_deliver_one(a, &qid, now)) {
+		case AGENT_TRIED:
+			agent_rate_note(a, now_ms());
+			break;
+		case AGENT_BLOCKED:
+			*blocked = true;
+			return 0;
+		case AGENT_SKIPPED:
+		default:
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ---- concurrency > 1: the workers -------------------------------------- */
+
+/* agent_worker_job - in a worker: one job, then its Q records */
+static void
+agent_worker_job(struct agent *a, const struct pool_msg *job)
+{
+	struct pool_msg	msg;
+	size_t		i;
+	uint64_t	now = agent_now();
+	bool		reported = false;
+
+	/* the main process keeps the relay state: use what it allows */
+	for (i = 0; i < a->relays.n; i++) {
+		a->relays.r[i].down = (job->relay_mask & (1U << i)) == 0;
+		a->relays.r[i].next_try = a->relays.r[i].down ? UINT64_MAX : 0;
+	}
+	a->queue.n = 0;
+	queue_schedule(&a->queue, &job->qid, now);
+	(void)agent_deliver_one(a, &job->qid, now);
+	/* the job and anything this worker queued (DSNs), the job last */
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = POOL_MSG_DONE;
+	for (i = 0; i < a->queue.n; i++) {
+		if (strcmp(a->queue.v[i].qid.s, job->qid.s) == 0)
+			continue;
+		msg.qid = a->queue.v[i].qid;
+		msg.next = a->queue.v[i].next;
+		if (pool_send(a->worker_fd, &msg) == -1)
+			log_warn("worker: report %s", msg.qid.s);
+	}
+	msg.qid = job->qid;
+	msg.next = POOL_UNSCHEDULED;
+	for (i = 0; i < a->queue.n && !reported; i++)
+		if (strcmp(a->queue.v[i].qid.s, job->qid.s) == 0) {
+			msg.next = a->queue.v[i].next;
+			reported = true;
+		}
+	if (pool_send(a->worker_fd, &msg) == -1)
+		log_warn("worker: report %s", msg.qid.s);
+	a->queue.n = 0;
+}
+
+/*
+ * agent_worker - a worker process: jobs from fd until end of file or
+ * SIGTERM/SIGINT (read between jobs), QUIT after session_idle.
+ */
+static void
+agent_worker(int fd, void *arg)
+{
+	struct agent	*a = arg;
+	struct pool_msg	 job;
+	struct pollfd	 pfd[2];
+	sigset_t	 set;
+	int64_t		 idle;
+	int		 r, sfd;
+
+	a->worker_fd = fd;
+	a->nworkers = 0;
+	{
+		/* the parent's schedule is not ours */
+		char	*spool = xstrdup(a->queue.spool_dir);
+		bool	 check = a->queue.check_gid;
+
+		queue_free(&a->queue);
+		queue_init(&a->queue, spool, a->drop_gid, check);
+		free(spool);
+	}
+	session_init(&a->sess);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
+		fatal_errno(EX_OSERR, "worker: signalfd");
+	log_debug("worker %ld started", (long)getpid());
+	while (!a->stop) {
+		idle = -1;
+		if (session_is_open(&a->sess)) {
+			idle = a->sess.idle_since_ms +
+			    (int64_t)a->conf.session_idle * 1000 - now_ms();
+			if (idle < 0)
+				idle = 0;
+		}
+		pfd[0].fd = fd;
+		pfd[0].events = POLLIN;
+		pfd[1].fd = sfd;
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, idle > INT_MAX ? INT_MAX : (int)idle) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal_errno(EX_OSERR, "worker: poll");
+		}
+		if (pfd[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+				a->stop = true;
+			if (a->stop)
+				break;
+		}
+		if (session_is_open(&a->sess) && now_ms() >=
+		    a->sess.idle_since_ms + (int64_t)a->conf.session_idle *
+		    1000)
+			session_close(&a->sess);
+		if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if ((r = pool_recv(fd, &job)) == 0)
+			break;		/* the main process is done with us */
+		if (r == -1) {
+			if (errno == EAGAIN)
+				continue;
+			log_warn("worker: read a job");
+			break;
+		}
+		if (job.kind != POOL_MSG_JOB) {
+			log_warnx("worker: unexpected record '%c'", job.kind);
+			break;
+		}
+		agent_worker_job(a, &job);
+	}
+	session_close(&a->sess);
+	close(sfd);
+	queue_free(&a->queue);
+	agent_tls_free(a->tls);
+	conf_free(&a->conf);
+	free(a->rate);
+	auth_global_done();
+	log_debug("worker %ld stopped", (long)getpid());
+}
+
+/* agent_park_busy - jobs that are out are never due in the main process */
+static void
+agent_park_busy(struct agent *a)
+{
+	unsigned i;
+
+	for (i = 0; i < a->nworkers; i++)
+		if (a->workers[i].pid > 0 && a->workers[i].busy)
+			queue_schedule(&a->queue, &a->workers[i].qid,
+			    UINT64_MAX);
+}
+
+/* agent_worker_gone - a worker's socket closed: reap, requeue its job */
+static void
+agent_worker_gone(struct agent *a, unsigned i)
+{
+	struct pool_worker *w = &a->workers[i];
+	bool		 busy = w->busy;
+	struct qid	 qid = w->qid;
+	int		 st;
+
+	st = pool_reap(w);
+	a->died_ms[i] = now_ms();
+	if (busy) {
+		log_error("worker %u ended (status %d) during %s: it is tried "
+		    "again in %llus", i, st, qid.s,
+		    (unsigned long long)a->conf.retry_min);
+		queue_schedule(&a->queue, &qid, agent_now() +
+		    a->conf.retry_min);
+	} else if (!a->stop && !a->reload &&
+	    !(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		log_error("worker %u ended (status %d)", i, st);
+}
+
+/* agent_worker_record - act on one record from worker i */
+static void
+agent_worker_record(struct agent *a, unsigned i, const struct pool_msg *m)
+{
+	struct pool_worker *w = &a->workers[i];
+	uint64_t	 now = agent_now();
+	struct queue_relay *r;
+
+	switch (m->kind) {
+	case POOL_MSG_DONE:
+		if (w->busy && strcmp(w->qid.s, m->qid.s) == 0)
+			w->busy = false;
+		if (m->next == POOL_UNSCHEDULED)
+			queue_unschedule(&a->queue, &m->qid);
+		else
+			queue_schedule(&a->queue, &m->qid, m->next);
+		break;
+	case POOL_MSG_RELAY_UP:
+		queue_relay_up(&a->relays, m->relay, now, a->conf.spool_dir);
+		break;
+	case POOL_MSG_RELAY_DOWN:
+		if (m->relay >= a->relays.n)
+			break;
+		r = &a->relays.r[m->relay];
+		/* another worker already backed it off: once is enough */
+		if (r->down && r->next_try > now)
+			break;
+		queue_relay_down(&a->relays, m->relay, m->reason, now,
+		    a->conf.retry_min, a->conf.retry_max, a->conf.spool_dir);
+		break;
+	case POOL_MSG_JOB:
+	default:
+		log_warnx("worker %u: unexpected record '%c'", i, m->kind);
+		break;
+	}
+}
+
+/* agent_worker_read - every record worker i has sent; reap it at EOF */
+static void
+agent_worker_read(struct agent *a, unsigned i)
+{
+	struct pool_msg	m;
+	int		r;
+
+	while (a->workers[i].fd != -1) {
+		r = pool_recv(a->workers[i].fd, &m);
+		if (r == 1) {
+			agent_worker_record(a, i, &m);
 			continue;
 		}
-		if (!agent_session(a, now)) {
-			queue_msg_free(&m);
+		if (r == -1 && errno == EAGAIN)
+			return;
+		if (r == -1)
+			log_warn("worker %u: read", i);
+		agent_worker_gone(a, i);
+	}
+}
+
+/* agent_workers_stop - let every worker finish its job, then reap it */
+static void
+agent_workers_stop(struct agent *a)
+{
+	unsigned	i;
+	int		flags;
+
+	for (i = 0; i < a->nworkers; i++)
+		if (a->workers[i].fd != -1)
+			(void)shutdown(a->workers[i].fd, SHUT_WR);
+	for (i = 0; i < a->nworkers; i++) {
+		if (a->workers[i].fd == -1)
+			continue;
+		/* blocking: each stage of a transaction is bounded */
+		if ((flags = fcntl(a->workers[i].fd, F_GETFL)) != -1)
+			(void)fcntl(a->workers[i].fd, F_SETFL,
+			    flags & ~O_NONBLOCK);
+		agent_worker_read(a, i);
+	}
+}
+
+/* agent_worker_idle - an idle worker slot, spawning one if needed */
+static struct pool_worker *
+agent_worker_idle(struct agent *a)
+{
+	int		 fds[3 + POOL_WORKERS_MAX];
+	size_t		 nfds = 0;
+	unsigned	 i, j;
+
+	for (i = 0; i < a->nworkers; i++) {
+		if (a->workers[i].pid > 0) {
+			if (!a->workers[i].busy)
+				return &a->workers[i];
+			continue;
+		}
+		if (a->died_ms[i] != 0 &&
+		    now_ms() - a->died_ms[i] < AGENT_RESPAWN_MS)
+			continue;
+		fds[nfds++] = a->sig_fd;
+		fds[nfds++] = a->ino_fd;
+		fds[nfds++] = a->fifo_fd;
+		for (j = 0; j < a->nworkers; j++)
+			if (a->workers[j].fd != -1)
+				fds[nfds++] = a->workers[j].fd;
+		if (pool_spawn(&a->workers[i], agent_worker, a, fds,
+		    nfds) == -1) {
+			log_warn("start delivery worker %u", i);
+			a->died_ms[i] = now_ms();
+			return NULL;
+		}
+		return &a->workers[i];
+	}
+	return NULL;
+}
+
+/* agent_workers_busy - how many jobs are out */
+static unsigned
+agent_workers_busy(const struct agent *a)
+{
+	unsigned i, n = 0;
+
+	for (i = 0; i < a->nworkers; i++)
+		if (a->workers[i].pid > 0 && a->workers[i].busy)
+			n++;
+	return n;
+}
+
+/*
+ * agent_dispatch - concurrency > 1: hand due messages (due by
+ * min(now, due_by)) to idle workers.  Returns the milliseconds to wait
+ * for the rate limit (0: none); *blocked when messages are due but no
+ * relay is usable.
+ */
+static int64_t
+agent_dispatch(struct agent *a, uint64_t due_by, bool *blocked)
+{
+	struct pool_worker *w;
+	struct pool_msg	 job;
+	struct qid	 qid;
+	uint64_t	 now;
+	int64_t		 wait;
+	uint32_t	 mask;
+	size_t		 i;
+
+	*blocked = false;
+	for (;;) {
+		agent_signals(a);
+		if (a->stop || a->reload)
+			break;
+		agent_park_busy(a);
+		now = agent_now();
+		if (!queue_next_due(&a->queue, now < due_by ? now : due_by,
+		    &qid))
+			break;
+		for (mask = 0, i = 0; i < a->relays.n; i++)
+			if (queue_relay_usable(&a->relays, i, now))
+				mask |= 1U << i;
+		if (mask == 0) {
 			*blocked = true;
 			break;
 		}
-		why_clear(&why);
-		if (deliver_message(&ctx, &a->sess, &m, &why) ==
-		    DELIVER_RELAY_FAULT) {
-			session_abort(&a->sess);
-			queue_relay_down(&a->relays, a->sess.relay_index,
-			    why.text, now, a->conf.retry_min,
-			    a->conf.retry_max, a->conf.spool_dir);
-		} else
-			agent_rate_note(a, now);
-		queue_msg_free(&m);
+		if ((wait = agent_rate_wait(a, now_ms())) > 0) {
+			agent_rate_log(a, wait);
+			return wait;
+		}
+		a->rate_logged = false;
+		if ((w = agent_worker_idle(a)) == NULL)
+			break;
+		memset(&job, 0, sizeof(job));
+		job.kind = POOL_MSG_JOB;
+		job.qid = qid;
+		job.relay_mask = mask;
+		if (pool_send(w->fd, &job) == -1) {
+			log_warn("hand %s to a worker", qid.s);
+			agent_worker_gone(a, (unsigned)(w - a->workers));
+			continue;
+		}
+		w->busy = true;
+		w->qid = qid;
+		agent_rate_note(a, now_ms());
 	}
-	buf_free(&err);
 	return 0;
+}
+
+/* agent_due - deliver or dispatch, by concurrency */
+static int64_t
+agent_due(struct agent *a, uint64_t due_by, bool *blocked)
+{
+	if (a->nworkers > 0)
+		return agent_dispatch(a, due_by, blocked);
+	return agent_run_due(a, due_by, blocked);
+}
+
+/* agent_set_concurrency - workers for conf concurrency > 1 */
+static void
+agent_set_concurrency(struct agent *a)
+{
+	unsigned i;
+
+	a->nworkers = a->conf.concurrency > 1 ? a->conf.concurrency : 0;
+	if (a->nworkers > POOL_WORKERS_MAX)
+		a->nworkers = POOL_WORKERS_MAX;
+	for (i = 0; i < POOL_WORKERS_MAX; i++) {
+		a->workers[i].fd = -1;
+		a->workers[i].pid = 0;
+		a->workers[i].busy = false;
+		a->died_ms[i] = 0;
+	}
+	if (a->nworkers > 0)
+		log_info("concurrency = %u: up to %u sessions in parallel, "
+		    "one per worker process", a->nworkers, a->nworkers);
 }
 
 /* agent_scan - full rescan and cleaning */
@@ -541,11 +1025,13 @@ agent_scan(struct agent *a, uint64_t now)
 	    a->conf.failed_keep);
 	a->last_scan = now;
 	log_debug("scan: %d messages queued", n);
+	if (a->flush)
+		agent_flush(a);
 }
 
 /* agent_timeout_ms - how long poll may sleep */
 static int
-agent_timeout_ms(struct agent *a, uint64_t now, uint64_t rate_wait,
+agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
     bool blocked)
 {
 	uint64_t next = a->last_scan + a->conf.scan_interval, t;
@@ -556,9 +1042,10 @@ agent_timeout_ms(struct agent *a, uint64_t now, uint64_t rate_wait,
 		t = queue_relays_next_try(&a->relays);
 	if (t < next)
 		next = t;
-	if (rate_wait > 0 && now + rate_wait < next)
-		next = now + rate_wait;
-	ms = next <= now ? 0 : (int64_t)(next - now) * 1000;
+	ms = next <= now ? 0 : next - now > INT_MAX / 1000 ? INT_MAX :
+	    (int64_t)(next - now) * 1000;
+	if (rate_wait > 0 && rate_wait < ms)
+		ms = rate_wait;
 	if (session_is_open(&a->sess)) {
 		idle_end = a->sess.idle_since_ms +
 		    (int64_t)a->conf.session_idle * 1000 - now_ms();
@@ -572,24 +1059,69 @@ agent_timeout_ms(struct agent *a, uint64_t now, uint64_t rate_wait,
 	return ms < 0 ? 0 : (int)ms;
 }
 
+/*
+ * agent_wait - poll the signals, inotify, the FIFO and the workers for
+ * at most timeout ms, then act on what came in.
+ */
+static void
+agent_wait(struct agent *a, int timeout)
+{
+	struct pollfd	pfd[3 + POOL_WORKERS_MAX];
+	int		wfd[POOL_WORKERS_MAX];
+	unsigned	i;
+	int		nfd = 0, fifo = -1;
+
+	pfd[nfd].fd = a->sig_fd;
+	pfd[nfd++].events = POLLIN;
+	pfd[nfd].fd = a->ino_fd;
+	pfd[nfd++].events = POLLIN;
+	if (a->fifo_fd != -1) {
+		fifo = nfd;
+		pfd[nfd].fd = a->fifo_fd;
+		pfd[nfd++].events = POLLIN;
+	}
+	for (i = 0; i < a->nworkers; i++) {
+		wfd[i] = -1;
+		if (a->workers[i].fd == -1)
+			continue;
+		wfd[i] = nfd;
+		pfd[nfd].fd = a->workers[i].fd;
+		pfd[nfd++].events = POLLIN;
+	}
+	if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
+		if (errno != EINTR)
+			fatal_errno(EX_OSERR, "poll");
+		return;
+	}
+	agent_signals(a);
+	for (i = 0; i < a->nworkers; i++)
+		if (wfd[i] != -1 && pfd[wfd[i]].revents != 0)
+			agent_worker_read(a, i);
+	agent_inotify(a, agent_now());
+	if (fifo != -1 && (pfd[fifo].revents & POLLIN))
+		agent_trigger(a);
+}
+
 /* agent_loop - the daemon */
 static void
 agent_loop(struct agent *a)
 {
-	struct pollfd	pfd[3];
-	uint64_t	now, rate_wait;
+	uint64_t	now;
+	int64_t		rate_wait;
 	bool		blocked;
-	int		timeout, nfd;
 
 	agent_scan(a, agent_now());
 	while (!a->stop) {
-		if (a->reload)
+		if (a->reload) {
+			agent_workers_stop(a);
 			agent_reload(a);
+			agent_set_concurrency(a);
+		}
 		now = agent_now();
 		if (now >= a->last_scan + a->conf.scan_interval ||
 		    a->last_scan == 0)
 			agent_scan(a, now);
-		rate_wait = agent_run_due(a, UINT64_MAX, &blocked);
+		rate_wait = agent_due(a, UINT64_MAX, &blocked);
 		if (a->stop)
 			break;
 		if (a->reload)
@@ -598,27 +1130,11 @@ agent_loop(struct agent *a)
 		    a->sess.idle_since_ms + (int64_t)a->conf.session_idle *
 		    1000)
 			session_close(&a->sess);
+		agent_park_busy(a);
 		now = agent_now();
-		timeout = agent_timeout_ms(a, now, rate_wait, blocked);
-		nfd = 0;
-		pfd[nfd].fd = a->sig_fd;
-		pfd[nfd++].events = POLLIN;
-		pfd[nfd].fd = a->ino_fd;
-		pfd[nfd++].events = POLLIN;
-		if (a->fifo_fd != -1) {
-			pfd[nfd].fd = a->fifo_fd;
-			pfd[nfd++].events = POLLIN;
-		}
-		if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
-			if (errno != EINTR)
-				fatal_errno(EX_OSERR, "poll");
-			continue;
-		}
-		agent_signals(a);
-		agent_inotify(a, agent_now());
-		if (a->fifo_fd != -1 && (pfd[2].revents & POLLIN))
-			agent_trigger(a);
+		agent_wait(a, agent_timeout_ms(a, now, rate_wait, blocked));
 	}
+	agent_workers_stop(a);
 }
 
 /* agent_once - deliver what is due now, then exit */
@@ -626,20 +1142,30 @@ static void
 agent_once(struct agent *a)
 {
 	bool	blocked;
-	uint64_t wait, start = agent_now();
+	int64_t	wait;
+	uint64_t start = agent_now();
 
 	agent_scan(a, start);
 	for (;;) {
-		wait = agent_run_due(a, start, &blocked);
+		wait = agent_due(a, start, &blocked);
 		if (a->reload)
 			a->reload = false;	/* one shot: nothing to reload */
-		if (a->stop || blocked || wait == 0)
+		if (a->stop)
+			break;
+		if (agent_workers_busy(a) > 0) {
+			/* results, signals; the rate limit's end */
+			agent_wait(a, wait > 0 ? (int)(wait > INT_MAX ?
+			    INT_MAX : wait) : -1);
+			continue;
+		}
+		if (blocked || wait == 0)
 			break;
 		/* the rate limit delays, never fails: sleep it off */
-		log_info("--once: waiting %llus for the rate limit",
-		    (unsigned long long)wait);
-		(void)sleep((unsigned)(wait > UINT_MAX ? UINT_MAX : wait));
+		log_info("--once: waiting %.1fs for the rate limit",
+		    (double)wait / 1000.0);
+		(void)poll(NULL, 0, wait > INT_MAX ? INT_MAX : (int)wait);
 	}
+	agent_workers_stop(a);
 }
 
 int
@@ -661,7 +1187,7 @@ main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.conf_path = CONFDIR "/postern.conf";
-	a.sig_fd = a.ino_fd = a.fifo_fd = -1;
+	a.sig_fd = a.ino_fd = a.fifo_fd = a.worker_fd = -1;
 	log_init(AGENT_NAME, LOG_TO_STDERR);
 	while ((ch = getopt_long(argc, argv, "C:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -699,13 +1225,17 @@ main(int argc, char **argv)
 		agent_drop_privileges(&a, &drop_gid);
 		conf_free(&a.conf);
 	}
+	if (geteuid() == 0 || getuid() == 0)
+		fatal_exit(EX_SOFTWARE, "still root after the privilege drop: "
+		    "refusing to run");
 	if (agent_load(a.conf_path, &a.conf, a.tls, &err) == -1)
 		fatal_exit(EX_CONFIG, "%s", agent_chomp(&err));
 	buf_free(&err);
 	agent_log_setup(&a);
-	if (a.conf.concurrency > 1)
-		log_info("concurrency = %u: this version delivers over one "
-		    "session at a time", a.conf.concurrency);
+	if (!a.privileged)
+		agent_mkfifo(a.conf.spool_dir, (uid_t)-1, (gid_t)-1);
+	a.drop_gid = drop_gid;
+	agent_set_concurrency(&a);
 	queue_init(&a.queue, a.conf.spool_dir, drop_gid, a.privileged);
 	queue_relays_init(&a.relays, &a.conf);
 	session_init(&a.sess);

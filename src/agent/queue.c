@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -293,7 +294,7 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 {
 	char		 newp[QUEUE_PATH_MAX], curp[QUEUE_PATH_MAX];
 	char		 dir[QUEUE_PATH_MAX];
-	struct stat	 sb;
+	struct stat	 sb, now_sb;
 	int		 fd = -1, flags;
 
 	memset(m, 0, sizeof(*m));
@@ -331,6 +332,38 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		buf_printf(err, "not a regular file");
+		goto aside;
+	}
+	/*
+	 * One process at a time: another agent process (a --once run next
+	 * to the daemon, a stale schedule) may hold it.  It may also have
+	 * finished it between our open and our lock: then cur/QID is gone
+	 * or is another file, and this one must not be sent again.
+	 */
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EWOULDBLOCK || errno == EINTR) {
+			close(fd);
+			fd = -1;
+			buf_printf(err, "busy: another agent process holds it");
+			log_debug("%s: %s", qid->s, buf_cstr(err));
+			queue_schedule(q, qid, (uint64_t)time(NULL) +
+			    QUEUE_BUSY_DELAY);
+			queue_msg_free(m);
+			errno = EBUSY;
+			return -1;
+		}
+		buf_printf(err, "lock: %s", strerror(errno));
+		goto aside;
+	}
+	if (stat(curp, &now_sb) == -1 || now_sb.st_ino != sb.st_ino ||
+	    now_sb.st_dev != sb.st_dev) {
+		close(fd);
+		fd = -1;
+		buf_printf(err, "vanished");
+		goto gone;
+	}
+	if (fstat(fd, &sb) == -1) {
+		buf_printf(err, "fstat: %s", strerror(errno));
 		goto aside;
 	}
 	if (sb.st_nlink != 1) {
@@ -439,6 +472,15 @@ queue_backoff(uint64_t retry_min, uint64_t retry_max, uint64_t attempts,
 		d = d - span / 2 + off;
 	}
 	return d < 1 ? 1 : d;
+}
+
+/* queue_expired - older than max_age at now, without overflow */
+bool
+queue_expired(uint64_t arrival, uint64_t max_age, uint64_t now)
+{
+	if (now < arrival)
+		return false;	/* arrival in the future: a clock step */
+	return now - arrival >= max_age;
 }
 
 /* queue_random - 32 random bits */

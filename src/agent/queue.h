@@ -29,6 +29,8 @@
 #define QUEUE_JITTER_PERCENT	10	/* back-off jitter, +- percent */
 #define QUEUE_RELAYS_FILE	"relays" /* state/relays: relay up/down */
 #define QUEUE_RELAY_REASON_MAX	400	/* reason kept per relay */
+#define QUEUE_BUSY_DELAY	5	/* seconds: retry a message another
+					   agent process holds */
 
 struct queue_entry {
 	struct qid	 qid;
@@ -98,7 +100,12 @@ uint64_t queue_next_time(const struct queue *);
  * Returns 0 with *m filled (free with queue_msg_free).  Returns -1 when
  * the message cannot be used: it has vanished, or it failed a check and
  * was set aside into failed/ with a log line naming the reason (the
- * reason is also in err).  Never blocks: FIFOs are opened non-blocking.
+ * reason is also in err).  Returns -1 with errno EBUSY when another
+ * process holds the file's lock (flock, kept until queue_msg_free): it
+ * is then rescheduled QUEUE_BUSY_DELAY seconds later, untouched.  Never
+ * blocks: FIFOs are opened non-blocking, the lock is never waited for.
+ * The lock and a check that cur/QID is still the opened file make sure
+ * that two agent processes never send the same message at once.
  */
 int	queue_claim(struct queue *, const struct qid *, struct queue_msg *m,
 	    struct buf *err);
@@ -136,6 +143,13 @@ int	queue_finish_failed(struct queue *, const struct qid *);
  */
 uint64_t queue_backoff(uint64_t retry_min, uint64_t retry_max,
 	    uint64_t attempts, uint32_t rnd);
+
+/*
+ * queue_expired - true when a message that arrived at arrival (unix
+ * time) is max_age seconds old or older at now.  An arrival in the future
+ * (the clock went back) is never expired; no overflow for any input.
+ */
+bool	queue_expired(uint64_t arrival, uint64_t max_age, uint64_t now);
 
 /* queue_random - 32 random bits for queue_backoff (getrandom) */
 uint32_t queue_random(void);

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,8 @@
 
 #define ADMIN_ERR_MAX	8192
 #define ADMIN_QUEUE_MAX	1000000	/* entries listed at most */
+#define ADMIN_WAIT_MS	200	/* flush --wait: poll interval */
+#define ADMIN_RELAYS_MAX 65536	/* state/relays bytes read */
 
 /* admin_usage - subcommands */
 void
@@ -41,8 +44,10 @@ admin_usage(FILE *f)
 	    "usage: postern COMMAND [-C config] [args]\n"
 	    "  queue            list queued messages (also: mailq, "
 	    "sendmail -bp)\n"
-	    "  flush            ask the agent to deliver now (also: "
-	    "sendmail -q)\n"
+	    "  flush [--wait]   ask the agent to deliver now (also: "
+	    "sendmail -q);\n"
+	    "                   --wait: show progress until nothing is "
+	    "due\n"
 	    "  config [--check] print the effective configuration and "
 	    "validate it\n"
 	    "  newaliases       validate the aliases file (also: sendmail "
@@ -179,9 +184,9 @@ newaliases_main(const struct conf *c, const char *path)
 	return errors == 0 ? EX_OK : EX_DATAERR;
 }
 
-/* flush_main - poke the agent through its FIFO */
-int
-flush_main(const struct conf *c)
+/* flush_poke - write the flush byte; EX_OK or the exit code */
+static int
+flush_poke(const struct conf *c, bool probe)
 {
 	char	path[4096];
 	int	fd;
@@ -199,12 +204,170 @@ flush_main(const struct conf *c)
 		}
 		fatal_errno(EX_TEMPFAIL, "open %s", path);
 	}
-	if (write(fd, "f", 1) != 1 && errno != EAGAIN) {
+	if (!probe && write(fd, "f", 1) != 1 && errno != EAGAIN) {
 		close(fd);
 		fatal_errno(EX_TEMPFAIL, "write %s", path);
 	}
 	close(fd);
 	return EX_OK;
+}
+
+/* flush_main - poke the agent through its FIFO */
+int
+flush_main(const struct conf *c)
+{
+	return flush_poke(c, false);
+}
+
+/* ts_before - a < b */
+static bool
+ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
+	    a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * flush_count - messages still to be tried since the flush (in new/, or
+ * in cur/ without a state written since) and those deferred by an
+ * attempt since.  Returns 0, or -1 with errno when a directory is
+ * unreadable.
+ */
+static int
+flush_count(const struct conf *c, const struct timespec *since,
+    unsigned long *waiting, unsigned long *deferred)
+{
+	static const char *const subs[] = { SPOOL_NEW, SPOOL_CUR };
+	char		 dir[4096], file[4096];
+	DIR		*d;
+	struct dirent	*de;
+	struct qid	 qid;
+	struct stat	 sb;
+	struct spool_state st;
+	struct buf	 err;
+	size_t		 i;
+
+	*waiting = *deferred = 0;
+	buf_init(&err, ADMIN_ERR_MAX);
+	for (i = 0; i < ARRAY_SIZE(subs); i++) {
+		if (spool_path(c->spool_dir, subs[i], NULL, dir,
+		    sizeof(dir)) == -1 || (d = opendir(dir)) == NULL) {
+			buf_free(&err);
+			return -1;
+		}
+		while ((de = readdir(d)) != NULL) {
+			if (qid_parse(&qid, de->d_name) == -1)
+				continue;
+			if (i == 0 || spool_path(c->spool_dir, SPOOL_STATE,
+			    &qid, file, sizeof(file)) == -1 ||
+			    stat(file, &sb) == -1 ||
+			    ts_before(&sb.st_mtim, since)) {
+				(*waiting)++;
+				continue;
+			}
+			spool_state_init(&st);
+			buf_reset(&err);
+			if (spool_state_read(c->spool_dir, &qid, &st,
+			    &err) == 0 &&
+			    st.next_attempt > (uint64_t)time(NULL))
+				(*deferred)++;
+			else
+				(*waiting)++;
+			spool_state_free(&st);
+		}
+		closedir(d);
+	}
+	buf_free(&err);
+	return 0;
+}
+
+/* flush_relays_down - state/relays written since and every relay down */
+static bool
+flush_relays_down(const struct conf *c, const struct timespec *since)
+{
+	char		 path[4096], buf[ADMIN_RELAYS_MAX];
+	struct stat	 sb;
+	ssize_t		 n;
+	int		 fd;
+	bool		 down;
+
+	if (snprintf(path, sizeof(path), "%s/%s/relays", c->spool_dir,
+	    SPOOL_STATE) >= (int)sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return false;
+	if (fstat(fd, &sb) == -1 || ts_before(&sb.st_mtim, since) ||
+	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	buf[n] = '\0';
+	down = strstr(buf, " up\n") == NULL && strstr(buf, " down ") != NULL;
+	return down;
+}
+
+/*
+ * flush_wait_main - flush, then show progress until nothing is due:
+ * the queue is empty (EX_OK), or only deferred mail remains or every
+ * relay is down (EX_TEMPFAIL), or the agent stopped (EX_UNAVAILABLE).
+ * On a terminal one progress line is redrawn; otherwise a plain line is
+ * printed whenever the counts change.
+ */
+static int
+flush_wait_main(const struct conf *c)
+{
+	struct timespec	 since;
+	unsigned long	 waiting, deferred, total = 0, lw = ~0UL, ld = ~0UL;
+	bool		 tty = isatty(STDOUT_FILENO) == 1, first = true;
+	int		 rc;
+
+	/* file times come from the coarse clock: compare like with like */
+	(void)clock_gettime(CLOCK_REALTIME_COARSE, &since);
+	if ((rc = flush_main(c)) != EX_OK)
+		return rc;
+	for (;;) {
+		if (flush_count(c, &since, &waiting, &deferred) == -1) {
+			if (errno == EACCES || errno == EPERM)
+				fatal_exit(EX_NOPERM, "flush --wait: read the "
+				    "queue in %s: permission denied: run it as "
+				    "root or as the agent's user", c->spool_dir);
+			fatal_errno(EX_TEMPFAIL, "flush --wait: read the "
+			    "queue in %s", c->spool_dir);
+		}
+		if (first)
+			total = waiting + deferred;
+		first = false;
+		if (waiting != lw || deferred != ld) {
+			unsigned long gone = total > waiting + deferred ?
+			    total - waiting - deferred : 0;
+
+			printf(tty ? "\r%lu to try, %lu delivered or "
+			    "finished, %lu deferred   " : "%lu to try, %lu "
+			    "delivered or finished, %lu deferred\n", waiting,
+			    gone, deferred);
+			fflush(stdout);
+			lw = waiting;
+			ld = deferred;
+		}
+		if (waiting == 0)
+			break;
+		if (flush_relays_down(c, &since)) {
+			printf("%severy relay is down: %lu message%s wait; "
+			    "see state/relays or run postern check\n",
+			    tty ? "\n" : "", waiting, waiting == 1 ? "" : "s");
+			return EX_TEMPFAIL;
+		}
+		if (flush_poke(c, true) != EX_OK)
+			return EX_UNAVAILABLE;
+		(void)poll(NULL, 0, ADMIN_WAIT_MS);
+	}
+	if (deferred == 0) {
+		printf("%squeue empty\n", tty ? "\n" : "");
+		return EX_OK;
+	}
+	printf("%s%lu message%s deferred: see postern queue\n", tty ? "\n" :
+	    "", deferred, deferred == 1 ? "" : "s");
+	return EX_TEMPFAIL;
 }
 
 /* admin_config - print the effective configuration */
@@ -233,7 +396,7 @@ int
 admin_main(const char *cmd, int argc, char **argv)
 {
 	const char	*config = NULL;
-	bool		 check_only = false;
+	bool		 check_only = false, wait = false;
 	struct conf	 c;
 	int		 i, rc;
 
@@ -253,6 +416,8 @@ admin_main(const char *cmd, int argc, char **argv)
 			config = argv[i] + 2;
 		else if (strcmp(argv[i], "--check") == 0)
 			check_only = true;
+		else if (strcmp(argv[i], "--wait") == 0)
+			wait = true;
 		else if (strcmp(argv[i], "-v") == 0)
 			continue;
 		else {
@@ -270,7 +435,7 @@ admin_main(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "queue") == 0)
 		rc = mailq_main(&c);
 	else if (strcmp(cmd, "flush") == 0)
-		rc = flush_main(&c);
+		rc = wait ? flush_wait_main(&c) : flush_main(&c);
 	else if (strcmp(cmd, "config") == 0)
 		rc = admin_config(&c, check_only);
 	else

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <dirent.h>
 #include <ftw.h>
@@ -396,6 +398,78 @@ rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 	return remove(p);
 }
 
+/* test_expired - the max_age arithmetic, edges and overflow */
+static void
+test_expired(void)
+{
+	const uint64_t day = 86400, big = UINT64_MAX - 10;
+
+	ok(!queue_expired(1000, 5 * day, 1000), "expired: not at arrival");
+	ok(!queue_expired(1000, 5 * day, 1000 + 5 * day - 1),
+	    "expired: not one second before max_age");
+	ok(queue_expired(1000, 5 * day, 1000 + 5 * day),
+	    "expired: exactly at max_age");
+	ok(queue_expired(1000, 5 * day, 1000 + 50 * day),
+	    "expired: long after");
+	ok(!queue_expired(5000, 10, 4000),
+	    "expired: arrival in the future (clock went back) never expires");
+	ok(!queue_expired(big, 60 * day, big + 5),
+	    "expired: no overflow when arrival + max_age wraps");
+	ok(queue_expired(0, 1, UINT64_MAX), "expired: arrival 0, now huge");
+	ok(queue_expired(1000, 0, 1000), "expired: max_age 0 expires at once");
+}
+
+/* test_claim_lock - a locked file is left alone; a finished one is gone */
+static void
+test_claim_lock(void)
+{
+	struct queue	 q;
+	struct queue_msg m, m2;
+	struct qid	 a;
+	struct buf	 err;
+	int		 fd;
+	pid_t		 pid;
+	int		 st;
+
+	queue_init(&q, spool, 0, false);
+	buf_init(&err, 4096);
+	(void)qid_parse(&a, "6C000000000000000001");
+	put("new", &a, a.s);
+	queue_schedule(&q, &a, 0);
+	ok(queue_claim(&q, &a, &m, &err) == 0, "lock: first claim");
+	/* a second claim from another process (flock is per open file) */
+	pid = fork();
+	if (pid == 0) {
+		struct queue q2;
+
+		queue_init(&q2, spool, 0, false);
+		buf_reset(&err);
+		errno = 0;
+		_exit(queue_claim(&q2, &a, &m2, &err) == -1 &&
+		    errno == EBUSY && strstr(buf_cstr(&err), "busy") != NULL &&
+		    queue_next_time(&q2) > (uint64_t)time(NULL) ? 0 : 1);
+	}
+	ok(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) &&
+	    WEXITSTATUS(st) == 0, "lock: a second process gets EBUSY, "
+	    "rescheduled later");
+	ok(exists("cur", a.s) && !exists("failed", a.s),
+	    "lock: the busy file is neither moved nor set aside");
+	/* the holder finishes (unlink) while the other has it open */
+	fd = open(path("cur", a.s), O_RDONLY);
+	ok(queue_finish_sent(&q, &a) == 0, "lock: holder finishes it");
+	queue_msg_free(&m);
+	ok(fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == 0,
+	    "lock: released on queue_msg_free");
+	if (fd != -1)
+		close(fd);
+	buf_reset(&err);
+	ok(queue_claim(&q, &a, &m, &err) == -1 &&
+	    strcmp(buf_cstr(&err), "vanished") == 0 && !exists("failed", a.s),
+	    "lock: a finished message is gone, not set aside");
+	buf_free(&err);
+	queue_free(&q);
+}
+
 int
 main(void)
 {
@@ -412,6 +486,8 @@ main(void)
 	test_schedule();
 	test_backoff();
 	test_claim();
+	test_claim_lock();
+	test_expired();
 	test_clean();
 	test_commit();
 	test_relays();
