@@ -433,11 +433,13 @@ agent_rate_note(struct agent *a, uint64_t now)
 }
 
 /*
- * agent_session - an open session to the first usable relay, opening one
- * if needed.  Returns false when no relay can be used now.
+ * agent_session - an open session to the first relay usable by usable_by
+ * (now, or --once's start time, so that a relay put into back-off during
+ * a --once run is not tried again in it), opening one if needed.
+ * Returns false when no relay can be used now.
  */
 static bool
-agent_session(struct agent *a, uint64_t now)
+agent_session(struct agent *a, uint64_t now, uint64_t usable_by)
 {
 	struct why	why;
 	size_t		i;
@@ -447,7 +449,7 @@ agent_session(struct agent *a, uint64_t now)
 		return true;
 	session_close(&a->sess);
 	for (i = 0; i < a->relays.n; i++) {
-		if (!queue_relay_usable(&a->relays, i, now))
+		if (!queue_relay_usable(&a->relays, i, usable_by))
 			continue;
 		why_clear(&why);
 		if (session_open(&a->sess, &a->conf, i, a->tls[i],
@@ -464,8 +466,8 @@ agent_session(struct agent *a, uint64_t now)
 
 /*
  * agent_run_due - deliver every message due by min(now, due_by) (--once
- * passes its start time, so a message deferred in this run is not
- * retried in it).  Returns the seconds to
+ * passes its start time, so a message deferred, or a relay put into
+ * back-off, in this run is not retried in it).  Returns the seconds to
  * wait for the rate limit (0: none), and sets *blocked when messages are
  * due but no relay is usable.
  */
@@ -510,7 +512,7 @@ agent_run_due(struct agent *a, uint64_t due_by, bool *blocked)
 			queue_msg_free(&m);
 			continue;
 		}
-		if (!agent_session(a, now)) {
+		if (!agent_session(a, now, now < due_by ? now : due_by)) {
 			queue_msg_free(&m);
 			*blocked = true;
 			break;
