@@ -21,7 +21,8 @@
 # posternd run is wrapped in `timeout`: a hang, a crash (non-zero exit)
 # or a peak RSS over AGENT_RSS_MAX_KB fails the case.  [timeouts] are
 # 1 s so stalls resolve fast; the cases run in parallel (FAULT_JOBS,
-# default 8), each with its own spool, configuration and smarthost.
+# default 8), each with its own spool, configuration and smarthost;
+# FAULT_ONLY=ERE runs only the rows matching ERE.
 . "$top_srcdir/tests/integration/agent-common.sh"
 
 need_cmd timeout
@@ -350,7 +351,8 @@ fault_case() {
 # run the matrix, FAULT_JOBS cases at a time
 n=0
 pids=
-printf '%s\n' "$MATRIX" | {
+# FAULT_ONLY=ERE runs only the matching rows (debugging)
+printf '%s\n' "$MATRIX" | grep -E -- "${FAULT_ONLY:-.}" | {
 	while read -r stage action expect; do
 		[ -n "$stage" ] || continue
 		n=$((n + 1))
