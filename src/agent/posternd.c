@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -249,6 +250,30 @@ agent_drop_privileges(struct agent *a, gid_t *drop_gid)
 	if (setuid(0) != -1 || geteuid() == 0 || getegid() == 0)
 		fatal_exit(EX_SOFTWARE, "could regain root after dropping "
 		    "privileges: refusing to run");
+}
+
+/*
+ * agent_lock - one agent per spool: an exclusive flock(2) on the spool
+ * directory (the current directory), held until exit; the kernel drops
+ * it when the process dies, even by SIGKILL.  Two agents would both
+ * deliver the messages in cur/, so the second one would send them again.
+ * Returns the descriptor, or -1 when another agent holds the lock.
+ */
+static int
+agent_lock(const char *spool)
+{
+	int	fd;
+
+	fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		fatal_errno(EX_OSERR, "open spool_dir %s", spool);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal_errno(EX_OSERR, "lock spool_dir %s", spool);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* agent_open_fds - signalfd, inotify on new/, the FIFO */
@@ -659,7 +684,7 @@ main(int argc, char **argv)
 	struct agent	 a;
 	struct buf	 err;
 	gid_t		 drop_gid = (gid_t)-1;
-	int		 ch;
+	int		 ch, lock_fd;
 
 	memset(&a, 0, sizeof(a));
 	a.conf_path = CONFDIR "/postern.conf";
@@ -713,6 +738,18 @@ main(int argc, char **argv)
 	session_init(&a.sess);
 	if (chdir(a.conf.spool_dir) == -1)
 		fatal_errno(EX_CONFIG, "spool_dir %s", a.conf.spool_dir);
+	if ((lock_fd = agent_lock(a.conf.spool_dir)) == -1) {
+		if (!a.once)
+			fatal_exit(EX_UNAVAILABLE, "another %s is already "
+			    "delivering spool %s: stop it first (systemctl "
+			    "stop postern)", AGENT_NAME, a.conf.spool_dir);
+		log_info("another %s is delivering spool %s: nothing to do",
+		    AGENT_NAME, a.conf.spool_dir);
+		queue_free(&a.queue);
+		agent_tls_free(a.tls);
+		conf_free(&a.conf);
+		return 0;
+	}
 	agent_open_fds(&a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :
 	    "", a.conf.spool_dir, a.conf.nrelays);
@@ -732,6 +769,7 @@ main(int argc, char **argv)
 		close(a.fifo_fd);
 	close(a.ino_fd);
 	close(a.sig_fd);
+	close(lock_fd);
 	log_info("stopped");
 	return 0;
 }
