@@ -157,10 +157,10 @@ ok "no message arrived more than twice" test \
 
 # one agent per spool: a second one would send cur/ again
 $RUNAS "$POSTERND" -f -C "$CONF" </dev/null >/dev/null \
-    2>>"$T/agent.log" &
+    2>"$T/first" &
 pid=$!
 cleanup_push "kill -KILL $pid 2>/dev/null"
-wait_until 10 grep -q 'posternd: started, spool' "$T/agent.log" ||
+wait_until 10 grep -q 'posternd: started, spool' "$T/first" ||
 	bail_out "posternd did not start"
 $AS timeout 20 "$POSTERND" -f -C "$CONF" </dev/null >/dev/null 2>"$T/second"
 is "$?" 69 "a second resident agent on the spool exits 69"
