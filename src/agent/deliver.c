@@ -394,6 +394,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	const char		*semi;
 	size_t			 i, n = 0;
 	int			 rc = -1;
+	bool			 too_big = false;
 
 	br = xcalloc(m->env.nrcpts, sizeof(*br));
 	orcpt = xcalloc(m->env.nrcpts, sizeof(*orcpt));
@@ -418,6 +419,11 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 			br[n].orcpt = orcpt[n];
 		}
 		br[n].action = "failed";
+		/* X.3.4: refused for its size (before sending or by the
+		   server): the whole message back would be refused too */
+		if (rs != NULL && strlen(rs->enh) == 5 &&
+		    strcmp(rs->enh + 1, ".3.4") == 0)
+			too_big = true;
 		if (rs != NULL && rs->enh[0] != '\0')
 			(void)snprintf(status[n], sizeof(status[n]), "%s",
 			    rs->enh);
@@ -450,7 +456,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	    envid, sizeof(envid)) : NULL;
 	info.queue_id = m->qid.s;
 	info.arrival = (time_t)m->env.arrival;
-	info.ret_full = m->env.ret != ENVELOPE_RET_HDRS;
+	info.ret_full = m->env.ret != ENVELOPE_RET_HDRS && !too_big;
 	info.reason_summary = summary;
 	info.max_return_size = DELIVER_RETURN_MAX;
 	if (lseek(m->fd, m->body_offset, SEEK_SET) == -1) {

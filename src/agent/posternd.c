@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -272,6 +273,30 @@ agent_drop_privileges(struct agent *a, gid_t *drop_gid)
 	    "(gid %lu); root cannot be regained", POSTERN_USER,
 	    (unsigned long)uid, (unsigned long)gid, POSTERN_GROUP,
 	    (unsigned long)gr->gr_gid);
+}
+
+/*
+ * agent_lock - one agent per spool: an exclusive flock(2) on the spool
+ * directory (the current directory), held until exit; the kernel drops
+ * it when the process dies, even by SIGKILL.  Two agents would both
+ * deliver the messages in cur/, so the second one would send them again.
+ * Returns the descriptor, or -1 when another agent holds the lock.
+ */
+static int
+agent_lock(const char *spool)
+{
+	int	fd;
+
+	fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1)
+		fatal_errno(EX_OSERR, "open spool_dir %s", spool);
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno != EWOULDBLOCK)
+			fatal_errno(EX_OSERR, "lock spool_dir %s", spool);
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 /* agent_open_fds - signalfd, inotify on new/, the FIFO */
@@ -525,11 +550,13 @@ agent_relay_up(struct agent *a, size_t i, uint64_t now)
 }
 
 /*
- * agent_session - an open session to the first usable relay, opening one
- * if needed.  Returns false when no relay can be used now.
+ * agent_session - an open session to the first relay usable by usable_by
+ * (now, or --once's start time, so that a relay put into back-off during
+ * a --once run is not tried again in it), opening one if needed.
+ * Returns false when no relay can be used now.
  */
 static bool
-agent_session(struct agent *a, uint64_t now)
+agent_session(struct agent *a, uint64_t now, uint64_t usable_by)
 {
 	struct why	why;
 	size_t		i;
@@ -539,7 +566,7 @@ agent_session(struct agent *a, uint64_t now)
 		return true;
 	session_close(&a->sess);
 	for (i = 0; i < a->relays.n; i++) {
-		if (!queue_relay_usable(&a->relays, i, now))
+		if (!queue_relay_usable(&a->relays, i, usable_by))
 			continue;
 		why_clear(&why);
 		if (session_open(&a->sess, &a->conf, i, a->tls[i],
@@ -559,9 +586,13 @@ enum agent_try {
 	AGENT_BLOCKED,		/* no relay can be used now */
 };
 
-/* agent_deliver_one - claim qid and deliver it over the cached session */
+/*
+ * agent_deliver_one - claim qid and deliver it over the cached session;
+ * relays are judged usable by usable_by (see agent_session)
+ */
 static enum agent_try
-agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now)
+agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
+    uint64_t usable_by)
 {
 	struct deliver_ctx	ctx;
 	struct queue_msg	m;
@@ -582,7 +613,7 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now)
 		rc = AGENT_SKIPPED;
 		goto out;
 	}
-	if (!agent_session(a, now)) {
+	if (!agent_session(a, now, usable_by)) {
 		rc = AGENT_BLOCKED;
 		goto out;
 	}
@@ -625,7 +656,8 @@ agent_run_due(struct agent *a, uint64_t due_by, bool *blocked)
 			return wait;
 		}
 		a->rate_logged = false;
-		switch (agent_deliver_one(a, &qid, now)) {
+		switch (agent_deliver_one(a, &qid, now,
+		    now < due_by ? now : due_by)) {
 		case AGENT_TRIED:
 			agent_rate_note(a, now_ms());
 			break;
@@ -658,7 +690,7 @@ agent_worker_job(struct agent *a, const struct pool_msg *job)
 	}
 	a->queue.n = 0;
 	queue_schedule(&a->queue, &job->qid, now);
-	(void)agent_deliver_one(a, &job->qid, now);
+	(void)agent_deliver_one(a, &job->qid, now, now);
 	/* the job and anything this worker queued (DSNs), the job last */
 	memset(&msg, 0, sizeof(msg));
 	msg.kind = POOL_MSG_DONE;
@@ -955,8 +987,10 @@ agent_dispatch(struct agent *a, uint64_t due_by, bool *blocked)
 		if (!queue_next_due(&a->queue, now < due_by ? now : due_by,
 		    &qid))
 			break;
+		/* --once judges relays by its start time, like messages */
 		for (mask = 0, i = 0; i < a->relays.n; i++)
-			if (queue_relay_usable(&a->relays, i, now))
+			if (queue_relay_usable(&a->relays, i,
+			    now < due_by ? now : due_by))
 				mask |= 1U << i;
 		if (mask == 0) {
 			*blocked = true;
@@ -1183,7 +1217,7 @@ main(int argc, char **argv)
 	struct agent	 a;
 	struct buf	 err;
 	gid_t		 drop_gid = (gid_t)-1;
-	int		 ch;
+	int		 ch, lock_fd;
 
 	memset(&a, 0, sizeof(a));
 	a.conf_path = CONFDIR "/postern.conf";
@@ -1241,6 +1275,20 @@ main(int argc, char **argv)
 	session_init(&a.sess);
 	if (chdir(a.conf.spool_dir) == -1)
 		fatal_errno(EX_CONFIG, "spool_dir %s", a.conf.spool_dir);
+	if ((lock_fd = agent_lock(a.conf.spool_dir)) == -1) {
+		if (!a.once)
+			fatal_exit(EX_UNAVAILABLE, "another %s is already "
+			    "delivering spool %s: stop it first (systemctl "
+			    "stop postern)", AGENT_NAME, a.conf.spool_dir);
+		log_info("another %s is delivering spool %s: nothing to do",
+		    AGENT_NAME, a.conf.spool_dir);
+		queue_free(&a.queue);
+		agent_tls_free(a.tls);
+		conf_free(&a.conf);
+		free(a.rate);
+		auth_global_done();
+		return 0;
+	}
 	agent_open_fds(&a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :
 	    "", a.conf.spool_dir, a.conf.nrelays);
@@ -1260,6 +1308,7 @@ main(int argc, char **argv)
 		close(a.fifo_fd);
 	close(a.ino_fd);
 	close(a.sig_fd);
+	close(lock_fd);
 	log_info("stopped");
 	return 0;
 }

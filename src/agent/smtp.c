@@ -775,13 +775,16 @@ smtp_tls_done(struct smtp_session *s)
 	smtp_enter(s, SMTP_S_EHLO);
 }
 
-/* smtp_msg_local - refuse a message before sending anything */
+/*
+ * smtp_msg_local - refuse a message before sending anything; enh is the
+ * RFC 3463 status for the DSN, or NULL
+ */
 static int
-smtp_msg_local(struct smtp_message *m, const char *text)
+smtp_msg_local(struct smtp_message *m, const char *enh, const char *text)
 {
 	m->status = SMTP_MSG_LOCAL;
 	m->stage = SMTP_S_MAIL;
-	why_set(&m->reply, 0, NULL, "%s", text);
+	why_set(&m->reply, 0, enh, "%s", text);
 	return -1;
 }
 
@@ -822,12 +825,12 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 		why_clear(&m->rcpts[i].reply);
 	}
 	if (m->nrcpts == 0)
-		return smtp_msg_local(m, "message has no recipients");
+		return smtp_msg_local(m, NULL, "message has no recipients");
 	if (!smtp_clean(m->sender))
-		return smtp_msg_local(m, "control character in sender");
+		return smtp_msg_local(m, NULL, "control character in sender");
 	for (i = 0; i < m->nrcpts; i++)
 		if (!smtp_clean(m->rcpts[i].addr))
-			return smtp_msg_local(m,
+			return smtp_msg_local(m, NULL,
 			    "control character in recipient");
 	if ((s->caps.ext & EHLO_SIZE) && s->caps.size > 0 &&
 	    m->size > s->caps.size) {
@@ -835,11 +838,11 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 		    "the server's limit of %llu bytes",
 		    (unsigned long long)m->size,
 		    (unsigned long long)s->caps.size);
-		return smtp_msg_local(m, text);
+		return smtp_msg_local(m, "5.3.4", text);
 	}
 	if (m->smtputf8 && !(s->caps.ext & EHLO_SMTPUTF8))
-		return smtp_msg_local(m, "message needs SMTPUTF8 (UTF-8 "
-		    "addresses) but the server does not offer it");
+		return smtp_msg_local(m, "5.6.7", "message needs SMTPUTF8 "
+		    "(UTF-8 addresses) but the server does not offer it");
 	s->msg = m;
 	s->messages++;
 	s->pipelining = (s->caps.ext & EHLO_PIPELINING) != 0 &&

@@ -264,6 +264,7 @@ void	smtp_tls_done(struct smtp_session *);
  * locally, before sending anything, when m's size exceeds the server's
  * SIZE, when m needs SMTPUTF8 that is not offered, or when an address
  * holds a control character: returns -1 with m->status SMTP_MSG_LOCAL
+ * (m->reply: code 0, enh "5.3.4" for the size, "5.6.7" for SMTPUTF8)
  * and the state still READY.  Otherwise 0, with the commands in s->out
  * (MAIL, every RCPT and DATA at once under PIPELINING, else MAIL alone).
  */

@@ -70,7 +70,9 @@ agent_conf() {
 }
 
 # agent_queue FROM BODYFILE RCPT... - queue through the real postern-drop
-# (with $DROP_CONF when set, else $CONF); prints the queue id
+# (with $DROP_CONF when set, else $CONF); prints the queue id.
+# $AGENT_ENVELOPE_EXTRA: more request records (B E N F lines, in that
+# order, separated by newlines) after the R lines.
 agent_queue() {
 	_aq_from=$1
 	_aq_body=$2
@@ -85,6 +87,8 @@ agent_queue() {
 		for _aq_r in "$@"; do
 			printf 'R %s\n' "$_aq_r"
 		done
+		[ -z "${AGENT_ENVELOPE_EXTRA:-}" ] ||
+			printf '%s\n' "$AGENT_ENVELOPE_EXTRA"
 		printf '\n'
 		printf 'C %d\n' "$(wc -c <"$_aq_body")"
 		cat "$_aq_body"

@@ -234,6 +234,9 @@ class Handler:
 
     async def handle_DATA(self, server, session, envelope):
         state = self.state
+        if state.args.dot_delay:
+            # a server that takes its time to store the message
+            await asyncio.sleep(state.args.dot_delay)
         f = state.plan.peek("dot")
         reply = "250 2.0.0 OK: queued as %04d" % (state.count + 1)
         if f is not None:
@@ -614,6 +617,9 @@ def parse_args(argv):
                    help="extra EHLO keyword line (repeatable)")
     p.add_argument("--banner", help="greeting text after '220 '")
     p.add_argument("--greeting-delay", type=float, default=0.0)
+    p.add_argument("--dot-delay", type=float, default=0.0,
+                   help="seconds to wait after the end of data before "
+                   "storing the message and replying")
     p.add_argument("--max-line", type=int, default=1001,
                    help="longest accepted line incl. CRLF and dot (1001)")
     p.add_argument("--timeout", type=float, default=300.0,

@@ -580,6 +580,7 @@ test_local_refusals(void)
 	is_int(smtp_message_start(&s, &m), -1, "size: refused locally");
 	ok(m.status == SMTP_MSG_LOCAL && m.reply.code == 0 &&
 	    strstr(m.reply.text, "1001") != NULL, "size: reason given");
+	is_str(m.reply.enh, "5.3.4", "size: status 5.3.4 (too big) for the DSN");
 	ok(s.out.len == 0 && smtp_want(&s) == SMTP_WANT_MESSAGE,
 	    "size: nothing sent, still ready");
 	m.size = 1000;
@@ -591,6 +592,7 @@ test_local_refusals(void)
 	m.smtputf8 = true;
 	is_int(smtp_message_start(&s, &m), -1, "utf8: refused when absent");
 	ok(m.status == SMTP_MSG_LOCAL && s.out.len == 0, "utf8: nothing sent");
+	is_str(m.reply.enh, "5.6.7", "utf8: status 5.6.7 for the DSN");
 	m.smtputf8 = false;
 	r[1].addr = "evil@example.org>\r\nRCPT TO:<x@y";
 	is_int(smtp_message_start(&s, &m), -1, "CRLF in an address refused");
