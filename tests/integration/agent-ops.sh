@@ -246,7 +246,9 @@ $AS timeout 20 "$POSTERN" flush --wait -C "$CONF" >"$T/wait.out" 2>&1
 is "$?" 75 "flush --wait: only deferred mail left: exit 75 (EX_TEMPFAIL)"
 like "$(cat "$T/agent.log")" "$qid: to=<erin@example.net>.*status=deferred" \
     "flush --wait: it was tried again after the flush"
-like "$(head -1 "$T/wait.out")" '^1 to try, 0 delivered or finished, 0 deferred$' \
+# the agent may already have deferred it again by the first line (fast
+# machines): accept either state, but the line must have this shape
+like "$(head -1 "$T/wait.out")" '^(1 to try, 0 delivered or finished, 0 deferred|0 to try, 0 delivered or finished, 1 deferred)$' \
     "flush --wait: plain progress lines when not on a terminal"
 like "$(tail -1 "$T/wait.out")" '^1 message deferred: see postern queue$' \
     "flush --wait: ends saying what is deferred"
