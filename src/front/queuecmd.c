@@ -22,6 +22,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,10 @@
 #define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
 #define QC_RELAYS_FILE		"relays"	/* doc/agent.md: state/relays */
 #define QC_JSON_VERSION		1
+#define QC_THREADS_MAX		4	/* threads reading a big queue */
+#define QC_THREAD_MIN		2000	/* fewer messages: one thread */
+#define QC_JOB_ENTRIES		4096	/* messages per job and round */
+#define QC_JOB_OUT_MAX		((size_t)1 << 30)	/* one job's output */
 #define QC_INDENT		"                                                    "
 
 /* the three places a message can be, in the order messages move */
@@ -754,6 +759,122 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 
 /* ---- listing -------------------------------------------------------- */
 
+/* a slice of the sorted listing, formatted by one thread */
+struct qc_job {
+	struct qc_ctx		 x;	/* copy of the caller's, own bufs */
+	const struct qc_entry	*v;
+	size_t			 n;
+	unsigned long		 count, bad;
+	unsigned long long	 bytes;
+};
+
+/*
+ * qc_job_run - load and format the job's messages into job->x.out; JSON
+ * elements each start with ",\n" (the caller drops the first comma).
+ * Thread-safe: reads through the shared directory fds, writes only the
+ * job.
+ */
+static void *
+qc_job_run(void *arg)
+{
+	struct qc_job	*job = arg;
+	struct qc_ctx	*x = &job->x;
+	size_t		 i;
+
+	for (i = 0; i < job->n; i++) {
+		struct qc_msg	m;
+		struct qid	qid;
+
+		memcpy(qid.s, job->v[i].id, sizeof(qid.s));
+		if (qc_load(x, &qid, (enum qc_where)job->v[i].where, &m) ==
+		    -1)
+			continue;	/* delivered or moved meanwhile */
+		if (x->json) {
+			buf_puts(&x->out, ",\n");
+			qc_msg_json(x, &m, true);
+		} else
+			qc_msg_text(x, &m);
+		if (m.ok) {
+			job->count++;
+			job->bytes += m.env.size;
+		} else
+			job->bad++;
+		qc_msg_free(&m);
+	}
+	return NULL;
+}
+
+/* qc_threads - how many threads format a listing of n messages */
+static size_t
+qc_threads(size_t n)
+{
+	long	cpus;
+
+	if (n < QC_THREAD_MIN)
+		return 1;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return (size_t)cpus < QC_THREADS_MAX ? (size_t)cpus : QC_THREADS_MAX;
+}
+
+/*
+ * qc_list_entries - format and print v[0..n) in order.  Reading a queue
+ * file costs an open, a read and a close: the kernel's part dominates, so
+ * a big queue is read by up to QC_THREADS_MAX threads, QC_JOB_ENTRIES
+ * messages per job, one round of jobs at a time (memory stays bounded),
+ * and the main thread prints the round's jobs in order.
+ */
+static void
+qc_list_entries(struct qc_ctx *x, const struct qc_entry *v, size_t n,
+    unsigned long *count, unsigned long *bad, unsigned long long *bytes)
+{
+	struct qc_job	 jobs[QC_THREADS_MAX];
+	pthread_t	 tid[QC_THREADS_MAX];
+	bool		 started[QC_THREADS_MAX];
+	size_t		 nt = qc_threads(n), at = 0, t, k, skip;
+	size_t		 per = n < QC_JOB_ENTRIES * nt ? (n + nt - 1) / nt :
+			    QC_JOB_ENTRIES;
+
+	for (t = 0; t < nt; t++) {
+		jobs[t].x = *x;
+		buf_init(&jobs[t].x.out, QC_JOB_OUT_MAX);
+		buf_init(&jobs[t].x.err, QC_ERR_MAX);
+	}
+	while (at < n) {
+		for (t = 0; t < nt; t++) {
+			k = n - at < per ? n - at : per;
+			jobs[t].v = v + at;
+			jobs[t].n = k;
+			jobs[t].count = jobs[t].bad = 0;
+			jobs[t].bytes = 0;
+			buf_reset(&jobs[t].x.out);
+			at += k;
+			/* job 0 runs here; a thread that fails to start too */
+			started[t] = t > 0 && k > 0 && pthread_create(&tid[t],
+			    NULL, qc_job_run, &jobs[t]) == 0;
+		}
+		for (t = 0; t < nt; t++) {
+			if (started[t])
+				(void)pthread_join(tid[t], NULL);
+			else
+				(void)qc_job_run(&jobs[t]);
+			skip = x->json && *count + *bad == 0 &&
+			    jobs[t].x.out.len > 0 ? 1 : 0;
+			if (jobs[t].x.out.len > skip)
+				(void)fwrite(jobs[t].x.out.data + skip, 1,
+				    jobs[t].x.out.len - skip, stdout);
+			*count += jobs[t].count;
+			*bad += jobs[t].bad;
+			*bytes += jobs[t].bytes;
+		}
+	}
+	for (t = 0; t < nt; t++) {
+		buf_free(&jobs[t].x.out);
+		buf_free(&jobs[t].x.err);
+	}
+}
+
 /*
  * qc_list - list the messages of the directories in mask.  Text: a
  * Postfix-mailq-like listing with relay state on top and a summary line;
@@ -767,7 +888,6 @@ qc_list(struct qc_ctx *x, unsigned mask)
 	struct qc_relays	rs;
 	unsigned long long	bytes = 0;
 	unsigned long		count = 0, bad = 0;
-	size_t			i;
 	int			w;
 	bool			failed_only = mask == QC_IN(QC_FAILED);
 
@@ -794,27 +914,8 @@ qc_list(struct qc_ctx *x, unsigned mask)
 			buf_puts(&x->out, "-Queue ID-----------  --Size-- "
 			    "----Arrival Time---  -Sender/Recipient-------\n");
 	}
-	for (i = 0; i < l.n; i++) {
-		struct qc_msg	m;
-		struct qid	qid;
-
-		memcpy(qid.s, l.v[i].id, sizeof(qid.s));
-		if (qc_load(x, &qid, (enum qc_where)l.v[i].where, &m) == -1)
-			continue;	/* delivered or moved meanwhile */
-		if (x->json) {
-			buf_puts(&x->out, count + bad > 0 ? ",\n" : "\n");
-			qc_msg_json(x, &m, true);
-		} else
-			qc_msg_text(x, &m);
-		if (m.ok) {
-			count++;
-			bytes += m.env.size;
-		} else
-			bad++;
-		qc_msg_free(&m);
-		if (x->out.len >= QC_OUT_MAX / 2)
-			qc_flush(x);
-	}
+	qc_flush(x);
+	qc_list_entries(x, l.v, l.n, &count, &bad, &bytes);
 	if (x->json)
 		buf_printf(&x->out, "],\n\"summary\":{\"messages\":%lu,"
 		    "\"bytes\":%llu,\"unreadable\":%lu,\"failed\":%zu}}\n",
