@@ -1456,13 +1456,16 @@ qc_due_now(struct qc_ctx *x, const struct qid *qid, bool *changed)
 	return -1;
 }
 
-/* qc_retry_one - make one message due now */
+/*
+ * qc_retry_one - make one message due now; quiet: no line on stdout (the
+ * log line is written all the same).  *changed tells whether its state
+ * was rewritten.
+ */
 static int
 qc_retry_one(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
-    bool quiet)
+    bool quiet, bool *changed)
 {
-	bool	changed;
-
+	*changed = false;
 	if (w == QC_FAILED) {
 		log_error("%s: is in failed/ (given up): requeue it with "
 		    "'postern failed requeue %s'", qid->s, qid->s);
@@ -1473,12 +1476,12 @@ qc_retry_one(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
 			printf("%s: not tried yet: already due\n", qid->s);
 		return EX_OK;
 	}
-	if (qc_due_now(x, qid, &changed) == -1)
+	if (qc_due_now(x, qid, changed) == -1)
 		return EX_TEMPFAIL;
-	if (changed)
+	if (*changed)
 		qc_audit(x, qid, "retry requested: due now");
-	if (!quiet || changed)
-		printf("%s: %s\n", qid->s, changed ? "due now" :
+	if (!quiet)
+		printf("%s: %s\n", qid->s, *changed ? "due now" :
 		    "already due");
 	return EX_OK;
 }
@@ -1491,27 +1494,29 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 	struct qc_relays rs;
 	struct qid	qid;
 	enum qc_where	w;
-	size_t		i, done = 0;
+	size_t		i, done = 0, moved = 0;
 	int		k, r, rc = EX_OK;
+	bool		changed;
 
 	if (x->all) {
 		qc_collect_or_die(x, QC_CUR, NULL, &l);
 		qsort(l.v, l.n, sizeof(*l.v), qc_entry_cmp);
 		for (i = 0; i < l.n; i++) {
 			(void)qid_parse(&qid, l.v[i].id);
-			if ((r = qc_retry_one(x, &qid, QC_CUR, true)) ==
-			    EX_OK)
+			if ((r = qc_retry_one(x, &qid, QC_CUR, true,
+			    &changed)) == EX_OK)
 				done++;
 			else if (rc == EX_OK)
 				rc = r;
+			moved += changed;
 		}
-		printf("%zu message%s in cur/ due now\n", l.n, l.n == 1 ? "" :
-		    "s");
+		printf("%zu message%s in cur/ due now (%zu rescheduled)\n",
+		    done, done == 1 ? "" : "s", moved);
 		free(l.v);
 	}
 	for (k = 0; k < n; k++) {
 		if ((r = qc_resolve(x, ids[k], &qid, &w)) == EX_OK)
-			r = qc_retry_one(x, &qid, w, false);
+			r = qc_retry_one(x, &qid, w, false, &changed);
 		if (r == EX_OK)
 			done++;
 		else if (rc == EX_OK)

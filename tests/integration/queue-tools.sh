@@ -214,7 +214,7 @@ is "$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null)" "n" "retry ID: the agent is as
 mkstate $C1 $((now + 3600)) 'r 1 sent 250 2.0.0 ok'
 out=$(pq retry --all 2>&1)
 is "$?" 0 "retry --all: exit 0"
-like "$out" '1 message in cur/ due now' "retry --all: reported"
+like "$out" '1 message in cur/ due now \(1 rescheduled\)' "retry --all: reported"
 is "$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null)" "f" "retry --all: the agent is asked to flush"
 x=$(sed -n 's/^X //p' "$SPOOL/state/$C1")
 ok "retry --all: next attempt is now" [ "$x" -le "$(date +%s)" ]
