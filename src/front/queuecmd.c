@@ -403,6 +403,14 @@ qc_entry_cmp(const void *a, const void *b)
 	    ((const struct qc_entry *)b)->id);
 }
 
+/* qc_sort - by id (qsort must not see a NULL array, even empty) */
+static void
+qc_sort(struct qc_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), qc_entry_cmp);
+}
+
 /*
  * qc_collect - append the queue ids of directory w to l; prefix (may be
  * NULL) keeps only ids that start with it.  Names that are not queue ids
@@ -896,7 +904,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 			qc_collect_or_die(x, (enum qc_where)w, NULL, &l);
 	if (!failed_only && x->dir[QC_FAILED] != -1)
 		(void)qc_collect(x, QC_FAILED, NULL, &failed);
-	qsort(l.v, l.n, sizeof(*l.v), qc_entry_cmp);
+	qc_sort(&l);
 	if (failed_only)
 		memset(&rs, 0, sizeof(rs));
 	else
@@ -994,7 +1002,7 @@ qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
 		log_error("%s: no message id starts with this", id);
 		rc = EX_NOINPUT;
 	} else if (l.n > 1) {
-		qsort(l.v, l.n, sizeof(*l.v), qc_entry_cmp);
+		qc_sort(&l);
 		log_error("%s: ambiguous id prefix: %zu messages match; give "
 		    "more digits", id, l.n);
 		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++)
@@ -1500,7 +1508,7 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 
 	if (x->all) {
 		qc_collect_or_die(x, QC_CUR, NULL, &l);
-		qsort(l.v, l.n, sizeof(*l.v), qc_entry_cmp);
+		qc_sort(&l);
 		for (i = 0; i < l.n; i++) {
 			(void)qid_parse(&qid, l.v[i].id);
 			if ((r = qc_retry_one(x, &qid, QC_CUR, true,
@@ -1647,7 +1655,7 @@ qc_requeue(struct qc_ctx *x, int n, char **ids)
 
 	if (x->all) {
 		qc_collect_or_die(x, QC_FAILED, NULL, &l);
-		qsort(l.v, l.n, sizeof(*l.v), qc_entry_cmp);
+		qc_sort(&l);
 		for (i = 0; i < l.n; i++) {
 			(void)qid_parse(&qid, l.v[i].id);
 			if ((r = qc_requeue_one(x, &qid)) == EX_OK)

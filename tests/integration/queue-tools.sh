@@ -14,6 +14,8 @@ postern_setup
 
 now=$(date +%s)
 ESC=$(printf '\033')
+# times are whole minutes plus 30 s, so the ages shown stay the same
+# while the test runs
 # ids: two sharing the prefix AAAA (ambiguous), the rest unique
 N1=AAAA0000000000000001		# new/, two recipients, one hostile
 N2=AAAA0000000000000002		# new/, null sender
@@ -33,7 +35,7 @@ mkq() {
 	_z=$(wc -c <"$T/msg" | tr -d ' ')
 	{
 		printf 'V 1\nI %s\nT %s\nU %s\nL tester\n' "$_id" \
-		    $((now - 3600)) "$(id -u)"
+		    $((now - 3630)) "$(id -u)"
 		if [ -n "$_s" ]; then printf 'S %s\n' "$_s"; else echo S; fi
 		for _r in "$@"; do printf 'R %s\n' "$_r"; done
 		printf 'Z %020d\n\n' "$_z"
@@ -67,7 +69,7 @@ setup_queue() {
 	printf 'V 1\nthis is not a queue file\n' >"$SPOOL/failed/$F3"
 	printf 'V 1\nI %s\ngarbage\n\nbody\n' $X1 >"$SPOOL/new/$X1"
 	printf 'smtp.example.com:587 down %s %s 4 connect to smtp.example.com: Connection refused\nbackup.example.net:465 up\n' \
-	    $((now - 7200)) $((now + 600)) >"$SPOOL/state/relays"
+	    $((now - 7230)) $((now + 630)) >"$SPOOL/state/relays"
 }
 setup_queue
 
