@@ -59,7 +59,7 @@ setup_queue() {
 	mkq new $N1 alice@example.org bob@example.com "$(printf '%b' "$HOSTILE")"
 	mkq new $N2 "" postmaster@example.net
 	mkq cur $C1 carol@example.org dave@example.com erin@example.com
-	mkstate $C1 $((now + 3600)) 'r 0 deferred 451 4.3.0 mailbox "busy" \ later' \
+	mkstate $C1 $((now + 3630)) 'r 0 deferred 451 4.3.0 mailbox "busy" \ later' \
 	    'r 1 sent 250 2.0.0 ok queued' 'e 451 4.3.0 mailbox busy'
 	mkq failed $F1 frank@example.org gone@example.com got@example.com
 	mkstate $F1 0 'r 0 failed 550 5.1.1 no such user' 'r 1 sent 250 2.0.0 ok' \
