@@ -2,7 +2,8 @@
 /*
  * admin.c - the admin subcommands of `postern`, and mailq/newaliases.
  *
- * Owns the queue listing, the flush trigger and the configuration dump.
+ * Owns the flush trigger and the configuration dump; the queue tools
+ * (queue, show, delete, retry, failed; mailq) live in queuecmd.c.
  * Runs as the invoking user: it reads the spool only as far as the file
  * system lets that user (root and the postern group; others get a clear
  * refusal), and never changes a queue file.  Commands that need TLS or
@@ -28,11 +29,11 @@
 #include "front.h"
 #include "log.h"
 #include "qid.h"
+#include "queuecmd.h"
 #include "spool.h"
 #include "util.h"
 
 #define ADMIN_ERR_MAX	8192
-#define ADMIN_QUEUE_MAX	1000000	/* entries listed at most */
 #define ADMIN_WAIT_MS	200	/* flush --wait: poll interval */
 #define ADMIN_RELAYS_MAX 65536	/* state/relays bytes read */
 
@@ -54,112 +55,7 @@ admin_usage(FILE *f)
 	    "-bi)\n"
 	    "  sendmail ARGS    the sendmail command line\n"
 	    "  version          print the version\n");
-}
-
-/* admin_list_dir - print the messages of one spool subdirectory */
-static int
-admin_list_dir(const struct conf *c, const char *sub, const char *label,
-    unsigned long *count, unsigned long long *bytes)
-{
-	char		 path[4096], file[4096];
-	DIR		*d;
-	struct dirent	*de;
-	struct buf	 err;
-	int		 rc = 0;
-
-	if (spool_path(c->spool_dir, sub, NULL, path, sizeof(path)) == -1)
-		return -1;
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	buf_init(&err, ADMIN_ERR_MAX);
-	while ((de = readdir(d)) != NULL && *count < ADMIN_QUEUE_MAX) {
-		struct envelope		env;
-		struct spool_state	st;
-		struct qid		qid;
-		off_t			body;
-		char			when[64];
-		time_t			t;
-		int			fd;
-		size_t			i;
-
-		if (qid_parse(&qid, de->d_name) == -1)
-			continue;
-		if (spool_path(c->spool_dir, sub, &qid, file, sizeof(file)) ==
-		    -1)
-			continue;
-		if ((fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
-		    -1)
-			continue;	/* delivered meanwhile */
-		buf_reset(&err);
-		if (spool_read_envelope_fd(fd, &env, &body, &err) == -1) {
-			printf("%-20s  (unreadable queue file: %s)\n",
-			    qid.s, buf_cstr(&err));
-			close(fd);
-			continue;
-		}
-		close(fd);
-		spool_state_init(&st);
-		buf_reset(&err);
-		(void)spool_state_read(c->spool_dir, &qid, &st, &err);
-		t = (time_t)env.arrival;
-		strftime(when, sizeof(when), "%a %b %e %H:%M:%S",
-		    localtime(&t));
-		printf("%-20s %8llu %s  %s%s\n", qid.s,
-		    (unsigned long long)env.size, when,
-		    env.sender[0] ? env.sender : "<>", label);
-		for (i = 0; i < env.nrcpts; i++) {
-			const struct spool_rcpt_status *rs =
-			    spool_state_rcpt(&st, i);
-
-			if (rs != NULL && rs->state != SPOOL_RCPT_PENDING)
-				printf("%48s<%s> %s%s%s\n", "",
-				    env.rcpts[i].addr,
-				    spool_rcpt_state_name(rs->state),
-				    rs->text && rs->text[0] ? ": " : "",
-				    rs->text ? rs->text : "");
-			else
-				printf("%48s<%s>\n", "", env.rcpts[i].addr);
-		}
-		if (st.next_attempt != 0) {
-			t = (time_t)st.next_attempt;
-			strftime(when, sizeof(when), "%a %b %e %H:%M:%S",
-			    localtime(&t));
-			printf("%48s(attempts %llu, next %s%s%s)\n", "",
-			    (unsigned long long)st.attempts, when,
-			    st.last_error ? ": " : "",
-			    st.last_error ? st.last_error : "");
-		}
-		(*count)++;
-		*bytes += env.size;
-		spool_state_free(&st);
-		envelope_free(&env);
-	}
-	closedir(d);
-	buf_free(&err);
-	return rc;
-}
-
-/* mailq_main - list new/ and cur/ */
-int
-mailq_main(const struct conf *c)
-{
-	unsigned long		count = 0;
-	unsigned long long	bytes = 0;
-
-	if (admin_list_dir(c, SPOOL_NEW, "", &count, &bytes) == -1 ||
-	    admin_list_dir(c, SPOOL_CUR, "", &count, &bytes) == -1) {
-		if (errno == EACCES || errno == EPERM)
-			fatal_exit(EX_NOPERM, "list the queue in %s: permission "
-			    "denied: only root and members of group %s may "
-			    "list the queue", c->spool_dir, POSTERN_GROUP);
-		fatal_errno(EX_TEMPFAIL, "list the queue in %s", c->spool_dir);
-	}
-	if (count == 0)
-		printf("Mail queue is empty\n");
-	else
-		printf("-- %llu Kbytes in %lu Request%s.\n",
-		    (bytes + 1023) / 1024, count, count == 1 ? "" : "s");
-	return EX_OK;
+	queuecmd_usage(f);
 }
 
 /* newaliases_main - validate the aliases file */
@@ -409,6 +305,8 @@ admin_main(const char *cmd, int argc, char **argv)
 		printf("postern %s\n", PACKAGE_VERSION);
 		return EX_OK;
 	}
+	if (queuecmd_handles(cmd))
+		return queuecmd_main(cmd, argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			config = argv[++i];
@@ -425,16 +323,14 @@ admin_main(const char *cmd, int argc, char **argv)
 			    argv[i]);
 		}
 	}
-	if (strcmp(cmd, "queue") != 0 && strcmp(cmd, "flush") != 0 &&
+	if (strcmp(cmd, "flush") != 0 &&
 	    strcmp(cmd, "config") != 0 && strcmp(cmd, "newaliases") != 0) {
 		log_fatal("unknown command '%s'", cmd);
 		admin_usage(stderr);
 		return EX_USAGE;
 	}
 	front_load_conf(&c, config);
-	if (strcmp(cmd, "queue") == 0)
-		rc = mailq_main(&c);
-	else if (strcmp(cmd, "flush") == 0)
+	if (strcmp(cmd, "flush") == 0)
 		rc = wait ? flush_wait_main(&c) : flush_main(&c);
 	else if (strcmp(cmd, "config") == 0)
 		rc = admin_config(&c, check_only);

@@ -1,0 +1,1870 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * queuecmd.c - the queue tools: `postern queue` (mailq, sendmail -bp),
+ * `show`, `delete`, `retry` and `failed` (list, show, requeue).
+ *
+ * Runs as the invoking user with no privilege of its own: it can use the
+ * spool only as far as the file modes let that user (root and the
+ * agent's user); anyone else gets a refusal naming who may, exit 77.  It
+ * never links the agent's libraries: it reads the spool formats through
+ * spool.h and the agent's state/relays file by its documented format
+ * (doc/agent.md).  Changes are each one atomic step that a running agent
+ * tolerates: unlink (delete), an atomic state rewrite that is abandoned
+ * when the agent changed the state meanwhile (retry), a state write then
+ * one rename failed/ -> new/ (requeue).  Every change logs one line
+ * (queue id, action, uid).  The listing reads only the first 4 KB of
+ * each queue file and never the state of a message in new/, so 100,000
+ * messages list in well under a second.  doc/queue-tools.md is the
+ * reference for the output and the JSON fields.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "front.h"
+#include "io.h"
+#include "log.h"
+#include "qid.h"
+#include "queuecmd.h"
+#include "queuefmt.h"
+#include "spool.h"
+#include "util.h"
+
+#define QC_PEEK			4096	/* first read of a queue file */
+#define QC_OUT_MAX		(64u << 20)	/* one entry's output */
+#define QC_ERR_MAX		4096
+#define QC_HEADER_MAX		(1u << 20)	/* header shown by show */
+#define QC_CHUNK		65536	/* body copy by show --body */
+#define QC_RELAYS_MAX		((size_t)64 << 10)	/* state/relays */
+#define QC_RELAYS_SHOWN		32	/* relay lines kept */
+#define QC_RETRY_TRIES		5	/* state changed under us: re-read */
+#define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
+#define QC_RELAYS_FILE		"relays"	/* doc/agent.md: state/relays */
+#define QC_JSON_VERSION		1
+#define QC_THREADS_MAX		4	/* threads reading a big queue */
+#define QC_THREAD_MIN		2000	/* fewer messages: one thread */
+#define QC_JOB_ENTRIES		4096	/* messages per job and round */
+#define QC_JOB_OUT_MAX		((size_t)1 << 30)	/* one job's output */
+#define QC_INDENT		"                                                    "
+
+/* the three places a message can be, in the order messages move */
+enum qc_where {
+	QC_NEW = 0,
+	QC_CUR,
+	QC_FAILED,
+	QC_NWHERE
+};
+
+#define QC_IN(w)		(1u << (w))
+#define QC_ANYWHERE		(QC_IN(QC_NEW) | QC_IN(QC_CUR) | \
+				    QC_IN(QC_FAILED))
+
+static const char *const qc_dirs[QC_NWHERE] = {
+	SPOOL_NEW, SPOOL_CUR, SPOOL_FAILED
+};
+
+struct qc_ctx {
+	const struct conf *c;
+	const char	*cmd;		/* for messages: "queue", "show" ... */
+	int		 dir[QC_NWHERE]; /* O_DIRECTORY fds, -1: not open */
+	int		 state_fd;
+	uint64_t	 now;
+	bool		 json;
+	bool		 body;
+	bool		 all;
+	struct buf	 out;		/* one entry, then to stdout */
+	struct buf	 err;
+	unsigned long	 uid;
+	char		 who[64];	/* login of the caller, for the log */
+};
+
+struct qc_entry {
+	char		 id[QID_LEN + 1];
+	unsigned char	 where;
+};
+
+struct qc_list {
+	struct qc_entry	*v;
+	size_t		 n, cap;
+};
+
+/* a message as the tools see it */
+struct qc_msg {
+	struct qid	 qid;
+	enum qc_where	 where;
+	bool		 ok;		/* envelope parsed */
+	struct envelope	 env;
+	off_t		 body_off;
+	struct spool_state st;
+	char		*problem;	/* owned: why !ok, or state trouble */
+};
+
+struct qc_relays {
+	struct queuefmt_relay r[QC_RELAYS_SHOWN];
+	size_t		 n;
+	size_t		 bad;		/* lines that did not parse */
+};
+
+/* ---- context, permissions, output ----------------------------------- */
+
+/* qc_refuse - the caller may not read the spool: say who may */
+static void __attribute__((noreturn))
+qc_refuse(const struct qc_ctx *x, const char *what)
+{
+	fatal_exit(EX_NOPERM, "%s: permission denied: the queue is private "
+	    "to root and the mail system's user %s; run 'sudo postern %s' "
+	    "(or as user %s).  Users cannot see even their own queued "
+	    "messages without privileges", what, POSTERN_USER, x->cmd,
+	    POSTERN_USER);
+}
+
+/* qc_open_dir - open spool_dir/sub as a directory, refusing on EACCES */
+static int
+qc_open_dir(struct qc_ctx *x, const char *sub)
+{
+	char	path[4096];
+	int	fd;
+
+	if (spool_path(x->c->spool_dir, sub, NULL, path, sizeof(path)) == -1)
+		fatal_exit(EX_CONFIG, "spool_dir %s: path too long",
+		    x->c->spool_dir);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == EACCES || errno == EPERM)
+			qc_refuse(x, path);
+		fatal_errno(errno == ENOENT ? EX_CONFIG : EX_TEMPFAIL,
+		    "open %s (is spool_dir in %s right, and is the spool "
+		    "installed?)", path, x->c->path);
+	}
+	return fd;
+}
+
+/* qc_init - open the directories the command needs (mask of QC_IN) */
+static void
+qc_init(struct qc_ctx *x, const struct conf *c, const char *cmd,
+    unsigned mask, bool state)
+{
+	const struct passwd *pw;
+	int	 w;
+
+	memset(x, 0, sizeof(*x));
+	x->c = c;
+	x->cmd = cmd;
+	x->now = (uint64_t)time(NULL);
+	x->state_fd = -1;
+	for (w = 0; w < QC_NWHERE; w++)
+		x->dir[w] = (mask & QC_IN(w)) ? qc_open_dir(x, qc_dirs[w]) : -1;
+	if (state)
+		x->state_fd = qc_open_dir(x, SPOOL_STATE);
+	buf_init(&x->out, QC_OUT_MAX);
+	buf_init(&x->err, QC_ERR_MAX);
+	x->uid = (unsigned long)getuid();
+	pw = getpwuid(getuid());
+	(void)str_copy(x->who, pw != NULL ? pw->pw_name : "?", sizeof(x->who));
+	tzset();
+}
+
+/* qc_free - close and release */
+static void
+qc_free(struct qc_ctx *x)
+{
+	int	w;
+
+	for (w = 0; w < QC_NWHERE; w++)
+		if (x->dir[w] != -1)
+			close(x->dir[w]);
+	if (x->state_fd != -1)
+		close(x->state_fd);
+	buf_free(&x->out);
+	buf_free(&x->err);
+}
+
+/* qc_flush - write the staged output to stdout */
+static void
+qc_flush(struct qc_ctx *x)
+{
+	if (x->out.len > 0)
+		(void)fwrite(x->out.data, 1, x->out.len, stdout);
+	buf_reset(&x->out);
+}
+
+/* qc_audit - one log line per change: syslog, or as postern.conf says */
+static void
+qc_audit(struct qc_ctx *x, const struct qid *qid, const char *what)
+{
+	int	t = LOG_TO_SYSLOG;
+
+	if (x->c->log == CONF_LOG_STDERR)
+		t = LOG_TO_STDERR;
+	else if (x->c->log == CONF_LOG_BOTH)
+		t = LOG_TO_SYSLOG | LOG_TO_STDERR;
+	log_set_targets(t);
+	log_info("%s: %s, by uid=%lu (%s)", qid->s, what, x->uid, x->who);
+	log_set_targets(LOG_TO_STDERR);
+}
+
+/* qc_time - "Thu Nov 23 08:15:39" in local time */
+static char *
+qc_time(uint64_t t, char *out, size_t outsize)
+{
+	time_t		tt = (time_t)t;
+	struct tm	tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(out, outsize, "%a %b %e %H:%M:%S", &tm) == 0)
+		(void)str_copy(out, "?", outsize);
+	return out;
+}
+
+/* qc_text - sanitised text into out (ignoring a full buffer: cut) */
+static void
+qc_text(struct qc_ctx *x, const char *s)
+{
+	(void)queuefmt_text(&x->out, s, strlen(s), false);
+}
+
+/* ---- reading messages ----------------------------------------------- */
+
+/* qc_msg_init - empty */
+static void
+qc_msg_init(struct qc_msg *m, const struct qid *qid, enum qc_where w)
+{
+	memset(m, 0, sizeof(*m));
+	m->qid = *qid;
+	m->where = w;
+	envelope_init(&m->env);
+	spool_state_init(&m->st);
+}
+
+/* qc_msg_free - release */
+static void
+qc_msg_free(struct qc_msg *m)
+{
+	envelope_free(&m->env);
+	spool_state_free(&m->st);
+	free(m->problem);
+	m->problem = NULL;
+}
+
+/*
+ * qc_read_envelope - the envelope of the open queue file fd: one read of
+ * QC_PEEK bytes is enough for nearly every message; a larger envelope
+ * falls back to the full strict reader.  When the first read saw the
+ * whole file its size is checked as the agent checks it.
+ */
+static int
+qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
+    struct buf *err)
+{
+	char		 peek[QC_PEEK];
+	const char	*end;
+	ssize_t		 r;
+	size_t		 consumed;
+
+	do
+		r = pread(fd, peek, sizeof(peek), 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		buf_printf(err, "read: %s", strerror(errno));
+		return -1;
+	}
+	end = memmem(peek, (size_t)r, "\n\n", 2);
+	if (end == NULL && (size_t)r == sizeof(peek))
+		return spool_read_envelope_fd(fd, env, body_off, err);
+	if (envelope_parse(peek, end != NULL ? (size_t)(end - peek) + 2 :
+	    (size_t)r, env, &consumed, err) == -1)
+		return -1;
+	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
+		buf_printf(err, "file is %zd bytes but the envelope says %zu + "
+		    "%llu (truncated or altered)", r, consumed,
+		    (unsigned long long)env->size);
+		envelope_free(env);
+		return -1;
+	}
+	*body_off = (off_t)consumed;
+	return 0;
+}
+
+/*
+ * qc_read_state - state/QID through the state directory fd into *st; a
+ * missing file is a fresh state.  *sb (may be NULL) gets the file's
+ * identity, st_ino 0 when it is missing.  Returns 0, or -1 with the
+ * reason in err.
+ */
+static int
+qc_read_state(struct qc_ctx *x, const struct qid *qid,
+    struct spool_state *st, struct stat *sb, struct buf *err)
+{
+	char		 chunk[8192];
+	struct buf	 b;
+	struct stat	 tmp;
+	ssize_t		 r;
+	int		 fd, rc = -1;
+
+	spool_state_init(st);
+	if (sb == NULL)
+		sb = &tmp;
+	memset(sb, 0, sizeof(*sb));
+	fd = openat(x->state_fd, qid->s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return 0;
+		buf_printf(err, "open state/%s: %s", qid->s, strerror(errno));
+		return -1;
+	}
+	buf_init(&b, SPOOL_STATE_MAX);
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
+		buf_printf(err, "state/%s: not a regular file", qid->s);
+		goto out;
+	}
+	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1) {
+			buf_printf(err, "state/%s: longer than %zu bytes",
+			    qid->s, (size_t)SPOOL_STATE_MAX);
+			goto out;
+		}
+	if (r == -1) {
+		buf_printf(err, "read state/%s: %s", qid->s, strerror(errno));
+		goto out;
+	}
+	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
+	    err) == -1) {
+		buf_printf(err, " (in state/%s)", qid->s);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * qc_load - read a message's envelope and, unless it is in new/ (which
+ * never has a state), its state.  A vanished file gives -1 with errno
+ * ENOENT; anything else unreadable gives 0 with m->ok false and the
+ * reason in m->problem, so the listing can show it.
+ */
+static int
+qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
+    struct qc_msg *m)
+{
+	int	fd;
+
+	qc_msg_init(m, qid, w);
+	fd = openat(x->dir[w], qid->s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1) {
+		if (errno == ENOENT)
+			return -1;
+		m->problem = xasprintf("open: %s", errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+		return 0;
+	}
+	buf_reset(&x->err);
+	if (qc_read_envelope(fd, &m->env, &m->body_off, &x->err) == -1) {
+		m->problem = xstrdup(buf_cstr(&x->err));
+		close(fd);
+		return 0;
+	}
+	close(fd);
+	m->ok = true;
+	if (strcmp(m->env.qid.s, qid->s) != 0)
+		m->problem = xasprintf("the envelope names %s, not its file "
+		    "name", m->env.qid.s);
+	if (w != QC_NEW && x->state_fd != -1) {
+		buf_reset(&x->err);
+		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1 &&
+		    m->problem == NULL)
+			m->problem = xasprintf("unreadable retry state: %s",
+			    buf_cstr(&x->err));
+	}
+	return 0;
+}
+
+/* qc_entry_cmp - by id, which is by arrival */
+static int
+qc_entry_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct qc_entry *)a)->id,
+	    ((const struct qc_entry *)b)->id);
+}
+
+/* qc_sort - by id (qsort must not see a NULL array, even empty) */
+static void
+qc_sort(struct qc_list *l)
+{
+	if (l->n > 1)
+		qsort(l->v, l->n, sizeof(*l->v), qc_entry_cmp);
+}
+
+/*
+ * qc_collect - append the queue ids of directory w to l; prefix (may be
+ * NULL) keeps only ids that start with it.  Names that are not queue ids
+ * are skipped (the agent sets them aside).  Returns 0 or -1 (errno).
+ */
+static int
+qc_collect(struct qc_ctx *x, enum qc_where w, const char *prefix,
+    struct qc_list *l)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 plen = prefix != NULL ? strlen(prefix) : 0;
+	int		 fd;
+
+	if ((fd = dup(x->dir[w])) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || !qid_valid(de->d_name))
+			continue;
+		if (plen > 0 && strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 1024;
+			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		}
+		memcpy(l->v[l->n].id, de->d_name, QID_LEN + 1);
+		l->v[l->n].where = (unsigned char)w;
+		l->n++;
+	}
+	if (errno != 0) {
+		int	saved = errno;
+
+		closedir(d);
+		errno = saved;
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* qc_collect_or_die - qc_collect, fatal on error */
+static void
+qc_collect_or_die(struct qc_ctx *x, enum qc_where w, const char *prefix,
+    struct qc_list *l)
+{
+	if (qc_collect(x, w, prefix, l) == -1) {
+		if (errno == EACCES || errno == EPERM)
+			qc_refuse(x, qc_dirs[w]);
+		fatal_errno(EX_TEMPFAIL, "list %s/%s", x->c->spool_dir,
+		    qc_dirs[w]);
+	}
+}
+
+/* ---- relay state (the agent's state/relays) ------------------------- */
+
+/* qc_relays_read - parse state/relays when present and readable */
+static void
+qc_relays_read(struct qc_ctx *x, struct qc_relays *rs)
+{
+	char		 chunk[4096];
+	struct buf	 b;
+	ssize_t		 r;
+	char		*line, *nl;
+	int		 fd;
+
+	memset(rs, 0, sizeof(*rs));
+	if (x->state_fd == -1)
+		return;
+	fd = openat(x->state_fd, QC_RELAYS_FILE, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	buf_init(&b, QC_RELAYS_MAX);
+	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1)
+			break;
+	close(fd);
+	for (line = b.data; line != NULL && *line != '\0'; line = nl) {
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		if (rs->n == QC_RELAYS_SHOWN)
+			break;
+		if (queuefmt_relay_parse(line, &rs->r[rs->n]) == 0)
+			rs->n++;
+		else
+			rs->bad++;
+	}
+	buf_free(&b);
+}
+
+/* qc_relays_text - "relay X down since ..." for every relay down */
+static void
+qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
+{
+	char	since[64], next[64], age[QUEUEFMT_AGE_MAX];
+	size_t	i;
+	bool	any = false;
+
+	for (i = 0; i < rs->n; i++) {
+		const struct queuefmt_relay *r = &rs->r[i];
+
+		if (!r->down)
+			continue;
+		any = true;
+		buf_puts(&x->out, "relay ");
+		qc_text(x, r->name);
+		buf_printf(&x->out, " down since %s (%s), %llu failure%s, ",
+		    qc_time(r->down_since, since, sizeof(since)),
+		    queuefmt_age(x->now > r->down_since ? x->now -
+		    r->down_since : 0, age, sizeof(age)),
+		    (unsigned long long)r->failures, r->failures == 1 ? "" :
+		    "s");
+		if (r->next_try > x->now)
+			buf_printf(&x->out, "next try %s (in %s)",
+			    qc_time(r->next_try, next, sizeof(next)),
+			    queuefmt_age(r->next_try - x->now, age,
+			    sizeof(age)));
+		else
+			buf_puts(&x->out, "next try now");
+		buf_puts(&x->out, ": ");
+		qc_text(x, r->reason);
+		buf_putc(&x->out, '\n');
+	}
+	if (rs->bad > 0)
+		buf_printf(&x->out, "(%zu unreadable line%s in %s/%s/%s)\n",
+		    rs->bad, rs->bad == 1 ? "" : "s", x->c->spool_dir,
+		    SPOOL_STATE, QC_RELAYS_FILE);
+	if (any || rs->bad > 0)
+		buf_putc(&x->out, '\n');
+}
+
+/* qc_relays_json - the "relays" array */
+static void
+qc_relays_json(struct qc_ctx *x, const struct qc_relays *rs)
+{
+	size_t	i;
+
+	buf_puts(&x->out, "\"relays\":[");
+	for (i = 0; i < rs->n; i++) {
+		const struct queuefmt_relay *r = &rs->r[i];
+
+		buf_puts(&x->out, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
+		queuefmt_json_str(&x->out, r->name);
+		if (r->down) {
+			buf_printf(&x->out, ",\"state\":\"down\",\"down_since\":"
+			    "%llu,\"next_try\":%llu,\"failures\":%llu,"
+			    "\"reason\":", (unsigned long long)r->down_since,
+			    (unsigned long long)r->next_try,
+			    (unsigned long long)r->failures);
+			queuefmt_json_str(&x->out, r->reason);
+		} else
+			buf_puts(&x->out, ",\"state\":\"up\",\"down_since\":"
+			    "null,\"next_try\":null,\"failures\":0,\"reason\":"
+			    "null");
+		buf_putc(&x->out, '}');
+	}
+	buf_puts(&x->out, "],\n");
+}
+
+/* ---- one message: text and JSON ------------------------------------- */
+
+/* qc_status_text - the "(...)" line under the first line of an entry */
+static void
+qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
+{
+	char	age[QUEUEFMT_AGE_MAX], when[64];
+
+	buf_printf(&x->out, " (age %s, ", queuefmt_age(x->now >
+	    m->env.arrival ? x->now - m->env.arrival : 0, age, sizeof(age)));
+	if (m->where == QC_NEW)
+		buf_puts(&x->out, "new, not tried yet");
+	else if (m->where == QC_FAILED)
+		buf_printf(&x->out, "failed after %llu attempt%s",
+		    (unsigned long long)m->st.attempts, m->st.attempts == 1 ?
+		    "" : "s");
+	else {
+		buf_printf(&x->out, "%llu attempt%s, next ",
+		    (unsigned long long)m->st.attempts, m->st.attempts == 1 ?
+		    "" : "s");
+		if (m->st.next_attempt > x->now)
+			buf_printf(&x->out, "%s (in %s)", qc_time(
+			    m->st.next_attempt, when, sizeof(when)),
+			    queuefmt_age(m->st.next_attempt - x->now, age,
+			    sizeof(age)));
+		else
+			buf_puts(&x->out, "now (due)");
+	}
+	if (m->problem != NULL) {
+		buf_puts(&x->out, "; ");
+		qc_text(x, m->problem);
+	} else if (m->st.last_error != NULL) {
+		buf_puts(&x->out, ": ");
+		qc_text(x, m->st.last_error);
+	}
+	buf_puts(&x->out, ")\n");
+}
+
+/* qc_rcpt_text - one recipient line with its state */
+static void
+qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i)
+{
+	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st, i);
+
+	buf_puts(&x->out, QC_INDENT "<");
+	qc_text(x, m->env.rcpts[i].addr);
+	buf_putc(&x->out, '>');
+	if (rs != NULL && rs->state != SPOOL_RCPT_PENDING) {
+		buf_printf(&x->out, " %s", spool_rcpt_state_name(rs->state));
+		if (rs->code != 0 || (rs->text != NULL && rs->text[0])) {
+			buf_puts(&x->out, ":");
+			if (rs->code != 0)
+				buf_printf(&x->out, " %u", rs->code);
+			if (rs->enh[0] != '\0')
+				buf_printf(&x->out, " %s", rs->enh);
+			if (rs->text != NULL && rs->text[0] != '\0') {
+				buf_putc(&x->out, ' ');
+				qc_text(x, rs->text);
+			}
+		}
+	} else if (m->where != QC_NEW)
+		buf_puts(&x->out, " pending");
+	buf_putc(&x->out, '\n');
+}
+
+/* qc_msg_text - one mailq entry */
+static void
+qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
+{
+	char	when[64];
+	size_t	i;
+
+	if (!m->ok) {
+		buf_printf(&x->out, "%-20s  (unreadable queue file in %s/: ",
+		    m->qid.s, qc_dirs[m->where]);
+		qc_text(x, m->problem != NULL ? m->problem : "?");
+		buf_puts(&x->out, ")\n\n");
+		return;
+	}
+	buf_printf(&x->out, "%-20s  %8llu %s  ", m->qid.s,
+	    (unsigned long long)m->env.size, qc_time(m->env.arrival, when,
+	    sizeof(when)));
+	if (m->env.sender[0] == '\0')
+		buf_puts(&x->out, "<>");
+	else
+		qc_text(x, m->env.sender);
+	buf_putc(&x->out, '\n');
+	qc_status_text(x, m);
+	for (i = 0; i < m->env.nrcpts; i++)
+		qc_rcpt_text(x, m, i);
+	buf_putc(&x->out, '\n');
+}
+
+/* qc_json_time - a unix time, or null for 0 */
+static void
+qc_json_time(struct qc_ctx *x, const char *key, uint64_t t)
+{
+	if (t == 0)
+		buf_printf(&x->out, ",\"%s\":null", key);
+	else
+		buf_printf(&x->out, ",\"%s\":%llu", key, (unsigned long long)t);
+}
+
+/* qc_rcpt_json - one element of "recipients" */
+static void
+qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
+{
+	const struct envelope_rcpt *r = &m->env.rcpts[i];
+	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st, i);
+
+	buf_puts(&x->out, "{\"address\":");
+	queuefmt_json_str(&x->out, r->addr);
+	buf_printf(&x->out, ",\"state\":\"%s\"", spool_rcpt_state_name(rs !=
+	    NULL ? rs->state : SPOOL_RCPT_PENDING));
+	if (rs != NULL && rs->code != 0)
+		buf_printf(&x->out, ",\"code\":%u", rs->code);
+	else
+		buf_puts(&x->out, ",\"code\":null");
+	buf_puts(&x->out, ",\"enhanced\":");
+	queuefmt_json_str(&x->out, rs != NULL && rs->enh[0] ? rs->enh : NULL);
+	buf_puts(&x->out, ",\"reply\":");
+	queuefmt_json_str(&x->out, rs != NULL && rs->text != NULL &&
+	    rs->text[0] ? rs->text : NULL);
+	buf_puts(&x->out, ",\"notify\":[");
+	if (r->notify & ENVELOPE_NOTIFY_NEVER)
+		buf_puts(&x->out, "\"NEVER\"");
+	else
+		buf_printf(&x->out, "%s%s%s%s%s",
+		    r->notify & ENVELOPE_NOTIFY_SUCCESS ? "\"SUCCESS\"" : "",
+		    (r->notify & ENVELOPE_NOTIFY_SUCCESS) &&
+		    (r->notify & (ENVELOPE_NOTIFY_FAILURE |
+		    ENVELOPE_NOTIFY_DELAY)) ? "," : "",
+		    r->notify & ENVELOPE_NOTIFY_FAILURE ? "\"FAILURE\"" : "",
+		    (r->notify & ENVELOPE_NOTIFY_FAILURE) &&
+		    (r->notify & ENVELOPE_NOTIFY_DELAY) ? "," : "",
+		    r->notify & ENVELOPE_NOTIFY_DELAY ? "\"DELAY\"" : "");
+	buf_puts(&x->out, "],\"orcpt\":");
+	queuefmt_json_str(&x->out, r->orcpt);
+	buf_putc(&x->out, '}');
+}
+
+/*
+ * qc_msg_json - one element of "messages" (no trailing separator); with
+ * close false the object is left open for more members.
+ */
+static void
+qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
+{
+	size_t	i;
+
+	buf_printf(&x->out, "{\"id\":\"%s\",\"queue\":\"%s\"", m->qid.s,
+	    qc_dirs[m->where]);
+	if (!m->ok) {
+		buf_puts(&x->out, ",\"error\":");
+		queuefmt_json_str(&x->out, m->problem != NULL ? m->problem :
+		    "?");
+		if (close_it)
+			buf_putc(&x->out, '}');
+		return;
+	}
+	buf_printf(&x->out, ",\"size\":%llu,\"arrival\":%llu,\"age\":%llu,"
+	    "\"uid\":%lu,\"login\":", (unsigned long long)m->env.size,
+	    (unsigned long long)m->env.arrival, (unsigned long long)(x->now >
+	    m->env.arrival ? x->now - m->env.arrival : 0),
+	    (unsigned long)m->env.uid);
+	queuefmt_json_str(&x->out, m->env.login);
+	buf_puts(&x->out, ",\"sender\":");
+	queuefmt_json_str(&x->out, m->env.sender);
+	buf_printf(&x->out, ",\"attempts\":%llu",
+	    (unsigned long long)m->st.attempts);
+	qc_json_time(x, "first_attempt", m->st.first_attempt);
+	if (m->where == QC_FAILED)
+		buf_puts(&x->out, ",\"next_attempt\":null");
+	else
+		buf_printf(&x->out, ",\"next_attempt\":%llu",
+		    (unsigned long long)(m->st.next_attempt > x->now ?
+		    m->st.next_attempt : x->now));
+	buf_puts(&x->out, ",\"last_error\":");
+	queuefmt_json_str(&x->out, m->st.last_error);
+	buf_puts(&x->out, ",\"problem\":");
+	queuefmt_json_str(&x->out, m->problem);
+	buf_puts(&x->out, ",\"recipients\":[");
+	for (i = 0; i < m->env.nrcpts; i++) {
+		if (i > 0)
+			buf_putc(&x->out, ',');
+		qc_rcpt_json(x, m, i);
+	}
+	buf_puts(&x->out, close_it ? "]}" : "]");
+}
+
+/* ---- listing -------------------------------------------------------- */
+
+/* a slice of the sorted listing, formatted by one thread */
+struct qc_job {
+	struct qc_ctx		 x;	/* copy of the caller's, own bufs */
+	const struct qc_entry	*v;
+	size_t			 n;
+	unsigned long		 count, bad;
+	unsigned long long	 bytes;
+};
+
+/*
+ * qc_job_run - load and format the job's messages into job->x.out; JSON
+ * elements each start with ",\n" (the caller drops the first comma).
+ * Thread-safe: reads through the shared directory fds, writes only the
+ * job.
+ */
+static void *
+qc_job_run(void *arg)
+{
+	struct qc_job	*job = arg;
+	struct qc_ctx	*x = &job->x;
+	size_t		 i;
+
+	for (i = 0; i < job->n; i++) {
+		struct qc_msg	m;
+		struct qid	qid;
+
+		memcpy(qid.s, job->v[i].id, sizeof(qid.s));
+		if (qc_load(x, &qid, (enum qc_where)job->v[i].where, &m) ==
+		    -1)
+			continue;	/* delivered or moved meanwhile */
+		if (x->json) {
+			buf_puts(&x->out, ",\n");
+			qc_msg_json(x, &m, true);
+		} else
+			qc_msg_text(x, &m);
+		if (m.ok) {
+			job->count++;
+			job->bytes += m.env.size;
+		} else
+			job->bad++;
+		qc_msg_free(&m);
+	}
+	return NULL;
+}
+
+/* qc_threads - how many threads format a listing of n messages */
+static size_t
+qc_threads(size_t n)
+{
+	long	cpus;
+
+	if (n < QC_THREAD_MIN)
+		return 1;
+	cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (cpus < 1)
+		return 1;
+	return (size_t)cpus < QC_THREADS_MAX ? (size_t)cpus : QC_THREADS_MAX;
+}
+
+/*
+ * qc_list_entries - format and print v[0..n) in order.  Reading a queue
+ * file costs an open, a read and a close: the kernel's part dominates, so
+ * a big queue is read by up to QC_THREADS_MAX threads, QC_JOB_ENTRIES
+ * messages per job, one round of jobs at a time (memory stays bounded),
+ * and the main thread prints the round's jobs in order.
+ */
+static void
+qc_list_entries(struct qc_ctx *x, const struct qc_entry *v, size_t n,
+    unsigned long *count, unsigned long *bad, unsigned long long *bytes)
+{
+	struct qc_job	 jobs[QC_THREADS_MAX];
+	pthread_t	 tid[QC_THREADS_MAX];
+	bool		 started[QC_THREADS_MAX];
+	size_t		 nt = qc_threads(n), at = 0, t, k, skip;
+	size_t		 per = n < QC_JOB_ENTRIES * nt ? (n + nt - 1) / nt :
+			    QC_JOB_ENTRIES;
+
+	for (t = 0; t < nt; t++) {
+		jobs[t].x = *x;
+		buf_init(&jobs[t].x.out, QC_JOB_OUT_MAX);
+		buf_init(&jobs[t].x.err, QC_ERR_MAX);
+	}
+	while (at < n) {
+		for (t = 0; t < nt; t++) {
+			k = n - at < per ? n - at : per;
+			jobs[t].v = v + at;
+			jobs[t].n = k;
+			jobs[t].count = jobs[t].bad = 0;
+			jobs[t].bytes = 0;
+			buf_reset(&jobs[t].x.out);
+			at += k;
+			/* job 0 runs here; a thread that fails to start too */
+			started[t] = t > 0 && k > 0 && pthread_create(&tid[t],
+			    NULL, qc_job_run, &jobs[t]) == 0;
+		}
+		for (t = 0; t < nt; t++) {
+			if (started[t])
+				(void)pthread_join(tid[t], NULL);
+			else
+				(void)qc_job_run(&jobs[t]);
+			skip = x->json && *count + *bad == 0 &&
+			    jobs[t].x.out.len > 0 ? 1 : 0;
+			if (jobs[t].x.out.len > skip)
+				(void)fwrite(jobs[t].x.out.data + skip, 1,
+				    jobs[t].x.out.len - skip, stdout);
+			*count += jobs[t].count;
+			*bad += jobs[t].bad;
+			*bytes += jobs[t].bytes;
+		}
+	}
+	for (t = 0; t < nt; t++) {
+		buf_free(&jobs[t].x.out);
+		buf_free(&jobs[t].x.err);
+	}
+}
+
+/*
+ * qc_list - list the messages of the directories in mask.  Text: a
+ * Postfix-mailq-like listing with relay state on top and a summary line;
+ * JSON: one document (doc/queue-tools.md).
+ */
+static int
+qc_list(struct qc_ctx *x, unsigned mask)
+{
+	struct qc_list		l = { NULL, 0, 0 };
+	struct qc_list		failed = { NULL, 0, 0 };
+	struct qc_relays	rs;
+	unsigned long long	bytes = 0;
+	unsigned long		count = 0, bad = 0;
+	int			w;
+	bool			failed_only = mask == QC_IN(QC_FAILED);
+
+	for (w = 0; w < QC_NWHERE; w++)
+		if (mask & QC_IN(w))
+			qc_collect_or_die(x, (enum qc_where)w, NULL, &l);
+	if (!failed_only && x->dir[QC_FAILED] != -1)
+		(void)qc_collect(x, QC_FAILED, NULL, &failed);
+	qc_sort(&l);
+	if (failed_only)
+		memset(&rs, 0, sizeof(rs));
+	else
+		qc_relays_read(x, &rs);
+	if (x->json) {
+		buf_printf(&x->out, "{\"postern_queue\":%d,\"now\":%llu,"
+		    "\"queue\":\"%s\",\n", QC_JSON_VERSION,
+		    (unsigned long long)x->now, failed_only ? "failed" :
+		    "active");
+		qc_relays_json(x, &rs);
+		buf_puts(&x->out, "\"messages\":[");
+	} else {
+		qc_relays_text(x, &rs);
+		if (l.n > 0)
+			buf_puts(&x->out, "-Queue ID-----------  --Size-- "
+			    "----Arrival Time---  -Sender/Recipient-------\n");
+	}
+	qc_flush(x);
+	qc_list_entries(x, l.v, l.n, &count, &bad, &bytes);
+	if (x->json)
+		buf_printf(&x->out, "],\n\"summary\":{\"messages\":%lu,"
+		    "\"bytes\":%llu,\"unreadable\":%lu,\"failed\":%zu}}\n",
+		    count, bytes, bad, failed_only ? count + bad : failed.n);
+	else {
+		if (count + bad == 0)
+			buf_puts(&x->out, failed_only ? "No failed messages\n" :
+			    "Mail queue is empty\n");
+		else
+			buf_printf(&x->out, "-- %llu Kbytes in %lu Request%s%s"
+			    ".\n", (bytes + 1023) / 1024, count, count == 1 ?
+			    "" : "s", failed_only ? " in failed/" : "");
+		if (bad > 0)
+			buf_printf(&x->out, "-- %lu unreadable queue file%s "
+			    "(see above)\n", bad, bad == 1 ? "" : "s");
+		if (!failed_only && failed.n > 0)
+			buf_printf(&x->out, "-- %zu message%s in failed/ "
+			    "(postern failed)\n", failed.n, failed.n == 1 ?
+			    "" : "s");
+	}
+	qc_flush(x);
+	free(l.v);
+	free(failed.v);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("write the listing");
+		return EX_IOERR;
+	}
+	return EX_OK;
+}
+
+/* ---- finding one message ---------------------------------------------- */
+
+/*
+ * qc_resolve - find the message an argument names: a full id or a unique
+ * prefix of at least QUEUEFMT_PREFIX_MIN hex digits, looked for in new/,
+ * cur/ and failed/ (whichever are open).  Returns EX_OK with *qid and *w
+ * set, or an exit status after printing why.
+ */
+static int
+qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
+    enum qc_where *w)
+{
+	char		 id[QID_LEN + 1];
+	struct qc_list	 l = { NULL, 0, 0 };
+	struct stat	 sb;
+	int		 full, i, rc = EX_OK;
+	size_t		 k;
+
+	if ((full = queuefmt_id_arg(arg, id)) == -1) {
+		log_error("'%.40s' is not a queue id: give the 20 hex digits "
+		    "that postern queue shows, or a unique prefix of at least "
+		    "%d", arg, QUEUEFMT_PREFIX_MIN);
+		return EX_USAGE;
+	}
+	if (full == 1) {
+		for (i = 0; i < QC_NWHERE; i++) {
+			if (x->dir[i] == -1)
+				continue;
+			if (fstatat(x->dir[i], id, &sb, AT_SYMLINK_NOFOLLOW) ==
+			    0) {
+				(void)qid_parse(qid, id);
+				*w = (enum qc_where)i;
+				return EX_OK;
+			}
+			if (errno == EACCES)
+				qc_refuse(x, qc_dirs[i]);
+		}
+		log_error("%s: no such message in the queue (delivered, "
+		    "deleted, or never queued)", id);
+		return EX_NOINPUT;
+	}
+	for (i = 0; i < QC_NWHERE; i++)
+		if (x->dir[i] != -1)
+			qc_collect_or_die(x, (enum qc_where)i, id, &l);
+	if (l.n == 0) {
+		log_error("%s: no message id starts with this", id);
+		rc = EX_NOINPUT;
+	} else if (l.n > 1) {
+		qc_sort(&l);
+		log_error("%s: ambiguous id prefix: %zu messages match; give "
+		    "more digits", id, l.n);
+		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++)
+			log_error("  %s (in %s/)", l.v[k].id,
+			    qc_dirs[l.v[k].where]);
+		rc = EX_USAGE;
+	} else {
+		(void)qid_parse(qid, l.v[0].id);
+		*w = (enum qc_where)l.v[0].where;
+	}
+	free(l.v);
+	return rc;
+}
+
+/* ---- show ------------------------------------------------------------- */
+
+/* qc_show_header - copy the message header (and body with --body) */
+static int
+qc_show_message(struct qc_ctx *x, const struct qc_msg *m, int fd)
+{
+	char		 chunk[QC_CHUNK];
+	struct buf	 h;
+	const char	*end = NULL;
+	off_t		 off = m->body_off;
+	ssize_t		 r;
+	bool		 tty = isatty(STDOUT_FILENO) == 1;
+	int		 rc = 0;
+
+	buf_init(&h, QC_HEADER_MAX);
+	/* the header section: up to the first empty line */
+	for (;;) {
+		do
+			r = pread(fd, chunk, sizeof(chunk), off);
+		while (r == -1 && errno == EINTR);
+		if (r <= 0)
+			break;
+		if (buf_append(&h, chunk, (size_t)r) == -1)
+			break;
+		off += r;
+		if (h.len > 0 && h.data[0] == '\n') {
+			end = h.data;
+			break;
+		}
+		if ((end = memmem(h.data, h.len, "\n\n", 2)) != NULL) {
+			end++;
+			break;
+		}
+	}
+	if (r == -1)
+		rc = -1;
+	if (x->json) {
+		const char	*p = h.data != NULL ? h.data : "", *nl;
+		const char	*stop = end != NULL ? end : p + h.len;
+		bool		 first = true;
+		char		*line;
+
+		buf_puts(&x->out, ",\"headers\":[");
+		for (; p < stop; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(stop - p))) == NULL)
+				nl = stop;
+			line = xstrndup(p, (size_t)(nl - p));
+			buf_puts(&x->out, first ? "" : ",");
+			queuefmt_json_str(&x->out, line);
+			free(line);
+			first = false;
+			if (nl == stop)
+				break;
+		}
+		buf_printf(&x->out, "],\"header_complete\":%s",
+		    end != NULL || (h.len < QC_HEADER_MAX && r == 0) ? "true" :
+		    "false");
+	} else {
+		const char	*p = h.data != NULL ? h.data : "", *nl;
+		const char	*stop = end != NULL ? end : p + h.len;
+
+		buf_puts(&x->out, "\nHeader:\n");
+		for (; p < stop; p = nl + 1) {
+			if ((nl = memchr(p, '\n', (size_t)(stop - p))) == NULL)
+				nl = stop;
+			(void)queuefmt_text(&x->out, p, (size_t)(nl - p), true);
+			buf_putc(&x->out, '\n');
+			if (nl == stop)
+				break;
+		}
+		if (end == NULL && h.len >= QC_HEADER_MAX)
+			buf_printf(&x->out, "\n[header longer than %u bytes: "
+			    "cut]\n", QC_HEADER_MAX);
+	}
+	qc_flush(x);
+	if (x->body && !x->json) {
+		/* the body: raw into a pipe, sanitised onto a terminal */
+		off = m->body_off + (end != NULL ? (end - h.data) + 1 : 0);
+		fputs("\nBody:\n", stdout);
+		for (;;) {
+			do
+				r = pread(fd, chunk, sizeof(chunk), off);
+			while (r == -1 && errno == EINTR);
+			if (r <= 0)
+				break;
+			off += r;
+			if (tty) {
+				(void)queuefmt_text(&x->out, chunk, (size_t)r,
+				    true);
+				fwrite(x->out.data, 1, x->out.len, stdout);
+				buf_reset(&x->out);
+			} else
+				fwrite(chunk, 1, (size_t)r, stdout);
+		}
+		if (r == -1)
+			rc = -1;
+	}
+	buf_free(&h);
+	return rc;
+}
+
+/* qc_show_text - the envelope and state in words */
+static void
+qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
+{
+	static const char *const where_words[QC_NWHERE] = {
+		"new/ (queued, not tried yet)",
+		"cur/ (tried, waiting for the next attempt)",
+		"failed/ (given up, kept for inspection)",
+	};
+	char		 when[64], age[QUEUEFMT_AGE_MAX];
+	const struct envelope *e = &m->env;
+	size_t		 i;
+
+	buf_printf(&x->out, "Queue ID:      %s\nQueue:         %s\n",
+	    m->qid.s, where_words[m->where]);
+	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(e->arrival,
+	    when, sizeof(when)), queuefmt_age(x->now > e->arrival ? x->now -
+	    e->arrival : 0, age, sizeof(age)));
+	buf_printf(&x->out, "Submitted by:  uid %lu", (unsigned long)e->uid);
+	if (e->login != NULL) {
+		buf_puts(&x->out, " (");
+		qc_text(x, e->login);
+		buf_putc(&x->out, ')');
+	}
+	buf_printf(&x->out, "\nSize:          %llu bytes\nSender:        <",
+	    (unsigned long long)e->size);
+	qc_text(x, e->sender);
+	buf_puts(&x->out, ">\n");
+	if (e->body != ENVELOPE_BODY_NONE)
+		buf_printf(&x->out, "Body type:     %s\n", e->body ==
+		    ENVELOPE_BODY_8BITMIME ? "8BITMIME" : "7BIT");
+	if (e->flags & ENVELOPE_F_SMTPUTF8)
+		buf_puts(&x->out, "SMTPUTF8:      yes\n");
+	if (e->envid != NULL) {
+		buf_puts(&x->out, "DSN envelope:  ENVID=");
+		qc_text(x, e->envid);
+		buf_putc(&x->out, '\n');
+	}
+	if (e->ret != ENVELOPE_RET_NONE)
+		buf_printf(&x->out, "DSN return:    %s\n", e->ret ==
+		    ENVELOPE_RET_HDRS ? "headers only (RET=HDRS)" :
+		    "full message (RET=FULL)");
+	buf_printf(&x->out, "Attempts:      %llu", (unsigned long long)
+	    m->st.attempts);
+	if (m->st.first_attempt != 0)
+		buf_printf(&x->out, ", first %s", qc_time(m->st.first_attempt,
+		    when, sizeof(when)));
+	buf_putc(&x->out, '\n');
+	if (m->where == QC_CUR) {
+		if (m->st.next_attempt > x->now)
+			buf_printf(&x->out, "Next attempt:  %s (in %s)\n",
+			    qc_time(m->st.next_attempt, when, sizeof(when)),
+			    queuefmt_age(m->st.next_attempt - x->now, age,
+			    sizeof(age)));
+		else
+			buf_puts(&x->out, "Next attempt:  now (due)\n");
+	} else if (m->where == QC_NEW)
+		buf_puts(&x->out, "Next attempt:  now (as soon as the agent "
+		    "sees it)\n");
+	if (m->st.last_error != NULL) {
+		buf_puts(&x->out, "Last error:    ");
+		qc_text(x, m->st.last_error);
+		buf_putc(&x->out, '\n');
+	}
+	if (m->problem != NULL) {
+		buf_puts(&x->out, "Problem:       ");
+		qc_text(x, m->problem);
+		buf_putc(&x->out, '\n');
+	}
+	buf_printf(&x->out, "Recipients:    %zu\n", e->nrcpts);
+	for (i = 0; i < e->nrcpts; i++) {
+		const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st,
+		    i);
+
+		buf_puts(&x->out, "  <");
+		qc_text(x, e->rcpts[i].addr);
+		buf_printf(&x->out, "> %s", spool_rcpt_state_name(rs != NULL ?
+		    rs->state : SPOOL_RCPT_PENDING));
+		if (rs != NULL && rs->code != 0)
+			buf_printf(&x->out, ", last reply %u%s%s", rs->code,
+			    rs->enh[0] ? " " : "", rs->enh);
+		if (rs != NULL && rs->text != NULL && rs->text[0] != '\0') {
+			buf_puts(&x->out, rs->code != 0 ? " " : ": ");
+			qc_text(x, rs->text);
+		}
+		if (e->rcpts[i].notify != 0 || e->rcpts[i].orcpt != NULL) {
+			buf_puts(&x->out, "\n      DSN:");
+			if (e->rcpts[i].notify & ENVELOPE_NOTIFY_NEVER)
+				buf_puts(&x->out, " NOTIFY=NEVER");
+			else if (e->rcpts[i].notify != 0)
+				buf_printf(&x->out, " NOTIFY=%s%s%s",
+				    e->rcpts[i].notify &
+				    ENVELOPE_NOTIFY_SUCCESS ? "SUCCESS," : "",
+				    e->rcpts[i].notify &
+				    ENVELOPE_NOTIFY_FAILURE ? "FAILURE," : "",
+				    e->rcpts[i].notify &
+				    ENVELOPE_NOTIFY_DELAY ? "DELAY," : "");
+			if (e->rcpts[i].orcpt != NULL) {
+				buf_puts(&x->out, " ORCPT=");
+				qc_text(x, e->rcpts[i].orcpt);
+			}
+		}
+		buf_putc(&x->out, '\n');
+	}
+}
+
+/* qc_show - one message: envelope, state, header (body with --body) */
+static int
+qc_show(struct qc_ctx *x, const char *arg)
+{
+	struct qc_msg	m;
+	struct qid	qid;
+	enum qc_where	w;
+	char		path[4096];
+	int		rc, fd;
+
+	if ((rc = qc_resolve(x, arg, &qid, &w)) != EX_OK)
+		return rc;
+	if (qc_load(x, &qid, w, &m) == -1) {
+		log_error("%s: vanished meanwhile (delivered or moved)", qid.s);
+		return EX_NOINPUT;
+	}
+	if (!m.ok) {
+		if (x->json) {
+			qc_msg_json(x, &m, true);
+			buf_putc(&x->out, '\n');
+		} else {
+			buf_printf(&x->out, "Queue ID:      %s\nQueue:         "
+			    "%s/\nProblem:       ", qid.s, qc_dirs[w]);
+			qc_text(x, m.problem);
+			buf_puts(&x->out, "\n");
+		}
+		qc_flush(x);
+		qc_msg_free(&m);
+		return EX_DATAERR;
+	}
+	if (x->json)
+		qc_msg_json(x, &m, false);
+	else
+		qc_show_text(x, &m);
+	(void)spool_path(x->c->spool_dir, qc_dirs[w], &qid, path,
+	    sizeof(path));
+	fd = openat(x->dir[w], qid.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC);
+	if (fd == -1 || qc_show_message(x, &m, fd) == -1) {
+		if (x->json)
+			buf_puts(&x->out, ",\"headers\":[]");
+		log_warn("read %s", path);
+		rc = EX_IOERR;
+	}
+	if (fd != -1)
+		close(fd);
+	if (x->json)
+		buf_puts(&x->out, "}\n");
+	qc_flush(x);
+	qc_msg_free(&m);
+	if (fflush(stdout) == EOF)
+		rc = EX_IOERR;
+	return rc;
+}
+
+/* ---- changes: delete, retry, requeue ---------------------------------- */
+
+/* qc_poke - one byte into the agent's trigger FIFO; false: no agent */
+static bool
+qc_poke(struct qc_ctx *x, char byte)
+{
+	char	path[4096];
+	int	fd;
+	bool	ok;
+
+	if (spool_path(x->c->spool_dir, SPOOL_TRIGGER, NULL, path,
+	    sizeof(path)) == -1)
+		return false;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return false;
+	ok = write(fd, &byte, 1) == 1 || errno == EAGAIN;
+	close(fd);
+	return ok;
+}
+
+/* qc_no_agent - tell how the change takes effect without an agent */
+static void
+qc_no_agent(void)
+{
+	log_warnx("the delivery agent is not running: the change is saved "
+	    "and takes effect at its next run (systemctl start postern, or "
+	    "posternd --once)");
+}
+
+/* qc_delete - unlink the queue file (new/, cur/ or failed/) and its state */
+static int
+qc_delete(struct qc_ctx *x, const char *arg)
+{
+	struct qid	qid;
+	enum qc_where	w;
+	int		rc, i;
+	char		what[64];
+
+	if ((rc = qc_resolve(x, arg, &qid, &w)) != EX_OK)
+		return rc;
+	/* in the order messages move, so one moving meanwhile is found */
+	for (i = (int)w; i < QC_NWHERE; i++) {
+		if (unlinkat(x->dir[i], qid.s, 0) == 0)
+			break;
+		if (errno == EACCES || errno == EPERM)
+			qc_refuse(x, qc_dirs[i]);
+		if (errno != ENOENT) {
+			log_warn("%s: unlink %s/%s", qid.s, qc_dirs[i], qid.s);
+			return EX_TEMPFAIL;
+		}
+	}
+	if (i == QC_NWHERE) {
+		log_error("%s: vanished meanwhile (delivered or deleted)",
+		    qid.s);
+		return EX_NOINPUT;
+	}
+	if (fsync(x->dir[i]) == -1)
+		log_warn("fsync %s/", qc_dirs[i]);
+	if (spool_state_remove(x->c->spool_dir, &qid) == -1)
+		log_warn("%s: remove its state (the agent removes it later)",
+		    qid.s);
+	snprintf(what, sizeof(what), "deleted from %s/", qc_dirs[i]);
+	qc_audit(x, &qid, what);
+	printf("%s: deleted from %s/\n", qid.s, qc_dirs[i]);
+	return EX_OK;
+}
+
+/*
+ * qc_state_replace - write st as the new state/QID owned like the state
+ * directory (the agent must read it), through state/.QID.<tag> (a name
+ * the agent never uses), fsync, and rename.  When expect is not NULL the
+ * rename happens only if state/QID is still the file expect describes
+ * (st_ino 0: still missing): otherwise returns 1 and changes nothing, so
+ * an outcome the agent saved meanwhile is never overwritten.  Returns 0,
+ * 1, or -1 with the reason in err.
+ */
+static int
+qc_state_replace(struct qc_ctx *x, const struct qid *qid,
+    const struct spool_state *st, const char *tag,
+    const struct stat *expect, struct buf *err)
+{
+	char		 tmp[QID_LEN + 32];
+	struct buf	 b;
+	struct stat	 dsb, now;
+	int		 fd = -1, rc = -1;
+	bool		 created = false;
+
+	buf_init(&b, SPOOL_STATE_MAX);
+	snprintf(tmp, sizeof(tmp), ".%s.%s", qid->s, tag);
+	if (spool_state_format(st, &b) == -1 || fstat(x->state_fd, &dsb) ==
+	    -1) {
+		buf_printf(err, "state/%s: %s", qid->s, strerror(errno));
+		goto out;
+	}
+	(void)unlinkat(x->state_fd, tmp, 0);
+	fd = openat(x->state_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, SPOOL_MODE_STATEFILE);
+	if (fd == -1) {
+		buf_printf(err, "create state/%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	created = true;
+	if ((dsb.st_uid != geteuid() || dsb.st_gid != getegid()) &&
+	    fchown(fd, dsb.st_uid, dsb.st_gid) == -1) {
+		buf_printf(err, "chown state/%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (io_write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1 ||
+	    close(fd) == -1) {
+		fd = -1;
+		buf_printf(err, "write state/%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (expect != NULL) {
+		if (fstatat(x->state_fd, qid->s, &now, AT_SYMLINK_NOFOLLOW) ==
+		    -1)
+			memset(&now, 0, sizeof(now));
+		if (now.st_ino != expect->st_ino || now.st_size !=
+		    expect->st_size || now.st_mtim.tv_sec !=
+		    expect->st_mtim.tv_sec || now.st_mtim.tv_nsec !=
+		    expect->st_mtim.tv_nsec) {
+			rc = 1;
+			goto out;
+		}
+	}
+	if (renameat(x->state_fd, tmp, x->state_fd, qid->s) == -1) {
+		buf_printf(err, "rename state/%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	created = false;
+	if (fsync(x->state_fd) == -1)
+		buf_printf(err, "fsync state/: %s", strerror(errno));
+	rc = 0;
+out:
+	if (fd != -1)
+		close(fd);
+	if (created)
+		(void)unlinkat(x->state_fd, tmp, 0);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * qc_due_now - make a message in cur/ due now: its state's next attempt
+ * becomes now.  Returns 0 (done or already due), or -1 after a message.
+ */
+static int
+qc_due_now(struct qc_ctx *x, const struct qid *qid, bool *changed)
+{
+	struct spool_state	st;
+	struct stat		sb;
+	int			tries, r;
+
+	*changed = false;
+	for (tries = 0; tries < QC_RETRY_TRIES; tries++) {
+		buf_reset(&x->err);
+		if (qc_read_state(x, qid, &st, &sb, &x->err) == -1) {
+			log_error("%s: %s", qid->s, buf_cstr(&x->err));
+			return -1;
+		}
+		if (sb.st_ino == 0 || st.next_attempt <= x->now) {
+			spool_state_free(&st);
+			return 0;	/* no state (fresh) or already due */
+		}
+		st.next_attempt = x->now;
+		buf_reset(&x->err);
+		r = qc_state_replace(x, qid, &st, "retry", &sb, &x->err);
+		spool_state_free(&st);
+		if (r == 0) {
+			*changed = true;
+			return 0;
+		}
+		if (r == -1) {
+			log_error("%s: %s", qid->s, buf_cstr(&x->err));
+			return -1;
+		}
+		/* the agent saved an outcome meanwhile: look again */
+	}
+	log_error("%s: its state keeps changing (the agent is working on it): "
+	    "try again in a moment", qid->s);
+	return -1;
+}
+
+/*
+ * qc_retry_one - make one message due now; quiet: no line on stdout (the
+ * log line is written all the same).  *changed tells whether its state
+ * was rewritten.
+ */
+static int
+qc_retry_one(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
+    bool quiet, bool *changed)
+{
+	*changed = false;
+	if (w == QC_FAILED) {
+		log_error("%s: is in failed/ (given up): requeue it with "
+		    "'postern failed requeue %s'", qid->s, qid->s);
+		return EX_USAGE;
+	}
+	if (w == QC_NEW) {
+		if (!quiet)
+			printf("%s: not tried yet: already due\n", qid->s);
+		return EX_OK;
+	}
+	if (qc_due_now(x, qid, changed) == -1)
+		return EX_TEMPFAIL;
+	if (*changed)
+		qc_audit(x, qid, "retry requested: due now");
+	if (!quiet)
+		printf("%s: %s\n", qid->s, *changed ? "due now" :
+		    "already due");
+	return EX_OK;
+}
+
+/* qc_retry - retry ID... or --all (every message in cur/) */
+static int
+qc_retry(struct qc_ctx *x, int n, char **ids)
+{
+	struct qc_list	l = { NULL, 0, 0 };
+	struct qc_relays rs;
+	struct qid	qid;
+	enum qc_where	w;
+	size_t		i, done = 0, moved = 0;
+	int		k, r, rc = EX_OK;
+	bool		changed;
+
+	if (x->all) {
+		qc_collect_or_die(x, QC_CUR, NULL, &l);
+		qc_sort(&l);
+		for (i = 0; i < l.n; i++) {
+			(void)qid_parse(&qid, l.v[i].id);
+			if ((r = qc_retry_one(x, &qid, QC_CUR, true,
+			    &changed)) == EX_OK)
+				done++;
+			else if (rc == EX_OK)
+				rc = r;
+			moved += changed;
+		}
+		printf("%zu message%s in cur/ due now (%zu rescheduled)\n",
+		    done, done == 1 ? "" : "s", moved);
+		free(l.v);
+	}
+	for (k = 0; k < n; k++) {
+		if ((r = qc_resolve(x, ids[k], &qid, &w)) == EX_OK)
+			r = qc_retry_one(x, &qid, w, false, &changed);
+		if (r == EX_OK)
+			done++;
+		else if (rc == EX_OK)
+			rc = r;
+	}
+	/* 'f' also ends relay back-off; one message only asks for a rescan */
+	if (done == 0 && !x->all)
+		return rc;
+	if (!qc_poke(x, x->all ? 'f' : 'n'))
+		qc_no_agent();
+	else if (!x->all) {
+		qc_relays_read(x, &rs);
+		for (i = 0; i < rs.n; i++)
+			if (rs.r[i].down && rs.r[i].next_try > x->now)
+				log_warnx("relay %s is down and waits until "
+				    "its next try; 'postern retry --all' or "
+				    "'postern flush' also retries the relays",
+				    rs.r[i].name);
+	}
+	return rc;
+}
+
+/*
+ * qc_requeue_one - failed/QID back to new/: the state keeps only the
+ * recipients that accepted (never sent twice), everything else pending,
+ * no attempts; then one rename.  A malformed file or state is refused.
+ */
+static int
+qc_requeue_one(struct qc_ctx *x, const struct qid *qid)
+{
+	struct qc_msg		m;
+	struct spool_state	fresh;
+	size_t			i, sent = 0;
+	int			rc = EX_OK, fd;
+	char			age[QUEUEFMT_AGE_MAX], keep[QUEUEFMT_AGE_MAX];
+
+	spool_state_init(&fresh);
+	if (qc_load(x, qid, QC_FAILED, &m) == -1) {
+		log_error("%s: vanished from failed/ meanwhile", qid->s);
+		return EX_NOINPUT;
+	}
+	if (!m.ok || m.problem != NULL) {
+		log_error("%s: cannot requeue: %s; look at it with 'postern "
+		    "failed show %s', remove it with 'postern delete %s'%s",
+		    qid->s, m.problem, qid->s, qid->s, m.ok ? ", or remove "
+		    "its state file to send to every recipient again" : "");
+		rc = EX_DATAERR;
+		goto out;
+	}
+	/* the full strict read, size check included, as the agent will */
+	fd = openat(x->dir[QC_FAILED], qid->s, O_RDONLY | O_NOFOLLOW |
+	    O_NONBLOCK | O_CLOEXEC);
+	if (fd != -1) {
+		struct envelope	env;
+		off_t		off;
+
+		buf_reset(&x->err);
+		if (spool_read_envelope_fd(fd, &env, &off, &x->err) == -1) {
+			log_error("%s: cannot requeue: %s", qid->s,
+			    buf_cstr(&x->err));
+			rc = EX_DATAERR;
+		}
+		envelope_free(&env);
+		close(fd);
+		if (rc != EX_OK)
+			goto out;
+	}
+	for (i = 0; i < m.st.nrcpts; i++) {
+		const struct spool_rcpt_status *r = &m.st.rcpts[i];
+
+		if (r->state != SPOOL_RCPT_SENT)
+			continue;
+		sent++;
+		(void)spool_state_set_rcpt(&fresh, r->index, r->state, r->code,
+		    r->enh, r->text);
+	}
+	if (sent == m.env.nrcpts) {
+		log_error("%s: every recipient already accepted it: nothing "
+		    "to send; remove it with 'postern delete %s'", qid->s,
+		    qid->s);
+		rc = EX_USAGE;
+		goto out;
+	}
+	buf_reset(&x->err);
+	if (sent > 0 ? qc_state_replace(x, qid, &fresh, "requeue", NULL,
+	    &x->err) != 0 : spool_state_remove(x->c->spool_dir, qid) == -1) {
+		log_error("%s: reset its state: %s", qid->s, sent > 0 ?
+		    buf_cstr(&x->err) : strerror(errno));
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	if (renameat(x->dir[QC_FAILED], qid->s, x->dir[QC_NEW], qid->s) ==
+	    -1) {
+		if (errno == EACCES || errno == EPERM)
+			qc_refuse(x, SPOOL_NEW);
+		log_warn("%s: move failed/%s to new/", qid->s, qid->s);
+		rc = errno == ENOENT ? EX_NOINPUT : EX_TEMPFAIL;
+		goto out;
+	}
+	if (fsync(x->dir[QC_NEW]) == -1 || fsync(x->dir[QC_FAILED]) == -1)
+		log_warn("%s: fsync the spool directories", qid->s);
+	qc_audit(x, qid, "requeued from failed/ to new/");
+	printf("%s: requeued (%zu recipient%s to try", qid->s,
+	    m.env.nrcpts - sent, m.env.nrcpts - sent == 1 ? "" : "s");
+	if (sent > 0)
+		printf(", %zu already accepted it", sent);
+	printf(")\n");
+	if (x->now >= m.env.arrival + x->c->max_age)
+		log_warnx("%s: arrived %s ago, more than max_age (%s): the "
+		    "agent expires it again at its first attempt", qid->s,
+		    queuefmt_age(x->now - m.env.arrival, age, sizeof(age)),
+		    format_duration(x->c->max_age, keep, sizeof(keep)));
+out:
+	spool_state_free(&fresh);
+	qc_msg_free(&m);
+	return rc;
+}
+
+/* qc_requeue - failed requeue ID... | --all */
+static int
+qc_requeue(struct qc_ctx *x, int n, char **ids)
+{
+	struct qc_list	l = { NULL, 0, 0 };
+	struct qid	qid;
+	enum qc_where	w;
+	size_t		i, done = 0;
+	int		k, r, rc = EX_OK;
+
+	if (x->all) {
+		qc_collect_or_die(x, QC_FAILED, NULL, &l);
+		qc_sort(&l);
+		for (i = 0; i < l.n; i++) {
+			(void)qid_parse(&qid, l.v[i].id);
+			if ((r = qc_requeue_one(x, &qid)) == EX_OK)
+				done++;
+			else if (rc == EX_OK)
+				rc = r;
+		}
+		free(l.v);
+	}
+	for (k = 0; k < n; k++) {
+		if ((r = qc_resolve(x, ids[k], &qid, &w)) == EX_OK) {
+			if (w != QC_FAILED) {
+				log_error("%s: is not in failed/ but queued in "
+				    "%s/: nothing to requeue (use 'postern "
+				    "retry %s')", qid.s, qc_dirs[w], qid.s);
+				r = EX_USAGE;
+			} else if ((r = qc_requeue_one(x, &qid)) == EX_OK)
+				done++;
+		}
+		if (r != EX_OK && rc == EX_OK)
+			rc = r;
+	}
+	if (done > 0 && !qc_poke(x, 'n'))
+		qc_no_agent();
+	return rc;
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+/* queuecmd_usage - the queue tools' lines of `postern help` */
+void
+queuecmd_usage(FILE *f)
+{
+	fprintf(f,
+	    "  queue [--json]   list queued messages with their state "
+	    "(also: mailq)\n"
+	    "  show [--json] [--body] ID\n"
+	    "                   envelope, delivery state and header of one "
+	    "message\n"
+	    "  delete ID...     remove messages from the queue or failed/\n"
+	    "  retry ID...|--all\n"
+	    "                   make messages due now and wake the agent\n"
+	    "  failed [list [--json] | show ID | requeue ID...|--all]\n"
+	    "                   messages given up; requeue sends them again\n"
+	    "  ID is a queue id or a unique prefix of at least %d digits.  "
+	    "The queue tools\n"
+	    "  need root or the mail system's user (%s): others are "
+	    "refused (exit 77).\n", QUEUEFMT_PREFIX_MIN, POSTERN_USER);
+}
+
+/* queuecmd_handles - ours? */
+bool
+queuecmd_handles(const char *cmd)
+{
+	return strcmp(cmd, "queue") == 0 || strcmp(cmd, "show") == 0 ||
+	    strcmp(cmd, "delete") == 0 || strcmp(cmd, "retry") == 0 ||
+	    strcmp(cmd, "failed") == 0;
+}
+
+/* qc_queue - the listing of new/ and cur/, noting failed/ */
+static int
+qc_queue(const struct conf *c, bool json)
+{
+	struct qc_ctx	x;
+	char		path[4096];
+	int		rc;
+
+	qc_init(&x, c, "queue", QC_IN(QC_NEW) | QC_IN(QC_CUR), true);
+	x.json = json;
+	/* failed/ is only counted: no refusal when it cannot be read */
+	if (spool_path(c->spool_dir, SPOOL_FAILED, NULL, path, sizeof(path))
+	    == 0)
+		x.dir[QC_FAILED] = open(path, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+	rc = qc_list(&x, QC_IN(QC_NEW) | QC_IN(QC_CUR));
+	qc_free(&x);
+	return rc;
+}
+
+/* mailq_main - the listing (mailq, sendmail -bp) */
+int
+mailq_main(const struct conf *c)
+{
+	return qc_queue(c, false);
+}
+
+/* queuecmd_run - act, once the arguments are known */
+static int
+queuecmd_run(struct qc_ctx *x, const char *cmd, const char *sub, int n,
+    char **ids)
+{
+	int	k, r, rc = EX_OK;
+
+	if (strcmp(cmd, "show") == 0)
+		return qc_show(x, ids[0]);
+	if (strcmp(cmd, "delete") == 0) {
+		for (k = 0; k < n; k++)
+			if ((r = qc_delete(x, ids[k])) != EX_OK && rc == EX_OK)
+				rc = r;
+		return rc;
+	}
+	if (strcmp(cmd, "retry") == 0)
+		return qc_retry(x, n, ids);
+	/* failed */
+	if (strcmp(sub, "list") == 0)
+		return qc_list(x, QC_IN(QC_FAILED));
+	if (strcmp(sub, "show") == 0)
+		return qc_show(x, ids[0]);
+	return qc_requeue(x, n, ids);
+}
+
+/* queuecmd_bad - a usage error */
+static int
+queuecmd_bad(const char *cmd, const char *what)
+{
+	log_fatal("%s: %s", cmd, what);
+	queuecmd_usage(stderr);
+	return EX_USAGE;
+}
+
+/* queuecmd_main - parse, load the configuration, act */
+int
+queuecmd_main(const char *cmd, int argc, char **argv)
+{
+	const char	*config = NULL, *sub = "";
+	char		**ids;
+	struct qc_ctx	 x;
+	struct conf	 c;
+	bool		 json = false, body = false, all = false;
+	bool		 is_queue = strcmp(cmd, "queue") == 0;
+	unsigned	 mask;
+	int		 i, n = 0, rc;
+
+	ids = xcalloc((size_t)argc + 1, sizeof(*ids));
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2])
+			config = argv[i] + 2;
+		else if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (strcmp(argv[i], "--body") == 0)
+			body = true;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
+		else if (strcmp(argv[i], "-v") == 0)
+			continue;
+		else if (strcmp(argv[i], "--") == 0) {
+			while (++i < argc)
+				ids[n++] = argv[i];
+		} else if (argv[i][0] == '-' || is_queue) {
+			/* mailq: sendmail-style extras are not fatal */
+			if (!is_queue) {
+				free(ids);
+				return queuecmd_bad(cmd, "unknown option");
+			}
+			log_warnx("%s: unexpected argument '%s' ignored", cmd,
+			    argv[i]);
+		} else if (strcmp(cmd, "failed") == 0 && sub[0] == '\0' &&
+		    n == 0 && (strcmp(argv[i], "list") == 0 ||
+		    strcmp(argv[i], "show") == 0 ||
+		    strcmp(argv[i], "requeue") == 0))
+			sub = argv[i];
+		else
+			ids[n++] = argv[i];
+	}
+	if (strcmp(cmd, "failed") == 0 && sub[0] == '\0')
+		sub = n > 0 ? "?" : "list";
+	rc = EX_OK;
+	if (strcmp(sub, "?") == 0)
+		rc = queuecmd_bad(cmd, "expected list, show ID or requeue "
+		    "ID...|--all");
+	else if ((strcmp(cmd, "show") == 0 || strcmp(sub, "show") == 0) &&
+	    n != 1)
+		rc = queuecmd_bad(cmd, "show needs exactly one queue id");
+	else if ((strcmp(cmd, "delete") == 0 && n == 0) ||
+	    ((strcmp(cmd, "retry") == 0 || strcmp(sub, "requeue") == 0) &&
+	    n == 0 && !all))
+		rc = queuecmd_bad(cmd, "give one or more queue ids (or --all "
+		    "for retry and requeue)");
+	else if (all && strcmp(cmd, "retry") != 0 &&
+	    strcmp(sub, "requeue") != 0)
+		rc = queuecmd_bad(cmd, "--all applies to retry and failed "
+		    "requeue only");
+	else if (strcmp(sub, "list") == 0 && n > 0)
+		rc = queuecmd_bad(cmd, "failed list takes no queue id");
+	if (rc != EX_OK) {
+		free(ids);
+		return rc;
+	}
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	front_load_conf(&c, config);
+	if (strcmp(cmd, "failed") == 0 && strcmp(sub, "requeue") != 0)
+		mask = QC_IN(QC_FAILED);
+	else
+		mask = QC_ANYWHERE;
+	if (is_queue)
+		rc = qc_queue(&c, json);
+	else {
+		qc_init(&x, &c, cmd, mask, true);
+		x.json = json;
+		x.body = body;
+		x.all = all;
+		rc = queuecmd_run(&x, cmd, sub, n, ids);
+		qc_free(&x);
+	}
+	if (fflush(stdout) == EOF && rc == EX_OK)
+		rc = EX_IOERR;
+	conf_free(&c);
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,331 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# queue-tools.sh - postern queue (mailq, sendmail -bp), show, delete,
+# retry and failed against a private spool whose queue files, state files
+# and relay state are written by hand, hostile content included; and the
+# refusal of users who may not read the queue (root only: skipped
+# otherwise).
+. "$top_srcdir/tests/lib/common.sh"
+. "$top_srcdir/tests/lib/postern.sh"
+
+need_cmd "$PYTHON"
+tmpdir_make
+postern_setup
+
+now=$(date +%s)
+ESC=$(printf '\033')
+# times are whole minutes plus 30 s, so the ages shown stay the same
+# while the test runs
+# ids: two sharing the prefix AAAA (ambiguous), the rest unique
+N1=AAAA0000000000000001		# new/, two recipients, one hostile
+N2=AAAA0000000000000002		# new/, null sender
+C1=BBBB0000000000000001		# cur/, deferred + sent recipients
+F1=CCCC0000000000000001		# failed/, failed + sent
+F2=CCCC0000000000000002		# failed/, all sent: nothing to requeue
+F3=CCCC0000000000000003		# failed/, malformed
+X1=DDDD0000000000000001		# new/, malformed
+HOSTILE='we"ird\\x\303\251@b\303\274cher.example'
+
+# mkq DIR ID SENDER RCPT... - write a queue file as postern-drop would
+mkq() {
+	_d=$1 _id=$2 _s=$3
+	shift 3
+	printf 'Subject: queue tools test\nX-Evil: %s[31mred\nFrom: a@example.org\n\nthe body line\n' \
+	    "$ESC" >"$T/msg"
+	_z=$(wc -c <"$T/msg" | tr -d ' ')
+	{
+		printf 'V 1\nI %s\nT %s\nU %s\nL tester\n' "$_id" \
+		    $((now - 3630)) "$(id -u)"
+		if [ -n "$_s" ]; then printf 'S %s\n' "$_s"; else echo S; fi
+		for _r in "$@"; do printf 'R %s\n' "$_r"; done
+		printf 'Z %020d\n\n' "$_z"
+		cat "$T/msg"
+	} >"$SPOOL/$_d/$_id"
+}
+
+# mkstate ID NEXT LINES... - a retry-state file (LINES are r/e records)
+mkstate() {
+	_id=$1 _x=$2
+	shift 2
+	{
+		printf 'V 1\nA 3\nX %s\nW %s\n' "$_x" $((now - 3000))
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} >"$SPOOL/state/$_id"
+}
+
+setup_queue() {
+	rm -f "$SPOOL"/new/* "$SPOOL"/cur/* "$SPOOL"/failed/* "$SPOOL"/state/*
+	rm -f "$SPOOL"/state/.[A-F0-9]*
+	mkq new $N1 alice@example.org bob@example.com "$(printf '%b' "$HOSTILE")"
+	mkq new $N2 "" postmaster@example.net
+	mkq cur $C1 carol@example.org dave@example.com erin@example.com
+	mkstate $C1 $((now + 3630)) 'r 0 deferred 451 4.3.0 mailbox "busy" \ later' \
+	    'r 1 sent 250 2.0.0 ok queued' 'e 451 4.3.0 mailbox busy'
+	mkq failed $F1 frank@example.org gone@example.com got@example.com
+	mkstate $F1 0 'r 0 failed 550 5.1.1 no such user' 'r 1 sent 250 2.0.0 ok' \
+	    'e 550 5.1.1 no such user'
+	mkq failed $F2 frank@example.org a1@example.com
+	mkstate $F2 0 'r 0 sent 250 2.0.0 ok'
+	printf 'V 1\nthis is not a queue file\n' >"$SPOOL/failed/$F3"
+	printf 'V 1\nI %s\ngarbage\n\nbody\n' $X1 >"$SPOOL/new/$X1"
+	printf 'smtp.example.com:587 down %s %s 4 connect to smtp.example.com: Connection refused\nbackup.example.net:465 up\n' \
+	    $((now - 7230)) $((now + 630)) >"$SPOOL/state/relays"
+}
+setup_queue
+
+pq() {
+	"$POSTERN" "$@" -C "$CONF"
+}
+
+# ---------------------------------------------------------------- listing
+out=$(pq queue 2>&1)
+is "$?" 0 "queue: exit 0"
+like "$out" "^$N1 +[0-9]+ .* alice@example\.org$" "queue: first line id size arrival sender"
+like "$out" "^$N2 +[0-9]+ .* <>$" "queue: null sender shown as <>"
+like "$out" '^ +<bob@example\.com>$' "queue: a new recipient, indented"
+like "$out" "age 1h00m, new, not tried yet" "queue: age and state of a new message"
+like "$out" '<dave@example\.com> deferred: 451 4\.3\.0 mailbox "busy" \\ later' \
+    "queue: deferred recipient with its last reply"
+like "$out" '<erin@example\.com> sent: 250 2\.0\.0 ok queued' "queue: sent recipient"
+like "$out" '3 attempts, next .* \(in (59m|1h00m)\): 451 4\.3\.0 mailbox busy\)' \
+    "queue: attempts, next attempt and last error"
+like "$out" '^relay smtp\.example\.com:587 down since .* \(2h00m\), 4 failures, next try .*: connect to smtp\.example\.com: Connection refused$' \
+    "queue: relay down, since when, why"
+unlike "$out" 'backup\.example\.net' "queue: relays that are up are not shown"
+like "$out" "^$X1 +\(unreadable queue file in new/: " "queue: a malformed file is shown, not fatal"
+like "$out" '^-- 1 Kbytes in 3 Requests\.$' "queue: Postfix-style summary line"
+like "$out" '^-- 1 unreadable queue file' "queue: unreadable count"
+like "$out" '^-- 3 messages in failed/ \(postern failed\)$' "queue: failed/ noted"
+unlike "$out" "$F1" "queue: failed messages are not in the queue listing"
+unlike "$out" "$ESC" "queue: no escape byte reaches the terminal"
+ids=$(printf '%s\n' "$out" | grep -E '^[0-9A-F]{20} ' | awk '{ print $1 }' | tr '\n' ' ')
+is "$ids" "$N1 $N2 $C1 $X1 " "queue: sorted by id (arrival)"
+
+mq=$("$MAILQ" -C "$CONF" 2>&1)
+is "$mq" "$out" "mailq prints the same"
+is "$("$SENDMAIL" -C "$CONF" -bp 2>&1)" "$out" "sendmail -bp prints the same"
+
+# ---------------------------------------------------------------- JSON
+pq queue --json >"$T/q.json" 2>"$T/q.err"
+is "$?" 0 "queue --json: exit 0"
+check=$($PYTHON - "$T/q.json" "$(printf '%b' "$HOSTILE")" <<'EOF'
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+d = json.loads(raw.decode("utf-8"))
+hostile = sys.argv[2]
+m = {x["id"]: x for x in d["messages"]}
+n1 = m["AAAA0000000000000001"]
+c1 = m["BBBB0000000000000001"]
+ok = []
+ok.append(d["postern_queue"] == 1 and d["queue"] == "active")
+ok.append([r["address"] for r in n1["recipients"]] == ["bob@example.com", hostile])
+ok.append(n1["queue"] == "new" and n1["sender"] == "alice@example.org" and n1["attempts"] == 0)
+ok.append(m["AAAA0000000000000002"]["sender"] == "")
+ok.append(c1["attempts"] == 3 and c1["last_error"] == "451 4.3.0 mailbox busy")
+ok.append([(r["state"], r["code"], r["enhanced"]) for r in c1["recipients"]] ==
+          [("deferred", 451, "4.3.0"), ("sent", 250, "2.0.0")])
+ok.append(c1["recipients"][0]["reply"] == 'mailbox "busy" \\ later')
+ok.append(c1["next_attempt"] > d["now"] and c1["first_attempt"] is not None)
+ok.append("error" in m["DDDD0000000000000001"])
+rel = {r["name"]: r for r in d["relays"]}
+ok.append(rel["smtp.example.com:587"]["state"] == "down" and rel["smtp.example.com:587"]["failures"] == 4)
+ok.append(rel["backup.example.net:465"]["state"] == "up")
+ok.append(d["summary"] == {"messages": 3, "bytes": d["summary"]["bytes"], "unreadable": 1, "failed": 3})
+ok.append(b"\x1b" not in raw)
+print(" ".join("1" if x else "0" for x in ok))
+EOF
+)
+is "$check" "1 1 1 1 1 1 1 1 1 1 1 1 1" "queue --json: parses; hostile address, replies and states exact"
+is "$(cat "$T/q.err")" "" "queue --json: nothing on stderr"
+
+# ---------------------------------------------------------------- show
+out=$(pq show $C1 2>&1)
+is "$?" 0 "show: exit 0"
+like "$out" "^Queue ID: +$C1$" "show: queue id"
+like "$out" '^Queue: +cur/ \(tried' "show: which queue, in words"
+like "$out" '^Sender: +<carol@example\.org>$' "show: sender"
+like "$out" "^Submitted by: +uid $(id -u) \(tester\)$" "show: submitter"
+like "$out" '^Attempts: +3, first ' "show: attempts"
+like "$out" '^Next attempt: .*\(in (59m|1h00m)\)$' "show: next attempt"
+like "$out" '^  <dave@example\.com> deferred, last reply 451 4\.3\.0 mailbox "busy"' \
+    "show: per-recipient state and last reply"
+like "$out" '^Subject: queue tools test$' "show: the header"
+like "$out" '^X-Evil: \?\[31mred$' "show: escape bytes in a header made harmless"
+unlike "$out" 'the body line' "show: no body without --body"
+like "$(pq show --body $C1 2>&1)" 'the body line' "show --body: the body"
+out=$(pq show bbbb 2>&1)
+is "$?" 0 "show: a unique lower-case prefix is accepted"
+like "$out" "^Queue ID: +$C1$" "show: the prefix names the message"
+out=$(pq show AAAA 2>&1)
+is "$?" 64 "show: ambiguous prefix: exit 64"
+like "$out" 'ambiguous id prefix: 2 messages match' "show: ambiguous prefix explained"
+like "$out" "$N1 \(in new/\)" "show: the candidates are named"
+out=$(pq show EEEE0000000000000001 2>&1)
+is "$?" 66 "show: unknown id: exit 66"
+like "$out" 'no such message' "show: unknown id explained"
+out=$(pq show EEEE 2>&1)
+is "$?" 66 "show: prefix that matches nothing: exit 66"
+out=$(pq show AAA 2>&1)
+is "$?" 64 "show: a 3-digit prefix is refused"
+out=$(pq show ../../etc/passwd 2>&1)
+is "$?" 64 "show: a path is not a queue id"
+out=$(pq show 2>&1)
+is "$?" 64 "show: no id: usage error"
+out=$(pq show $X1 2>&1)
+is "$?" 65 "show: malformed queue file: exit 65"
+like "$out" '^Problem: +line' "show: malformed queue file: the parser's reason"
+pq show --json $N1 >"$T/s.json" 2>&1
+is "$?" 0 "show --json: exit 0"
+check=$($PYTHON - "$T/s.json" "$(printf '%b' "$HOSTILE")" <<'EOF'
+import json, sys
+d = json.loads(open(sys.argv[1], "rb").read().decode("utf-8"))
+print(d["id"] == "AAAA0000000000000001" and
+      d["recipients"][1]["address"] == sys.argv[2] and
+      d["headers"][0] == "Subject: queue tools test" and
+      d["headers"][1] == "X-Evil: \x1b[31mred" and d["header_complete"] is True)
+EOF
+)
+is "$check" "True" "show --json: envelope and exact header lines"
+
+# ---------------------------------------------------------------- retry
+out=$(pq retry $C1 2>&1)
+is "$?" 0 "retry: exit 0"
+like "$out" "$C1: due now" "retry: reported"
+like "$out" "$C1: retry requested: due now, by uid=$(id -u) " "retry: one log line with id and uid"
+like "$out" 'agent is not running' "retry: says the agent is not running"
+x=$(sed -n 's/^X //p' "$SPOOL/state/$C1")
+ok "retry: next attempt is now ($x <= $(date +%s))" [ "$x" -le "$(date +%s)" ]
+is "$(grep -c '^r ' "$SPOOL/state/$C1")" 2 "retry: recipient outcomes kept"
+is "$(ls -a "$SPOOL/state" | grep -c '^\.')" 2 "retry: no temporary file left"
+out=$(pq retry $C1 2>&1)
+like "$out" "$C1: already due" "retry: twice is harmless"
+out=$(pq retry $N1 2>&1)
+is "$?" 0 "retry: a new message: exit 0"
+like "$out" "not tried yet: already due" "retry: a new message is due anyway"
+out=$(pq retry $F1 2>&1)
+is "$?" 64 "retry: a failed message: exit 64"
+like "$out" "postern failed requeue $F1" "retry: a failed message: points to requeue"
+out=$(pq retry 2>&1)
+is "$?" 64 "retry: no id: usage error"
+# with an agent listening on the trigger FIFO
+mkfifo "$SPOOL/trigger"
+exec 3<>"$SPOOL/trigger"
+mkstate $C1 $((now + 3600)) 'r 1 sent 250 2.0.0 ok'
+pq retry $C1 >/dev/null 2>&1
+is "$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null)" "n" "retry ID: the agent is asked to rescan"
+mkstate $C1 $((now + 3600)) 'r 1 sent 250 2.0.0 ok'
+out=$(pq retry --all 2>&1)
+is "$?" 0 "retry --all: exit 0"
+like "$out" '1 message in cur/ due now \(1 rescheduled\)' "retry --all: reported"
+is "$(timeout 5 dd bs=1 count=1 <&3 2>/dev/null)" "f" "retry --all: the agent is asked to flush"
+x=$(sed -n 's/^X //p' "$SPOOL/state/$C1")
+ok "retry --all: next attempt is now" [ "$x" -le "$(date +%s)" ]
+exec 3<&-
+rm -f "$SPOOL/trigger"
+
+# ---------------------------------------------------------------- failed
+out=$(pq failed 2>&1)
+is "$?" 0 "failed: exit 0"
+like "$out" "^$F1 +[0-9]+ .* frank@example\.org$" "failed: lists failed messages"
+like "$out" 'failed after 3 attempts: 550 5\.1\.1 no such user' "failed: why it failed"
+like "$out" '<gone@example\.com> failed: 550 5\.1\.1 no such user' "failed: per-recipient outcome"
+like "$out" "^$F3 +\(unreadable queue file in failed/" "failed: malformed file listed"
+like "$out" '^-- 1 Kbytes in 2 Requests in failed/\.$' "failed: summary"
+unlike "$out" "$N1" "failed: only failed/"
+is "$(pq failed list 2>&1)" "$out" "failed list: the same"
+pq failed list --json >"$T/f.json" 2>&1
+check=$($PYTHON -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["queue"], len(d["messages"]), d["summary"]["failed"])' "$T/f.json")
+is "$check" "failed 3 3" "failed list --json"
+like "$(pq failed show $F1 2>&1)" '^Queue: +failed/ \(given up' "failed show"
+out=$(pq failed show $C1 2>&1)
+is "$?" 66 "failed show: a message not in failed/: exit 66"
+out=$(pq failed requeue $F1 2>&1)
+is "$?" 0 "failed requeue: exit 0"
+like "$out" "$F1: requeued \(1 recipient to try, 1 already accepted it\)" "failed requeue: reported"
+like "$out" "$F1: requeued from failed/ to new/, by uid=" "failed requeue: log line"
+ok "failed requeue: the file is in new/" test -f "$SPOOL/new/$F1"
+ok "failed requeue: not in failed/ any more" test ! -e "$SPOOL/failed/$F1"
+is "$(sed -n '2p;3p;4p' "$SPOOL/state/$F1" | tr '\n' ' ')" "A 0 X 0 W 0 " \
+    "failed requeue: fresh attempt count"
+is "$(grep '^r ' "$SPOOL/state/$F1")" "r 1 sent 250 2.0.0 ok" \
+    "failed requeue: the recipient that accepted is never sent again"
+is "$(grep -c '^e ' "$SPOOL/state/$F1")" 0 "failed requeue: last error cleared"
+out=$(pq failed requeue $F2 2>&1)
+is "$?" 64 "failed requeue: every recipient accepted: refused"
+like "$out" 'nothing to send' "failed requeue: says why"
+out=$(pq failed requeue $F3 2>&1)
+is "$?" 65 "failed requeue: malformed: exit 65"
+like "$out" "cannot requeue: line" "failed requeue: malformed: the reason"
+ok "failed requeue: malformed file stays in failed/" test -f "$SPOOL/failed/$F3"
+out=$(pq failed requeue $C1 2>&1)
+is "$?" 64 "failed requeue: a queued message: exit 64"
+like "$out" 'not in failed/' "failed requeue: a queued message: explained"
+out=$(pq failed bogus 2>&1)
+is "$?" 64 "failed: unknown subcommand: usage error"
+
+# ---------------------------------------------------------------- delete
+out=$(pq delete $N2 bbbb 2>&1)
+is "$?" 0 "delete: two messages (id and prefix): exit 0"
+like "$out" "$N2: deleted from new/" "delete: new/ message"
+like "$out" "$C1: deleted from cur/" "delete: cur/ message by prefix"
+like "$out" "$C1: deleted from cur/, by uid=$(id -u) " "delete: one log line with id and uid"
+ok "delete: queue file gone" test ! -e "$SPOOL/cur/$C1"
+ok "delete: state gone" test ! -e "$SPOOL/state/$C1"
+out=$(pq delete $N2 2>&1)
+is "$?" 66 "delete: unknown id: exit 66"
+out=$(pq delete $F3 2>&1)
+is "$?" 0 "delete: a failed/ message"
+out=$(pq delete 2>&1)
+is "$?" 64 "delete: no id: usage error"
+out=$(pq delete --frobnicate $N1 2>&1)
+is "$?" 64 "delete: unknown option: usage error"
+ok "delete: nothing removed on a usage error" test -f "$SPOOL/new/$N1"
+
+# requeue --all, then an empty queue
+setup_queue
+rm -f "$SPOOL/failed/$F3"
+out=$(pq failed requeue --all 2>&1)
+is "$?" 64 "failed requeue --all: one refused (all sent): exit 64"
+ok "failed requeue --all: the other is requeued" test -f "$SPOOL/new/$F1"
+rm -f "$SPOOL"/new/* "$SPOOL"/cur/* "$SPOOL"/failed/* "$SPOOL/state/relays"
+is "$(pq queue 2>&1)" "Mail queue is empty" "queue: empty"
+is "$(pq failed 2>&1)" "No failed messages" "failed: empty"
+check=$(pq queue --json | $PYTHON -c 'import json,sys; d=json.load(sys.stdin); print(len(d["messages"]), d["relays"])')
+is "$check" "0 []" "queue --json: empty"
+
+# ---------------------------------------------------------------- permissions
+if [ "$(id -u)" -ne 0 ]; then
+	skip "permission tests need root (test users, owners)" 12
+	done_testing
+fi
+make_test_users 2
+u1=${TEST_USER_PREFIX}1
+u2=${TEST_USER_PREFIX}2
+setup_queue
+# the installed modes: the agent's user (here u2) owns the private dirs
+chown "$u2" "$SPOOL" "$SPOOL/cur" "$SPOOL/failed" "$SPOOL/state" "$SPOOL/new"
+chown "$u2" "$SPOOL"/state/*
+chmod 0755 "$SPOOL"
+chmod 1770 "$SPOOL/new"
+chmod 0700 "$SPOOL/cur" "$SPOOL/failed" "$SPOOL/state"
+chmod 0755 "$T"
+chmod 0644 "$CONF"
+for c in queue "show $C1" "delete $N1" "retry $C1" "failed" "failed requeue $F1"; do
+	# shellcheck disable=SC2086
+	out=$(run_as "$u1" "$POSTERN" $c -C "$CONF" 2>&1)
+	is "$?" 77 "another user: postern $c: refused with exit 77"
+done
+like "$out" 'permission denied: the queue is private to root and the mail system' \
+    "the refusal says who may"
+out=$(run_as "$u1" "$MAILQ" -C "$CONF" 2>&1)
+is "$?" 77 "another user: mailq refused"
+ok "another user: nothing was deleted" test -f "$SPOOL/new/$N1"
+out=$(run_as "$u2" "$POSTERN" queue -C "$CONF" 2>&1)
+like "$out" "^$C1 " "the agent's user may list"
+# root rewrites a state file: it must stay the agent's, or the agent
+# could not read it and would set the message aside
+pq retry $C1 >/dev/null 2>&1
+is "$(stat -c %U "$SPOOL/state/$C1")" "$u2" "retry as root: the state file stays the agent's"
+pq failed requeue $F1 >/dev/null 2>&1
+is "$(stat -c %U "$SPOOL/state/$F1")" "$u2" "requeue as root: the state file is the agent's"
+done_testing
