@@ -623,9 +623,9 @@ auth_has(const char *text, const char *needle)
 	return text != NULL && strcasestr(text, needle) != NULL;
 }
 
-/* auth_explain - the final AUTH reply in words */
-void
-auth_explain(int code, const char *enh, const char *text, struct why *why)
+/* auth_advice - the cause and fix of a final AUTH reply */
+const char *
+auth_advice(int code, const char *enh, const char *text)
 {
 	const char	*words;
 	const char	*e = enh != NULL ? enh : "";
@@ -675,6 +675,16 @@ auth_explain(int code, const char *enh, const char *text, struct why *why)
 		words = "temporary authentication failure: will retry";
 	else
 		words = "authentication failed";
+	return words;
+}
+
+/* auth_explain - the final AUTH reply in words */
+void
+auth_explain(int code, const char *enh, const char *text, struct why *why)
+{
+	const char	*words = auth_advice(code, enh, text);
+	const char	*e = enh != NULL ? enh : "";
+
 	why_set(why, code, e, "%s (server said: %d%s%s %s)", words, code,
 	    e[0] != '\0' ? " " : "", e, text != NULL ? text : "");
 }

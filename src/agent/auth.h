@@ -92,6 +92,13 @@ void	auth_explain(int code, const char *enh, const char *text,
 	    struct why *why);
 
 /*
+ * auth_advice - the plain words auth_explain uses for that reply (cause
+ * and fix, without the server's text), e.g. "authentication failed:
+ * wrong user name or password (...)".  Returns a static string.
+ */
+const char *auth_advice(int code, const char *enh, const char *text);
+
+/*
  * auth_global_done - release Cyrus SASL's global state (sasl_client_done)
  * at exit, for a valgrind-clean shutdown.  No auth_session may remain.
  */

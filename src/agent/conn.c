@@ -181,7 +181,7 @@ conn_connect_ai(const char *host, unsigned port, const struct addrinfo *list,
 	char			 addr[CONN_ADDR_MAX];
 	char			 peer[CONN_PEER_MAX], part[WHY_TEXT_MAX];
 	char			 all[WHY_TEXT_MAX];
-	int			 fd;
+	int			 fd, last = ECONNREFUSED;
 
 	why_clear(why);
 	all[0] = '\0';
@@ -197,6 +197,7 @@ conn_connect_ai(const char *host, unsigned port, const struct addrinfo *list,
 			log_debug("connected to %s", peer);
 			break;
 		}
+		last = errno;
 		if (errno == ETIMEDOUT)
 			snprintf(part, sizeof(part), "connect to %s: timed out "
 			    "after %llus (a firewall may be dropping "
@@ -213,7 +214,7 @@ conn_connect_ai(const char *host, unsigned port, const struct addrinfo *list,
 	if (c == NULL) {
 		why_set(why, 0, NULL, "%s", all[0] != '\0' ? all :
 		    "no address to connect to");
-		errno = ECONNREFUSED;
+		errno = last;
 	}
 	return c;
 }

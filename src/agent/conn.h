@@ -28,7 +28,10 @@ struct conn;
  * Returns the connection, or NULL with why->text naming every failure,
  * "connect to smtp.x.com[1.2.3.4]:587: Connection refused; ...", or the
  * resolver's answer ("no such host ...: check the spelling of host",
- * "temporary DNS failure ..."); why->code is 0.  Free with conn_close().
+ * "temporary DNS failure ..."); why->code is 0.  errno is then the last
+ * address's failure (ECONNREFUSED, ETIMEDOUT, ENETUNREACH, ...; also
+ * ECONNREFUSED for an empty list), or EHOSTUNREACH when resolving failed.
+ * Free with conn_close().
  */
 struct conn *conn_connect(const char *host, unsigned port, uint64_t timeout,
 	    struct why *why);

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "auth.h"
+#include "check.h"
 #include "conf.h"
 #include "deliver.h"
 #include "log.h"
@@ -97,14 +98,17 @@ agent_usage(int code)
 {
 	fprintf(code == 0 ? stdout : stderr,
 	    "usage: %s [-f] [-v] [--once] [-C config]\n"
+	    "       %s --check [-C config] [--json] [--relay N] "
+	    "[--rcpt ADDRESS] [--timeout S]\n"
 	    "  -C, --config FILE  configuration (default %s/postern.conf)\n"
 	    "  -f, --foreground   stay in the foreground, log to stderr\n"
 	    "  -v, --verbose      debug logging\n"
 	    "      --once         deliver what is due now, then exit\n"
-	    "      --check        diagnose the relays (reserved)\n"
+	    "      --check        diagnose the relays, step by step, and "
+	    "exit (postern check)\n"
 	    "Started as root, %s drops to the user '%s' at once; started as\n"
 	    "any other user it runs as that user (tests, private spools).\n",
-	    AGENT_NAME, CONFDIR, AGENT_NAME, POSTERN_USER);
+	    AGENT_NAME, AGENT_NAME, CONFDIR, AGENT_NAME, POSTERN_USER);
 	exit(code);
 }
 
@@ -1210,19 +1214,22 @@ main(int argc, char **argv)
 		{ "once",	no_argument,	   NULL, 'o' },
 		{ "foreground",	no_argument,	   NULL, 'f' },
 		{ "verbose",	no_argument,	   NULL, 'v' },
-		{ "check",	no_argument,	   NULL, 'k' },
 		{ "help",	no_argument,	   NULL, 'h' },
 		{ NULL,		0,		   NULL, 0 }
 	};
 	struct agent	 a;
 	struct buf	 err;
 	gid_t		 drop_gid = (gid_t)-1;
-	int		 ch, lock_fd;
+	int		 ch, i, lock_fd;
 
 	memset(&a, 0, sizeof(a));
 	a.conf_path = CONFDIR "/postern.conf";
 	a.sig_fd = a.ino_fd = a.fifo_fd = a.worker_fd = -1;
 	log_init(AGENT_NAME, LOG_TO_STDERR);
+	/* the diagnosis has its own options and keeps this uid (check.h) */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--check") == 0)
+			return check_main(argc, argv);
 	while ((ch = getopt_long(argc, argv, "C:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1238,9 +1245,6 @@ main(int argc, char **argv)
 			a.verbose = true;
 			log_set_debug(true);
 			break;
-		case 'k':
-			fatal_exit(EX_UNAVAILABLE, "--check is not "
-			    "implemented yet");
 		case 'h':
 			agent_usage(0);
 		default:

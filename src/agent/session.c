@@ -29,9 +29,9 @@ session_init(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* session_timeout - seconds allowed for waiting in machine state st */
-static uint64_t
-session_timeout(const struct conf *c, enum smtp_state st)
+/* session_stage_timeout - seconds allowed for waiting in machine state st */
+uint64_t
+session_stage_timeout(const struct conf *c, enum smtp_state st)
 {
 	switch (smtp_stage_timeout(st)) {
 	case SMTP_T_GREETING:	return c->t_greeting;
@@ -54,8 +54,8 @@ session_timeout(const struct conf *c, enum smtp_state st)
 static int64_t
 session_deadline(const struct session *s)
 {
-	return now_ms() + (int64_t)session_timeout(s->conf, s->smtp.state) *
-	    1000;
+	return now_ms() + (int64_t)session_stage_timeout(s->conf,
+	    s->smtp.state) * 1000;
 }
 
 /* session_auth_start - the machine's plug-in: pick a mechanism */
@@ -164,7 +164,8 @@ session_drive(struct session *s)
 				(void)snprintf(text, sizeof(text),
 				    "timeout after %llus waiting for the "
 				    "reply to %s from %s",
-				    (unsigned long long)session_timeout(s->conf,
+				    (unsigned long long)
+				    session_stage_timeout(s->conf,
 				    s->smtp.state),
 				    smtp_state_name(s->smtp.state), s->peer);
 			else

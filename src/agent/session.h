@@ -43,6 +43,12 @@ struct session {
 	char		 auth_user[128];	/* "" when no AUTH */
 };
 
+/*
+ * session_stage_timeout - the [timeouts] value, in seconds, that bounds
+ * waiting for the server in machine state st (t_ehlo when none applies).
+ */
+uint64_t session_stage_timeout(const struct conf *c, enum smtp_state st);
+
 /* session_init - a closed session */
 void	session_init(struct session *);
 

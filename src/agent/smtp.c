@@ -603,7 +603,15 @@ smtp_rcpt_reply(struct smtp_session *s, const struct reply *r)
 	/* every RCPT answered */
 	if (m->naccepted == 0)
 		smtp_msg_reject(s, SMTP_S_RCPT, r);
-	if (s->pipelining)
+	if (m->probe) {
+		/* postern check: the relay test ends here, nothing sent */
+		if (m->naccepted > 0 && m->status == SMTP_MSG_PENDING) {
+			m->status = SMTP_MSG_PROBED;
+			m->stage = SMTP_S_RCPT;
+			smtp_why_reply(&m->reply, r);
+		}
+		smtp_enter(s, SMTP_S_RSET);
+	} else if (s->pipelining)
 		smtp_set_state(s, SMTP_S_DATA);	/* DATA already sent */
 	else if (m->naccepted > 0)
 		smtp_enter(s, SMTP_S_DATA);
@@ -845,7 +853,7 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 		    "(UTF-8 addresses) but the server does not offer it");
 	s->msg = m;
 	s->messages++;
-	s->pipelining = (s->caps.ext & EHLO_PIPELINING) != 0 &&
+	s->pipelining = !m->probe && (s->caps.ext & EHLO_PIPELINING) != 0 &&
 	    smtp_group_size(m) <= SMTP_OUT_MAX;
 	s->mail_ok = false;
 	s->rcpt_send = 0;

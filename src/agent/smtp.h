@@ -174,6 +174,8 @@ enum smtp_msg_status {
 				   SMTPUTF8, bad address): stage + text */
 	SMTP_MSG_ABORTED,	/* the session broke mid-transaction;
 				   s->failure has the details */
+	SMTP_MSG_PROBED,	/* probe: MAIL and at least one RCPT
+				   accepted, then RSET; nothing sent */
 };
 
 struct smtp_message {
@@ -186,6 +188,13 @@ struct smtp_message {
 	uint64_t	 size;		/* for SIZE= (RFC 1870) */
 	enum smtp_ret	 ret;
 	const char	*envid;		/* ENVID= (xtext-encoded here), NULL */
+	/*
+	 * probe: the relay test of `postern check`: MAIL and RCPT one at a
+	 * time (never pipelined, so DATA is never sent), then RSET.  Ends
+	 * as SMTP_MSG_PROBED when MAIL and a RCPT were accepted, else as a
+	 * rejection; read is not used.
+	 */
+	bool		 probe;
 	/* body reader: like read(2); 0 at the end, -1 with errno */
 	ssize_t		(*read)(void *arg, void *buf, size_t len);
 	void		*read_arg;

@@ -70,6 +70,8 @@ struct tls_client {
 	struct tls_pin		 pins[CONF_PINS_MAX];
 	size_t			 npins;
 	gnutls_datum_t		 resume;	/* session data, or size 0 */
+	struct tls_peer_info	 rejected;	/* see tls_client_rejected */
+	bool			 rejected_valid;
 };
 
 struct tls_session {
@@ -827,6 +829,7 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 	int			 rc, w, err = EPROTO;
 
 	why_clear(why);
+	c->rejected_valid = false;
 	ts = xcalloc(1, sizeof(*ts));
 	ts->client = c;
 	ts->t = *t;
@@ -899,8 +902,15 @@ tls_session_start(struct tls_client *c, const struct tls_transport *t,
 		goto handshake_failed;
 	}
 	ts->resumed = gnutls_session_is_resumed(ts->s) != 0;
-	if (tls_verify(ts, why) == -1)
+	if (tls_verify(ts, why) == -1) {
+		/* keep what the server presented, for `postern check` */
+		tls_peer_info(ts, &c->rejected);
+		str_copy(c->rejected.verification, why->text,
+		    sizeof(c->rejected.verification));
+		c->rejected.verified = false;
+		c->rejected_valid = true;
 		goto fail;
+	}
 	tls_save(ts);
 	return ts;
 handshake_failed:
@@ -1058,6 +1068,16 @@ tls_peer_info(const struct tls_session *ts, struct tls_peer_info *info)
 		snprintf(info->pubkey_pin, sizeof(info->pubkey_pin),
 		    "pubkey-sha256:%s", hex);
 	}
+}
+
+/* tls_client_rejected - the certificate of the last rejected server */
+bool
+tls_client_rejected(const struct tls_client *c, struct tls_peer_info *info)
+{
+	if (!c->rejected_valid)
+		return false;
+	*info = c->rejected;
+	return true;
 }
 
 /* tls_session_close - save, close_notify (bounded), free */

@@ -127,6 +127,19 @@ bool	tls_resumed(const struct tls_session *);
 void	tls_peer_info(const struct tls_session *, struct tls_peer_info *info);
 
 /*
+ * tls_client_rejected - when the last tls_session_start() on c completed
+ * the handshake but failed verification (chain, dates, name or pin), fill
+ * *info with what the server presented (as tls_peer_info would, with
+ * verification holding the same reason as the failure's why->text and
+ * verified false) and return true.  Returns false (info untouched) when
+ * the last start succeeded, failed before the certificate was seen, or
+ * none was made.  For `postern check`, which shows the certificate even
+ * when it is refused.
+ */
+bool	tls_client_rejected(const struct tls_client *,
+	    struct tls_peer_info *info);
+
+/*
  * tls_session_close - save session data for resumption, send close_notify
  * (bounded by deadline_ms, never waiting for the peer's), and free
  * everything.  The transport is not closed (conn.c owns it).  NULL ok.

@@ -1505,6 +1505,13 @@ conf_secret_match(const char *tok, size_t len, const struct conf_relay *r)
 int
 conf_load_secrets(struct conf *c, struct buf *err)
 {
+	return conf_load_secrets_as(c, geteuid(), err);
+}
+
+/* conf_load_secrets_as - the same, for a file that owner must own */
+int
+conf_load_secrets_as(struct conf *c, uid_t owner, struct buf *err)
+{
 	struct conf_parse	 p;
 	struct stat		 st;
 	char			*data = NULL, *line, *nl, *pw, me[64], them[64];
@@ -1527,7 +1534,7 @@ conf_load_secrets(struct conf *c, struct buf *err)
 	}
 	if (!need)
 		return 0;
-	conf_user_name(geteuid(), me, sizeof(me));
+	conf_user_name(owner, me, sizeof(me));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) == -1) {
 		conf_err(&p, 0, NULL, NULL, "cannot open: %s: create it with "
@@ -1544,7 +1551,7 @@ conf_load_secrets(struct conf *c, struct buf *err)
 		    "plain file owned by %s with mode 600", me);
 		goto out;
 	}
-	if (st.st_uid != geteuid()) {
+	if (st.st_uid != owner) {
 		conf_user_name(st.st_uid, them, sizeof(them));
 		conf_err(&p, 0, NULL, NULL, "owned by %s, not by %s who reads "
 		    "it: chown %s %s", them, me, me, path);

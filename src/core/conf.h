@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 
@@ -171,6 +172,14 @@ void	conf_free(struct conf *c);
  * conf_free().
  */
 int	conf_load_secrets(struct conf *c, struct buf *err);
+
+/*
+ * conf_load_secrets_as - conf_load_secrets with the file required to
+ * belong to owner instead of the effective uid (whose permission to open
+ * it is still needed).  For `postern check` run as root, which reads the
+ * file the agent's user owns and applies the agent's rules to it.
+ */
+int	conf_load_secrets_as(struct conf *c, uid_t owner, struct buf *err);
 
 /*
  * conf_dump - append the effective configuration to out: [section]

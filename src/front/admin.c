@@ -7,7 +7,8 @@
  * Runs as the invoking user: it reads the spool only as far as the file
  * system lets that user (root and the postern group; others get a clear
  * refusal), and never changes a queue file.  Commands that need TLS or
- * SASL (check) run posternd, so this program never links them.
+ * SASL (check) exec posternd --check, so this program never links them;
+ * check --send-test queues its message here first (submission.c).
  */
 #include "config.h"
 
@@ -27,15 +28,19 @@
 #include "aliases.h"
 #include "conf.h"
 #include "front.h"
+#include "input.h"
 #include "log.h"
 #include "qid.h"
 #include "queuecmd.h"
+#include "rcpt.h"
 #include "spool.h"
+#include "submission.h"
 #include "util.h"
 
 #define ADMIN_ERR_MAX	8192
 #define ADMIN_WAIT_MS	200	/* flush --wait: poll interval */
 #define ADMIN_RELAYS_MAX 65536	/* state/relays bytes read */
+#define ADMIN_CHECK_ARGS_MAX	32	/* posternd --check argv */
 
 /* admin_usage - subcommands */
 void
@@ -51,6 +56,10 @@ admin_usage(FILE *f)
 	    "due\n"
 	    "  config [--check] print the effective configuration and "
 	    "validate it\n"
+	    "  check [--json] [--relay N] [--rcpt ADDRESS] [--timeout S]\n"
+	    "        [--send-test ADDRESS [--wait S]]\n"
+	    "                   diagnose the relays step by step (runs "
+	    "posternd --check)\n"
 	    "  newaliases       validate the aliases file (also: sendmail "
 	    "-bi)\n"
 	    "  sendmail ARGS    the sendmail command line\n"
@@ -287,6 +296,154 @@ admin_config(const struct conf *c, bool check_only)
 	return EX_OK;
 }
 
+/*
+ * admin_send_test - queue the test message of `postern check --send-test`
+ * through the normal submission path; EX_OK with *qid, else a sysexits
+ * code with the reason in err.
+ */
+static int
+admin_send_test(const struct conf *c, const char *config, const char *to,
+    struct qid *qid, struct buf *err)
+{
+	struct rcpt_resolver	 res;
+	struct submitter	 who;
+	struct submission	 s;
+	struct input		*in;
+	const char		*p;
+	FILE			*f;
+	bool			 printable = true;
+	int			 rc;
+
+	if (rcpt_resolver_init(&res, c, NULL, err) == -1)
+		return EX_CONFIG;
+	submitter_init(&who);
+	submission_init(&s, c, &res, &who);
+	s.config_path = config;
+	rc = submission_add_rcpt_arg(&s, to, err);
+	if (rc != EX_OK)
+		goto out;
+	if ((f = tmpfile()) == NULL) {
+		buf_printf(err, "temporary file for the test message: %s",
+		    strerror(errno));
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	for (p = to; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			printable = false;
+	if (printable)
+		fprintf(f, "To: %s\n", to);
+	fprintf(f, "Subject: postern check: test message from %s\n\n"
+	    "This test message was sent by `postern check --send-test` on "
+	    "%s.\nIf you can read it, mail from this machine reaches you.\n",
+	    c->hostname, c->hostname);
+	if (fflush(f) == EOF || fseek(f, 0, SEEK_SET) == -1) {
+		buf_printf(err, "temporary file for the test message: %s",
+		    strerror(errno));
+		fclose(f);
+		rc = EX_TEMPFAIL;
+		goto out;
+	}
+	in = xmalloc(sizeof(*in));
+	input_init(in, fileno(f), INPUT_DOTS_NONE);
+	rc = submission_run(&s, in, qid, err);
+	free(in);
+	fclose(f);
+out:
+	submission_free(&s);
+	submitter_free(&who);
+	rcpt_resolver_free(&res);
+	return rc;
+}
+
+/*
+ * admin_check - `postern check`: this program links neither GnuTLS nor
+ * SASL, so the diagnosis runs in the agent (posternd --check, see
+ * doc/check.md).  With --send-test the message is queued here first,
+ * through the normal submission path, and the agent follows its fate.
+ */
+static int
+admin_check(int argc, char **argv)
+{
+	const char	*args[ADMIN_CHECK_ARGS_MAX];
+	const char	*config = NULL, *send_to = NULL, *agent;
+	struct conf	 c;
+	struct buf	 err;
+	struct qid	 qid;
+	size_t		 n = 0;
+	bool		 loaded;
+	int		 i, rc;
+
+	args[n++] = "posternd";
+	args[n++] = "--check";
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if ((strcmp(a, "-C") == 0 || strcmp(a, "--config") == 0) &&
+		    i + 1 < argc)
+			config = argv[++i];
+		else if (strncmp(a, "-C", 2) == 0 && a[2] != '\0')
+			config = a + 2;
+		else if (strcmp(a, "--send-test") == 0 && i + 1 < argc)
+			send_to = argv[++i];
+		else if (strcmp(a, "--json") == 0 || strcmp(a, "-v") == 0)
+			args[n++] = a;
+		else if ((strcmp(a, "--relay") == 0 ||
+		    strcmp(a, "--rcpt") == 0 || strcmp(a, "--timeout") == 0 ||
+		    strcmp(a, "--wait") == 0) && i + 1 < argc) {
+			args[n++] = a;
+			args[n++] = argv[++i];
+		} else {
+			log_error("check: unexpected argument '%s'", a);
+			admin_usage(stderr);
+			return EX_USAGE;
+		}
+		if (n + 8 >= ADMIN_CHECK_ARGS_MAX) {
+			log_error("check: too many arguments");
+			return EX_USAGE;
+		}
+	}
+	if (config != NULL) {
+		args[n++] = "-C";
+		args[n++] = config;
+	}
+	/* a broken configuration is the agent's first step to report */
+	buf_init(&err, ADMIN_ERR_MAX);
+	loaded = conf_load(&c, config != NULL ? config : CONFDIR
+	    "/postern.conf", false, &err) == 0;
+	agent = loaded ? c.agent_program : SBINDIR "/posternd";
+	if (send_to != NULL && loaded) {
+		buf_reset(&err);
+		rc = admin_send_test(&c, config, send_to, &qid, &err);
+		args[n++] = "--send-test";
+		args[n++] = send_to;
+		if (rc == EX_OK) {
+			args[n++] = "--wait-for";
+			args[n++] = qid.s;
+		} else {
+			while (err.len > 0 && err.data[err.len - 1] == '\n')
+				buf_truncate(&err, err.len - 1);
+			args[n++] = "--submit-error";
+			args[n++] = buf_cstr(&err);
+		}
+	}
+	args[n] = NULL;
+	fflush(NULL);
+	execv(agent, (char *const *)args);
+	rc = errno;
+	if (!loaded) {
+		while (err.len > 0 && err.data[err.len - 1] == '\n')
+			buf_truncate(&err, err.len - 1);
+		log_error("%s", buf_cstr(&err));
+	}
+	log_error("cannot run %s: %s: postern check needs the agent "
+	    "(agent_program in [postern])", agent, strerror(rc));
+	if (loaded)
+		conf_free(&c);
+	buf_free(&err);
+	return EX_UNAVAILABLE;
+}
+
 /* admin_main - dispatch a subcommand */
 int
 admin_main(const char *cmd, int argc, char **argv)
@@ -307,6 +464,8 @@ admin_main(const char *cmd, int argc, char **argv)
 	}
 	if (queuecmd_handles(cmd))
 		return queuecmd_main(cmd, argc, argv);
+	if (strcmp(cmd, "check") == 0)
+		return admin_check(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			config = argv[++i];

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * check.h - the diagnosis behind `postern check` (run as `posternd
+ * --check`): every configured relay step by step (DNS, TCP, greeting,
+ * TLS and the certificate, EHLO, AUTH, a MAIL/RCPT/RSET relay test), each
+ * step with its result, timing, and a plain-words cause and fix; and the
+ * fate of a test message queued by the front end.  See doc/check.md.
+ */
+#ifndef POSTERN_CHECK_H
+#define POSTERN_CHECK_H
+
+#include "buf.h"
+
+#define CHECK_EXIT_FAILED	1	/* some step failed */
+
+/*
+ * check_main - posternd's --check mode; argv is posternd's whole command
+ * line (--check and every check option; see doc/check.md):
+ *   -C FILE  --json  --relay N  --rcpt ADDRESS  --timeout SECONDS
+ *   --wait-for QID  --wait SECONDS  --send-test ADDRESS
+ *   --submit-error TEXT  -v
+ * Prints the report (human lines, or one JSON document with --json) on
+ * stdout.  Never drops privileges and never writes to the spool: run as
+ * root it reads the secrets file owned by the agent's user, with the
+ * agent's rules.  Returns the exit status: 0 when no step failed
+ * (warnings allowed), CHECK_EXIT_FAILED when one did, EX_USAGE for a bad
+ * command line, EX_CONFIG when the configuration cannot be loaded.
+ */
+int	check_main(int argc, char **argv);
+
+/*
+ * check_json_string - append s as a JSON string (with the quotes) to out:
+ * '"', '\\' and control characters escaped, valid UTF-8 kept, every byte
+ * of an invalid UTF-8 sequence replaced by U+FFFD, so that the document
+ * stays valid whatever a server sends.  s NULL appends null.  Returns 0,
+ * or -1 when out reached its maximum.
+ */
+int	check_json_string(struct buf *out, const char *s);
+
+#endif
