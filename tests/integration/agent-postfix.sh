@@ -5,7 +5,8 @@
 # into a Maildir): plain SMTP without TLS or AUTH (tls = none), STARTTLS +
 # AUTH PLAIN, STARTTLS + SCRAM-SHA-256, implicit TLS, PIPELINING (MAIL,
 # every RCPT and DATA leave in one send(2), seen with strace on the plain
-# listener where the bytes are readable), and 100 messages over one
+# listener where the bytes are readable; TCP_NODELAY and TCP_QUICKACK are
+# set), and 100 messages over one
 # session: Postfix logs one connection, one TLS handshake and one AUTH,
 # and all 100 arrive intact.  Needs root (Postfix) and strace.
 . "$top_srcdir/tests/integration/agent-common.sh"
@@ -159,7 +160,7 @@ agent_queue bob@example.org "$T/m/$seq" carol@example.net dave@example.net \
 # ($AS is a shell function: strace -u runs the agent as the test user)
 strace_user=
 [ -z "$AS" ] || strace_user="-u ${TEST_USER_PREFIX}1"
-timeout 60 strace -f -qq -o "$T/strace" -e trace=sendto,write \
+timeout 60 strace -f -qq -o "$T/strace" -e trace=sendto,write,setsockopt \
     -e signal=none -s 512 $strace_user "$POSTERND" --once -C "$CONF" \
     2>>"$T/agent.log"
 is "$(grep -c 'status=sent' "$T/agent.log")" 2 "pipelining: sent to both"
@@ -174,6 +175,9 @@ is "$(grep 'sendto(' "$T/strace" | grep -c '"DATA\\r\\n"')" 0 \
     "pipelining: DATA not sent on its own"
 like "$(grep 'sendto(' "$T/strace" | head -n 1)" '"EHLO agent\.test\\r\\n"' \
     "pipelining: EHLO alone, after the greeting"
+like "$(grep 'setsockopt(' "$T/strace")" 'TCP_NODELAY' "TCP_NODELAY is set"
+like "$(grep 'setsockopt(' "$T/strace")" 'TCP_QUICKACK' \
+    "TCP_QUICKACK after reads (no 40 ms delayed-ACK stall per session)"
 wait_until 10 session_ended
 seq=$((seq + 1))	# the second recipient's copy
 
