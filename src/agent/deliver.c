@@ -8,10 +8,12 @@
  * neither loses nor duplicates: (1) every recipient's outcome goes into
  * state/QID (spool_state_write) - an accepted recipient is never sent to
  * again; (2) a DSN for the new permanent failures is committed to new/;
- * (3) the queue file is removed, moved to failed/, or rescheduled.  A
- * crash between (1) and (2) loses that DSN (logged as bounced only after
- * (2)); if (2) fails, those recipients go back to deferred and are tried
- * again.  Never bounces a null-sender message; never dies on one message.
+ * (3) the queue file is removed, moved to failed/, or rescheduled.  When
+ * every recipient was accepted, (3) alone is the commit (see
+ * deliver_conclude).  A crash between (1) and (2) loses that DSN (logged
+ * as bounced only after (2)); if (2) fails, those recipients go back to
+ * deferred and are tried again.  Never bounces a null-sender message;
+ * never dies on one message.
  * RFCs 5321 (replies), 3461 (NOTIFY, RET, ENVID, ORCPT), 3464 (DSN).
  */
 #include "config.h"
@@ -628,6 +630,21 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 		m->state.next_attempt = ctx->now + queue_backoff(
 		    ctx->conf->retry_min, ctx->conf->retry_max,
 		    m->state.attempts, queue_random());
+	/*
+	 * Every recipient accepted, none failed: removing the file (unlink,
+	 * fsync of cur/) is the commit, so the state is not written first.
+	 * A crash before the removal is durable resends the message either
+	 * way (with a state written first, the window is the time until the
+	 * state is durable, which is no shorter); writing it would cost two
+	 * more fsyncs per message.  Recipients marked sent in an earlier
+	 * state stay marked until the file is gone.  When the file cannot be
+	 * removed, the outcomes are saved as usual below.
+	 */
+	if (left == 0 && !deliver_any_failed(m) &&
+	    queue_finish_sent(ctx->queue, &m->qid) == 0) {
+		log_info("%s: removed", m->qid.s);
+		return;
+	}
 	/* (1) the outcomes first */
 	if (deliver_persist(ctx, m) == -1) {
 		/* the old state stands: nothing else may act on it */

@@ -13,11 +13,12 @@
  */
 #include "config.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "dotstuff.h"
 
-#define DOTSTUFF_STAGE	512	/* local staging before buf_append */
+#define DOTSTUFF_STAGE	4096	/* local staging before buf_append */
 
 /* dotstuff_init - a new message */
 void
@@ -27,17 +28,23 @@ dotstuff_init(struct dotstuff *ds)
 	ds->in_header = true;
 }
 
-/* dotstuff_has_8bit - any byte with the high bit */
+/* dotstuff_has_8bit - any byte with the high bit, eight bytes at a time */
 bool
 dotstuff_has_8bit(const void *p, size_t n)
 {
 	const unsigned char	*s = p;
-	size_t			 i;
+	uint64_t		 w, acc = 0;
+	size_t			 i = 0;
 
-	for (i = 0; i < n; i++)
-		if (s[i] & 0x80)
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, sizeof(w));
+		acc |= w;
+		if ((i & 4095) == 4088 && (acc & UINT64_C(0x8080808080808080)))
 			return true;
-	return false;
+	}
+	for (; i < n; i++)
+		acc |= s[i];
+	return (acc & UINT64_C(0x8080808080808080)) != 0;
 }
 
 struct dotstuff_out {
@@ -59,6 +66,12 @@ dotstuff_put(struct dotstuff_out *o, const char *s, size_t n)
 			return;
 		}
 		o->n = 0;
+		/* a long run goes straight to the buf */
+		if (n > sizeof(o->stage)) {
+			if (buf_append(o->buf, s, n) == -1)
+				o->err = -1;
+			return;
+		}
 	}
 	memcpy(o->stage + o->n, s, n);
 	o->n += n;
@@ -97,36 +110,69 @@ dotstuff_byte(struct dotstuff *ds, struct dotstuff_out *o, char c)
 	ds->col++;
 }
 
-/* dotstuff_feed - convert one chunk */
+/*
+ * dotstuff_span - how many bytes from s (at most n) are plain content: no
+ * CR, no LF.  memchr, because the spool holds LF-terminated lines and a CR
+ * never (it is still handled, only slower).
+ */
+static size_t
+dotstuff_span(const char *s, size_t n)
+{
+	const char	*lf, *cr;
+
+	if ((lf = memchr(s, '\n', n)) != NULL)
+		n = (size_t)(lf - s);
+	if ((cr = memchr(s, '\r', n)) != NULL)
+		n = (size_t)(cr - s);
+	return n;
+}
+
+/*
+ * dotstuff_feed - convert one chunk: line ends and the bytes that need a
+ * decision (a dot at the start of a line, a byte past the line limit) one
+ * at a time, and the runs of plain content between them in one copy
+ */
 int
 dotstuff_feed(struct dotstuff *ds, const void *in, size_t n,
     struct buf *out)
 {
-	const char		*s = in;
+	const char		*s = in, *end = s + n;
 	struct dotstuff_out	 o;
-	size_t			 i;
+	size_t			 k, room;
 
 	o.buf = out;
 	o.n = 0;
 	o.err = 0;
 	ds->in_bytes += n;
-	for (i = 0; i < n && !o.err; i++) {
-		char	c = s[i];
-
-		if ((unsigned char)c & 0x80)
-			ds->has_8bit = true;
+	if (!ds->has_8bit && dotstuff_has_8bit(in, n))
+		ds->has_8bit = true;
+	while (s < end && !o.err) {
 		if (ds->pending_cr) {
 			ds->pending_cr = false;
 			dotstuff_eol(ds, &o);
-			if (c == '\n')
+			if (*s == '\n') {
+				s++;
 				continue;
+			}
 		}
-		if (c == '\n')
+		if (*s == '\n') {
 			dotstuff_eol(ds, &o);
-		else if (c == '\r')
+			s++;
+		} else if (*s == '\r') {
 			ds->pending_cr = true;
-		else
-			dotstuff_byte(ds, &o, c);
+			s++;
+		} else if (ds->col >= DOTSTUFF_LINE_MAX ||
+		    (*s == '.' && ds->col == 0)) {
+			dotstuff_byte(ds, &o, *s);
+			s++;
+		} else {
+			room = DOTSTUFF_LINE_MAX - ds->col;
+			k = dotstuff_span(s, (size_t)(end - s) < room ?
+			    (size_t)(end - s) : room);
+			dotstuff_put(&o, s, k);
+			ds->col += k;
+			s += k;
+		}
 	}
 	if (!o.err && o.n > 0 && buf_append(out, o.stage, o.n) == -1)
 		o.err = -1;

@@ -293,7 +293,6 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
     struct buf *err)
 {
 	char		 newp[QUEUE_PATH_MAX], curp[QUEUE_PATH_MAX];
-	char		 dir[QUEUE_PATH_MAX];
 	struct stat	 sb, now_sb;
 	int		 fd = -1, flags;
 
@@ -303,15 +302,18 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	envelope_init(&m->env);
 	spool_state_init(&m->state);
 	if (queue_path(q, SPOOL_NEW, qid->s, newp, sizeof(newp)) == -1 ||
-	    queue_path(q, SPOOL_CUR, qid->s, curp, sizeof(curp)) == -1 ||
-	    queue_path(q, SPOOL_CUR, NULL, dir, sizeof(dir)) == -1) {
+	    queue_path(q, SPOOL_CUR, qid->s, curp, sizeof(curp)) == -1) {
 		buf_printf(err, "path too long");
 		goto gone;
 	}
-	if (rename(newp, curp) == 0) {
-		if (fsync_dir(dir) == -1)
-			log_warn("fsync %s", dir);
-	} else if (errno != ENOENT) {
+	/*
+	 * No fsync of cur/ here: if a crash loses this rename the message is
+	 * simply in new/ again, and its state (found by queue id wherever the
+	 * file is) still says who accepted it.  Every later step that records
+	 * an outcome (state write, removal, move to failed/) syncs its own
+	 * directory.  Saves one fsync per message.
+	 */
+	if (rename(newp, curp) == -1 && errno != ENOENT) {
 		buf_printf(err, "claim %s: %s", newp, strerror(errno));
 		log_warnx("%s: %s", qid->s, buf_cstr(err));
 		goto gone;

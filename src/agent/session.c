@@ -121,6 +121,11 @@ session_tls_info(struct session *s)
 	    info.protocol, info.cipher, info.resumed ? "/resumed" : "");
 	log_debug("%s: TLS %s, %s", s->peer, info.description,
 	    info.verification);
+	/* like Postfix's "Untrusted TLS connection": once per session */
+	if (!info.verified)
+		log_warnx("%s: TLS certificate %s: the connection is "
+		    "encrypted but the server is not authenticated", s->peer,
+		    info.verification);
 }
 
 /*

@@ -873,20 +873,27 @@ smtp_body_pump(struct smtp_session *s)
 	if (s->state != SMTP_S_BODY)
 		fatal_exit(EX_SOFTWARE, "smtp_body_pump in state %s",
 		    smtp_state_name(s->state));
-	n = s->msg->read(s->msg->read_arg, s->chunk, SMTP_BODY_CHUNK);
-	if (n < 0) {
-		snprintf(text, sizeof(text), "read message body: %s",
-		    strerror(errno));
-		smtp_fail(s, SMTP_E_LOCAL, NULL, text);
-		return;
-	}
-	if ((size_t)n > SMTP_BODY_CHUNK)
-		fatal_exit(EX_SOFTWARE, "smtp: body reader overran");
-	if (n > 0) {
-		if (dotstuff_feed(&s->ds, s->chunk, (size_t)n, &s->out) == -1)
+	/*
+	 * Read until a chunk's worth of wire bytes is waiting or the body
+	 * ends, so the final "." leaves in the same write (and TLS record) as
+	 * the end of the body instead of in a packet of its own.
+	 */
+	do {
+		n = s->msg->read(s->msg->read_arg, s->chunk, SMTP_BODY_CHUNK);
+		if (n < 0) {
+			snprintf(text, sizeof(text), "read message body: %s",
+			    strerror(errno));
+			smtp_fail(s, SMTP_E_LOCAL, NULL, text);
+			return;
+		}
+		if ((size_t)n > SMTP_BODY_CHUNK)
+			fatal_exit(EX_SOFTWARE, "smtp: body reader overran");
+		if (n > 0 && dotstuff_feed(&s->ds, s->chunk, (size_t)n,
+		    &s->out) == -1)
 			fatal_errno(EX_SOFTWARE, "smtp: body output");
+	} while (n > 0 && s->out.len < SMTP_BODY_CHUNK);
+	if (n > 0)
 		return;
-	}
 	if (dotstuff_finish(&s->ds, &s->out) == -1)
 		fatal_errno(EX_SOFTWARE, "smtp: body output");
 	s->msg->body_8bit = s->ds.has_8bit;

@@ -280,9 +280,11 @@ void	smtp_tls_done(struct smtp_session *);
 int	smtp_message_start(struct smtp_session *, struct smtp_message *m);
 
 /*
- * smtp_body_pump - in SMTP_S_BODY: read up to SMTP_BODY_CHUNK bytes of
- * the body and append their wire form to s->out (bounded by
- * DOTSTUFF_OUT_MAX); at the end, append the final "." and wait for the
+ * smtp_body_pump - in SMTP_S_BODY: read the body in SMTP_BODY_CHUNK
+ * reads until s->out holds at least SMTP_BODY_CHUNK bytes or the body
+ * ends, appending the wire form (each read adds at most
+ * DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK)); at the end, append the final "."
+ * (so a small body and its "." leave in one write) and wait for the
  * verdict.  A read error ends the session (SMTP_E_LOCAL, message
  * ABORTED) without the final ".": the caller must close the connection so
  * that the server discards the partial message.

@@ -3,6 +3,7 @@
 # testsrv-postfix.sh - self-test of tests/lib/postfix.sh: a private Postfix
 # instance (two at once, one delivering to a Maildir, one discarding)
 # accepts STARTTLS and implicit TLS with every SASL mechanism it offers,
+# and plain SMTP without AUTH on its third listener,
 # refuses what it must, delivers where tests can read it, and leaves no
 # process, listener or alternate_config_directories entry behind.
 # TLS clients: tests/lib/smtpclient.py (Debian's swaks has no TLS without
@@ -23,6 +24,7 @@ like "$(postconf -c /etc/postfix -h alternate_config_directories)" \
     "$P/etc" "instance authorized in the system main.cf"
 ok "plain port listens" _postfix_listening "$POSTFIX_PORT"
 ok "implicit-TLS port listens" _postfix_listening "$POSTFIX_TLS_PORT"
+ok "plain (no TLS, no AUTH) port listens" _postfix_listening "$POSTFIX_PLAIN_PORT"
 CA=$POSTFIX_CERTS/ca.pem
 send() {
 	smtp_send --ca "$CA" --user "$POSTFIX_USER" \
@@ -48,7 +50,11 @@ like "$out" "^SENT" "STARTTLS + AUTH PLAIN"
 out=$(send --port "$POSTFIX_TLS_PORT" --implicit-tls --auth LOGIN \
     --subject "login-implicit")
 like "$out" "^SENT" "implicit TLS + AUTH LOGIN"
-sent=2
+out=$(swaks -s 127.0.0.1 -p "$POSTFIX_PLAIN_PORT" -f sender@example.org \
+    -t rcpt@example.net --header "Subject: plain-port" 2>&1 </dev/null)
+like "$out" "250 2.0.0 Ok: queued" "plain port relays for 127.0.0.1 without AUTH"
+unlike "$out" "STARTTLS|AUTH" "plain port offers neither STARTTLS nor AUTH"
+sent=3
 missing=$(postfix_sasl_missing)
 [ -z "$missing" ] || diag "Cyrus SASL plugins missing for: $missing"
 for mech in CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256; do
@@ -84,6 +90,7 @@ M=$P/mail/inbox
 all=$(cat "$M"/new/* "$M"/cur/* 2>/dev/null)
 like "$all" "Subject: plain-starttls" "STARTTLS message arrived"
 like "$all" "Subject: login-implicit" "implicit-TLS message arrived"
+like "$all" "Subject: plain-port" "plain-port message arrived"
 like "$all" "Return-Path: <sender@example.org>" "envelope sender kept"
 log=$(cat "$P/maillog")
 like "$log" "TLS connection established from localhost" "maillog: TLS"

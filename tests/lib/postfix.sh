@@ -3,7 +3,8 @@
 #   . "$top_srcdir/tests/lib/common.sh"; . "$top_srcdir/tests/lib/postfix.sh"
 #   postfix_start "$T/pf" || bail_out ...
 #   ... submit to 127.0.0.1:$POSTFIX_PORT (STARTTLS) or $POSTFIX_TLS_PORT
-#   (implicit TLS) as $POSTFIX_USER/$POSTFIX_PASSWORD ...
+#   (implicit TLS) as $POSTFIX_USER/$POSTFIX_PASSWORD, or in clear without
+#   AUTH to $POSTFIX_PLAIN_PORT (relays for 127.0.0.0/8) ...
 #   postfix_wait_delivered "$T/pf" 1 10; ls "$POSTFIX_MAILDIR/new"
 #   postfix_stop "$T/pf"          (also registered with cleanup_push)
 #
@@ -19,7 +20,9 @@
 # non-default config directory; edits are serialised with flock and stale
 # entries of vanished directories are pruned.  A system Postfix keeps
 # running untouched: only that one parameter changes.
-# Listeners: 127.0.0.1 on free ports only; chroot off everywhere.
+# Listeners: 127.0.0.1 on free ports only; chroot off everywhere.  The
+# plain listener offers neither STARTTLS nor AUTH and relays for
+# mynetworks: it is what an internal relay without TLS looks like.
 # SASL: Cyrus with sasldb2, mech_list PLAIN LOGIN CRAM-MD5 SCRAM-SHA-1
 # SCRAM-SHA-256, smtpd_tls_auth_only = yes, relaying only when authenticated.
 
@@ -109,8 +112,9 @@ _postfix_listening() {
 	ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# _postfix_master_cf PORT TLSPORT - master.cf on stdout: the dist file
-# without its smtp listener and pipe services, chroot off, plus ours
+# _postfix_master_cf PORT TLSPORT PLAINPORT - master.cf on stdout: the
+# dist file without its smtp listener and pipe services, chroot off, plus
+# ours
 _postfix_master_cf() {
 	awk '
 	/^#/ || /^$/ { next }
@@ -125,11 +129,16 @@ _postfix_master_cf() {
 	echo "127.0.0.1:$2 inet n - n - - smtpd"
 	echo "  -o smtpd_tls_wrappermode=yes"
 	echo "  -o smtpd_tls_security_level=encrypt"
+	echo "127.0.0.1:$3 inet n - n - - smtpd"
+	echo "  -o smtpd_tls_security_level=none"
+	echo "  -o smtpd_sasl_auth_enable=no"
+	echo "  -o smtpd_relay_restrictions=permit_mynetworks,reject"
 }
 
 # postfix_start DIR [discard] - configure and start a private instance in
-# DIR; wait until both listeners accept.  Exports POSTFIX_PORT (plain with
-# STARTTLS), POSTFIX_TLS_PORT (implicit TLS), POSTFIX_USER,
+# DIR; wait until all listeners accept.  Exports POSTFIX_PORT (plain with
+# STARTTLS), POSTFIX_TLS_PORT (implicit TLS), POSTFIX_PLAIN_PORT (no TLS,
+# no AUTH, relays for 127.0.0.0/8), POSTFIX_USER,
 # POSTFIX_PASSWORD, POSTFIX_MAILDIR (empty in discard mode), POSTFIX_CERTS.
 # Returns 1 with the reason on stdout as "# " lines on failure.
 postfix_start() {
@@ -147,6 +156,11 @@ postfix_start() {
 	while [ "$POSTFIX_TLS_PORT" = "$POSTFIX_PORT" ]; do
 		POSTFIX_TLS_PORT=$(free_port)
 	done
+	POSTFIX_PLAIN_PORT=$(free_port)
+	while [ "$POSTFIX_PLAIN_PORT" = "$POSTFIX_PORT" ] ||
+	    [ "$POSTFIX_PLAIN_PORT" = "$POSTFIX_TLS_PORT" ]; do
+		POSTFIX_PLAIN_PORT=$(free_port)
+	done
 	if [ "$_pf_mode" = discard ]; then
 		_pf_transport=discard:
 		POSTFIX_MAILDIR=
@@ -154,8 +168,8 @@ postfix_start() {
 		_pf_transport=virtual
 		POSTFIX_MAILDIR=$_pf/mail/inbox
 	fi
-	export POSTFIX_PORT POSTFIX_TLS_PORT POSTFIX_USER POSTFIX_PASSWORD \
-	    POSTFIX_MAILDIR POSTFIX_CERTS
+	export POSTFIX_PORT POSTFIX_TLS_PORT POSTFIX_PLAIN_PORT POSTFIX_USER \
+	    POSTFIX_PASSWORD POSTFIX_MAILDIR POSTFIX_CERTS
 
 	# SASL: a private sasldb2 readable by the postfix group.
 	cat >"$_pf/etc/sasl/smtpd.conf" <<EOF
@@ -172,7 +186,7 @@ EOF
 	chown postfix:postfix "$_pf/mail" "$_pf/data"
 
 	_postfix_master_cf "$POSTFIX_PORT" "$POSTFIX_TLS_PORT" \
-	    >"$_pf/etc/master.cf"
+	    "$POSTFIX_PLAIN_PORT" >"$_pf/etc/master.cf"
 	cat >"$_pf/etc/main.cf" <<EOF
 # private test instance written by postern's tests/lib/postfix.sh
 compatibility_level = 3.6
@@ -239,7 +253,8 @@ EOF
 	echo $! >"$_pf/watchdog.pid"
 	_pf_n=200
 	until _postfix_listening "$POSTFIX_PORT" &&
-	    _postfix_listening "$POSTFIX_TLS_PORT"; do
+	    _postfix_listening "$POSTFIX_TLS_PORT" &&
+	    _postfix_listening "$POSTFIX_PLAIN_PORT"; do
 		_pf_n=$((_pf_n - 1))
 		if [ $_pf_n -le 0 ]; then
 			echo "# postfix did not listen within 10 s"

@@ -371,7 +371,7 @@ class FaultSMTP(SMTP):
         if obj is None:
             return None
         info = {"version": obj.version(), "cipher": obj.cipher()[0],
-                "client_cert": None}
+                "resumed": obj.session_reused, "client_cert": None}
         cert = obj.getpeercert()
         if cert:
             for rdn in cert.get("subject", ()):

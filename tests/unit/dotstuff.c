@@ -220,6 +220,35 @@ main(void)
 	buf_reset(&b);
 	ok(dotstuff_feed(&ds, "a\n\xe9\n", 4, &b) == 0 && ds.has_8bit,
 	    "the stream records 8-bit content");
+	{
+		/* the word-at-a-time scan: every length and position */
+		char	scan[8200];
+		size_t	len, pos;
+		int	bad = 0;
+
+		memset(scan, 'a', sizeof(scan));
+		for (len = 0; len <= 40; len++) {
+			if (dotstuff_has_8bit(scan, len))
+				bad++;
+			for (pos = 0; pos < len; pos++) {
+				scan[pos] = (char)0x80;
+				if (!dotstuff_has_8bit(scan, len) ||
+				    dotstuff_has_8bit(scan, pos))
+					bad++;
+				scan[pos] = 'a';
+			}
+		}
+		for (pos = 4080; pos < 4112; pos++) {
+			scan[pos] = (char)0xff;
+			if (!dotstuff_has_8bit(scan, sizeof(scan)))
+				bad++;
+			scan[pos] = 'a';
+		}
+		scan[sizeof(scan) - 1] = (char)0xc3;
+		if (!dotstuff_has_8bit(scan, sizeof(scan)))
+			bad++;
+		is_int(bad, 0, "has_8bit finds a high byte at any position");
+	}
 
 	/* bounded output: the documented worst case holds */
 	body = malloc(4000);

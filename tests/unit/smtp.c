@@ -860,6 +860,21 @@ test_io_and_body_errors(void)
 	    m.stage == SMTP_S_BODY, "body read error: closed without '.'");
 	smtp_free(&s);
 
+	/* a small body and its "." leave in one write */
+	open_session(&s, &plain_params, EHLO_PLAIN);
+	msg_init(&m, r, &b, "x\n.y\n");
+	smtp_message_start(&s, &m);
+	(void)take(&s);
+	(void)say(&s, "250 ok\r\n");
+	(void)say(&s, "250 ok\r\n");
+	(void)say(&s, "250 ok\r\n");
+	(void)say(&s, "354 go\r\n");
+	smtp_body_pump(&s);
+	is_str(buf_cstr(&s.out), "x\r\n..y\r\n.\r\n",
+	    "small body: one pump gives the body and the final dot");
+	ok(s.state == SMTP_S_DATA_END, "small body: then waits for the verdict");
+	smtp_free(&s);
+
 	open_session(&s, &plain_params, EHLO_PLAIN);
 	smtp_quit(&s);
 	(void)take(&s);
