@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "bounce.h"
 #include "deliver.h"
 #include "dotstuff.h"
@@ -471,7 +472,17 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 		    m->env.sender);
 		goto out;
 	}
-	env.flags = m->env.flags & ENVELOPE_F_SMTPUTF8;
+	/*
+	 * The bounce needs SMTPUTF8 only when its own envelope does: its one
+	 * recipient, the original sender, is UTF-8.  A UTF-8 recipient of the
+	 * original only appears inside the report (message/global-delivery-
+	 * status, RFC 6533), which an 8BITMIME server carries; flagging the
+	 * bounce like the original would make the relay that refused the
+	 * original for lacking SMTPUTF8 refuse the bounce too, and a null-
+	 * sender message that fails is dropped: the sender would never know.
+	 */
+	if (addr_is_utf8(m->env.sender))
+		env.flags |= ENVELOPE_F_SMTPUTF8;
 	a.info = &info;
 	a.rcpts = br;
 	a.n = n;
