@@ -236,6 +236,49 @@ auth_wipe_buf(struct buf *b)
 	buf_free(b);
 }
 
+/* auth_smtp_start - auth_start for the SMTP machine's plug-in */
+int
+auth_smtp_start(struct auth_session *as, const char *offered,
+    const char **mech, struct buf *initial, bool *has_initial,
+    struct why *why)
+{
+	const unsigned char	*resp = NULL;
+	size_t			 len = 0;
+
+	if (auth_start(as, offered, mech, &resp, &len, why) == -1)
+		return -1;
+	*has_initial = resp != NULL;
+	if (resp != NULL && len > 0 && buf_append(initial, resp, len) == -1) {
+		why_set(why, 0, NULL, "authentication initial response too "
+		    "long");
+		return -1;
+	}
+	return 0;
+}
+
+/* auth_smtp_step - auth_step for the SMTP machine's plug-in */
+int
+auth_smtp_step(struct auth_session *as, const char *challenge, size_t len,
+    struct buf *response, struct why *why)
+{
+	const unsigned char	*resp = NULL;
+	size_t			 rlen = 0;
+
+	if (as == NULL) {
+		why_set(why, 0, NULL, "authentication challenge before AUTH");
+		return -1;
+	}
+	if (auth_step(as, (const unsigned char *)challenge, len, &resp,
+	    &rlen, why) == -1)
+		return -1;
+	if (resp != NULL && rlen > 0 && buf_append(response, resp, rlen) ==
+	    -1) {
+		why_set(why, 0, NULL, "authentication response too long");
+		return -1;
+	}
+	return 0;
+}
+
 /* auth_free - dispose and wipe */
 void
 auth_free(struct auth_session *as)

@@ -78,6 +78,21 @@ int	auth_step(struct auth_session *, const unsigned char *challenge,
 	    struct why *why);
 
 /*
+ * auth_smtp_start, auth_smtp_step - auth_start and auth_step in the shape
+ * of the SMTP machine's AUTH plug-in (struct smtp_auth_ops in smtp.h):
+ * the raw response is appended to a caller's struct buf, and
+ * *has_initial says whether auth_start produced an initial response at
+ * all.  The one adapter the agent's session and `postern check` share.
+ * Returns 0, or -1 with why (also when the buffer is full).
+ */
+struct buf;
+int	auth_smtp_start(struct auth_session *, const char *offered,
+	    const char **mech, struct buf *initial, bool *has_initial,
+	    struct why *why);
+int	auth_smtp_step(struct auth_session *, const char *challenge,
+	    size_t len, struct buf *response, struct why *why);
+
+/*
  * auth_free - dispose of the SASL connection and wipe every secret;
  * NULL ok.
  */

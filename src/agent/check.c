@@ -504,8 +504,7 @@ check_auth_start(void *arg, const char *offered, const char **mech,
 {
 	struct check_conn	*cc = arg;
 	const char		*cand[AUTH_MECHS_MAX];
-	const unsigned char	*resp = NULL;
-	size_t			 len = 0, n, i;
+	size_t			 n, i;
 
 	(void)str_copy(cc->offered, offered, sizeof(cc->offered));
 	cc->candidates[0] = '\0';
@@ -520,15 +519,10 @@ check_auth_start(void *arg, const char *offered, const char **mech,
 		(void)str_append(cc->candidates, cand[i],
 		    sizeof(cc->candidates));
 	}
-	if (auth_start(cc->auth, offered, mech, &resp, &len, why) == -1)
+	if (auth_smtp_start(cc->auth, offered, mech, initial, has_initial,
+	    why) == -1)
 		return -1;
 	(void)str_copy(cc->mech, *mech, sizeof(cc->mech));
-	*has_initial = resp != NULL;
-	if (resp != NULL && len > 0 && buf_append(initial, resp, len) == -1) {
-		why_set(why, 0, NULL, "authentication initial response too "
-		    "long");
-		return -1;
-	}
 	return 0;
 }
 
@@ -538,21 +532,8 @@ check_auth_step(void *arg, const char *challenge, size_t clen,
     struct buf *response, struct why *why)
 {
 	struct check_conn	*cc = arg;
-	const unsigned char	*resp = NULL;
-	size_t			 len = 0;
 
-	if (cc->auth == NULL) {
-		why_set(why, 0, NULL, "authentication challenge before AUTH");
-		return -1;
-	}
-	if (auth_step(cc->auth, (const unsigned char *)challenge, clen, &resp,
-	    &len, why) == -1)
-		return -1;
-	if (resp != NULL && len > 0 && buf_append(response, resp, len) == -1) {
-		why_set(why, 0, NULL, "authentication response too long");
-		return -1;
-	}
-	return 0;
+	return auth_smtp_step(cc->auth, challenge, clen, response, why);
 }
 
 /* check_conn_close - QUIT when possible (bounded), then free everything */

@@ -64,22 +64,13 @@ session_auth_start(void *arg, const char *offered, const char **mech,
     struct buf *initial, bool *has_initial, struct why *why)
 {
 	struct session		*s = arg;
-	const unsigned char	*resp = NULL;
-	size_t			 len = 0;
 
 	auth_free(s->auth);
 	s->auth = auth_new(s->relay, s->smtp.tls, why);
 	if (s->auth == NULL)
 		return -1;
-	if (auth_start(s->auth, offered, mech, &resp, &len, why) == -1)
-		return -1;
-	*has_initial = resp != NULL;
-	if (resp != NULL && len > 0 && buf_append(initial, resp, len) == -1) {
-		why_set(why, 0, NULL, "authentication initial response too "
-		    "long");
-		return -1;
-	}
-	return 0;
+	return auth_smtp_start(s->auth, offered, mech, initial, has_initial,
+	    why);
 }
 
 /* session_auth_step - the machine's plug-in: answer a challenge */
@@ -87,22 +78,9 @@ static int
 session_auth_step(void *arg, const char *challenge, size_t clen,
     struct buf *response, struct why *why)
 {
-	struct session		*s = arg;
-	const unsigned char	*resp = NULL;
-	size_t			 len = 0;
+	struct session	*s = arg;
 
-	if (s->auth == NULL) {
-		why_set(why, 0, NULL, "authentication challenge before AUTH");
-		return -1;
-	}
-	if (auth_step(s->auth, (const unsigned char *)challenge, clen, &resp,
-	    &len, why) == -1)
-		return -1;
-	if (resp != NULL && len > 0 && buf_append(response, resp, len) == -1) {
-		why_set(why, 0, NULL, "authentication response too long");
-		return -1;
-	}
-	return 0;
+	return auth_smtp_step(s->auth, challenge, clen, response, why);
 }
 
 /* session_tls_info - "TLS1.3/AES-256-GCM" for the log */
