@@ -845,7 +845,7 @@ queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
 	char		 dir[QUEUE_PATH_MAX];
 	struct buf	 b;
 	size_t		 i;
-	int		 fd = -1, rc = -1, n1, n2;
+	int		 rc = -1, n1, n2;
 
 	buf_init(&b, (size_t)CONF_RELAYS_MAX * (QUEUE_RELAY_NAME_MAX +
 	    QUEUE_RELAY_REASON_MAX + 128));
@@ -875,31 +875,9 @@ queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
 			goto out;
 		}
 	}
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    SPOOL_MODE_STATEFILE);
-	if (fd == -1 || io_write_all(fd, b.data != NULL ? b.data : "",
-	    b.len) == -1 || fsync(fd) == -1) {
-		buf_printf(err, "write %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		buf_printf(err, "close %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) == -1) {
-		buf_printf(err, "rename %s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	(void)fsync_dir(dir);
-	rc = 0;
+	rc = spool_replace_file(path, tmp, dir, b.data, b.len,
+	    SPOOL_MODE_STATEFILE, err);
 out:
-	if (fd != -1)
-		close(fd);
-	if (rc == -1)
-		(void)unlink(tmp);
 	buf_free(&b);
 	return rc;
 }

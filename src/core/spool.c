@@ -1121,8 +1121,7 @@ spool_state_write(const char *spool_dir, const struct qid *qid,
 {
 	char		path[4096], tmp[4096], dir[4096];
 	struct buf	b;
-	int		fd = -1, rc = -1;
-	bool		created = false;
+	int		rc = -1;
 
 	buf_init(&b, SPOOL_STATE_MAX);
 	if (spool_state_paths(spool_dir, qid, path, tmp, sizeof(path)) == -1 ||
@@ -1135,19 +1134,35 @@ spool_state_write(const char *spool_dir, const struct qid *qid,
 		buf_printf(err, "format %s: %s", path, strerror(errno));
 		goto out;
 	}
+	rc = spool_replace_file(path, tmp, dir, b.data, b.len,
+	    SPOOL_MODE_STATEFILE, err);
+out:
+	buf_free(&b);
+	return rc;
+}
+
+/* spool_replace_file - tmp, fsync, rename over path, fsync dir */
+int
+spool_replace_file(const char *path, const char *tmp, const char *dir,
+    const void *data, size_t len, mode_t mode, struct buf *err)
+{
+	int	fd = -1, rc = -1;
+	bool	created = false;
+
 	/* a crash may have left a tmp file; it is ours to replace */
 	if (unlink(tmp) == -1 && errno != ENOENT) {
 		buf_printf(err, "unlink %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    SPOOL_MODE_STATEFILE);
+	    mode);
 	if (fd == -1) {
 		buf_printf(err, "create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = true;
-	if (io_write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1) {
+	if (io_write_all(fd, data != NULL ? data : "", len) == -1 ||
+	    fsync(fd) == -1) {
 		buf_printf(err, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -1173,7 +1188,6 @@ out:
 		close(fd);
 	if (created)
 		unlink(tmp);
-	buf_free(&b);
 	return rc;
 }
 

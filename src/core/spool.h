@@ -296,6 +296,18 @@ int	spool_state_write(const char *spool_dir, const struct qid *,
 int	spool_state_read(const char *spool_dir, const struct qid *,
 	    struct spool_state *st, struct buf *err);
 
+/*
+ * spool_replace_file - atomically replace path (in directory dir) with
+ * data[0..len): write tmp (a stale tmp from a crash is removed first;
+ * O_EXCL, O_NOFOLLOW, mode), fsync it, rename it over path, fsync dir.
+ * The one copy of this sequence for the agent's small files.  Returns 0,
+ * or -1 with "what FILE: strerror" in err; path is then unchanged (or, if
+ * only the directory fsync failed, replaced but maybe not durable) and
+ * tmp removed.
+ */
+int	spool_replace_file(const char *path, const char *tmp, const char *dir,
+	    const void *data, size_t len, mode_t mode, struct buf *err);
+
 /* spool_state_remove - unlink state/QID; a missing file is not an error */
 int	spool_state_remove(const char *spool_dir, const struct qid *);
 
