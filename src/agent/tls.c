@@ -925,13 +925,43 @@ fail:
 	return NULL;
 }
 
+/* tls_wait_io - wait for the transport after E_AGAIN; 0, or -1 with why */
+static int
+tls_wait_io(struct tls_session *ts, int64_t deadline_ms, struct why *why)
+{
+	int	w = tls_wait(ts, deadline_ms);
+
+	if (w == 0) {
+		why_set(why, 0, NULL, "timed out");
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (w == -1) {
+		why_set(why, 0, NULL, "%s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* tls_io_failed - why and errno for a fatal record-layer error r */
+static void
+tls_io_failed(struct tls_session *ts, int r, struct why *why)
+{
+	if (ts->transport_errno != 0) {
+		why_set(why, 0, NULL, "%s", strerror(ts->transport_errno));
+		errno = ts->transport_errno;
+	} else {
+		why_set(why, 0, NULL, "TLS error: %s", gnutls_strerror(r));
+		errno = EPROTO;
+	}
+}
+
 /* tls_read - decrypted bytes before the deadline */
 ssize_t
 tls_read(struct tls_session *ts, void *buf, size_t n, int64_t deadline_ms,
     struct why *why)
 {
 	ssize_t	r;
-	int	w;
 
 	ts->deadline = deadline_ms;
 	for (;;) {
@@ -943,30 +973,14 @@ tls_read(struct tls_session *ts, void *buf, size_t n, int64_t deadline_ms,
 		if (r == 0 || r == GNUTLS_E_PREMATURE_TERMINATION)
 			return 0;
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			w = tls_wait(ts, deadline_ms);
-			if (w == 0) {
-				why_set(why, 0, NULL, "timed out");
-				errno = ETIMEDOUT;
+			if (tls_wait_io(ts, deadline_ms, why) == -1)
 				return -1;
-			}
-			if (w == -1) {
-				why_set(why, 0, NULL, "%s", strerror(errno));
-				return -1;
-			}
 			continue;
 		}
 		/* TLS 1.2 renegotiation requests are declined by ignoring */
 		if (r == GNUTLS_E_REHANDSHAKE || !gnutls_error_is_fatal((int)r))
 			continue;
-		if (ts->transport_errno != 0) {
-			why_set(why, 0, NULL, "%s",
-			    strerror(ts->transport_errno));
-			errno = ts->transport_errno;
-		} else {
-			why_set(why, 0, NULL, "TLS error: %s",
-			    gnutls_strerror((int)r));
-			errno = EPROTO;
-		}
+		tls_io_failed(ts, (int)r, why);
 		return -1;
 	}
 }
@@ -978,7 +992,6 @@ tls_write_all(struct tls_session *ts, const void *buf, size_t n,
 {
 	const char	*p = buf;
 	ssize_t		 r;
-	int		 w;
 
 	ts->deadline = deadline_ms;
 	while (n > 0) {
@@ -990,27 +1003,11 @@ tls_write_all(struct tls_session *ts, const void *buf, size_t n,
 			continue;
 		}
 		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) {
-			w = tls_wait(ts, deadline_ms);
-			if (w == 0) {
-				why_set(why, 0, NULL, "timed out");
-				errno = ETIMEDOUT;
+			if (tls_wait_io(ts, deadline_ms, why) == -1)
 				return -1;
-			}
-			if (w == -1) {
-				why_set(why, 0, NULL, "%s", strerror(errno));
-				return -1;
-			}
 			continue;
 		}
-		if (ts->transport_errno != 0) {
-			why_set(why, 0, NULL, "%s",
-			    strerror(ts->transport_errno));
-			errno = ts->transport_errno;
-		} else {
-			why_set(why, 0, NULL, "TLS error: %s",
-			    gnutls_strerror((int)r));
-			errno = EPROTO;
-		}
+		tls_io_failed(ts, (int)r, why);
 		return -1;
 	}
 	return 0;
