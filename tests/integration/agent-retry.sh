@@ -26,7 +26,7 @@ like "$(cat "$T/agent.log")" "$qid: to=<carol@example.net>.*status=deferred \\(4
     "4xx: logged as deferred with the reply"
 agent_once
 is "$(smarthost_count "$SMARTHOST_DIR")" 0 "4xx: not retried before retry_min"
-sleep 2.5
+sleep "$AGENT_RETRY_WAIT"
 agent_once
 is "$(smarthost_count "$SMARTHOST_DIR")" 1 "4xx: delivered on retry"
 agent_once
