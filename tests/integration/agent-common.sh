@@ -4,9 +4,11 @@
 # configuration and secrets file for it, and helpers that queue messages
 # through the real src/postern-drop and run the real src/posternd.
 # Sourced, never run.  Runs unprivileged: the agent then keeps the
-# invoking user (see posternd --help).
+# invoking user (see posternd --help).  Under POSTERN_VALGRIND=1
+# (tests/lib/valgrind.sh) $POSTERND and $DROP are valgrind wrappers.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/smarthost.sh"
+. "$top_srcdir/tests/lib/valgrind.sh"
 
 POSTERND=$top_builddir/src/posternd
 DROP=$top_builddir/src/postern-drop
@@ -16,12 +18,27 @@ need_cmd certtool
 	skip_all "python3-aiosmtpd is not installed for /usr/bin/python3"
 
 tmpdir_make
+if vg_enabled; then
+	vg_setup
+	POSTERND=$(vg_wrap posternd "$POSTERND")
+	DROP=$(vg_wrap postern-drop "$DROP")
+fi
 # As root (CI), the agent would drop to the real POSTERN_USER: run the
 # drop helper and the agent as a test user instead, as a developer would.
 AS=
 if [ "$(id -u)" = 0 ]; then
 	make_test_users 1 || bail_out "cannot create test users"
 	AS="run_as ${TEST_USER_PREFIX}1"
+fi
+# The retry back-off of agent_conf, and how long to wait for a deferred
+# message to be due again: valgrind makes each run last more than 1 s
+AGENT_RETRY_MIN=1s
+AGENT_RETRY_MAX=2s
+AGENT_RETRY_WAIT=2.5
+if vg_enabled; then
+	AGENT_RETRY_MIN=4s
+	AGENT_RETRY_MAX=5s
+	AGENT_RETRY_WAIT=6
 fi
 C=$T/certs
 sh "$TESTLIB/certs.sh" "$C" >/dev/null 2>&1 || bail_out "certs.sh failed"
@@ -49,7 +66,8 @@ agent_conf() {
 		    "$SPOOL" "$SECRETS"
 		printf 'hostname = agent.test\ndomain = example.org\n'
 		printf 'log = stderr\n'
-		printf '[queue]\nretry_min = 1s\nretry_max = 2s\n'
+		printf '[queue]\nretry_min = %s\nretry_max = %s\n' \
+		    "$AGENT_RETRY_MIN" "$AGENT_RETRY_MAX"
 		printf 'scan_interval = 1m\nsession_idle = 2s\n'
 		printf '%s\n' ${AGENT_QUEUE_EXTRA:-}
 		printf '[timeouts]\nconnect = 5s\ngreeting = 5s\nehlo = 5s\n'

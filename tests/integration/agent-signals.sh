@@ -46,7 +46,7 @@ is "$(smarthost_count "$SMARTHOST_DIR")" 0 "SIGTERM: the server never said 250"
 ok "SIGTERM: the message is still queued" test -f "$SPOOL/cur/$qid"
 like "$(cat "$SPOOL/state/$qid")" 'deferred' \
     "SIGTERM: deferred (connection lost mid-transaction is never permanent)"
-sleep 1.5
+sleep "$AGENT_RETRY_WAIT"
 agent_once
 is "$(smarthost_count "$SMARTHOST_DIR")" 1 "SIGTERM: delivered on the next run"
 agent_once

@@ -19,6 +19,8 @@ tmpdir_make
 postern_setup "max_message_size = 20M"
 CHECK=$top_builddir/tests/lib/spool-check
 RUNS=${DURABILITY_RUNS:-120}
+# under valgrind (tests/lib/valgrind.sh) each run takes ~1 s: fewer runs
+vg_enabled && RUNS=${DURABILITY_RUNS:-16}
 
 # now_ms - milliseconds since the epoch
 now_ms() {

@@ -20,6 +20,17 @@ B=${TEST_USER_PREFIX}2
 AGENT=${TEST_USER_PREFIX}3
 G=postern-tg
 sgid_install "$AGENT" "$G"
+# SM and PN run the installed front end; under POSTERN_VALGRIND=1
+# (tests/lib/valgrind.sh) under valgrind.  The set-group-id
+# postern-drop always runs natively: valgrind would run it without its
+# privilege (its code runs under valgrind in the other tests).
+SM=$SG_SENDMAIL
+PN=$SG_POSTERN
+if vg_enabled; then
+	vg_setup
+	SM=$(vg_wrap sendmail "$SG_POSTERN")
+	PN=$(vg_wrap postern "$SG_POSTERN")
+fi
 uid_a=$(id -u "$A")
 uid_b=$(id -u "$B")
 
@@ -53,7 +64,7 @@ is $? 1 "$B is not in $G"
 # --- user A submits through the set-group-id helper
 printf 'Subject: private to A\n\nA-private-body-7f3e\n' >"$T/msg-a"
 chmod 0644 "$T/msg-a"
-run_as "$A" "$SG_SENDMAIL" -i bob@example.com <"$T/msg-a" >"$T/out" 2>"$T/err"
+run_as "$A" "$SM" -i bob@example.com <"$T/msg-a" >"$T/out" 2>"$T/err"
 rc=$?
 is "$rc" 0 "A: sendmail exits 0"
 [ $rc -eq 0 ] || diag "$(cat "$T/err")"
@@ -81,11 +92,11 @@ not_ok "B cannot append to A's queue file" \
 not_ok "B cannot truncate A's queue file" run_as "$B" truncate -s 0 "$fa"
 not_ok "A cannot read its own queued file either" run_as "$A" cat "$fa"
 not_ok "A cannot delete its own queued file" run_as "$A" rm -f "$fa"
-out=$(run_as "$B" "$SG_POSTERN" queue 2>&1)
+out=$(run_as "$B" "$PN" queue 2>&1)
 rc=$?
 [ $rc -ne 0 ] && ! printf '%s' "$out" | grep -q 'bob@example.com'
 is $? 0 "B: postern queue is refused (exit $rc) and shows nothing of A's mail"
-out=$(run_as "$B" "$SG_SENDMAIL" -bp 2>&1)
+out=$(run_as "$B" "$SM" -bp 2>&1)
 unlike "$out" 'bob@example\.com|A-private' "B: sendmail -bp shows nothing of A's mail"
 is "$(cat "$fa" | sed '1,/^$/d' | sed '1,/^$/d')" "A-private-body-7f3e" \
     "A's message is intact after B's attempts"
@@ -114,17 +125,17 @@ leak_check() {	# leak_check DESC CMD... (as B): the password never shows
 		_tap_result 0 "secrets: $_lc_desc"
 	fi
 }
-leak_check "sendmail -C secrets -bv" "$SG_SENDMAIL" -C "$SG_SECRETS" -bv x@y
-leak_check "sendmail -C secrets -t" "$SG_SENDMAIL" -C "$SG_SECRETS" -t -i
-leak_check "sendmail -C secrets -bs" "$SG_SENDMAIL" -C "$SG_SECRETS" -bs
-leak_check "postern config -C secrets" "$SG_POSTERN" config -C "$SG_SECRETS"
+leak_check "sendmail -C secrets -bv" "$SM" -C "$SG_SECRETS" -bv x@y
+leak_check "sendmail -C secrets -t" "$SM" -C "$SG_SECRETS" -t -i
+leak_check "sendmail -C secrets -bs" "$SM" -C "$SG_SECRETS" -bs
+leak_check "postern config -C secrets" "$PN" config -C "$SG_SECRETS"
 leak_check "postern config --check -C secrets" \
-    "$SG_POSTERN" config --check -C "$SG_SECRETS"
-leak_check "postern config (installed configuration)" "$SG_POSTERN" config
-leak_check "mailq -C secrets" "$SG_POSTERN" queue -C "$SG_SECRETS"
-leak_check "newaliases -C secrets" "$SG_POSTERN" newaliases -C "$SG_SECRETS"
+    "$PN" config --check -C "$SG_SECRETS"
+leak_check "postern config (installed configuration)" "$PN" config
+leak_check "mailq -C secrets" "$PN" queue -C "$SG_SECRETS"
+leak_check "newaliases -C secrets" "$PN" newaliases -C "$SG_SECRETS"
 leak_check "a config naming the secrets file as aliases" \
-    "$SG_SENDMAIL" -C "$T/b.conf" -bv smtp.example.com
+    "$SM" -C "$T/b.conf" -bv smtp.example.com
 leak_check "postern-drop -C secrets" "$SG_DROP" -C "$SG_SECRETS"
 leak_check "postern-drop with the secrets file on stdin (opened by B)" \
     sh -c 'exec "$1" <"$2"' sh "$SG_DROP" "$SG_SECRETS"
@@ -212,7 +223,7 @@ is $? 0 "B direct: -C refusal names the reason"
 is $? 0 "B direct: nothing lands in either spool after -C"
 
 # sendmail -C by A: the front end hands -C to the helper, which refuses it
-run_as "$A" "$SG_SENDMAIL" -C "$T/other.conf" -i x@example.com \
+run_as "$A" "$SM" -C "$T/other.conf" -i x@example.com \
     <"$T/msg-a" >"$T/out" 2>"$T/err"
 rc=$?
 [ $rc -ne 0 ] && spool_quiet "$before" && [ -z "$(ls -A "$T/bspool/new")" ]
@@ -248,7 +259,7 @@ else
 	skip "no C compiler for the LD_PRELOAD probe" 3
 fi
 run_as "$A" env LOGNAME=root USER=root HOME=/ TMPDIR=/nonexistent \
-    POSTERN_CONF="$T/other.conf" "$SG_SENDMAIL" -i bob@example.com \
+    POSTERN_CONF="$T/other.conf" "$SM" -i bob@example.com \
     <"$T/msg-a" >"$T/out" 2>"$T/err"
 is "$?" 0 "env: A submits with a hostile environment"
 qn=$(new_files | grep -v "^$qa\$" | head -n 1)

@@ -9,13 +9,26 @@
 #   build tree), creates the spool tree, and links $T/bin/sendmail,
 #   $T/bin/mailq and $T/bin/newaliases to the built front end.
 #   Exports CONF SPOOL SENDMAIL MAILQ NEWALIASES POSTERN.
+#   Under POSTERN_VALGRIND=1 (tests/lib/valgrind.sh) every one of those,
+#   drop_program and agent_program are valgrind wrappers; the real front
+#   end is still $POSTERN_BIN.
 # queue_files          - the queue files in new/, one path per line
 # queue_count          - how many messages are in new/ and cur/
 # queue_envelope FILE  - the envelope records of a queue file
 # queue_message FILE   - the message part (after the first blank line)
 # queue_header FILE N  - every "N: value" header line of the message
 
+. "$top_srcdir/tests/lib/valgrind.sh"
+
 postern_setup() {
+	_ps_drop=$top_builddir/src/postern-drop
+	_ps_agent=$top_builddir/src/posternd
+	POSTERN_BIN=$top_builddir/src/postern
+	if vg_enabled; then
+		vg_setup
+		_ps_drop=$(vg_wrap postern-drop "$_ps_drop")
+		_ps_agent=$(vg_wrap posternd "$_ps_agent")
+	fi
 	SPOOL=$T/spool
 	CONF=$T/postern.conf
 	mkdir -p "$SPOOL/tmp" "$SPOOL/new" "$SPOOL/cur" "$SPOOL/failed" \
@@ -26,22 +39,27 @@ postern_setup() {
 spool_dir = $SPOOL
 aliases = $T/aliases
 secrets_file = $T/secrets
-drop_program = $top_builddir/src/postern-drop
-agent_program = $top_builddir/src/posternd
+drop_program = $_ps_drop
+agent_program = $_ps_agent
 domain = example.org
 hostname = host.example.org
 admin = admin@example.org
 log = stderr
 ${1:-}
 CONFEOF
-	ln -sf "$top_builddir/src/postern" "$T/bin/sendmail"
-	ln -sf "$top_builddir/src/postern" "$T/bin/mailq"
-	ln -sf "$top_builddir/src/postern" "$T/bin/newaliases"
+	for _ps_n in sendmail mailq newaliases; do
+		if vg_enabled; then
+			ln -sf "$(vg_wrap "$_ps_n" "$POSTERN_BIN")" "$T/bin/$_ps_n"
+		else
+			ln -sf "$POSTERN_BIN" "$T/bin/$_ps_n"
+		fi
+	done
 	SENDMAIL=$T/bin/sendmail
 	MAILQ=$T/bin/mailq
 	NEWALIASES=$T/bin/newaliases
-	POSTERN=$top_builddir/src/postern
-	export SPOOL CONF SENDMAIL MAILQ NEWALIASES POSTERN
+	POSTERN=$POSTERN_BIN
+	vg_enabled && POSTERN=$(vg_wrap postern "$POSTERN_BIN")
+	export SPOOL CONF SENDMAIL MAILQ NEWALIASES POSTERN POSTERN_BIN
 }
 
 queue_files() {
