@@ -24,9 +24,9 @@
 /* options accepted and ignored without a word */
 #define SM_OPTS_IGNORED		"GUcmnsx"
 
-/* sm_parse_notify - "never" or a list of success,failure,delay */
-static int
-sm_parse_notify(const char *s, unsigned *out, struct buf *err)
+/* sm_notify_parse - "never" or a list of success,failure,delay */
+int
+sm_notify_parse(const char *s, unsigned *out, struct buf *err)
 {
 	char	*copy = xstrdup(s), *p, *tok, *save = NULL;
 	unsigned v = 0;
@@ -173,7 +173,7 @@ sm_opt_with_arg(struct sm_options *o, char c, const char *v,
 		o->label = v;
 		return 0;
 	case 'N':
-		return sm_parse_notify(v, &o->notify, err);
+		return sm_notify_parse(v, &o->notify, err);
 	case 'R':
 		if (strcasecmp(v, "full") == 0)
 			o->ret = SM_RET_FULL;

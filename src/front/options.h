@@ -72,6 +72,13 @@ struct sm_options {
 int	sm_options_parse(int argc, char **argv, struct sm_options *o,
 	    struct buf *warn, struct buf *err);
 
+/*
+ * sm_notify_parse - a DSN NOTIFY list as -N and RCPT NOTIFY= take it:
+ * "never", or a comma list of success, failure, delay (any case).  Sets
+ * *out to SM_NOTIFY_* bits and returns 0, or -1 with the reason in err.
+ */
+int	sm_notify_parse(const char *s, unsigned *out, struct buf *err);
+
 /* sm_options_free - release the recipient array */
 void	sm_options_free(struct sm_options *o);
 

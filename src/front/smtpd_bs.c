@@ -263,23 +263,10 @@ smtpd_bs_rcpt(struct smtpd_bs *b, char *arg, struct buf *err)
 	for (tok = strtok_r(params, " ", &save); tok != NULL;
 	    tok = strtok_r(NULL, " ", &save)) {
 		if (strncasecmp(tok, "NOTIFY=", 7) == 0) {
-			char *v = tok + 7, *w, *save2 = NULL;
-
-			for (w = strtok_r(v, ",", &save2); w != NULL;
-			    w = strtok_r(NULL, ",", &save2)) {
-				if (strcasecmp(w, "NEVER") == 0)
-					notify |= SM_NOTIFY_NEVER;
-				else if (strcasecmp(w, "SUCCESS") == 0)
-					notify |= SM_NOTIFY_SUCCESS;
-				else if (strcasecmp(w, "FAILURE") == 0)
-					notify |= SM_NOTIFY_FAILURE;
-				else if (strcasecmp(w, "DELAY") == 0)
-					notify |= SM_NOTIFY_DELAY;
-				else {
-					smtpd_bs_reply("501 5.5.4 Bad NOTIFY "
-					    "value");
-					return;
-				}
+			buf_reset(err);
+			if (sm_notify_parse(tok + 7, &notify, err) == -1) {
+				smtpd_bs_reply("501 5.5.4 Bad NOTIFY value");
+				return;
 			}
 		} else if (strncasecmp(tok, "ORCPT=", 6) == 0)
 			continue;
