@@ -114,6 +114,32 @@ agent_queue() {
 	} | $AS "$DROP" -C "${DROP_CONF:-$CONF}" 2>"$T/drop.err"
 }
 
+# agent_start - the resident daemon in the background (as $AS), stderr to
+# $T/agent.log; its pid in $AGENT_PID, killed at exit
+agent_start() {
+	mkdir -p "$T/run"
+	[ -z "$AS" ] || chown "${TEST_USER_PREFIX}1:" "$T/run"
+	rm -f "$T/run/agent.pid"
+	$AS sh -c 'echo $$ >"$0"; exec "$@"' "$T/run/agent.pid" \
+	    "$POSTERND" -f -C "$CONF" </dev/null >/dev/null 2>>"$T/agent.log" &
+	wait_for_file "$T/run/agent.pid" || bail_out "posternd did not start"
+	AGENT_PID=$(cat "$T/run/agent.pid")
+	cleanup_push "kill $AGENT_PID 2>/dev/null"
+	wait_until 10 grep -q 'posternd: started' "$T/agent.log" ||
+		bail_out "posternd did not come up"
+}
+
+# agent_gone - true once the daemon of agent_start has exited
+agent_gone() {
+	! kill -0 "$AGENT_PID" 2>/dev/null
+}
+
+# agent_stop - SIGTERM the daemon and wait for it
+agent_stop() {
+	kill -TERM "$AGENT_PID" 2>/dev/null
+	wait_until 20 agent_gone
+}
+
 # agent_once [ARGS] - run posternd --once; stderr to $T/agent.log
 agent_once() {
 	$AS timeout 60 "$POSTERND" --once -C "$CONF" "$@" 2>>"$T/agent.log"

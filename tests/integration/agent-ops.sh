@@ -24,30 +24,6 @@ agent_program = $POSTERND\\
 aliases =" "$CONF"
 }
 
-# agent_start - the daemon in the background; its pid in $AGENT_PID
-agent_start() {
-	mkdir -p "$T/run"
-	[ -z "$AS" ] || chown "${TEST_USER_PREFIX}1:" "$T/run"
-	rm -f "$T/run/agent.pid"
-	$AS sh -c 'echo $$ >"$0"; exec "$@"' "$T/run/agent.pid" \
-	    "$POSTERND" -f -C "$CONF" </dev/null >/dev/null 2>>"$T/agent.log" &
-	wait_for_file "$T/run/agent.pid" || bail_out "posternd did not start"
-	AGENT_PID=$(cat "$T/run/agent.pid")
-	cleanup_push "kill $AGENT_PID 2>/dev/null"
-	wait_until 10 grep -q 'posternd: started' "$T/agent.log" ||
-		bail_out "posternd did not come up"
-}
-
-# agent_stop - SIGTERM and wait
-agent_stop() {
-	kill -TERM "$AGENT_PID" 2>/dev/null
-	wait_until 20 agent_gone
-}
-
-agent_gone() {
-	! kill -0 "$AGENT_PID" 2>/dev/null
-}
-
 # queue_n N - queue N messages with Subject "n I"
 queue_n() {
 	_qn_i=1
