@@ -1333,15 +1333,17 @@ conf_dump_line(struct buf *out, const char *key, const char *value,
 {
 	size_t	klen = key != NULL ? strlen(key) : 0, vlen = strlen(value);
 	size_t	clen = comment != NULL ? strlen(comment) : 0;
+	/* a blank before a leading '#' or ';' would make the value a comment */
+	const char *eq = value[0] == '#' || value[0] == ';' ? " =" : " = ";
 
 	if (key == NULL)
 		return clen + 2 > CONF_LINE_MAX ? 0 :
 		    buf_printf(out, "# %s\n", comment);
 	if (comment != NULL && klen + 3 + vlen + 4 + clen <= CONF_LINE_MAX)
-		return buf_printf(out, "%s = %s  # %s\n", key, value,
+		return buf_printf(out, "%s%s%s  # %s\n", key, eq, value,
 		    comment);
 	if (klen + 3 + vlen <= CONF_LINE_MAX)
-		return buf_printf(out, "%s = %s\n", key, value);
+		return buf_printf(out, "%s%s%s\n", key, eq, value);
 	return buf_printf(out, "%s=%s\n", key, value);
 }
 

@@ -675,6 +675,42 @@ test_dump_long(void)
 	conf_free(&c);
 }
 
+/*
+ * test_dump_hash - found by fuzzing (tests/fuzz/conf.c): "admin =#x"
+ * loads the value "#x", but the dump wrote "admin = #x", which loads as
+ * an empty value (a '#' after a blank starts a comment).  The dump now
+ * writes no blank before a value that starts with '#' or ';'.
+ */
+static void
+test_dump_hash(void)
+{
+	struct conf	c, c2;
+	struct buf	out, err;
+	char		dumped[300];
+
+	if (good("[postern]\nadmin =#root@example.org\ndomain = example.org\n"
+	    "[relay]\nhost = h.example\n", true, &c,
+	    "a value starting with '#' loads") != 0)
+		return;
+	is_str(c.admin, "#root@example.org", "leading '#': kept in the value");
+	buf_init(&out, 1 << 20);
+	buf_init(&err, ERR_MAX);
+	ok(conf_dump(&c, &out) == 0, "leading '#': conf_dump succeeds");
+	snprintf(dumped, sizeof(dumped), "%s/dumped-hash.conf", tmpdir);
+	write_file(dumped, buf_cstr(&out), 0644);
+	if (ok(conf_load(&c2, dumped, true, &err) == 0,
+	    "leading '#': the dump loads again")) {
+		is_str(c2.admin, "#root@example.org",
+		    "leading '#': same value after the round trip");
+		conf_free(&c2);
+	} else
+		diag("%s", buf_cstr(&err));
+	unlink(dumped);
+	buf_free(&out);
+	buf_free(&err);
+	conf_free(&c);
+}
+
 /* secrets - load a config and a secrets file; errors in got */
 static int
 secrets(const char *config, const char *content, mode_t mode,
@@ -819,6 +855,7 @@ main(void)
 	test_presets();
 	test_dump();
 	test_dump_long();
+	test_dump_hash();
 	test_secrets();
 
 	unlink(conf_path);
