@@ -206,7 +206,11 @@ out=$("$MAILQ" -C "$CONF" 2>&1)
 is "$?" 0 "mailq exit 0"
 like "$out" '[0-9A-F]{20} +[0-9]+ .*root@example\.org' "mailq lists id, size, sender"
 like "$out" '<x@example\.net>' "mailq lists the recipient"
-is "$("$SENDMAIL" -C "$CONF" -bp 2>&1)" "$out" "sendmail -bp is mailq"
+# The two listings are taken a moment apart (seconds apart under valgrind),
+# so the age column may differ; everything else must be identical.
+strip_age() { sed -E 's/\(age [0-9a-z ]+,/(age _,/'; }
+is "$("$SENDMAIL" -C "$CONF" -bp 2>&1 | strip_age)" "$(printf '%s\n' "$out" | strip_age)" \
+	"sendmail -bp is mailq"
 
 out=$("$SENDMAIL" -C "$CONF" -q 2>&1)
 is "$?" 69 "-q without a running agent: exit 69"
