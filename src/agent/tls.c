@@ -41,6 +41,7 @@
 #include <gnutls/x509.h>
 
 #include "log.h"
+#include "trust.h"
 #include "util.h"
 
 #define TLS_SHA256_LEN		32
@@ -65,6 +66,8 @@ struct tls_client {
 	char			*server_name;	/* SNI and verification */
 	bool			 server_is_ip;	/* no SNI for IP literals */
 	bool			 verify;
+	char			*trust_file;	/* anchors read on demand */
+	struct trust_seen	 trust_seen;	/* issuers looked up */
 	enum conf_tls		 mode;
 	unsigned		 port;
 	struct tls_pin		 pins[CONF_PINS_MAX];
@@ -205,30 +208,30 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 		    gnutls_strerror(rc));
 		goto fail;
 	}
-	/* Trust is only needed when the chain is checked. */
+	/*
+	 * Trust is only needed when the chain is checked.  The bundle is
+	 * read here only to see that it is usable; anchors are taken from
+	 * it when a chain names them (tls_trust_chain, trust.h).
+	 */
 	if (c->verify && c->npins == 0) {
-		if (r->tls_ca_file != NULL) {
-			if (tls_readable(r->tls_ca_file, "tls_ca_file",
-			    why) == -1)
-				goto fail;
-			rc = gnutls_certificate_set_x509_trust_file(c->cred,
-			    r->tls_ca_file, GNUTLS_X509_FMT_PEM);
-			if (rc <= 0) {
-				why_set(why, 0, NULL, "tls_ca_file %s: %s",
-				    r->tls_ca_file, rc < 0 ?
-				    gnutls_strerror(rc) :
-				    "no PEM certificate in the file");
-				goto fail;
-			}
-		} else {
-			rc = gnutls_certificate_set_x509_system_trust(c->cred);
-			if (rc <= 0) {
-				why_set(why, 0, NULL, "system trust store: %s "
-				    "(install ca-certificates, or set "
-				    "tls_ca_file)", rc < 0 ?
-				    gnutls_strerror(rc) : "no certificates");
-				goto fail;
-			}
+		const char	*key = r->tls_ca_file != NULL ? "tls_ca_file" :
+				    "system trust store";
+
+		c->trust_file = xstrdup(r->tls_ca_file != NULL ?
+		    r->tls_ca_file : TRUST_SYSTEM_FILE);
+		rc = trust_bundle_count(c->trust_file, why);
+		if (rc <= 0) {
+			char	cause[WHY_TEXT_MAX];
+
+			if (rc == 0)
+				snprintf(cause, sizeof(cause), "%s: no PEM "
+				    "certificate in the file", c->trust_file);
+			else
+				str_copy(cause, why->text, sizeof(cause));
+			why_set(why, 0, NULL, "%s %s%s", key, cause,
+			    r->tls_ca_file == NULL ? " (install "
+			    "ca-certificates, or set tls_ca_file)" : "");
+			goto fail;
 		}
 	}
 	if (r->tls_cert_file != NULL || r->tls_key_file != NULL) {
@@ -291,6 +294,7 @@ tls_client_free(struct tls_client *c)
 	if (c->prio != NULL)
 		gnutls_priority_deinit(c->prio);
 	free(c->server_name);
+	free(c->trust_file);
 	free(c);
 }
 
@@ -639,6 +643,49 @@ tls_explain_status(struct tls_session *ts, unsigned status, char *msg,
 	gnutls_x509_crt_deinit(leaf);
 }
 
+/*
+ * tls_trust_chain - add to the credentials' trust list the anchors the
+ * peer's chain names: the certificates of the trust file whose subject is
+ * the issuer or the subject of a certificate in the chain.
+ */
+static int
+tls_trust_chain(struct tls_session *ts, struct why *why)
+{
+	struct tls_client		*c = ts->client;
+	gnutls_x509_trust_list_t	 tl;
+	gnutls_datum_t			 dns[TRUST_SEEN_MAX];
+	gnutls_x509_crt_t		 crt;
+	unsigned			 n = 0, i;
+	size_t				 k = 0;
+	int				 rc = 0;
+
+	if (c->trust_file == NULL)
+		return 0;
+	gnutls_certificate_get_trust_list(c->cred, &tl);
+	(void)gnutls_certificate_get_peers(ts->s, &n);
+	for (i = 0; i < n && k + 2 <= TRUST_SEEN_MAX; i++) {
+		if ((crt = tls_cert(ts, i)) == NULL)
+			continue;
+		if (gnutls_x509_crt_get_raw_issuer_dn(crt, &dns[k]) == 0)
+			k++;
+		if (gnutls_x509_crt_get_raw_dn(crt, &dns[k]) == 0)
+			k++;
+		gnutls_x509_crt_deinit(crt);
+	}
+	if (trust_add_anchors(tl, c->trust_file, dns, k, &c->trust_seen,
+	    why) == -1) {
+		char	cause[WHY_TEXT_MAX];
+
+		str_copy(cause, why->text, sizeof(cause));
+		why_set(why, 0, NULL, "cannot read the trust store: %s",
+		    cause);
+		rc = -1;
+	}
+	while (k > 0)
+		gnutls_free(dns[--k].data);
+	return rc;
+}
+
 /* tls_verify - apply the policy of tls.h to the finished handshake */
 static int
 tls_verify(struct tls_session *ts, struct why *why)
@@ -669,6 +716,8 @@ tls_verify(struct tls_session *ts, struct why *why)
 		    sizeof(ts->verification));
 		return 0;
 	}
+	if (tls_trust_chain(ts, why) == -1)
+		return -1;
 	rc = gnutls_certificate_verify_peers3(ts->s, c->server_name, &status);
 	if (rc < 0) {
 		why_set(why, 0, NULL, "certificate verification failed: %s",
