@@ -52,23 +52,37 @@ struct auth_mech {
 	const char	*name;
 	enum auth_kind	 kind;
 	bool		 by_default;	/* tried when auth_mechanisms unset */
+	const char	*plugin;	/* Cyrus plugin file: lib<plugin>.so */
 };
 
 /* strongest first; see auth.h */
 static const struct auth_mech auth_mechs[] = {
-	{ "OAUTHBEARER",	AUTH_K_OAUTHBEARER,	true },
-	{ "XOAUTH2",		AUTH_K_XOAUTH2,		true },
-	{ "SCRAM-SHA-512",	AUTH_K_SASL,		true },
-	{ "SCRAM-SHA-384",	AUTH_K_SASL,		true },
-	{ "SCRAM-SHA-256",	AUTH_K_SASL,		true },
-	{ "SCRAM-SHA-224",	AUTH_K_SASL,		true },
-	{ "SCRAM-SHA-1",	AUTH_K_SASL,		true },
-	{ "DIGEST-MD5",		AUTH_K_SASL,		false },
-	{ "CRAM-MD5",		AUTH_K_SASL,		true },
-	{ "NTLM",		AUTH_K_SASL,		false },
-	{ "PLAIN",		AUTH_K_SASL,		true },
-	{ "LOGIN",		AUTH_K_SASL,		true },
+	{ "OAUTHBEARER",	AUTH_K_OAUTHBEARER,	true,	NULL },
+	{ "XOAUTH2",		AUTH_K_XOAUTH2,		true,	NULL },
+	{ "SCRAM-SHA-512",	AUTH_K_SASL,		true,	"scram" },
+	{ "SCRAM-SHA-384",	AUTH_K_SASL,		true,	"scram" },
+	{ "SCRAM-SHA-256",	AUTH_K_SASL,		true,	"scram" },
+	{ "SCRAM-SHA-224",	AUTH_K_SASL,		true,	"scram" },
+	{ "SCRAM-SHA-1",	AUTH_K_SASL,		true,	"scram" },
+	{ "DIGEST-MD5",		AUTH_K_SASL,		false,	"digestmd5" },
+	{ "CRAM-MD5",		AUTH_K_SASL,		true,	"crammd5" },
+	{ "NTLM",		AUTH_K_SASL,		false,	"ntlm" },
+	{ "PLAIN",		AUTH_K_SASL,		true,	"plain" },
+	{ "LOGIN",		AUTH_K_SASL,		true,	"login" },
 };
+
+/*
+ * The Cyrus plugins postern may load, one bit each.  sasl_client_init
+ * would otherwise dlopen every plugin in the directory (sasldb pulls in
+ * Berkeley DB, NTLM and SCRAM libcrypto, GSSAPI Kerberos): about 2 MB of
+ * resident memory for mechanisms the configuration never uses.
+ */
+static bool	auth_in_list(const char *list, const char *name);
+
+static const char *const auth_plugins[] = {
+	"scram", "digestmd5", "crammd5", "ntlm", "plain", "login",
+};
+
 
 struct auth_session {
 	const struct conf_relay	*relay;
@@ -84,7 +98,15 @@ struct auth_session {
 	bool			 have_token;
 };
 
-static bool auth_sasl_ready;
+/*
+ * Cyrus SASL's global state (the agent is single-threaded; its delivery
+ * workers are processes).  auth_plugins_wanted is what the configuration
+ * needs (auth_global_configure, or each relay as auth_new meets it);
+ * auth_plugins_loaded what the running initialisation let in.
+ */
+static bool		auth_sasl_ready;
+static unsigned		auth_plugins_wanted;
+static unsigned		auth_plugins_loaded;
 
 /* auth_sasl_log - Cyrus SASL's messages, at debug level */
 static int
@@ -96,36 +118,124 @@ auth_sasl_log(void *context, int level, const char *message)
 	return SASL_OK;
 }
 
+/* auth_plugin_bit - the auth_plugins bit of a plugin's file name, or 0 */
+static unsigned
+auth_plugin_bit(const char *path)
+{
+	const char	*base = strrchr(path, '/');
+	size_t		 i, n;
+
+	base = base != NULL ? base + 1 : path;
+	if (strncmp(base, "lib", 3) != 0)
+		return 0;
+	base += 3;
+	n = strcspn(base, ".");
+	for (i = 0; i < ARRAY_SIZE(auth_plugins); i++)
+		if (strlen(auth_plugins[i]) == n &&
+		    strncmp(base, auth_plugins[i], n) == 0)
+			return 1U << i;
+	return 0;
+}
+
+/* auth_sasl_verifyfile - load only the plugins the configuration uses */
+static int
+auth_sasl_verifyfile(void *context, const char *file,
+    sasl_verify_type_t type)
+{
+	(void)context;
+	if (type != SASL_VRFY_PLUGIN)
+		return SASL_OK;
+	return (auth_plugin_bit(file) & auth_plugins_wanted) != 0 ?
+	    SASL_OK : SASL_CONTINUE;
+}
+
 static sasl_callback_t auth_global_cb[] = {
 	{ SASL_CB_LOG, AUTH_CB(auth_sasl_log), NULL },
+	{ SASL_CB_VERIFYFILE, AUTH_CB(auth_sasl_verifyfile), NULL },
 	{ SASL_CB_LIST_END, NULL, NULL },
 };
 
-/* auth_sasl_init - sasl_client_init once per process */
-static int
-auth_sasl_init(struct why *why)
+/* auth_relay_plugins - the plugin bits relay r's mechanisms need */
+static unsigned
+auth_relay_plugins(const struct conf_relay *r)
 {
-	int	rc;
+	unsigned	bits = 0;
+	size_t		i, k;
 
-	if (auth_sasl_ready)
+	if (r->user == NULL || r->user[0] == '\0')
 		return 0;
-	if ((rc = sasl_client_init(auth_global_cb)) != SASL_OK) {
-		why_set(why, 0, NULL, "cannot initialise Cyrus SASL: %s",
-		    sasl_errstring(rc, NULL, NULL));
-		return -1;
+	for (i = 0; i < ARRAY_SIZE(auth_mechs); i++) {
+		const struct auth_mech *m = &auth_mechs[i];
+
+		if (m->plugin == NULL)
+			continue;
+		if (r->auth_mechanisms != NULL ?
+		    !auth_in_list(r->auth_mechanisms, m->name) :
+		    !m->by_default)
+			continue;
+		for (k = 0; k < ARRAY_SIZE(auth_plugins); k++)
+			if (strcmp(auth_plugins[k], m->plugin) == 0)
+				bits |= 1U << k;
 	}
-	auth_sasl_ready = true;
-	return 0;
+	return bits;
+}
+
+/* auth_sasl_done - sasl_client_done, if initialised */
+static void
+auth_sasl_done(void)
+{
+	if (auth_sasl_ready) {
+		sasl_client_done();
+		auth_sasl_ready = false;
+		auth_plugins_loaded = 0;
+	}
+}
+
+/* auth_sasl_init - sasl_client_init with the plugins relay r needs */
+static int
+auth_sasl_init(const struct conf_relay *r, struct why *why)
+{
+	int	rc, ret = 0;
+
+	/*
+	 * Without auth_global_configure the first relay decides; a later
+	 * relay that needs more cannot restart SASL under a live session,
+	 * and its missing mechanisms are skipped like uninstalled ones.
+	 */
+	auth_plugins_wanted |= auth_relay_plugins(r);
+	if (!auth_sasl_ready) {
+		if ((rc = sasl_client_init(auth_global_cb)) != SASL_OK) {
+			why_set(why, 0, NULL, "cannot initialise Cyrus SASL: "
+			    "%s", sasl_errstring(rc, NULL, NULL));
+			ret = -1;
+		} else {
+			auth_sasl_ready = true;
+			auth_plugins_loaded = auth_plugins_wanted;
+		}
+	}
+	return ret;
+}
+
+/* auth_global_configure - the plugins every relay of c needs */
+void
+auth_global_configure(const struct conf *c)
+{
+	unsigned	need = 0;
+	size_t		i;
+
+	for (i = 0; i < c->nrelays; i++)
+		need |= auth_relay_plugins(&c->relays[i]);
+	if (auth_sasl_ready && need != auth_plugins_loaded)
+		auth_sasl_done();
+	auth_plugins_wanted = need;
 }
 
 /* auth_global_done - at exit */
 void
 auth_global_done(void)
 {
-	if (auth_sasl_ready) {
-		sasl_client_done();
-		auth_sasl_ready = false;
-	}
+	auth_sasl_done();
+	auth_plugins_wanted = 0;
 }
 
 /* auth_cb_simple - SASL_CB_USER (authzid: empty) and SASL_CB_AUTHNAME */
@@ -208,7 +318,7 @@ auth_new(const struct conf_relay *r, bool tls_active, struct why *why)
 		    r->host != NULL ? r->host : "?");
 		return NULL;
 	}
-	if (auth_sasl_init(why) == -1)
+	if (auth_sasl_init(r, why) == -1)
 		return NULL;
 	as = xcalloc(1, sizeof(*as));
 	as->relay = r;

@@ -114,6 +114,18 @@ void	auth_explain(int code, const char *enh, const char *text,
 const char *auth_advice(int code, const char *enh, const char *text);
 
 /*
+ * auth_global_configure - tell the module which relays it will serve, so
+ * that Cyrus SASL loads only the plugins their auth_mechanisms can use
+ * (lib<plugin>.so for SCRAM, CRAM-MD5, PLAIN, LOGIN, ...; none at all
+ * when no relay has a user).  Call it before any auth_new and again after
+ * a configuration change, with no auth_session alive and no other thread
+ * in this module: a changed plugin set ends the running SASL
+ * initialisation, and the next auth_new starts a fresh one.  Without it,
+ * auth_new loads what its own relay needs.
+ */
+void	auth_global_configure(const struct conf *c);
+
+/*
  * auth_global_done - release Cyrus SASL's global state (sasl_client_done)
  * at exit, for a valgrind-clean shutdown.  No auth_session may remain.
  */

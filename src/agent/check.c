@@ -1330,6 +1330,7 @@ check_load(struct check *ck)
 	}
 	buf_free(&err);
 	ck->conf_loaded = true;
+	auth_global_configure(&ck->conf);
 	check_report(ck, CK_CONFIG, CHECK_OK, check_ms(t0), NULL, NULL,
 	    "%s: %zu relay%s", ck->conf.path, ck->conf.nrelays,
 	    ck->conf.nrelays == 1 ? "" : "s");

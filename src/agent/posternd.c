@@ -395,6 +395,7 @@ agent_reload(struct agent *a)
 	a->conf = c;
 	memcpy(a->tls, tls, sizeof(tls));
 	queue_relays_init(&a->relays, &a->conf);
+	auth_global_configure(&a->conf);
 	agent_log_setup(a);
 	free(a->rate);
 	a->rate = NULL;
@@ -1269,6 +1270,7 @@ main(int argc, char **argv)
 	if (agent_load(a.conf_path, &a.conf, a.tls, &err) == -1)
 		fatal_exit(EX_CONFIG, "%s", agent_chomp(&err));
 	buf_free(&err);
+	auth_global_configure(&a.conf);
 	agent_log_setup(&a);
 	if (!a.privileged)
 		agent_mkfifo(a.conf.spool_dir, (uid_t)-1, (gid_t)-1);
