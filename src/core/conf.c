@@ -189,7 +189,7 @@ static const struct conf_key conf_keys[] = {
 	    G(scan_interval), NULL, 0, "periodic full queue scan" },
 	{ SECT_QUEUE, "tmp_max_age", T_DURATION, "36h", 1, 30 * DAY,
 	    G(tmp_max_age), NULL, 0, "remove stale tmp/ files after this" },
-	{ SECT_QUEUE, "concurrency", T_UINT, "1", 1, 16, G(concurrency), NULL,
+	{ SECT_QUEUE, "concurrency", T_UINT, "2", 1, 16, G(concurrency), NULL,
 	    0, "SMTP sessions in parallel" },
 	{ SECT_QUEUE, "session_max_messages", T_UINT, "100", 1, 100000,
 	    G(session_max_messages), NULL, 0,
@@ -1277,7 +1277,17 @@ int
 conf_load(struct conf *c, const char *path, bool need_relay,
     struct buf *err)
 {
+	return conf_load_flags(c, path, need_relay ? CONF_NEED_RELAY : 0,
+	    err);
+}
+
+/* conf_load_flags - parse, validate, and (unless told not to) name */
+int
+conf_load_flags(struct conf *c, const char *path, unsigned flags,
+    struct buf *err)
+{
 	struct conf_parse	p;
+	bool			need_relay = (flags & CONF_NEED_RELAY) != 0;
 	int			rc;
 
 	conf_defaults(c);
@@ -1303,7 +1313,8 @@ conf_load(struct conf *c, const char *path, bool need_relay,
 	fclose(p.fp);
 	if (p.sect == SECT_RELAY)
 		conf_relay_end(&p);
-	if (c->domain == NULL || c->hostname == NULL) {
+	if ((flags & CONF_NO_NAMES) == 0 &&
+	    (c->domain == NULL || c->hostname == NULL)) {
 		char *fqdn = conf_fqdn();
 
 		if (c->domain == NULL)

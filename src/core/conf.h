@@ -146,6 +146,17 @@ struct conf {
 int	conf_load(struct conf *c, const char *path, bool need_relay,
 	    struct buf *err);
 
+#define CONF_NEED_RELAY	0x01	/* as need_relay above */
+#define CONF_NO_NAMES	0x02	/* leave unset domain/hostname NULL */
+
+/*
+ * conf_load_flags - conf_load with flags.  CONF_NO_NAMES is for programs
+ * that never use domain or hostname (postern-drop): no DNS lookup, and
+ * both stay NULL unless the file sets them.
+ */
+int	conf_load_flags(struct conf *c, const char *path, unsigned flags,
+	    struct buf *err);
+
 /* conf_defaults - fill *c with built-in defaults and no relays */
 void	conf_defaults(struct conf *c);
 

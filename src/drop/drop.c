@@ -384,7 +384,7 @@ main(int argc, char **argv)
 		fatal_exit(EX_USAGE, "usage: %s [-C config] (run by the "
 		    "postern front end, not by hand)", DROP_NAME);
 	buf_init(&err, 4096);
-	if (conf_load(&conf, conf_path, false, &err) == -1)
+	if (conf_load_flags(&conf, conf_path, CONF_NO_NAMES, &err) == -1)
 		fatal_exit(EX_CONFIG, "%s", buf_cstr(&err));
 	drop_spool = conf.spool_dir;
 	if (chdir(conf.spool_dir) == -1)

@@ -184,7 +184,7 @@ test_defaults(void)
 	is_int((long long)c.failed_keep, 7 * 86400, "failed_keep 7d");
 	is_int((long long)c.scan_interval, 300, "scan_interval 5m");
 	is_int((long long)c.tmp_max_age, 36 * 3600, "tmp_max_age 36h");
-	is_int(c.concurrency, 1, "concurrency 1");
+	is_int(c.concurrency, 2, "concurrency 2");
 	is_int(c.session_max_messages, 100, "session_max_messages 100");
 	is_int((long long)c.session_idle, 10, "session_idle 10s");
 	is_int(c.rate_limit, 0, "rate_limit 0");
@@ -836,6 +836,35 @@ test_secrets(void)
 		conf_free(&c);
 }
 
+/* test_no_names - CONF_NO_NAMES: no lookup, unset names stay NULL */
+static void
+test_no_names(void)
+{
+	struct conf	c;
+	struct buf	err;
+
+	write_file(conf_path, RELAY, 0644);
+	buf_init(&err, ERR_MAX);
+	ok(conf_load_flags(&c, conf_path, CONF_NO_NAMES | CONF_NEED_RELAY,
+	    &err) == 0, "CONF_NO_NAMES loads: %s", buf_cstr(&err));
+	ok(c.domain == NULL && c.hostname == NULL,
+	    "CONF_NO_NAMES: domain and hostname left unset");
+	conf_free(&c);
+	write_file(conf_path, "[postern]\ndomain = example.org\n" RELAY,
+	    0644);
+	ok(conf_load_flags(&c, conf_path, CONF_NO_NAMES, &err) == 0,
+	    "CONF_NO_NAMES with a domain loads");
+	ok(c.domain != NULL && strcmp(c.domain, "example.org") == 0 &&
+	    c.hostname == NULL, "CONF_NO_NAMES: the file's domain kept");
+	conf_free(&c);
+	write_file(conf_path, RELAY, 0644);
+	ok(conf_load_flags(&c, conf_path, 0, &err) == 0 &&
+	    c.domain != NULL && c.hostname != NULL && c.domain[0] != '\0',
+	    "without it the machine's name fills both");
+	conf_free(&c);
+	buf_free(&err);
+}
+
 int
 main(void)
 {
@@ -857,6 +886,7 @@ main(void)
 	test_dump_long();
 	test_dump_hash();
 	test_secrets();
+	test_no_names();
 
 	unlink(conf_path);
 	unlink(secrets_path);
