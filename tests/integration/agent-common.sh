@@ -56,7 +56,9 @@ agent_spool() {
 }
 
 # agent_conf PORT [PASSWORD] [extra relay lines...] - config + secrets for
-# one STARTTLS+AUTH relay at 127.0.0.1:PORT (user alice@example.org)
+# one STARTTLS+AUTH relay at 127.0.0.1:PORT (user alice@example.org);
+# AGENT_QUEUE_EXTRA adds [queue] key=value words, AGENT_CONCURRENCY sets
+# concurrency (default 1; "default" leaves the built-in value)
 agent_conf() {
 	_ac_port=$1
 	_ac_pw=${2:-s3cret}
@@ -69,6 +71,15 @@ agent_conf() {
 		printf '[queue]\nretry_min = %s\nretry_max = %s\n' \
 		    "$AGENT_RETRY_MIN" "$AGENT_RETRY_MAX"
 		printf 'scan_interval = 1m\nsession_idle = 2s\n'
+		# one session unless the test asks (the tests that count
+		# sessions, handshakes and resumptions expect one);
+		# AGENT_CONCURRENCY=default writes nothing (built-in: 2)
+		case " ${AGENT_QUEUE_EXTRA:-} " in
+		*concurrency=*) ;;
+		*)	[ "${AGENT_CONCURRENCY:-1}" = default ] ||
+			    printf 'concurrency = %s\n' \
+			    "${AGENT_CONCURRENCY:-1}" ;;
+		esac
 		printf '%s\n' ${AGENT_QUEUE_EXTRA:-}
 		printf '[timeouts]\nconnect = 5s\ngreeting = 5s\nehlo = 5s\n'
 		printf 'starttls = 5s\nauth = 5s\nmail = 5s\nrcpt = 5s\n'

@@ -251,11 +251,17 @@ for conc in 1 3; do
 	agent_once
 	is "$(smarthost_count "$SMARTHOST_DIR")" 12 \
 	    "rate 5/2s, concurrency $conc: all 12 delivered"
+	# The limit holds at hand-out: 5 at 0 s, 5 at 2 s, 2 at 4 s.  The
+	# arrivals are later than the hand-outs by a session's set-up for
+	# the first messages (a new worker, TLS, AUTH: up to a few hundred
+	# ms on a loaded machine) and by a transaction for the others, so
+	# the spans are checked with 0.5 s of slack; without the limit all
+	# 12 arrive within a fraction of a second.
 	set -- $(arrival_gaps 5)
-	ok "rate 5/2s, concurrency $conc: any 6 arrivals span >= 1.8s (min $1s)" \
-	    fge "$1" 1.8
-	ok "rate 5/2s, concurrency $conc: 12 spread over >= 3.8s (got $2s)" \
-	    fge "$2" 3.8
+	ok "rate 5/2s, concurrency $conc: any 6 arrivals span >= 1.5s (min $1s)" \
+	    fge "$1" 1.5
+	ok "rate 5/2s, concurrency $conc: 12 spread over >= 3.5s (got $2s)" \
+	    fge "$2" 3.5
 	unlike "$(cat "$T/agent.log")" 'status=(deferred|bounced|expired)' \
 	    "rate 5/2s, concurrency $conc: nothing deferred or bounced"
 	like "$(cat "$T/agent.log")" 'rate limit of 5 per 2s reached' \

@@ -52,7 +52,10 @@ if [ "$(id -u)" -eq 0 ]; then
 	make_test_users 1 || bail_out "cannot create test users"
 	if run_as "${TEST_USER_PREFIX}1" test -r "$top_srcdir/configure"; then
 		asuser=${TEST_USER_PREFIX}1
-		chown "$asuser" "$D" "$T/dest"
+		# the user's own TMPDIR: make writes temporary files there,
+		# and ours (a private one under test) may not be writable
+		mkdir -p "$T/usertmp"
+		chown "$asuser" "$D" "$T/dest" "$T/usertmp"
 		touch "$D.log" "$D.out"
 		chown "$asuser" "$D.log" "$D.out"
 	fi
@@ -60,7 +63,7 @@ fi
 # run_maybe CMD... - as the unprivileged test user when we are root
 run_maybe() {
 	if [ -n "$asuser" ]; then
-		run_as "$asuser" "$@"
+		TMPDIR=$T/usertmp run_as "$asuser" "$@"
 	else
 		"$@"
 	fi
