@@ -23,8 +23,8 @@
 # "dup" column).  The table (rows: stage x fault that fired; columns:
 # times fired, fired on DSNs, recipients hit, and their outcomes) is
 # printed, then the totals.  Also: posternd neither crashes nor leaks
-# (exit 0 on SIGTERM, clean ASan/valgrind) and its peak RSS stays under
-# AGENT_RSS_MAX_KB.
+# (exit 0 on SIGTERM, clean ASan/valgrind) and its peak RSS (workers
+# included) stays under AGENT_RSS_MAX_KB (32 MiB; not under ASan).
 #
 # make check runs the reduced form (120 messages).  The full campaign
 # (doc/fault-campaign.md):
@@ -44,7 +44,7 @@ RATE=${FAULT_CAMPAIGN_RATE:-0.3}
 CONC=${FAULT_CAMPAIGN_CONCURRENCY:-2}
 BUDGET=${FAULT_CAMPAIGN_BUDGET:-$((N / 2 + 30))}
 FINAL=${FAULT_CAMPAIGN_FINAL:-300}
-AGENT_RSS_MAX_KB=${AGENT_RSS_MAX_KB:-65536}
+AGENT_RSS_MAX_KB=${AGENT_RSS_MAX_KB:-32768}
 CAMPAIGN="$PYTHON $TESTLIB/fault-campaign.py"
 D=$T/campaign
 diag "fault campaign: $N messages, fault rate $RATE, concurrency $CONC," \
@@ -137,8 +137,14 @@ diag "phase 1 (faults): $((t_faults - t_start)) s, $left1 left in the queue;" \
 ok "posternd is still running (no crash)" kill -0 "$AGENT_PID"
 hwm=$(agent_hwm)
 diag "posternd peak RSS: $hwm_mid KiB after submission, $hwm KiB at the end"
-ok "posternd peak RSS $hwm KiB <= $AGENT_RSS_MAX_KB KiB" \
-    test "${hwm:-999999999}" -le "$AGENT_RSS_MAX_KB"
+if grep -q __asan_init "$top_builddir/src/posternd"; then
+	# ASan's quarantine holds freed memory (up to 256 MiB): the peak
+	# says nothing about the agent; the plain build checks it
+	skip "peak RSS under AddressSanitizer measures its quarantine"
+else
+	ok "posternd peak RSS $hwm KiB <= $AGENT_RSS_MAX_KB KiB" \
+	    test "${hwm:-999999999}" -le "$AGENT_RSS_MAX_KB"
+fi
 kill -TERM "$AGENT_PID" 2>/dev/null
 wait_until 60 agent_exited || kill -KILL "$AGENT_PID" 2>/dev/null
 wait "$AGENT_JOB"
