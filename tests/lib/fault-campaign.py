@@ -175,9 +175,25 @@ def read_queue_file(path):
     return env, body
 
 
+def relay_reason(spool):
+    """The reasons of the relays that are down (state/relays), or None."""
+    try:
+        with open(os.path.join(spool, "state", "relays"),
+                  encoding="latin-1") as f:
+            down = [x.split(" ", 5)[5].strip() for x in f
+                    if len(x.split(" ", 5)) == 6 and
+                    x.split(" ", 2)[1] == "down"]
+    except OSError:
+        return None
+    return "; ".join(down) or None
+
+
 def read_state(spool, qid):
-    """{index: (state, text)} and the last error of state/QID."""
+    """{index: (state, text)} and the last error of state/QID; a message
+    without a state file was never tried (None for the error)."""
     rcpt, err = {}, None
+    if not os.path.exists(os.path.join(spool, "state", qid)):
+        return rcpt, None
     try:
         with open(os.path.join(spool, "state", qid), encoding="latin-1") \
                 as f:
@@ -266,7 +282,9 @@ def cmd_check(a):
                 continue
             out[k]["copies"].append(num)
 
-    # what the spool still holds
+    # what the spool still holds; a message that was never charged waits
+    # for its first attempt or for a relay that is down
+    relays_down = relay_reason(a.spool)
     for q in ("new", "cur", "failed"):
         for path in sorted(glob.glob(os.path.join(a.spool, q, "*"))):
             got = read_queue_file(path)
@@ -303,7 +321,11 @@ def cmd_check(a):
                     continue
                 st, text = states.get(idx, ("pending", ""))
                 if st in ("pending", "deferred") and q != "failed":
-                    out[k]["queued"] = text or err or ""
+                    has_state = os.path.exists(os.path.join(
+                        a.spool, "state", env["qid"]))
+                    out[k]["queued"] = text or err or (
+                        "" if has_state else relays_down or
+                        "waits for its first attempt")
                 elif st == "failed":
                     out[k]["failed"] = True
                 elif st in ("pending", "deferred"):
