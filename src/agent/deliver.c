@@ -4,16 +4,18 @@
  * permanent policy of postern (deliver.h has the table; Postfix
  * smtp_trouble.c is the model).
  *
- * Order of effects after a transaction, so that a crash at any point
- * neither loses nor duplicates: (1) every recipient's outcome goes into
+ * Order of effects after a transaction, so that a crash or a full disk at
+ * any point never loses: (1) every recipient's outcome goes into
  * state/QID (spool_state_write) - an accepted recipient is never sent to
- * again; (2) a DSN for the new permanent failures is committed to new/;
- * (3) the queue file is removed, moved to failed/, or rescheduled.  When
- * every recipient was accepted, (3) alone is the commit (see
- * deliver_conclude).  A crash between (1) and (2) loses that DSN (logged
- * as bounced only after (2)); if (2) fails, those recipients go back to
- * deferred and are tried again.  Never bounces a null-sender message;
- * never dies on one message.
+ * again - except that a recipient whose DSN is still to be queued is
+ * saved as deferred; (2) that DSN is committed to new/; (3) the state is
+ * saved again with those recipients failed; (4) the queue file is
+ * removed, moved to failed/, or rescheduled.  When every recipient was
+ * accepted, (4) alone is the commit (see deliver_conclude).  If (2)
+ * fails (a full disk) or a crash comes before (3), those recipients stay
+ * deferred and are tried again, so the DSN is queued later: at worst
+ * twice (a crash between (2) and (3)), never lost.  Never bounces a
+ * null-sender message; never dies on one message.
  * RFCs 5321 (replies), 3461 (NOTIFY, RET, ENVID, ORCPT), 3464 (DSN).
  */
 #include "config.h"
@@ -377,12 +379,13 @@ deliver_bounce_produce(void *arg, int (*write_fn)(void *, const void *,
 
 /*
  * deliver_bounce - queue one DSN to m's sender for the recipients whose
- * index is flagged in which[].  Returns 0, or -1 (logged) when it could
- * not be queued.
+ * index is flagged in which[].  Returns 0, or -1 (logged, the cause in
+ * why) when it could not be queued.
  */
 static int
 deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
-    const bool *which, const char *relay_host, const char *summary)
+    const bool *which, const char *relay_host, const char *summary,
+    char *why, size_t whysize)
 {
 	struct bounce_info	 info;
 	struct bounce_rcpt	*br;
@@ -464,12 +467,16 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	info.max_return_size = DELIVER_RETURN_MAX;
 	if (lseek(m->fd, m->body_offset, SEEK_SET) == -1) {
 		log_warn("%s: seek for the bounce", m->qid.s);
+		(void)snprintf(why, whysize, "seek in the queue file: %s",
+		    strerror(errno));
 		goto out;
 	}
 	if (envelope_set_sender(&env, "") == -1 ||
 	    envelope_add_rcpt(&env, m->env.sender, 0, NULL) == -1) {
 		log_warnx("%s: sender <%s> cannot receive a bounce", m->qid.s,
 		    m->env.sender);
+		(void)snprintf(why, whysize, "the sender <%s> cannot receive "
+		    "a bounce", m->env.sender);
 		goto out;
 	}
 	/*
@@ -492,6 +499,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	    &err) == -1) {
 		log_error("%s: cannot queue the bounce to <%s>: %s", m->qid.s,
 		    m->env.sender, buf_cstr(&err));
+		(void)snprintf(why, whysize, "%s", buf_cstr(&err));
 		goto out;
 	}
 	log_info("%s: sender non-delivery notification: %s", m->qid.s,
@@ -552,6 +560,21 @@ deliver_persist(struct deliver_ctx *ctx, struct queue_msg *m)
 		    buf_cstr(&err));
 	buf_free(&err);
 	return rc;
+}
+
+/* deliver_mark - set recipient i's state, keeping its reply (or TEXT) */
+static void
+deliver_mark(struct queue_msg *m, size_t i, enum spool_rcpt_state st,
+    const char *text)
+{
+	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->state, i);
+	char	*keep;
+
+	/* the text is copied first: set_rcpt frees the old one */
+	keep = xstrdup(text != NULL ? text : rs != NULL ? rs->text : "");
+	(void)spool_state_set_rcpt(&m->state, i, st, rs != NULL ? rs->code :
+	    0, rs != NULL && rs->enh[0] != '\0' ? rs->enh : NULL, keep);
+	free(keep);
 }
 
 /* deliver_left - recipients still pending or deferred */
@@ -632,7 +655,8 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 {
 	size_t	 i, left;
 	bool	 any = false;
-	char	 summary[WHY_TEXT_MAX + 64];
+	char	 summary[WHY_TEXT_MAX + 64], why[WHY_TEXT_MAX];
+	char	 text[WHY_TEXT_MAX + 32];
 
 	if (!relay_fault)
 		(void)deliver_expire(ctx, m, newly_failed);
@@ -656,14 +680,7 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 		log_info("%s: removed", m->qid.s);
 		return;
 	}
-	/* (1) the outcomes first */
-	if (deliver_persist(ctx, m) == -1) {
-		/* the old state stands: nothing else may act on it */
-		queue_schedule(ctx->queue, &m->qid, ctx->now +
-		    ctx->conf->retry_min);
-		return;
-	}
-	/* (2) the DSN; never for a null sender */
+	/* who gets a DSN; never for a null sender */
 	for (i = 0; i < m->env.nrcpts; i++)
 		any = any || newly_failed[i];
 	if (any && m->env.sender[0] == '\0') {
@@ -671,23 +688,38 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 		    "bounced)", m->qid.s);
 		any = false;
 	}
+	/*
+	 * (1) the outcomes first.  A recipient that waits for its DSN is
+	 * saved as deferred (with the server's reply) until the DSN is
+	 * queued: a crash, or a DSN that cannot be written (a full disk),
+	 * then means another attempt and another DSN, never a lost one.
+	 */
+	for (i = 0; any && i < m->env.nrcpts; i++)
+		if (newly_failed[i])
+			deliver_mark(m, i, SPOOL_RCPT_DEFERRED, NULL);
+	if (deliver_persist(ctx, m) == -1) {
+		/* the old state stands: nothing else may act on it */
+		queue_schedule(ctx->queue, &m->qid, ctx->now +
+		    ctx->conf->retry_min);
+		return;
+	}
 	if (any) {
 		(void)snprintf(summary, sizeof(summary), "%s",
 		    m->state.last_error != NULL ? m->state.last_error : "");
+		/* (2) the DSN */
 		if (deliver_bounce(ctx, m, newly_failed, relay_host,
-		    summary[0] ? summary : NULL) == -1) {
-			/* keep them: tried again, bounced again later */
-			for (i = 0; i < m->env.nrcpts; i++) {
-				const struct spool_rcpt_status *rs;
-
-				if (!newly_failed[i])
-					continue;
-				rs = spool_state_rcpt(&m->state, i);
-				(void)spool_state_set_rcpt(&m->state, i,
-				    SPOOL_RCPT_DEFERRED, rs ? rs->code : 0,
-				    rs && rs->enh[0] ? rs->enh : NULL,
-				    "bounce could not be queued");
-			}
+		    summary[0] ? summary : NULL, why, sizeof(why)) == -1) {
+			/* saved as deferred: tried again, bounced later */
+			(void)snprintf(text, sizeof(text), "bounce could not be "
+			    "queued: %s", why);
+			for (i = 0; i < m->env.nrcpts; i++)
+				if (newly_failed[i])
+					deliver_mark(m, i, SPOOL_RCPT_DEFERRED,
+					    text);
+			spool_state_set_error(&m->state, text);
+			log_warnx("%s: the refused recipients stay deferred; "
+			    "the bounce is queued after the next attempt",
+			    m->qid.s);
 			m->state.next_attempt = ctx->now +
 			    ctx->conf->retry_min;
 			(void)deliver_persist(ctx, m);
@@ -695,8 +727,18 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 			    m->state.next_attempt);
 			return;
 		}
+		/* (3) the DSN is queued: now they failed for good */
+		for (i = 0; i < m->env.nrcpts; i++)
+			if (newly_failed[i])
+				deliver_mark(m, i, SPOOL_RCPT_FAILED, NULL);
+		if (deliver_persist(ctx, m) == -1) {
+			/* still deferred on disk: the DSN may come twice */
+			queue_schedule(ctx->queue, &m->qid, ctx->now +
+			    ctx->conf->retry_min);
+			return;
+		}
 	}
-	/* (3) the file */
+	/* (4) the file */
 	if (deliver_left(m) > 0) {
 		queue_schedule(ctx->queue, &m->qid, m->state.next_attempt);
 		return;

@@ -126,13 +126,15 @@ agent_queue() {
 }
 
 # agent_start - the resident daemon in the background (as $AS), stderr to
-# $T/agent.log; its pid in $AGENT_PID, killed at exit
+# $T/agent.log; its pid in $AGENT_PID, killed at exit; $AGENT_JOB is the
+# shell's job for it (`wait $AGENT_JOB` gives the agent's exit status)
 agent_start() {
 	mkdir -p "$T/run"
 	[ -z "$AS" ] || chown "${TEST_USER_PREFIX}1:" "$T/run"
 	rm -f "$T/run/agent.pid"
 	$AS sh -c 'echo $$ >"$0"; exec "$@"' "$T/run/agent.pid" \
 	    "$POSTERND" -f -C "$CONF" </dev/null >/dev/null 2>>"$T/agent.log" &
+	AGENT_JOB=$!
 	wait_for_file "$T/run/agent.pid" || bail_out "posternd did not start"
 	AGENT_PID=$(cat "$T/run/agent.pid")
 	cleanup_push "kill $AGENT_PID 2>/dev/null"

@@ -22,6 +22,26 @@ logged as "-- pipelined" in the transcript.  DSN (RFC 3461) parameters are
 not understood by aiosmtpd: with --dsn they are removed before aiosmtpd
 sees them and recorded raw.  aiosmtpd cannot tell that an implicit-TLS
 connection is encrypted, so AUTH is always allowed there.
+
+Random faults (--fault-rate P --fault-seed S, for the fault campaign):
+with probability P each new connection gets one session fault (greeting,
+ehlo, starttls or auth x 4xx, 5xx, disconnect, stall, garbage), and each
+transaction (at MAIL) one transaction fault: mail, rcpt#K (K in 1..3;
+it fires only when the K-th RCPT comes), data or dot x the same five, or
+a TLS failure mid-session (stage "tls"): abort-at-mail (the TLS
+connection dropped without close_notify between transactions),
+abort-in-data (dropped after 354, while the client sends the body),
+garbage-record (a non-TLS record written under TLS instead of the reply
+to the end of data) and abort-after-dot (the message stored, then the
+connection dropped before the 250 could go out: the one fault after
+which a client must send the message again, RFC 1047).  The explicit
+--fault plan, when one matches, comes first.  Every random fault that
+fires is one JSON line in OUTDIR/faults.jsonl (seq, stage, action, conn,
+sender, rcpts the transaction holds, and for abort-after-dot the record
+number of the stored copy).  SIGUSR1 turns random faults off, SIGUSR2
+on again.  The draws come from one random.Random(S): the same seed gives
+the same sequence of draws, though which transaction meets which draw
+depends on the client's timing.
 RFCs: 5321 (SMTP), 3207 (STARTTLS), 4954 (AUTH), 2195 (CRAM-MD5),
 7628 (OAUTHBEARER), 3461 (DSN), 1870 (SIZE), 6152 (8BITMIME), 2920.
 """
@@ -44,12 +64,24 @@ import time
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
 
 STAGES = ("greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
-          "dot")
-SIMPLE_ACTIONS = ("disconnect", "stall", "garbage", "oversized", "endless")
+          "dot", "tls")
+SIMPLE_ACTIONS = ("disconnect", "stall", "garbage", "oversized", "endless",
+                  "abort-at-mail", "abort-in-data", "garbage-record",
+                  "abort-after-dot")
+# the random mode's catalogue (--fault-rate)
+RANDOM_ACTIONS = ("4xx", "5xx", "disconnect", "stall", "garbage")
+RANDOM_SESSION_STAGES = ("greeting", "ehlo", "starttls", "auth")
+RANDOM_TXN_STAGES = ("mail", "rcpt", "data", "dot")
+RANDOM_TLS_ACTIONS = ("abort-at-mail", "abort-in-data", "garbage-record",
+                      "abort-after-dot")
+RANDOM_RCPT_MAX = 3
+# the stage at which each TLS action of stage "tls" fires
+TLS_TRIGGER = {"abort-at-mail": "mail", "abort-in-data": "data",
+               "garbage-record": "dot", "abort-after-dot": "dot"}
 # The reply code an "oversized" or "endless" reply carries at each stage.
 STAGE_CODE = {"greeting": "220", "ehlo": "250", "starttls": "220",
               "auth": "235", "mail": "250", "rcpt": "250", "data": "354",
-              "dot": "250"}
+              "dot": "250", "tls": "250"}
 OVERSIZED_LEN = 100 * 1024
 ENDLESS_INTERVAL = 0.01     # seconds between two lines of an endless reply
 HOSTNAME = "smarthost.test"
@@ -78,6 +110,9 @@ class Fault:
         cm = re.match(r"^(.*):(\d+)$", action, re.S)
         if cm:
             action, self.remaining = cm.group(1), int(cm.group(2))
+        if (self.stage == "tls") != (action in TLS_TRIGGER):
+            raise ValueError("bad --fault %r: stage tls takes %s, and only "
+                             "it" % (spec, ", ".join(TLS_TRIGGER)))
         if action in SIMPLE_ACTIONS:
             self.reply = None
         elif re.match(r"^[2-5]\d\d[ -]", action):
@@ -88,9 +123,16 @@ class Fault:
                              "('451 4.3.0 text') or one of %s"
                              % (spec, ", ".join(SIMPLE_ACTIONS)))
         self.action = action
+        self.kind = action      # the campaign's label (4xx, 5xx, ...)
+        self.random = False
+
+    def fires_at(self):
+        """The stage at which this fault fires."""
+        return TLS_TRIGGER[self.action] if self.stage == "tls" \
+            else self.stage
 
     def matches(self, stage, rcpt_n=None, rcpt_addr=None):
-        if stage != self.stage or self.remaining == 0:
+        if stage != self.fires_at() or self.remaining == 0:
             return False
         if self.rcpt_n is not None and self.rcpt_n != rcpt_n:
             return False
@@ -118,6 +160,21 @@ class Plan:
             f.remaining -= 1
 
 
+def random_fault(stage, kind, rcpt_n=None):
+    """A one-shot Fault for the random mode."""
+    if kind == "4xx":
+        action = "451 4.3.0 campaign fault %s 4xx" % stage
+    elif kind == "5xx":
+        action = "554 5.7.1 campaign fault %s 5xx" % stage
+    else:
+        action = kind
+    sel = "#%d" % rcpt_n if rcpt_n else ""
+    f = Fault("%s%s:%s:1" % (stage, sel, action))
+    f.kind = kind
+    f.random = True
+    return f
+
+
 class State:
     """Process-wide: options, plan, message numbering, output files."""
 
@@ -128,16 +185,58 @@ class State:
         self.outdir = args.outdir
         self.transcript = None
         self.protocols = set()
+        self.rng = random.Random(args.fault_seed)
+        self.random_on = args.fault_rate > 0 or args.session_fault_rate > 0
+        self.fault_seq = 0
+        self.faultlog = None
         if self.outdir:
             os.makedirs(self.outdir, exist_ok=True)
             self.transcript = open(os.path.join(self.outdir,
                                                 "transcript.log"),
                                    "a", encoding="latin-1", buffering=1)
+            if self.random_on:
+                self.faultlog = open(os.path.join(self.outdir,
+                                                  "faults.jsonl"),
+                                     "a", encoding="utf-8", buffering=1)
 
     def note(self, conn, kind, text):
         if self.transcript:
             for line in text.split("\r\n"):
                 self.transcript.write("%s %s %s\n" % (conn, kind, line))
+
+    def draw_session(self):
+        """A random session fault, or None."""
+        rate = self.args.session_fault_rate
+        if not self.random_on or self.rng.random() >= rate:
+            return None
+        return random_fault(self.rng.choice(RANDOM_SESSION_STAGES),
+                            self.rng.choice(RANDOM_ACTIONS))
+
+    def draw_transaction(self):
+        """A random transaction fault, or None."""
+        if not self.random_on or self.rng.random() >= self.args.fault_rate:
+            return None
+        pick = self.rng.randrange(len(RANDOM_TXN_STAGES) *
+                                  len(RANDOM_ACTIONS) +
+                                  len(RANDOM_TLS_ACTIONS))
+        if pick >= len(RANDOM_TXN_STAGES) * len(RANDOM_ACTIONS):
+            action = RANDOM_TLS_ACTIONS[pick - len(RANDOM_TXN_STAGES) *
+                                        len(RANDOM_ACTIONS)]
+            return random_fault("tls", action)
+        stage = RANDOM_TXN_STAGES[pick // len(RANDOM_ACTIONS)]
+        kind = RANDOM_ACTIONS[pick % len(RANDOM_ACTIONS)]
+        k = self.rng.randint(1, RANDOM_RCPT_MAX) if stage == "rcpt" else None
+        return random_fault(stage, kind, k)
+
+    def fault_fired(self, f, conn, **what):
+        """Log a random fault that fired (faults.jsonl)."""
+        if not f.random or self.faultlog is None:
+            return
+        self.fault_seq += 1
+        rec = {"seq": self.fault_seq, "stage": f.stage, "action": f.kind,
+               "conn": conn, "time": time.time()}
+        rec.update(what)
+        self.faultlog.write(json.dumps(rec, sort_keys=True) + "\n")
 
     def record(self, meta, data):
         if not self.outdir:
@@ -173,9 +272,9 @@ class TranscriptHandler(logging.Handler):
 def auth_verdict(server, mechanism, login, good):
     """The AuthResult for a finished exchange, after the fault plan."""
     state = server.state
-    f = state.plan.peek("auth")
+    f = server.fault_peek("auth")
     if f is not None and f.reply is not None:
-        state.plan.consume(f)
+        server.fault_take(f)
         if f.reply.startswith("421"):
             server.close_after_reply = True
         return AuthResult(success=f.reply.startswith("2"), handled=False,
@@ -237,10 +336,11 @@ class Handler:
         if state.args.dot_delay:
             # a server that takes its time to store the message
             await asyncio.sleep(state.args.dot_delay)
-        f = state.plan.peek("dot")
+        f = server.fault_peek("dot")
         reply = "250 2.0.0 OK: queued as %04d" % (state.count + 1)
-        if f is not None:
-            state.plan.consume(f)
+        after = f is not None and f.action == "abort-after-dot"
+        if f is not None and not after:
+            server.fault_take(f)
             if f.reply is None:
                 await server.do_action(f, "dot")
                 return None
@@ -267,6 +367,11 @@ class Handler:
             if isinstance(session.login_data, bytes) else None,
         }
         state.record(meta, data)
+        if after:
+            # stored, but the client never hears the 250 (RFC 1047)
+            server.fault_take(f, record=state.count)
+            await server.do_action(f, "dot")
+            return None
         return reply
 
     # Mechanisms beyond aiosmtpd's PLAIN/LOGIN; "__" maps to "-".
@@ -342,6 +447,9 @@ class FaultSMTP(SMTP):
         self.rcpt_n = 0
         self.raw_mail_params = []
         self.raw_rcpt_params = []
+        self.rfault_session = None      # random faults not yet fired
+        self.rfault_txn = None
+        self.txn_sender = None
         super().__init__(Handler(state), **kwargs)
         for name, method in list(self._smtp_methods.items()):
             self._smtp_methods[name] = self._wrap(name, method)
@@ -354,6 +462,7 @@ class FaultSMTP(SMTP):
             peer = transport.get_extra_info("peername")
             self.conn = peer[1] if peer else "?"
             self.state.protocols.add(self)
+            self.rfault_session = self.state.draw_session()
             self.state.note(self.conn, "--", "connect from %s tls=%s"
                             % (peer, self.tls_info() is not None))
         else:
@@ -380,6 +489,40 @@ class FaultSMTP(SMTP):
                         info["client_cert"] = v
         return info
 
+    # -- faults
+    def fault_peek(self, stage, **sel):
+        """The fault for STAGE: the explicit plan first, then random."""
+        f = self.state.plan.peek(stage, **sel)
+        if f is not None:
+            return f
+        for r in (self.rfault_session, self.rfault_txn):
+            if r is not None and r.matches(stage, **sel):
+                return r
+        return None
+
+    def fault_take(self, f, **what):
+        """Consume F, which fires now; log it when it is a random one."""
+        if f is self.rfault_session:
+            self.rfault_session = None
+        elif f is self.rfault_txn:
+            self.rfault_txn = None
+        else:
+            self.state.plan.consume(f)
+            return
+        ctx = {"sender": self.txn_sender,
+               "rcpts": list(self.envelope.rcpt_tos)
+               if self.txn_sender is not None else []}
+        ctx.update(what)
+        self.state.fault_fired(f, self.conn, **ctx)
+
+    def tls_abort(self):
+        """Drop the connection at once: under TLS, no close_notify."""
+        t = self._original_transport or self.transport
+        self.state.note(self.conn, "--", "abort (tls=%s)"
+                        % (self.tls_info() is not None))
+        if t is not None:
+            t.abort()
+
     # -- replies
     async def push(self, status):
         if status is None:      # handle_DATA after a non-reply fault
@@ -405,10 +548,10 @@ class FaultSMTP(SMTP):
         a = self.state.args
         if a.greeting_delay:
             await asyncio.sleep(a.greeting_delay)
-        f = self.state.plan.peek("greeting")
+        f = self.fault_peek("greeting")
         if f is None:
             return False
-        self.state.plan.consume(f)
+        self.fault_take(f)
         if f.reply is None:
             await self.do_action(f, "greeting")
             return True
@@ -448,6 +591,27 @@ class FaultSMTP(SMTP):
             await self._writer.drain()
         elif f.action == "oversized":
             await self.push("%s %s" % (code, "x" * OVERSIZED_LEN))
+        elif f.action in ("abort-at-mail", "abort-after-dot"):
+            self.tls_abort()
+            await self.hang()
+        elif f.action == "abort-in-data":
+            # the client is sending the body when the connection dies
+            await self.push("354 End data with <CR><LF>.<CR><LF>")
+            try:
+                await asyncio.wait_for(self._reader.readline(), 10)
+            except (asyncio.TimeoutError, ConnectionError):
+                pass
+            self.tls_abort()
+            await self.hang()
+        elif f.action == "garbage-record":
+            # bytes that are no TLS record, under TLS, then the end
+            raw = self._original_transport or self.transport
+            if raw is not None:
+                raw.write(b"\x17\x03\x03\xff\xff*** not a TLS record "
+                          b"\x00\x01\x02")
+            await asyncio.sleep(0.05)
+            self.tls_abort()
+            await self.hang()
         elif f.action == "endless":
             self._timeout_handle.cancel()
             i = 0
@@ -482,7 +646,6 @@ class FaultSMTP(SMTP):
 
     async def dispatch(self, name, method, arg):
         a = self.state.args
-        plan = self.state.plan
         if a.no_pipelining and len(self._reader._buffer) > 0 and \
                 name not in ("QUIT",):
             self.state.note(self.conn, "--",
@@ -499,6 +662,11 @@ class FaultSMTP(SMTP):
         elif name == "MAIL":
             stage = "mail"
             self.rcpt_n = 0
+            self.rfault_txn = self.state.draw_transaction()
+            self.txn_sender = None
+            if arg is not None:
+                self.txn_sender = self.split_params("FROM:", arg,
+                                                    DSN_MAIL_PARAMS)[0]
             self.raw_mail_params = []
             self.raw_rcpt_params = []
         elif name == "RSET":
@@ -506,15 +674,15 @@ class FaultSMTP(SMTP):
         elif name == "DATA" and self.envelope.rcpt_tos:
             stage = "data"
         if stage is not None:
-            f = plan.peek(stage)
+            f = self.fault_peek(stage)
             if f is not None:
-                plan.consume(f)
+                self.fault_take(f)
                 await self.apply(f, stage)
                 return
         if name == "AUTH":
-            f = plan.peek("auth")
+            f = self.fault_peek("auth")
             if f is not None and f.reply is None:
-                plan.consume(f)
+                self.fault_take(f)
                 await self.apply(f, "auth")
                 return
         if name == "MAIL" and arg is not None:
@@ -525,9 +693,9 @@ class FaultSMTP(SMTP):
             self.rcpt_n += 1
             addr, params, arg = self.split_params("TO:", arg,
                                                   DSN_RCPT_PARAMS)
-            f = plan.peek("rcpt", rcpt_n=self.rcpt_n, rcpt_addr=addr)
+            f = self.fault_peek("rcpt", rcpt_n=self.rcpt_n, rcpt_addr=addr)
             if f is not None:
-                plan.consume(f)
+                self.fault_take(f, rcpt=addr)
                 await self.apply(f, "rcpt")
                 return
             before = len(self.envelope.rcpt_tos)
@@ -634,7 +802,20 @@ def parse_args(argv):
                    "text', '\\n' between lines) or " +
                    " ".join(SIMPLE_ACTIONS) + "; COUNT: times (default "
                    "always)")
+    p.add_argument("--fault-rate", type=float, default=0.0,
+                   help="random faults: the probability that a "
+                   "transaction gets one (see the module's docstring)")
+    p.add_argument("--session-fault-rate", type=float, default=None,
+                   help="the same for a connection (default: "
+                   "--fault-rate)")
+    p.add_argument("--fault-seed", type=int, default=None,
+                   help="seed of the random faults (default: random)")
     args = p.parse_args(argv)
+    if args.session_fault_rate is None:
+        args.session_fault_rate = args.fault_rate
+    for r in (args.fault_rate, args.session_fault_rate):
+        if not 0.0 <= r <= 1.0:
+            p.error("fault rates are probabilities, 0 to 1")
     args.auth = [m.strip().upper() for m in args.auth.split(",")
                  if m.strip()]
     if (args.starttls or args.implicit_tls or args.require_starttls) and \
@@ -694,6 +875,12 @@ async def serve(args, state):
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
+
+    def random_switch(on):
+        state.random_on = on
+        state.note("-", "--", "random faults %s" % ("on" if on else "off"))
+    loop.add_signal_handler(signal.SIGUSR1, random_switch, False)
+    loop.add_signal_handler(signal.SIGUSR2, random_switch, True)
     if args.ready_file:
         with open(args.ready_file + ".tmp", "w") as f:
             f.write("%d\n" % port)
