@@ -60,13 +60,12 @@ smarthost_start "$T/sh" --starttls $TLSOPTS --auth PLAIN \
     --max-lifetime 7200 --fault-rate "$RATE" --fault-seed "$SEED" ||
 	bail_out "smarthost did not start"
 SH=$SMARTHOST_DIR
-agent_conf "$SMARTHOST_PORT"
+AGENT_CONCURRENCY=$CONC agent_conf "$SMARTHOST_PORT"
 # 1 s stage timeouts: a stall costs a second; the front end's keys
 sed -i 's/^\([a-z_]*\) = 5s$/\1 = 1s/' "$CONF"
 sed -i "/^\\[postern\\]\$/a drop_program = $DROP\\
 agent_program = $POSTERND\\
 aliases =" "$CONF"
-sed -i "/^\\[queue\\]\$/a concurrency = $CONC" "$CONF"
 mkdir -p "$T/bin"
 if vg_enabled; then
 	SENDMAIL=$(vg_wrap sendmail "$top_builddir/src/postern")

@@ -339,7 +339,13 @@ def cmd_check(a):
         extra = [n for n in o["copies"] if n not in after_dot]
         dsn_extra = [x for x in o["dsns"]
                      if not (x[0] == "sent" and x[1] in after_dot)]
-        if d and b:
+        if d and b and not extra and len(dsn_extra) <= 1:
+            # the server stored a copy and dropped the connection before
+            # its 250 (abort-after-dot): the agent, rightly unaware,
+            # tried again and that later attempt was refused for good.
+            # The same unavoidable window as a duplicate copy.
+            oc = "dup"
+        elif d and b:
             oc = "both"
         elif q is not None and (b or len(extra) > 0):
             oc = "both"
@@ -442,7 +448,9 @@ def cmd_check(a):
         "of the message or",
         "its DSN, each extra copy stored by the server before the "
         "connection dropped ahead",
-        "of its 250 (abort-after-dot, RFC 1047); bounced: named in a DSN "
+        "of its 250 (abort-after-dot, RFC 1047), or such a copy and then "
+        "a DSN when the",
+        "retry was refused for good; bounced: named in a DSN "
         "to the sender",
         "(%d of them in a DSN that was itself refused for good and kept "
         "in failed/: a" % dsn_failed,
