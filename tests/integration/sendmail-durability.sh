@@ -255,6 +255,19 @@ if [ "$(id -u)" -eq 0 ] && command -v mount >/dev/null 2>&1 &&
 	(cd "$T/full/new" && "$CHECK" *) >"$T/check" 2>&1
 	is "$?" 0 "full: every file in new/ is complete"
 	[ $? -eq 0 ] || diag "$(cat "$T/check")"
+	# the figures the Hardening issue asks for: of the submissions
+	# acknowledged with exit 0, how many are intact, lost, duplicated
+	intact=0
+	for f in "$T/full/new"/*; do
+		[ -f "$f" ] || continue
+		(cd "$T/full/new" && "$CHECK" "${f##*/}") >/dev/null 2>&1 &&
+		    intact=$((intact + 1))
+	done
+	total=$(ls "$T/full/new" | wc -l | tr -d ' ')
+	dups=$((total > n ? total - n : 0))
+	diag "disk full during enqueue: acknowledged $n, intact $intact," \
+	    "lost $((n - intact)), duplicated $dups"
+	is "$((n - intact)) $dups" "0 0" "full: lost 0, duplicated 0"
 	# a tiny message still fits in what is left? then it must succeed
 	# or fail the same clean way
 	printf 'Subject: tiny\n\nx\n' | "$SENDMAIL" -C "$T/full.conf" -i \
@@ -265,6 +278,6 @@ if [ "$(id -u)" -eq 0 ] && command -v mount >/dev/null 2>&1 &&
 	is "$(ls -A "$T/full/tmp")" "" "full: still nothing in tmp/"
 	umount "$T/full"
 else
-	skip "a full file system needs root to mount a tmpfs" 9
+	skip "a full file system needs root to mount a tmpfs" 10
 fi
 done_testing
