@@ -7,6 +7,7 @@
 . "$top_srcdir/tests/lib/common.sh"
 
 need_cmd man groff
+[ -n "${PACKAGE_VERSION:-}" ] || bail_out "PACKAGE_VERSION not set (run through make check)"
 pages=$(ls "$top_srcdir"/man/*.[1-8] 2>/dev/null)
 [ -n "$pages" ] || bail_out "no manual pages in $top_srcdir/man"
 
@@ -21,5 +22,8 @@ for p in $pages; do
 	    2>/dev/null)
 	title=$(echo "$name" | sed 's/\.[1-8]$//' | tr '[:lower:]' '[:upper:]')
 	like "$text" "^$title\\(" "$name: renders with its title"
+	# the footer names this release: bump man/ with AC_INIT
+	like "$(grep '^\.TH' "$p")" "\"postern $PACKAGE_VERSION\"" \
+	    "$name: names postern $PACKAGE_VERSION"
 done
 done_testing
