@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "tap.h"
 #include "util.h"
+#include "certs.h"
 
 enum srv_mode {
 	SRV_TLS,	/* handshake, echo one read, close */
@@ -216,24 +217,6 @@ expect_fail(struct conf_relay *r, unsigned port, const char *want,
 	tls_client_free(tc);
 }
 
-/* shell_out - stdout of a shell command (trimmed), into out */
-static int
-shell_out(const char *cmd, char *out, size_t size)
-{
-	struct buf	b;
-	struct why	why;
-	int		rc;
-
-	buf_init(&b, RUN_OUTPUT_MAX);
-	rc = run_command("test", cmd, 60000, RUN_OUTPUT_MAX, &b, &why);
-	if (rc == 0)
-		str_copy(out, buf_cstr(&b), size);
-	else
-		str_copy(out, why.text, size);
-	buf_free(&b);
-	return rc;
-}
-
 int
 main(void)
 {
@@ -242,7 +225,6 @@ main(void)
 	struct tls_peer_info	 info;
 	struct conn		*c;
 	struct why		 why;
-	const char		*top = getenv("top_srcdir");
 	char			 cmd[1024], out[1024], pin[128], pin2[128];
 	char			 spki[128];
 	unsigned		 p_good, p_other, p_self, p_expired, p_future;
@@ -251,19 +233,8 @@ main(void)
 	int64_t			 t0, dt;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 99;
-	}
-	snprintf(cmd, sizeof(cmd),
-	    "sh '%s/tests/lib/tls-certs-unit.sh' '%s' && echo made",
-	    top != NULL ? top : "..", dir);
-	if (shell_out(cmd, out, sizeof(out)) == -1) {
-		printf("1..0 # SKIP cannot make test certificates: %s\n", out);
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s' && echo gone", dir);
-		shell_out(cmd, out, sizeof(out));
-		return strstr(out, "status 77") != NULL ? 77 : 99;
-	}
+	if ((i = certs_make(dir)) != 0)
+		return i;
 
 	p_good = srv_start(SRV_TLS, "good");
 	p_other = srv_start(SRV_TLS, "other");
@@ -479,7 +450,6 @@ main(void)
 		kill(servers[i], SIGKILL);
 		waitpid(servers[i], NULL, 0);
 	}
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && echo gone", dir);
-	shell_out(cmd, out, sizeof(out));
+	certs_remove(dir);
 	return done_testing();
 }

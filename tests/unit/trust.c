@@ -21,23 +21,9 @@
 #include "tap.h"
 #include "trust.h"
 #include "util.h"
+#include "certs.h"
 
 static char	dir[] = "/tmp/postern-trust.XXXXXX";
-
-/* shell_out - run a shell command, its output (or why) in out */
-static int
-shell_out(const char *cmd, char *out, size_t size)
-{
-	struct buf	b;
-	struct why	why;
-	int		rc;
-
-	buf_init(&b, RUN_OUTPUT_MAX);
-	rc = run_command("test", cmd, 60000, RUN_OUTPUT_MAX, &b, &why);
-	str_copy(out, rc == 0 ? buf_cstr(&b) : why.text, size);
-	buf_free(&b);
-	return rc;
-}
 
 /* load - a PEM certificate of the test directory */
 static gnutls_x509_crt_t
@@ -79,25 +65,13 @@ main(void)
 	gnutls_datum_t		 dn[3], fake[TRUST_SEEN_MAX + 6];
 	struct trust_seen	 seen;
 	struct why		 why;
-	const char		*top = getenv("top_srcdir");
 	char			 cmd[2048], out[1024], bundle[512], path[512];
 	unsigned char		 names[TRUST_SEEN_MAX + 6][8];
 	size_t			 i;
 	int			 n;
 
-	if (mkdtemp(dir) == NULL) {
-		perror("mkdtemp");
-		return 99;
-	}
-	snprintf(cmd, sizeof(cmd),
-	    "sh '%s/tests/lib/tls-certs-unit.sh' '%s' && echo made",
-	    top != NULL ? top : "..", dir);
-	if (shell_out(cmd, out, sizeof(out)) == -1) {
-		printf("1..0 # SKIP cannot make test certificates: %s\n", out);
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		shell_out(cmd, out, sizeof(out));
-		return 77;
-	}
+	if ((n = certs_make(dir)) != 0)
+		return n;
 
 	/*
 	 * The bundle: text before the first block, the self-signed
@@ -191,7 +165,6 @@ main(void)
 	gnutls_x509_trust_list_deinit(tl, 1);
 	gnutls_x509_crt_deinit(good);
 	gnutls_x509_crt_deinit(ca);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	shell_out(cmd, out, sizeof(out));
+	certs_remove(dir);
 	return done_testing();
 }
