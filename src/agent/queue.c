@@ -358,9 +358,9 @@ queue_fix_modes(struct queue *q)
 	}
 	closedir(d);
 	if (fixed > 0)
-		log_info("%s: %d state file%s made readable by the agent's "
-		    "group (mode %04o)", dir, fixed, fixed == 1 ? "" : "s",
-		    SPOOL_MODE_STATEFILE);
+		log_info("%s: %d state file%s set to mode %04o: readable by "
+		    "the agent's group, by nobody else", dir, fixed,
+		    fixed == 1 ? "" : "s", SPOOL_MODE_STATEFILE);
 	return fixed;
 }
 

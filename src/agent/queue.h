@@ -93,11 +93,11 @@ int	queue_scan(struct queue *, uint64_t now);
 int	queue_pickup(struct queue *, const struct qid *, uint64_t now);
 
 /*
- * queue_fix_modes - make the files of state/ that this process owns
- * group-readable (SPOOL_MODE_STATEFILE) when an older postern left them
- * 0600, so the agent's group can use the queue tools.  Opens each with
- * O_NOFOLLOW and changes it through the descriptor.  Logs the count;
- * returns the number of files changed.
+ * queue_fix_modes - give the files of state/ that this process owns the
+ * mode SPOOL_MODE_STATEFILE (an older postern left them 0600), so the
+ * agent's group can use the queue tools.  Opens each with O_NOFOLLOW and
+ * changes it through the descriptor.  Logs the count; returns the
+ * number of files changed.
  */
 int	queue_fix_modes(struct queue *);
 
