@@ -11,10 +11,10 @@
  * holding the drop group (it could not read the mail postern-drop
  * queues: spool.h); started as anyone else it stays that user (tests).
  * It picks every new message up from new/ (the drop group's) into cur/
- * (the agent's group's) at once, so that admins see it.  Never loses or duplicates a
- * message on a signal: SIGTERM/SIGINT are blocked while a transaction
- * runs (each stage is bounded by [timeouts]) and acted on between
- * messages.  A bad configuration on SIGHUP keeps the old one.
+ * (the agent's group's) at once, so that admins see it.  Never loses or
+ * duplicates a message on a signal: SIGTERM/SIGINT are blocked while a
+ * transaction runs (each stage is bounded by [timeouts]) and acted on
+ * between messages.  A bad configuration on SIGHUP keeps the old one.
  * Concurrency: with concurrency = 1 this process delivers itself over one
  * cached session; with more, it only schedules and hands queue ids to
  * up to `concurrency` worker processes (pool.c), each with its own
@@ -361,16 +361,21 @@ static void
 agent_not_drop_group(void)
 {
 	struct group	*gr;
-	gid_t		 groups[NGROUPS_MAX];
+	gid_t		*groups;
 	int		 n, i;
 	bool		 member;
 
 	if ((gr = getgrnam(POSTERN_DROP_GROUP)) == NULL)
 		return;		/* not installed: a private spool (tests) */
 	member = getegid() == gr->gr_gid;
-	n = getgroups((int)ARRAY_SIZE(groups), groups);
+	if ((n = getgroups(0, NULL)) == -1)
+		fatal_errno(EX_OSERR, "getgroups");
+	groups = xcalloc((size_t)n + 1, sizeof(*groups));
+	if ((n = getgroups(n, groups)) == -1)
+		fatal_errno(EX_OSERR, "getgroups");
 	for (i = 0; i < n; i++)
 		member |= groups[i] == gr->gr_gid;
+	free(groups);
 	if (member)
 		fatal_exit(EX_CONFIG, "this process holds the group '%s' of "
 		    "postern-drop: it could not read the mail postern-drop "

@@ -317,6 +317,13 @@ ok "agent: state/relays written (the relay is down)" test -f "$SG_SPOOL/state/re
 is "$(stat -c '%U %G %a' "$SG_SPOOL/state/relays")" "$AGENT $G 640" \
     "agent: state/relays belongs to the agent and its group, mode 0640"
 
+# started unprivileged while holding the drop group: refuses, says why
+out=$(setpriv --reuid="$AGENT" --regid="$DG" --clear-groups -- \
+    "$SG_POSTERND" --once 2>&1)
+is "$?" 78 "agent: refuses to run holding the drop group (78)"
+like "$out" "holds the group '$DG' of postern-drop: it could not read the mail" \
+    "agent: ... and says why and how to fix it"
+
 # root: everything
 out=$("$PN" queue -C "$SG_CONF" 2>&1)
 like "$out" "^$qa " "root: postern queue lists it"
