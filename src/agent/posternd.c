@@ -5,12 +5,16 @@
  * periodic scan), handing each due message to deliver.c over a cached
  * session (session.c).
  *
- * Never runs as root: started as root it creates the FIFO and missing
- * spool directories, then becomes POSTERN_USER for good; started as
- * anyone else it stays that user (tests).  Never loses or duplicates a
- * message on a signal: SIGTERM/SIGINT are blocked while a transaction
- * runs (each stage is bounded by [timeouts]) and acted on between
- * messages.  A bad configuration on SIGHUP keeps the old one.
+ * Never runs as root: started as root it creates the FIFO and the spool
+ * directories (or gives existing ones the layout's owners and modes),
+ * then becomes POSTERN_USER with the group POSTERN_GROUP for good, never
+ * holding the drop group (it could not read the mail postern-drop
+ * queues: spool.h); started as anyone else it stays that user (tests).
+ * It picks every new message up from new/ (the drop group's) into cur/
+ * (the agent's group's) at once, so that admins see it.  Never loses or
+ * duplicates a message on a signal: SIGTERM/SIGINT are blocked while a
+ * transaction runs (each stage is bounded by [timeouts]) and acted on
+ * between messages.  A bad configuration on SIGHUP keeps the old one.
  * Concurrency: with concurrency = 1 this process delivers itself over one
  * cached session; with more, it only schedules and hands queue ids to
  * up to `concurrency` worker processes (pool.c), each with its own
@@ -70,7 +74,7 @@ struct agent {
 	bool		 once, foreground, verbose, privileged;
 	bool		 stop, reload, flush;
 	int		 sig_fd, ino_fd, fifo_fd;
-	gid_t		 drop_gid;
+	gid_t		 drop_gid, agent_gid;
 	uint64_t	 last_scan;
 	int64_t		*rate;		/* ring of send times, now_ms() */
 	size_t		 rate_n, rate_head;
@@ -182,37 +186,87 @@ agent_log_setup(struct agent *a)
 	log_set_debug(a->verbose || a->conf.debug);
 }
 
-/* agent_mkdirs - root only: the spool tree, owned by the agent user */
+/*
+ * agent_layout_dir - root only: make spool/sub a directory (mode) owned by
+ * uid:gid, creating it or converging an existing one.  Works through a
+ * descriptor opened O_NOFOLLOW: the agent's user owns the spool and could
+ * have put a symbolic link there for root to chown.
+ */
 static void
-agent_mkdirs(const char *spool, uid_t uid, gid_t gid)
+agent_layout_dir(int spool_fd, const char *spool, const char *sub,
+    mode_t mode, uid_t uid, gid_t gid)
 {
-	static const struct { const char *sub; mode_t mode; } dirs[] = {
-		{ SPOOL_TMP, SPOOL_MODE_DROPDIR },
-		{ SPOOL_NEW, SPOOL_MODE_DROPDIR },
-		{ SPOOL_CUR, SPOOL_MODE_PRIVDIR },
-		{ SPOOL_FAILED, SPOOL_MODE_PRIVDIR },
-		{ SPOOL_STATE, SPOOL_MODE_PRIVDIR },
-	};
-	char	path[PATH_MAX];
-	size_t	i;
+	struct stat	sb;
+	int		fd;
+	bool		created = false;
 
-	if (mkdir(spool, SPOOL_MODE_ROOT) == 0 &&
-	    (chown(spool, uid, gid) == -1 || chmod(spool, SPOOL_MODE_ROOT)))
-		fatal_errno(EX_OSERR, "set owner of %s", spool);
-	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if (spool_path(spool, dirs[i].sub, NULL, path,
-		    sizeof(path)) == -1)
-			fatal_errno(EX_CONFIG, "spool_dir %s", spool);
-		if (mkdir(path, dirs[i].mode) == -1) {
-			if (errno == EEXIST)
-				continue;
-			fatal_errno(EX_OSERR, "create %s", path);
-		}
-		if (chown(path, uid, gid) == -1 ||
-		    chmod(path, dirs[i].mode) == -1)
-			fatal_errno(EX_OSERR, "set owner of %s", path);
-		log_info("created %s", path);
+	if (mkdirat(spool_fd, sub, mode) == 0)
+		created = true;
+	else if (errno != EEXIST)
+		fatal_errno(EX_OSERR, "create %s/%s", spool, sub);
+	fd = openat(spool_fd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &sb) == -1)
+		fatal_errno(EX_CONFIG, "%s/%s (it must be a directory, not a "
+		    "symbolic link)", spool, sub);
+	if (sb.st_uid != uid || sb.st_gid != gid ||
+	    (sb.st_mode & 07777) != mode) {
+		/* chown first: it may clear the set-group-id bit */
+		if (fchown(fd, uid, gid) == -1 || fchmod(fd, mode) == -1)
+			fatal_errno(EX_OSERR, "set owner and mode of %s/%s",
+			    spool, sub);
+		if (!created)
+			log_info("%s/%s: owner, group and mode set to the "
+			    "layout's (mode %04o)", spool, sub, (unsigned)mode);
 	}
+	if (created)
+		log_info("created %s/%s", spool, sub);
+	close(fd);
+}
+
+/*
+ * agent_layout - root only: the spool tree with the owners and modes of
+ * doc/spool-format.md: tmp/ and new/ the drop group's, cur/ failed/
+ * state/ the agent's group's.  Idempotent: an older layout converges.
+ */
+static void
+agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
+{
+	static const struct {
+		const char	*sub;
+		mode_t		 mode;
+		bool		 drop;
+	} dirs[] = {
+		{ SPOOL_TMP, SPOOL_MODE_DROPDIR, true },
+		{ SPOOL_NEW, SPOOL_MODE_NEWDIR, true },
+		{ SPOOL_CUR, SPOOL_MODE_AGENTDIR, false },
+		{ SPOOL_FAILED, SPOOL_MODE_AGENTDIR, false },
+		{ SPOOL_STATE, SPOOL_MODE_AGENTDIR, false },
+	};
+	struct stat	sb;
+	size_t		i;
+	int		fd;
+
+	if (mkdir(spool, SPOOL_MODE_ROOT) == 0) {
+		if (chown(spool, uid, agent_gid) == -1 ||
+		    chmod(spool, SPOOL_MODE_ROOT) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s", spool);
+		log_info("created %s", spool);
+	} else if (errno != EEXIST)
+		fatal_errno(EX_OSERR, "create %s", spool);
+	/* spool_dir comes from root's configuration: its path is trusted */
+	fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &sb) == -1)
+		fatal_errno(EX_CONFIG, "spool_dir %s", spool);
+	if (sb.st_uid != uid || sb.st_gid != agent_gid)
+		log_warnx("%s belongs to uid %lu gid %lu, not to the agent's "
+		    "user and group: left as it is (make install or chown "
+		    "fixes it)", spool, (unsigned long)sb.st_uid,
+		    (unsigned long)sb.st_gid);
+	for (i = 0; i < ARRAY_SIZE(dirs); i++)
+		agent_layout_dir(fd, spool, dirs[i].sub, dirs[i].mode, uid,
+		    dirs[i].drop ? drop_gid : agent_gid);
+	close(fd);
 }
 
 /* agent_mkfifo - the trigger FIFO, mode 0622, owned by uid (-1: as we are) */
@@ -242,41 +296,94 @@ agent_mkfifo(const char *spool, uid_t uid, gid_t gid)
 	log_info("created %s", path);
 }
 
+/* agent_group - the gid of group name, or fatal naming the fix */
+static gid_t
+agent_group(const char *name, const char *role)
+{
+	struct group	*gr;
+
+	if ((gr = getgrnam(name)) == NULL)
+		fatal_exit(EX_NOUSER, "group '%s' (%s) does not exist: create "
+		    "it (groupadd --system %s) or reconfigure", name, role,
+		    name);
+	return gr->gr_gid;
+}
+
 /* agent_drop_privileges - become the agent user, for good */
 static void
-agent_drop_privileges(struct agent *a, gid_t *drop_gid)
+agent_drop_privileges(struct agent *a)
 {
 	struct passwd	*pw;
-	struct group	*gr;
 	uid_t		 uid;
-	gid_t		 gid;
+	gid_t		 gid, drop_gid;
 
 	if ((pw = getpwnam(POSTERN_USER)) == NULL)
 		fatal_exit(EX_NOUSER, "user '%s' does not exist: create it "
 		    "(useradd --system %s) or reconfigure --with-user",
 		    POSTERN_USER, POSTERN_USER);
-	if ((gr = getgrnam(POSTERN_GROUP)) == NULL)
-		fatal_exit(EX_NOUSER, "group '%s' does not exist: create it "
-		    "(groupadd --system %s)", POSTERN_GROUP, POSTERN_GROUP);
 	uid = pw->pw_uid;
-	gid = pw->pw_gid;
-	*drop_gid = gr->gr_gid;
+	gid = agent_group(POSTERN_GROUP, "the agent's group, --with-group");
+	drop_gid = agent_group(POSTERN_DROP_GROUP, "postern-drop's group, "
+	    "--with-drop-group");
 	if (uid == 0)
 		fatal_exit(EX_CONFIG, "user '%s' is root: the agent never "
 		    "runs as root", POSTERN_USER);
-	agent_mkdirs(a->conf.spool_dir, uid, gr->gr_gid);
-	agent_mkfifo(a->conf.spool_dir, uid, gr->gr_gid);
-	if (setgroups(1, &gr->gr_gid) == -1 || setgid(gid) == -1 ||
+	if (gid == drop_gid)
+		fatal_exit(EX_CONFIG, "groups '%s' and '%s' are the same group "
+		    "(gid %lu): postern-drop's group must be a group of its "
+		    "own", POSTERN_GROUP, POSTERN_DROP_GROUP,
+		    (unsigned long)gid);
+	agent_layout(a->conf.spool_dir, uid, gid, drop_gid);
+	agent_mkfifo(a->conf.spool_dir, uid, gid);
+	/* the agent's group only: never the drop group (spool.h) */
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
 	    setuid(uid) == -1)
 		fatal_errno(EX_OSERR, "drop privileges to %s", POSTERN_USER);
 	if (setuid(0) != -1 || seteuid(0) != -1 || geteuid() == 0 ||
 	    getuid() == 0 || getegid() == 0 || getgid() == 0)
 		fatal_exit(EX_SOFTWARE, "could regain root after dropping "
 		    "privileges: refusing to run");
-	log_info("running as user %s (uid %lu, gid %lu), drop group %s "
-	    "(gid %lu); root cannot be regained", POSTERN_USER,
-	    (unsigned long)uid, (unsigned long)gid, POSTERN_GROUP,
-	    (unsigned long)gr->gr_gid);
+	a->drop_gid = drop_gid;
+	a->agent_gid = gid;
+	log_info("running as user %s (uid %lu) and group %s (gid %lu), "
+	    "without the drop group %s (gid %lu); root cannot be regained",
+	    POSTERN_USER, (unsigned long)uid, POSTERN_GROUP,
+	    (unsigned long)gid, POSTERN_DROP_GROUP, (unsigned long)drop_gid);
+}
+
+/*
+ * agent_not_drop_group - started unprivileged (systemd's User= and
+ * Group=): refuse to run in the drop group.  postern-drop makes queue
+ * files mode 0604 with that group, which denies the group even reading:
+ * an agent holding it would set every new message aside as unreadable.
+ */
+static void
+agent_not_drop_group(void)
+{
+	struct group	*gr;
+	gid_t		*groups;
+	int		 n, i;
+	bool		 member;
+
+	if ((gr = getgrnam(POSTERN_DROP_GROUP)) == NULL)
+		return;		/* not installed: a private spool (tests) */
+	member = getegid() == gr->gr_gid;
+	if ((n = getgroups(0, NULL)) == -1)
+		fatal_errno(EX_OSERR, "getgroups");
+	groups = xcalloc((size_t)n + 1, sizeof(*groups));
+	if ((n = getgroups(n, groups)) == -1)
+		fatal_errno(EX_OSERR, "getgroups");
+	for (i = 0; i < n; i++)
+		member |= groups[i] == gr->gr_gid;
+	free(groups);
+	if (member)
+		fatal_exit(EX_CONFIG, "this process holds the group '%s' of "
+		    "postern-drop: it could not read the mail postern-drop "
+		    "queues (mode 0604 denies that group); run the agent "
+		    "with its own group (Group=%s in the systemd unit) and "
+		    "take its user out of '%s' (gpasswd -d USER %s)",
+		    POSTERN_DROP_GROUP, POSTERN_GROUP, POSTERN_DROP_GROUP,
+		    POSTERN_DROP_GROUP);
 }
 
 /*
@@ -421,7 +528,7 @@ agent_inotify(struct agent *a, uint64_t now)
 				a->last_scan = 0;	/* rescan now */
 			else if (ev->len > 0 &&
 			    qid_parse(&qid, ev->name) == 0)
-				queue_schedule(&a->queue, &qid, now);
+				(void)queue_pickup(&a->queue, &qid, now);
 		}
 	}
 }
@@ -741,7 +848,7 @@ agent_worker(int fd, void *arg)
 		bool	 check = a->queue.check_gid;
 
 		queue_free(&a->queue);
-		queue_init(&a->queue, spool, a->drop_gid, check);
+		queue_init(&a->queue, spool, a->drop_gid, a->agent_gid, check);
 		free(spool);
 	}
 	session_init(&a->sess);
@@ -1220,12 +1327,12 @@ main(int argc, char **argv)
 	};
 	struct agent	 a;
 	struct buf	 err;
-	gid_t		 drop_gid = (gid_t)-1;
 	int		 ch, i, lock_fd;
 
 	memset(&a, 0, sizeof(a));
 	a.conf_path = CONFDIR "/postern.conf";
 	a.sig_fd = a.ino_fd = a.fifo_fd = a.worker_fd = -1;
+	a.drop_gid = a.agent_gid = (gid_t)-1;
 	log_init(AGENT_NAME, LOG_TO_STDERR);
 	/* the diagnosis has its own options and keeps this uid (check.h) */
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
@@ -1261,8 +1368,11 @@ main(int argc, char **argv)
 		/* the public configuration first, secrets as the agent */
 		if (conf_load(&a.conf, a.conf_path, true, &err) == -1)
 			fatal_exit(EX_CONFIG, "%s", agent_chomp(&err));
-		agent_drop_privileges(&a, &drop_gid);
+		agent_drop_privileges(&a);
 		conf_free(&a.conf);
+	} else {
+		agent_not_drop_group();
+		a.agent_gid = getegid();
 	}
 	if (geteuid() == 0 || getuid() == 0)
 		fatal_exit(EX_SOFTWARE, "still root after the privilege drop: "
@@ -1274,9 +1384,9 @@ main(int argc, char **argv)
 	agent_log_setup(&a);
 	if (!a.privileged)
 		agent_mkfifo(a.conf.spool_dir, (uid_t)-1, (gid_t)-1);
-	a.drop_gid = drop_gid;
 	agent_set_concurrency(&a);
-	queue_init(&a.queue, a.conf.spool_dir, drop_gid, a.privileged);
+	queue_init(&a.queue, a.conf.spool_dir, a.drop_gid, a.agent_gid,
+	    a.privileged);
 	queue_relays_init(&a.relays, &a.conf);
 	session_init(&a.sess);
 	if (chdir(a.conf.spool_dir) == -1)
@@ -1295,6 +1405,7 @@ main(int argc, char **argv)
 		auth_global_done();
 		return 0;
 	}
+	(void)queue_fix_modes(&a.queue);
 	agent_open_fds(&a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :
 	    "", a.conf.spool_dir, a.conf.nrelays);

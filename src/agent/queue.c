@@ -5,11 +5,12 @@
  * relay up/down state file.
  *
  * Owns every move of a queue file after postern-drop made it: new/ ->
- * cur/ (claim), cur/ -> failed/ (given up, or malformed), and unlinks
+ * cur/ (pickup, as soon as it arrives: new/ is the drop group's, cur/ the
+ * agent's group's), cur/ -> failed/ (given up, or malformed), and unlinks
  * (delivered, expired from failed/).  Each move is one rename(2), so a
  * message is always in exactly one directory.  Queue files are hostile
  * input: opened O_NOFOLLOW|O_NONBLOCK, checked (regular, one link, the
- * drop group) before parsing, and anything wrong sends the file to
+ * drop or agent group) before parsing, and anything wrong sends the file to
  * failed/ with a log line; nothing here may stop the rest of the queue.
  * Never talks to the network.  doc/agent.md documents the files.
  */
@@ -39,11 +40,12 @@
 /* queue_init - empty schedule */
 void
 queue_init(struct queue *q, const char *spool_dir, gid_t drop_gid,
-    bool check_gid)
+    gid_t agent_gid, bool check_gid)
 {
 	memset(q, 0, sizeof(*q));
 	q->spool_dir = xstrdup(spool_dir);
 	q->drop_gid = drop_gid;
+	q->agent_gid = agent_gid;
 	q->check_gid = check_gid;
 }
 
@@ -230,8 +232,9 @@ queue_scan_dir(struct queue *q, const char *sub, uint64_t now)
 			continue;
 		}
 		if (strcmp(sub, SPOOL_NEW) == 0) {
-			queue_schedule(q, &qid, now);
-			count++;
+			if (queue_pickup(q, &qid, now) == 0 || (errno != ENOENT &&
+			    errno != EEXIST))
+				count++;
 			continue;
 		}
 		buf_reset(&err);
@@ -276,6 +279,91 @@ queue_scan(struct queue *q, uint64_t now)
 	return a + b;
 }
 
+/* queue_rename_noreplace - rename, never over an existing file */
+static int
+queue_rename_noreplace(const char *src, const char *dst)
+{
+	struct stat	sb;
+
+	if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* a file system without RENAME_NOREPLACE (NFS): check, then rename */
+	if (lstat(dst, &sb) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(src, dst);
+}
+
+/* queue_pickup - new/QID -> cur/QID, due now */
+int
+queue_pickup(struct queue *q, const struct qid *qid, uint64_t now)
+{
+	char	newp[QUEUE_PATH_MAX], curp[QUEUE_PATH_MAX];
+	int	saved;
+
+	if (queue_path(q, SPOOL_NEW, qid->s, newp, sizeof(newp)) == -1 ||
+	    queue_path(q, SPOOL_CUR, qid->s, curp, sizeof(curp)) == -1)
+		return -1;
+	if (queue_rename_noreplace(newp, curp) == 0) {
+		queue_schedule(q, qid, now);
+		return 0;
+	}
+	saved = errno;
+	if (saved == EEXIST)
+		log_warnx("%s: also in cur/: the copy in new/ is left there; "
+		    "compare them and remove one by hand", qid->s);
+	else if (saved != ENOENT) {
+		log_warn("%s: pick up %s", qid->s, newp);
+		queue_schedule(q, qid, now);
+	}
+	errno = saved;
+	return -1;
+}
+
+/* queue_fix_modes - state files of an older layout: group-readable */
+int
+queue_fix_modes(struct queue *q)
+{
+	char		 dir[QUEUE_PATH_MAX];
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 sb;
+	int		 dfd, fd, fixed = 0;
+
+	if (queue_path(q, SPOOL_STATE, NULL, dir, sizeof(dir)) == -1)
+		return 0;
+	if ((d = opendir(dir)) == NULL) {
+		log_warn("open %s", dir);
+		return 0;
+	}
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.' || fstatat(dfd, de->d_name, &sb,
+		    AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode) ||
+		    sb.st_uid != geteuid() ||
+		    (sb.st_mode & 07777) == SPOOL_MODE_STATEFILE)
+			continue;
+		fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW |
+		    O_NONBLOCK | O_CLOEXEC);
+		if (fd == -1)
+			continue;	/* gone meanwhile */
+		if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    sb.st_uid == geteuid() && fchmod(fd,
+		    SPOOL_MODE_STATEFILE) == 0)
+			fixed++;
+		close(fd);
+	}
+	closedir(d);
+	if (fixed > 0)
+		log_info("%s: %d state file%s set to mode %04o: readable by "
+		    "the agent's group, by nobody else", dir, fixed,
+		    fixed == 1 ? "" : "s", SPOOL_MODE_STATEFILE);
+	return fixed;
+}
+
 /* queue_msg_free - close and release */
 void
 queue_msg_free(struct queue_msg *m)
@@ -313,10 +401,16 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	 * an outcome (state write, removal, move to failed/) syncs its own
 	 * directory.  Saves one fsync per message.
 	 */
-	if (rename(newp, curp) == -1 && errno != ENOENT) {
-		buf_printf(err, "claim %s: %s", newp, strerror(errno));
-		log_warnx("%s: %s", qid->s, buf_cstr(err));
-		goto gone;
+	if (queue_rename_noreplace(newp, curp) == -1 && errno != ENOENT) {
+		if (errno == EEXIST) {
+			log_warnx("%s: also in cur/: the copy in new/ is left "
+			    "there; compare them and remove one by hand",
+			    qid->s);
+		} else {
+			buf_printf(err, "claim %s: %s", newp, strerror(errno));
+			log_warnx("%s: %s", qid->s, buf_cstr(err));
+			goto gone;
+		}
 	}
 	fd = open(curp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
@@ -373,9 +467,11 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 		    (unsigned long)sb.st_nlink);
 		goto aside;
 	}
-	if (q->check_gid && sb.st_gid != q->drop_gid) {
-		buf_printf(err, "group %lu, not the drop group %lu",
-		    (unsigned long)sb.st_gid, (unsigned long)q->drop_gid);
+	if (q->check_gid && sb.st_gid != q->drop_gid &&
+	    sb.st_gid != q->agent_gid) {
+		buf_printf(err, "group %lu, not the drop group %lu (nor the "
+		    "agent's %lu)", (unsigned long)sb.st_gid,
+		    (unsigned long)q->drop_gid, (unsigned long)q->agent_gid);
 		goto aside;
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
@@ -654,7 +750,7 @@ queue_commit_message(struct queue *q, struct envelope *env,
 			goto out;
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, SPOOL_MODE_FILE);
+		    O_CLOEXEC, SPOOL_MODE_AGENTFILE);
 		if (fd != -1 || errno != EEXIST)
 			break;
 	}
@@ -663,10 +759,9 @@ queue_commit_message(struct queue *q, struct envelope *env,
 		goto out;
 	}
 	created = true;
-	if (fchmod(fd, SPOOL_MODE_FILE) == -1 || (q->check_gid &&
-	    fchown(fd, (uid_t)-1, q->drop_gid) == -1)) {
-		buf_printf(err, "set mode/group of %s: %s", tmp,
-		    strerror(errno));
+	/* the agent's own group, made by us: the claim accepts both */
+	if (fchmod(fd, SPOOL_MODE_AGENTFILE) == -1) {
+		buf_printf(err, "set mode of %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	env->arrival = (uint64_t)time(NULL);

@@ -41,6 +41,7 @@ struct queue_entry {
 struct queue {
 	char		*spool_dir;	/* owned copy */
 	gid_t		 drop_gid;	/* queue files must have this group */
+	gid_t		 agent_gid;	/* ... or this one (the agent's own) */
 	bool		 check_gid;	/* false when running unprivileged */
 	struct queue_entry *v;		/* owned, unsorted */
 	size_t		 n, cap;
@@ -56,25 +57,49 @@ struct queue_msg {
 };
 
 /*
- * queue_init - an empty schedule for spool_dir (copied).  Queue files
- * must belong to group drop_gid when check_gid is true (the agent runs
- * as the spool's user); tests running unprivileged pass false.
+ * queue_init - an empty schedule for spool_dir (copied).  When check_gid
+ * is true (the agent was started as root and runs as the spool's user)
+ * queue files must belong to group drop_gid (made by postern-drop) or
+ * agent_gid (made by the agent, or by a postern-drop of an older layout
+ * that shared the agent's group); tests running unprivileged pass false.
  */
 void	queue_init(struct queue *, const char *spool_dir, gid_t drop_gid,
-	    bool check_gid);
+	    gid_t agent_gid, bool check_gid);
 
 /* queue_free - release the schedule; NULL-safe fields */
 void	queue_free(struct queue *);
 
 /*
- * queue_scan - rebuild the schedule from new/ (due now) and cur/ (due at
- * the state's next attempt; now when there is no state).  Entries whose
+ * queue_scan - rebuild the schedule from cur/ (due at the state's next
+ * attempt; now when there is no state), then pick up every message of
+ * new/ into cur/ (queue_pickup) due now.  Entries whose
  * name is not a queue id are set aside into failed/ with a log line; a
  * state file that cannot be read sets the message aside too.  Returns the
  * number of messages scheduled, or -1 when a directory cannot be read
  * (logged; the old schedule is kept).
  */
 int	queue_scan(struct queue *, uint64_t now);
+
+/*
+ * queue_pickup - move new/QID to cur/QID (one rename, never over an
+ * existing cur/QID) and schedule it due at now.  Done as soon as a message
+ * arrives, whether or not a relay is usable, because new/ belongs to the
+ * drop group: only in cur/ can the agent's group (the admins) see it.
+ * No fsync: a crash that loses the rename leaves it in new/, picked up
+ * again.  Returns 0, or -1 with errno (ENOENT: it is gone, not
+ * scheduled; EEXIST: cur/QID exists, logged, left in new/; anything
+ * else: logged, scheduled all the same: queue_claim tries again).
+ */
+int	queue_pickup(struct queue *, const struct qid *, uint64_t now);
+
+/*
+ * queue_fix_modes - give the files of state/ that this process owns the
+ * mode SPOOL_MODE_STATEFILE (an older postern left them 0600), so the
+ * agent's group can use the queue tools.  Opens each with O_NOFOLLOW and
+ * changes it through the descriptor.  Logs the count; returns the
+ * number of files changed.
+ */
+int	queue_fix_modes(struct queue *);
 
 /* queue_schedule - add qid due at next, or move it to next if present */
 void	queue_schedule(struct queue *, const struct qid *, uint64_t next);
@@ -95,7 +120,8 @@ uint64_t queue_next_time(const struct queue *);
 /*
  * queue_claim - take qid for delivery: rename new/QID to cur/QID when it
  * is still in new/, open cur/QID with O_NOFOLLOW, check it (regular
- * file, one link, the drop group when check_gid), parse its envelope
+ * file, one link, the drop or agent group when check_gid), parse its
+ * envelope
  * strictly (its I record must name the file) and read its retry state.
  * Returns 0 with *m filled (free with queue_msg_free).  Returns -1 when
  * the message cannot be used: it has vanished, or it failed a check and
@@ -169,8 +195,8 @@ int	queue_clean(struct queue *, uint64_t now, uint64_t tmp_max_age,
  * uid getuid(), and its size; the message bytes come from produce(),
  * which calls write_fn(ctx, p, n) (the bounce_generate writer contract)
  * as often as it likes and returns 0 or -1.  The sequence is the one
- * postern-drop uses: tmp/QID (O_EXCL, O_NOFOLLOW, mode 0640, group
- * drop_gid when check_gid), envelope, message, Z patched, fsync, rename
+ * postern-drop uses: tmp/QID (O_EXCL, O_NOFOLLOW, SPOOL_MODE_AGENTFILE,
+ * the agent's own group), envelope, message, Z patched, fsync, rename
  * to new/QID, fsync new/.  On failure the tmp file is removed, -1 is
  * returned with the reason in err, and nothing is queued.  The message
  * is scheduled due now.

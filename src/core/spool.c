@@ -1161,6 +1161,11 @@ spool_replace_file(const char *path, const char *tmp, const char *dir,
 		goto out;
 	}
 	created = true;
+	/* the umask (systemd's UMask=0077) must not take the group's read */
+	if (fchmod(fd, mode) == -1) {
+		buf_printf(err, "chmod %s: %s", tmp, strerror(errno));
+		goto out;
+	}
 	if (io_write_all(fd, data != NULL ? data : "", len) == -1 ||
 	    fsync(fd) == -1) {
 		buf_printf(err, "write %s: %s", tmp, strerror(errno));

@@ -3,12 +3,14 @@
  * spool.h - the spool layout, the envelope records of a queue file and the
  * agent's retry-state sidecar.  doc/spool-format.md is the reference.
  *
- * Layout under conf.spool_dir:
- *   tmp/     postern-drop writes tmp/QID here            (1730 user:group)
- *   new/     committed, never tried                      (1770 user:group)
- *   cur/     claimed by the agent, tried and waiting     (0700 user)
- *   failed/  given up, kept for inspection               (0700 user)
- *   state/   retry state, one sidecar file per message   (0700 user)
+ * Layout under conf.spool_dir (user = the agent's, group = the agent's
+ * group, whose members may use every queue tool; drop = the group of the
+ * set-group-id postern-drop, which may only add mail):
+ *   tmp/     postern-drop writes tmp/QID here            (1730 user:drop)
+ *   new/     committed, not yet picked up by the agent   (1770 user:drop)
+ *   cur/     picked up by the agent, waiting or tried    (2770 user:group)
+ *   failed/  given up, kept for inspection               (2770 user:group)
+ *   state/   retry state, one sidecar file per message   (2770 user:group)
  * A queue file is written once and never rewritten: the retry state lives
  * in state/QID so a retry never copies a large message.
  *
@@ -66,16 +68,31 @@
 #define SPOOL_STATE		"state"
 #define SPOOL_TRIGGER		"trigger"	/* FIFO made by the agent */
 
-/* directory and file modes (install hook, agent and drop use these) */
+/*
+ * Directory and file modes (install hook, agent, drop and the queue tools
+ * use these; doc/spool-format.md explains each).  A queue file made by
+ * postern-drop is owned by the submitter with the drop group and mode
+ * 0604: the kernel checks the group class before "others", so processes
+ * of the drop group (postern-drop itself) are denied even reading it,
+ * while the agent and the agent's group, which are not in the drop group,
+ * read it through "others" once they can reach it: only the agent's user
+ * can search new/, and cur/ failed/ are the agent's group's.
+ */
 #define SPOOL_MODE_ROOT		0755
+#define SPOOL_MODE_DROPDIR	01730	/* tmp/: the drop group may create
+					   and rename, never list or read */
 #define SPOOL_MODE_NEWDIR	01770	/* new/: as tmp/, plus group read so
 					   postern-drop can fsync it */
-#define SPOOL_MODE_DROPDIR	01730	/* tmp/ new/: group may create and
-					   rename, never list or read */
-#define SPOOL_MODE_PRIVDIR	0700	/* cur/ failed/ state/ */
-#define SPOOL_MODE_FILE		0640	/* queue file: owner = submitter,
-					   group = the drop group */
-#define SPOOL_MODE_STATEFILE	0600
+#define SPOOL_MODE_AGENTDIR	02770	/* cur/ failed/ state/: the agent's
+					   group; setgid keeps the group on
+					   the files made there */
+#define SPOOL_MODE_FILE		0604	/* queue file from postern-drop:
+					   owner = submitter, group = drop
+					   (denied), others = the readers */
+#define SPOOL_MODE_AGENTFILE	0640	/* queue file the agent made (DSN):
+					   owner = agent, group = agent's */
+#define SPOOL_MODE_STATEFILE	0640	/* state/QID, state/relays: group
+					   members read (and replace) them */
 
 enum envelope_body {
 	ENVELOPE_BODY_NONE = 0,		/* no B record */
@@ -281,7 +298,8 @@ int	spool_state_parse(const char *data, size_t len, struct spool_state *st,
 
 /*
  * spool_state_write - atomically replace spool_dir/state/QID: write
- * state/.QID.tmp (mode 0600, O_EXCL after removing a stale one), fsync,
+ * state/.QID.tmp (mode SPOOL_MODE_STATEFILE whatever the umask, O_EXCL
+ * after removing a stale one), fsync,
  * rename, fsync state/.  Returns 0, or -1 with the reason (path and
  * strerror) in err; the old state is then intact.
  */
@@ -299,7 +317,8 @@ int	spool_state_read(const char *spool_dir, const struct qid *,
 /*
  * spool_replace_file - atomically replace path (in directory dir) with
  * data[0..len): write tmp (a stale tmp from a crash is removed first;
- * O_EXCL, O_NOFOLLOW, mode), fsync it, rename it over path, fsync dir.
+ * O_EXCL, O_NOFOLLOW, then fchmod to mode: the umask does not matter),
+ * fsync it, rename it over path, fsync dir.
  * The one copy of this sequence for the agent's small files.  Returns 0,
  * or -1 with "what FILE: strerror" in err; path is then unchanged (or, if
  * only the directory fsync failed, replaced but maybe not durable) and

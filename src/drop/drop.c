@@ -4,7 +4,10 @@
  * stdin (the pipe protocol in spool.h) and commit it to spool/new/.
  *
  * WARNING WARNING WARNING: this is the only privileged code in postern.
- * It runs set-group-id to the spool group, on behalf of any local user.
+ * It runs set-group-id to the drop group (POSTERN_DROP_GROUP, not the
+ * agent's group), on behalf of any local user: that group may add to
+ * tmp/ and new/ and nothing else, and cannot read the queue files (mode
+ * 0604: its own group class is denied; see spool.h).
  * Everything the caller controls is hostile: fds, umask, environment,
  * signal dispositions, argv, rlimits, and every input byte.  It must never
  * run another program, never take a path from an elevated caller, never
@@ -13,7 +16,7 @@
  *
  * Sequence: sanitize the process, load CONFDIR/postern.conf, chdir to the
  * spool, parse the request envelope strictly, create tmp/QID (O_EXCL,
- * O_NOFOLLOW, 0640), write envelope + message, fsync, rename to new/QID,
+ * O_NOFOLLOW, 0604), write envelope + message, fsync, rename to new/QID,
  * fsync new/, print the qid, log one line, poke the agent's FIFO.
  * Any failure unlinks tmp/QID and exits with a sysexits.h code.
  */
@@ -101,8 +104,9 @@ drop_io_die(const char *what, const char *rel)
 	case EROFS:
 		code = EX_NOPERM;
 		fix = "run `make install` as root, or check that "
-		    SBINDIR "/" DROP_NAME " is set-group-id " POSTERN_GROUP
-		    " and the spool directories belong to that group";
+		    SBINDIR "/" DROP_NAME " is set-group-id "
+		    POSTERN_DROP_GROUP " and the spool's tmp/ and new/ belong "
+		    "to that group";
 		break;
 	case ENOENT:
 	case ENOTDIR:
@@ -350,7 +354,7 @@ drop_create(struct envelope *env)
 	if (fd == -1)
 		drop_io_die("create", drop_tmp);
 	drop_armed = 1;
-	/* umask is 077: set the group read bit explicitly */
+	/* umask is 077: set the readers' bit explicitly */
 	if (fchmod(fd, SPOOL_MODE_FILE) == -1)
 		drop_io_die("chmod", drop_tmp);
 	return fd;

@@ -135,8 +135,9 @@ ts_before(const struct timespec *a, const struct timespec *b)
 /*
  * flush_count - messages still to be tried since the flush (in new/, or
  * in cur/ without a state written since) and those deferred by an
- * attempt since.  Returns 0, or -1 with errno when a directory is
- * unreadable.
+ * attempt since.  new/ is skipped when the caller may not read it (a
+ * member of the agent's group: the running agent moves it to cur/ at
+ * once).  Returns 0, or -1 with errno when a directory is unreadable.
  */
 static int
 flush_count(const struct conf *c, const struct timespec *since,
@@ -151,14 +152,19 @@ flush_count(const struct conf *c, const struct timespec *since,
 	struct spool_state st;
 	struct buf	 err;
 	size_t		 i;
+	int		 rc = -1;
 
 	*waiting = *deferred = 0;
 	buf_init(&err, ADMIN_ERR_MAX);
 	for (i = 0; i < ARRAY_SIZE(subs); i++) {
 		if (spool_path(c->spool_dir, subs[i], NULL, dir,
-		    sizeof(dir)) == -1 || (d = opendir(dir)) == NULL) {
-			buf_free(&err);
-			return -1;
+		    sizeof(dir)) == -1)
+			goto out;
+		if ((d = opendir(dir)) == NULL) {
+			/* new/ is the drop group's: the agent picks it up */
+			if (i == 0 && (errno == EACCES || errno == EPERM))
+				continue;
+			goto out;
 		}
 		while ((de = readdir(d)) != NULL) {
 			if (qid_parse(&qid, de->d_name) == -1)
@@ -182,8 +188,10 @@ flush_count(const struct conf *c, const struct timespec *since,
 		}
 		closedir(d);
 	}
+	rc = 0;
+out:
 	buf_free(&err);
-	return 0;
+	return rc;
 }
 
 /* flush_relays_down - state/relays written since and every relay down */
@@ -235,7 +243,8 @@ flush_wait_main(const struct conf *c)
 			if (errno == EACCES || errno == EPERM)
 				fatal_exit(EX_NOPERM, "flush --wait: read the "
 				    "queue in %s: permission denied: run it as "
-				    "root or as the agent's user", c->spool_dir);
+				    "root or as a member of the group %s",
+				    c->spool_dir, POSTERN_GROUP);
 			fatal_errno(EX_TEMPFAIL, "flush --wait: read the "
 			    "queue in %s", c->spool_dir);
 		}

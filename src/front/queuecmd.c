@@ -4,8 +4,12 @@
  * `show`, `delete`, `retry` and `failed` (list, show, requeue).
  *
  * Runs as the invoking user with no privilege of its own: it can use the
- * spool only as far as the file modes let that user (root and the
- * agent's user); anyone else gets a refusal naming who may, exit 77.  It
+ * spool only as far as the file modes let that user (root, the agent's
+ * user and the members of the agent's group POSTERN_GROUP); anyone else
+ * gets a refusal naming who may and how, exit 77.  new/ belongs to the
+ * drop group: for the agent's group it is not readable, and what waits
+ * there (until the agent picks it up into cur/, at once when it runs) is
+ * left out with a note; a requeue then goes to cur/ instead.  It
  * never links the agent's libraries: it reads the spool formats through
  * spool.h and the agent's state/relays file by its documented format
  * (doc/agent.md).  Changes are each one atomic step that a running agent
@@ -84,6 +88,7 @@ struct qc_ctx {
 	bool		 json;
 	bool		 body;
 	bool		 all;
+	bool		 new_hidden;	/* new/ not readable by the caller */
 	struct buf	 out;		/* one entry, then to stdout */
 	struct buf	 err;
 	unsigned long	 uid;
@@ -119,20 +124,26 @@ struct qc_relays {
 
 /* ---- context, permissions, output ----------------------------------- */
 
-/* qc_refuse - the caller may not read the spool: say who may */
+/* qc_refuse - the caller may not read the spool: say who may, and how */
 static void __attribute__((noreturn))
 qc_refuse(const struct qc_ctx *x, const char *what)
 {
 	fatal_exit(EX_NOPERM, "%s: permission denied: the queue is private "
-	    "to root and the mail system's user %s; run 'sudo postern %s' "
-	    "(or as user %s).  Users cannot see even their own queued "
-	    "messages without privileges", what, POSTERN_USER, x->cmd,
-	    POSTERN_USER);
+	    "to root and the members of the mail system's group %s.  To use "
+	    "the queue tools, have an administrator add you to it "
+	    "(adduser %s %s, then log in again), or run 'sudo postern %s'.  "
+	    "Other users cannot see even their own queued messages", what,
+	    POSTERN_GROUP, x->who[0] != '\0' && strcmp(x->who, "?") != 0 ?
+	    x->who : "USER", POSTERN_GROUP, x->cmd);
 }
 
-/* qc_open_dir - open spool_dir/sub as a directory, refusing on EACCES */
+/*
+ * qc_open_dir - open spool_dir/sub as a directory, refusing on EACCES;
+ * with optional (new/, the drop group's), EACCES gives -1 and sets
+ * x->new_hidden instead: members of the agent's group cannot read it.
+ */
 static int
-qc_open_dir(struct qc_ctx *x, const char *sub)
+qc_open_dir(struct qc_ctx *x, const char *sub, bool optional)
 {
 	char	path[4096];
 	int	fd;
@@ -142,6 +153,10 @@ qc_open_dir(struct qc_ctx *x, const char *sub)
 		    x->c->spool_dir);
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1) {
+		if ((errno == EACCES || errno == EPERM) && optional) {
+			x->new_hidden = true;
+			return -1;
+		}
 		if (errno == EACCES || errno == EPERM)
 			qc_refuse(x, path);
 		fatal_errno(errno == ENOENT ? EX_CONFIG : EX_TEMPFAIL,
@@ -164,15 +179,17 @@ qc_init(struct qc_ctx *x, const struct conf *c, const char *cmd,
 	x->cmd = cmd;
 	x->now = (uint64_t)time(NULL);
 	x->state_fd = -1;
-	for (w = 0; w < QC_NWHERE; w++)
-		x->dir[w] = (mask & QC_IN(w)) ? qc_open_dir(x, qc_dirs[w]) : -1;
-	if (state)
-		x->state_fd = qc_open_dir(x, SPOOL_STATE);
-	buf_init(&x->out, QC_OUT_MAX);
-	buf_init(&x->err, QC_ERR_MAX);
 	x->uid = (unsigned long)getuid();
 	pw = getpwuid(getuid());
 	(void)str_copy(x->who, pw != NULL ? pw->pw_name : "?", sizeof(x->who));
+	/* new/ first: it alone may be hidden; cur/ then decides */
+	for (w = 0; w < QC_NWHERE; w++)
+		x->dir[w] = (mask & QC_IN(w)) ? qc_open_dir(x, qc_dirs[w],
+		    w == QC_NEW) : -1;
+	if (state)
+		x->state_fd = qc_open_dir(x, SPOOL_STATE, false);
+	buf_init(&x->out, QC_OUT_MAX);
+	buf_init(&x->err, QC_ERR_MAX);
 	tzset();
 }
 
@@ -198,6 +215,27 @@ qc_flush(struct qc_ctx *x)
 	if (x->out.len > 0)
 		(void)fwrite(x->out.data, 1, x->out.len, stdout);
 	buf_reset(&x->out);
+}
+
+/*
+ * qc_agent_listens - true when a delivery agent holds the trigger FIFO
+ * open (it opens it read-write: our open for writing then succeeds,
+ * else ENXIO).  Nothing is written.
+ */
+static bool
+qc_agent_listens(const struct qc_ctx *x)
+{
+	char	path[4096];
+	int	fd;
+
+	if (spool_path(x->c->spool_dir, SPOOL_TRIGGER, NULL, path,
+	    sizeof(path)) == -1)
+		return false;
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return false;
+	close(fd);
+	return true;
 }
 
 /* qc_audit - one log line per change: syslog, or as postern.conf says */
@@ -585,7 +623,8 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 
 	buf_printf(&x->out, " (age %s, ", queuefmt_age(x->now >
 	    m->env.arrival ? x->now - m->env.arrival : 0, age, sizeof(age)));
-	if (m->where == QC_NEW)
+	if (m->where == QC_NEW || (m->where == QC_CUR && m->st.attempts == 0 &&
+	    m->st.next_attempt <= x->now))
 		buf_puts(&x->out, "new, not tried yet");
 	else if (m->where == QC_FAILED)
 		buf_printf(&x->out, "failed after %llu attempt%s",
@@ -900,7 +939,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 	bool			failed_only = mask == QC_IN(QC_FAILED);
 
 	for (w = 0; w < QC_NWHERE; w++)
-		if (mask & QC_IN(w))
+		if ((mask & QC_IN(w)) && x->dir[w] != -1)
 			qc_collect_or_die(x, (enum qc_where)w, NULL, &l);
 	if (!failed_only && x->dir[QC_FAILED] != -1)
 		(void)qc_collect(x, QC_FAILED, NULL, &failed);
@@ -926,8 +965,9 @@ qc_list(struct qc_ctx *x, unsigned mask)
 	qc_list_entries(x, l.v, l.n, &count, &bad, &bytes);
 	if (x->json)
 		buf_printf(&x->out, "],\n\"summary\":{\"messages\":%lu,"
-		    "\"bytes\":%llu,\"unreadable\":%lu,\"failed\":%zu}}\n",
-		    count, bytes, bad, failed_only ? count + bad : failed.n);
+		    "\"bytes\":%llu,\"unreadable\":%lu,\"failed\":%zu,"
+		    "\"new_listed\":%s}}\n", count, bytes, bad, failed_only ?
+		    count + bad : failed.n, x->new_hidden ? "false" : "true");
 	else {
 		if (count + bad == 0)
 			buf_puts(&x->out, failed_only ? "No failed messages\n" :
@@ -943,6 +983,10 @@ qc_list(struct qc_ctx *x, unsigned mask)
 			buf_printf(&x->out, "-- %zu message%s in failed/ "
 			    "(postern failed)\n", failed.n, failed.n == 1 ?
 			    "" : "s");
+		if (x->new_hidden && !qc_agent_listens(x))
+			buf_puts(&x->out, "-- the delivery agent is not "
+			    "running: mail it has not picked up from new/ yet "
+			    "is listed only for root (sudo postern queue)\n");
 	}
 	qc_flush(x);
 	free(l.v);
@@ -992,14 +1036,18 @@ qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
 				qc_refuse(x, qc_dirs[i]);
 		}
 		log_error("%s: no such message in the queue (delivered, "
-		    "deleted, or never queued)", id);
+		    "deleted, or never queued)%s", id, x->new_hidden ?
+		    "; mail the agent has not picked up from new/ yet is "
+		    "visible only to root" : "");
 		return EX_NOINPUT;
 	}
 	for (i = 0; i < QC_NWHERE; i++)
 		if (x->dir[i] != -1)
 			qc_collect_or_die(x, (enum qc_where)i, id, &l);
 	if (l.n == 0) {
-		log_error("%s: no message id starts with this", id);
+		log_error("%s: no message id starts with this%s", id,
+		    x->new_hidden ? " (mail the agent has not picked up from "
+		    "new/ yet is visible only to root)" : "");
 		rc = EX_NOINPUT;
 	} else if (l.n > 1) {
 		qc_sort(&l);
@@ -1123,7 +1171,7 @@ static void
 qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 {
 	static const char *const where_words[QC_NWHERE] = {
-		"new/ (queued, not tried yet)",
+		"new/ (queued, not picked up by the agent yet)",
 		"cur/ (tried, waiting for the next attempt)",
 		"failed/ (given up, kept for inspection)",
 	};
@@ -1132,7 +1180,9 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 	size_t		 i;
 
 	buf_printf(&x->out, "Queue ID:      %s\nQueue:         %s\n",
-	    m->qid.s, where_words[m->where]);
+	    m->qid.s, m->where == QC_CUR && m->st.attempts == 0 ?
+	    "cur/ (picked up by the agent, not tried yet)" :
+	    where_words[m->where]);
 	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(e->arrival,
 	    when, sizeof(when)), queuefmt_age(x->now > e->arrival ? x->now -
 	    e->arrival : 0, age, sizeof(age)));
@@ -1322,6 +1372,8 @@ qc_delete(struct qc_ctx *x, const char *arg)
 		return rc;
 	/* in the order messages move, so one moving meanwhile is found */
 	for (i = (int)w; i < QC_NWHERE; i++) {
+		if (x->dir[i] == -1)
+			continue;
 		if (unlinkat(x->dir[i], qid.s, 0) == 0)
 			break;
 		if (errno == EACCES || errno == EPERM)
@@ -1348,8 +1400,37 @@ qc_delete(struct qc_ctx *x, const char *arg)
 }
 
 /*
- * qc_state_replace - write st as the new state/QID owned like the state
- * directory (the agent must read it), through state/.QID.<tag> (a name
+ * qc_state_owner - owner, group and mode of a state file we made (fd) so
+ * that the agent and its group read it: root gives it to the directory's
+ * owner and group; anyone else keeps it and gives it the directory's
+ * group (state/ is setgid, so it has that group already unless an older
+ * layout left the bit off); the agent's user may keep its own group, it
+ * reads the file as its owner.  Then SPOOL_MODE_STATEFILE, whatever the
+ * umask.  Returns 0 or -1 (errno).
+ */
+static int
+qc_state_owner(int fd, const struct stat *dsb)
+{
+	struct stat	sb;
+
+	if (fstat(fd, &sb) == -1)
+		return -1;
+	if (geteuid() == 0) {
+		if ((sb.st_uid != dsb->st_uid || sb.st_gid != dsb->st_gid) &&
+		    fchown(fd, dsb->st_uid, dsb->st_gid) == -1)
+			return -1;
+	} else if (sb.st_gid != dsb->st_gid &&
+	    fchown(fd, (uid_t)-1, dsb->st_gid) == -1 &&
+	    geteuid() != dsb->st_uid)
+		return -1;
+	return fchmod(fd, SPOOL_MODE_STATEFILE);
+}
+
+/*
+ * qc_state_replace - write st as the new state/QID, mode
+ * SPOOL_MODE_STATEFILE with the state directory's group (root: its owner
+ * too) whatever the umask, so the agent and the agent's group can read
+ * it, through state/.QID.<tag> (a name
  * the agent never uses), fsync, and rename.  When expect is not NULL the
  * rename happens only if state/QID is still the file expect describes
  * (st_ino 0: still missing): otherwise returns 1 and changes nothing, so
@@ -1382,8 +1463,7 @@ qc_state_replace(struct qc_ctx *x, const struct qid *qid,
 		goto out;
 	}
 	created = true;
-	if ((dsb.st_uid != geteuid() || dsb.st_gid != getegid()) &&
-	    fchown(fd, dsb.st_uid, dsb.st_gid) == -1) {
+	if (qc_state_owner(fd, &dsb) == -1) {
 		buf_printf(err, "chown state/%s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -1548,7 +1628,8 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 }
 
 /*
- * qc_requeue_one - failed/QID back to new/: the state keeps only the
+ * qc_requeue_one - failed/QID back to new/ (cur/ for the agent's group,
+ * which may not write new/): the state keeps only the
  * recipients that accepted (never sent twice), everything else pending,
  * no attempts; then one rename.  A malformed file or state is refused.
  */
@@ -1557,6 +1638,7 @@ qc_requeue_one(struct qc_ctx *x, const struct qid *qid)
 {
 	struct qc_msg		m;
 	struct spool_state	fresh;
+	enum qc_where		dest;
 	size_t			i, sent = 0;
 	int			rc = EX_OK, fd;
 	char			age[QUEUEFMT_AGE_MAX], keep[QUEUEFMT_AGE_MAX];
@@ -1616,17 +1698,35 @@ qc_requeue_one(struct qc_ctx *x, const struct qid *qid)
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	if (renameat(x->dir[QC_FAILED], qid->s, x->dir[QC_NEW], qid->s) ==
-	    -1) {
+	/*
+	 * To new/ when the caller may write there (root, the agent's user):
+	 * a systemd path unit watching new/ then starts a delivery run.  A
+	 * member of the agent's group may not (new/ is the drop group's): to
+	 * cur/, where the fresh state makes it due now just the same.
+	 */
+	dest = QC_CUR;
+	if (x->dir[QC_NEW] != -1) {
+		if (renameat(x->dir[QC_FAILED], qid->s, x->dir[QC_NEW],
+		    qid->s) == 0)
+			dest = QC_NEW;
+		else if (errno != EACCES && errno != EPERM) {
+			log_warn("%s: move failed/%s to new/", qid->s, qid->s);
+			rc = errno == ENOENT ? EX_NOINPUT : EX_TEMPFAIL;
+			goto out;
+		}
+	}
+	if (dest == QC_CUR && renameat(x->dir[QC_FAILED], qid->s,
+	    x->dir[QC_CUR], qid->s) == -1) {
 		if (errno == EACCES || errno == EPERM)
-			qc_refuse(x, SPOOL_NEW);
-		log_warn("%s: move failed/%s to new/", qid->s, qid->s);
+			qc_refuse(x, SPOOL_CUR);
+		log_warn("%s: move failed/%s to cur/", qid->s, qid->s);
 		rc = errno == ENOENT ? EX_NOINPUT : EX_TEMPFAIL;
 		goto out;
 	}
-	if (fsync(x->dir[QC_NEW]) == -1 || fsync(x->dir[QC_FAILED]) == -1)
+	if (fsync(x->dir[dest]) == -1 || fsync(x->dir[QC_FAILED]) == -1)
 		log_warn("%s: fsync the spool directories", qid->s);
-	qc_audit(x, qid, "requeued from failed/ to new/");
+	qc_audit(x, qid, dest == QC_NEW ? "requeued from failed/ to new/" :
+	    "requeued from failed/ to cur/");
 	printf("%s: requeued (%zu recipient%s to try", qid->s,
 	    m.env.nrcpts - sent, m.env.nrcpts - sent == 1 ? "" : "s");
 	if (sent > 0)
@@ -1702,8 +1802,8 @@ queuecmd_usage(FILE *f)
 	    "                   messages given up; requeue sends them again\n"
 	    "  ID is a queue id or a unique prefix of at least %d digits.  "
 	    "The queue tools\n"
-	    "  need root or the mail system's user (%s): others are "
-	    "refused (exit 77).\n", QUEUEFMT_PREFIX_MIN, POSTERN_USER);
+	    "  need root or membership of the group %s: others are "
+	    "refused (exit 77).\n", QUEUEFMT_PREFIX_MIN, POSTERN_GROUP);
 }
 
 /* queuecmd_handles - ours? */

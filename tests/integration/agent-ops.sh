@@ -312,7 +312,8 @@ RETC=$T/retc
 RSPOOL=$T/rspool
 mkdir -p "$RB" "$RETC"
 if ! (cd "$RB" && "$top_srcdir/configure" -q --with-user="$U1" \
-    --with-group="$U2" --with-confdir="$RETC" --with-spooldir="$RSPOOL" \
+    --with-group="$U1" --with-drop-group="$U2" --with-confdir="$RETC" \
+    --with-spooldir="$RSPOOL" \
     >"$RB/build.log" 2>&1 && make -j4 src/posternd src/postern-drop \
     >>"$RB/build.log" 2>&1); then
 	tail -20 "$RB/build.log" | sed 's/^/# /'
@@ -348,11 +349,11 @@ like "$(grep '^Uid:' "/proc/$AGENT_PID/status")" \
 like "$(grep '^Gid:' "/proc/$AGENT_PID/status")" \
     "^Gid:[[:space:]]+$gid1[[:space:]]+$gid1[[:space:]]+$gid1[[:space:]]+$gid1\$" \
     "root: every gid is the agent's"
-like "$(grep '^Groups:' "/proc/$AGENT_PID/status")" "^Groups:[[:space:]]+$gid2[[:space:]]*\$" \
-    "root: the only supplementary group is the drop group"
-is "$(stat -c '%U:%G %a' "$RSPOOL/new" "$RSPOOL/cur" "$RSPOOL/trigger" | tr '\n' ' ')" \
-    "$U1:$U2 1730 $U1:$U2 700 $U1:$U2 622 " \
-    "root: created new/, cur/ and the FIFO with owners and modes"
+like "$(grep '^Groups:' "/proc/$AGENT_PID/status")" "^Groups:[[:space:]]+$gid1[[:space:]]*\$" \
+    "root: the only supplementary group is the agent's: never the drop group"
+is "$(stat -c '%U:%G %a' "$RSPOOL/tmp" "$RSPOOL/new" "$RSPOOL/cur" "$RSPOOL/failed" "$RSPOOL/state" "$RSPOOL/trigger" | tr '\n' ' ')" \
+    "$U1:$U2 1730 $U1:$U2 1770 $U1:$U1 2770 $U1:$U1 2770 $U1:$U1 2770 $U1:$U1 622 " \
+    "root: created the spool and the FIFO with the layout's owners and modes"
 ok "root: the trigger is a FIFO" test -p "$RSPOOL/trigger"
 # a message from a third user through the setgid helper
 printf 'V 1\nS u3@example.org\nR setgid@example.net\n\nC 13\nSubject: sg\n\nE 13\n' |
@@ -366,8 +367,8 @@ agent_stop
 printf 'V 1\nS u3@example.org\nR badgroup@example.net\n\nC 13\nSubject: bg\n\nE 13\n' |
     run_as "$U3" "$T/postern-drop" >"$T/qid4" 2>>"$T/drop3.err"
 qid4=$(cat "$T/qid4")
-is "$(stat -c '%U:%G %a' "$RSPOOL/new/$qid4")" "$U3:$U2 640" \
-    "root: a queue file belongs to the submitter and the drop group"
+is "$(stat -c '%U:%G %a' "$RSPOOL/new/$qid4")" "$U3:$U2 604" \
+    "root: a queue file belongs to the submitter and the drop group, mode 0604"
 chgrp "$U3" "$RSPOOL/new/$qid4"
 chmod 0644 "$RSPOOL/new/$qid4"
 "$RB/src/posternd" -f </dev/null >/dev/null 2>>"$T/agent.log" &

@@ -2,13 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # deb.sh - the Debian package end to end, on this machine: build it with
 # contrib/build-deb, install it with apt-get (it replaces the system MTA,
-# Postfix here), check the installed owners and modes, submit a message
-# as an unprivileged user through /usr/sbin/sendmail, deliver it with
-# `posternd --once` run as root (it drops to the postern user) to the test
-# smarthost over STARTTLS + AUTH with the test CA, then purge the package
-# and check that nothing of it is left but the postern user and group
-# (kept on purge, like Debian's Postfix and Exim).  Finally it puts Postfix
-# back with the preseed of contrib/install-deps, also when a step failed.
+# Postfix here), check the installed owners and modes (postern-drop
+# set-group-id postern-drop, the agent's group postern), submit a message
+# as an unprivileged user through /usr/sbin/sendmail, list it as a member
+# of the group postern, deliver it with `posternd --once` run as root (it
+# drops to the postern user) to the test smarthost over STARTTLS + AUTH
+# with the test CA, check that a reinstall converges a spool of the older
+# one-group layout, then purge the package and check that nothing of it is
+# left but the postern user and the groups postern and postern-drop (kept
+# on purge, like Debian's Postfix and Exim).  Finally it puts Postfix back
+# with the preseed of contrib/install-deps, also when a step failed.
 #
 # It changes the system's package state, so it is NOT part of `make
 # check`: tests/run-all runs it last (POSTERN_SKIP_DEB=1 skips it), or run
@@ -91,16 +94,20 @@ is "$(readlink -f /usr/sbin/sendmail)" /usr/sbin/postern \
     "/usr/sbin/sendmail is postern"
 is "$(readlink -f /usr/lib/sendmail)" /usr/sbin/postern \
     "/usr/lib/sendmail is postern"
-ok "user and group postern exist" sh -c \
-    'getent passwd postern >/dev/null && getent group postern >/dev/null'
-is "$(stat -c '%a %U %G' /usr/sbin/postern-drop)" "2755 root postern" \
-    "postern-drop is set-group-id postern"
+ok "user postern and groups postern, postern-drop exist" sh -c \
+    'getent passwd postern >/dev/null && getent group postern >/dev/null &&
+     getent group postern-drop >/dev/null'
+is "$(id -gn postern)" postern "the agent's primary group is postern"
+not_ok "the agent is not in postern-drop" sh -c \
+    'id -nG postern | tr " " "\n" | grep -qx postern-drop'
+is "$(stat -c '%a %U %G' /usr/sbin/postern-drop)" "2755 root postern-drop" \
+    "postern-drop is set-group-id postern-drop"
 is "$(dpkg-statoverride --list /usr/sbin/postern-drop)" \
-    "root postern 2755 /usr/sbin/postern-drop" "recorded by dpkg-statoverride"
+    "root postern-drop 2755 /usr/sbin/postern-drop" "recorded by dpkg-statoverride"
 S=/var/spool/postern
+LAYOUT="755 postern:postern 1730 postern:postern-drop 1770 postern:postern-drop 2770 postern:postern 2770 postern:postern 2770 postern:postern "
 is "$(stat -c '%a %U:%G' $S $S/tmp $S/new $S/cur $S/failed $S/state | tr '\n' ' ')" \
-    "755 postern:postern 1730 postern:postern 1770 postern:postern 700 postern:postern 700 postern:postern 700 postern:postern " \
-    "spool owners and modes as make install sets them"
+    "$LAYOUT" "spool owners and modes as make install sets them"
 is "$(stat -c '%F %a' $S/trigger)" "fifo 622" "the trigger FIFO"
 is "$(stat -c '%a %U %s' /etc/postern/secrets)" "600 postern 0" \
     "empty secrets file, mode 600, owned by postern"
@@ -138,8 +145,13 @@ CONF
 # keep the owner and mode postinst gave the secrets file
 printf '127.0.0.1:%s deb-s3cret\n' "$SMARTHOST_PORT" >/etc/postern/secrets
 
-make_test_users 1 || bail_out "cannot create test users"
+make_test_users 2 || bail_out "cannot create test users"
 U=${TEST_USER_PREFIX}1
+# an administrator: a member of the agent's group (taken out again at the
+# end: the group outlives the package)
+ADM=${TEST_USER_PREFIX}2
+usermod -a -G postern "$ADM" || bail_out "cannot add $ADM to the group postern"
+cleanup_push "gpasswd -d $ADM postern >/dev/null 2>&1"
 printf 'To: carol@example.net\nSubject: from the package\n\nhello from %s\n' \
     "$U" >"$T/msg"
 chmod 0644 "$T/msg"
@@ -148,6 +160,13 @@ ok "an unprivileged user submits through /usr/sbin/sendmail" \
 like "$(/usr/sbin/postern queue)" 'carol@example\.net' \
     "root sees it in the queue"
 not_ok "the user cannot list the queue" run_as "$U" /usr/sbin/postern queue
+like "$(run_as "$U" /usr/sbin/postern queue 2>&1)" \
+    "members of the mail system's group postern.*adduser $U postern" \
+    "the refusal names the group postern and how to join it"
+# new/ is the drop group's: the group postern sees mail once the agent
+# picked it up; root sees it at once
+unlike "$(run_as "$ADM" /usr/sbin/postern queue 2>&1)" 'carol@example\.net' \
+    "a member of postern does not see into new/"
 
 /usr/sbin/posternd --once >"$T/agent.log" 2>&1
 is "$?" 0 "posternd --once (as root, drops to postern) exits 0"
@@ -163,9 +182,43 @@ like "$(cat "$T/agent.log")" \
     "one status=sent log line"
 is "$(ls $S/new $S/cur | grep -c '^[0-9A-F]\{20\}$')" 0 "the queue is empty"
 unlike "$(cat "$T/agent.log")" 'deb-s3cret' "the password is not logged"
+like "$(run_as "$ADM" /usr/sbin/postern queue 2>&1)" '^Mail queue is empty$' \
+    "a member of postern lists the queue without sudo"
+
+# ---------------------------------------------------------------- upgrade
+# the older layout: postern-drop and the agent shared the group postern
+smarthost_stop
+printf 'To: dave@example.net\nSubject: kept\n\nkept over the upgrade\n' >"$T/msg2"
+chmod 0644 "$T/msg2"
+run_as "$U" sh -c '/usr/sbin/sendmail -t -i <"$1"' sh "$T/msg2"
+/usr/sbin/posternd --once >"$T/agent2.log" 2>&1	# relay gone: deferred
+dpkg-statoverride --remove /usr/sbin/postern-drop
+dpkg-statoverride --update --add root postern 2755 /usr/sbin/postern-drop
+chgrp postern $S/tmp $S/new $S/cur/*
+chmod 0640 $S/cur/*
+chmod 0700 $S/cur $S/failed $S/state
+chmod 0600 $S/state/* 2>/dev/null
+ok "a reinstall over the older layout" $APT install --reinstall "$deb"
+is "$(dpkg-statoverride --list /usr/sbin/postern-drop)" \
+    "root postern-drop 2755 /usr/sbin/postern-drop" \
+    "reinstall: the statoverride moved to postern-drop"
+is "$(stat -c '%a %U:%G' $S $S/tmp $S/new $S/cur $S/failed $S/state | tr '\n' ' ')" \
+    "$LAYOUT" "reinstall: the spool converged to the layout"
+like "$(run_as "$ADM" /usr/sbin/postern queue 2>&1)" 'dave@example\.net' \
+    "reinstall: the queued message is kept, a member of postern sees it"
+/usr/sbin/posternd --once >"$T/agent3.log" 2>&1
+is "$(stat -c '%a' $S/state/relays 2>/dev/null)" 640 \
+    "reinstall: the agent made its older state files group-readable"
+unlike "$(cat "$T/agent3.log")" 'set aside' \
+    "reinstall: the agent still takes a queue file of the older layout"
+for id in $(run_as "$ADM" /usr/sbin/postern queue 2>/dev/null |
+    sed -n 's/^\([0-9A-F]\{20\}\) .*/\1/p'); do
+	run_as "$ADM" /usr/sbin/postern delete "$id" >/dev/null
+done
+is "$(ls $S/new $S/cur $S/failed | grep -c '^[0-9A-F]\{20\}$')" 0 \
+    "a member of postern deletes what is left: the queue is empty"
 
 # ---------------------------------------------------------------- purge
-smarthost_stop
 ok "apt-get purge removes the package" $APT purge postern
 not_ok "postern is no longer installed" deb_installed postern
 for p in /usr/sbin/postern /usr/sbin/postern-drop /usr/sbin/posternd \

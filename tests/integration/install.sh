@@ -7,9 +7,11 @@
 #      newaliases and /usr/lib/sendmail links, the spool tree with its
 #      modes, and the ownership steps it could not do printed;
 #   2. uninstall removes binaries and links and keeps the spool;
-#   3. as root, without DESTDIR, with the user and group present: the
+#   3. as root, without DESTDIR, with the user and groups present: the
 #      set-group-id bit and owners are set, and a second install over the
-#      first (upgrade) keeps the queued mail.
+#      first (upgrade) keeps the queued mail and converges a spool of the
+#      older layout (one shared group, 0700 directories); a spool
+#      directory that is a symbolic link is refused, not followed.
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/sgid.sh"
 [ -x "$top_srcdir/configure" ] ||
@@ -102,15 +104,19 @@ got=
 for d in . tmp new cur failed state; do
 	got="$got $d=$(stat -c %a "$S/$d" 2>/dev/null)"
 done
-is "$got" " .=755 tmp=1730 new=1770 cur=700 failed=700 state=700" \
+is "$got" " .=755 tmp=1730 new=1770 cur=2770 failed=2770 state=2770" \
     "packaging: spool tree with the designed modes"
 is "$(stat -c %F "$S/trigger" 2>/dev/null)" fifo "packaging: trigger FIFO"
-like "$out" 'chgrp postern /usr/sbin/postern-drop' \
-    "packaging: prints the chgrp it could not do"
+like "$out" 'chgrp postern-drop /usr/sbin/postern-drop' \
+    "packaging: prints the chgrp (to the drop group) it could not do"
 like "$out" 'chmod 2755 /usr/sbin/postern-drop' \
     "packaging: prints the chmod 2755 it could not do"
-like "$out" 'chown postern:postern /var/spool/postern /var/spool/postern/tmp' \
-    "packaging: prints the spool chown it could not do"
+like "$out" 'chown postern:postern /var/spool/postern /var/spool/postern/cur /var/spool/postern/failed /var/spool/postern/state /var/spool/postern/trigger' \
+    "packaging: prints the spool chown (the agent's group) it could not do"
+like "$out" 'chown postern:postern-drop /var/spool/postern/tmp /var/spool/postern/new' \
+    "packaging: prints the tmp/ new/ chown (the drop group) it could not do"
+like "$out" 'chmod 2770 /var/spool/postern/cur /var/spool/postern/failed /var/spool/postern/state' \
+    "packaging: prints the chmod 2770 it could not do"
 steps=$(printf '%s\n' "$out" | grep -E '^ +ch(grp|own|mod) ')
 [ -n "$steps" ] && ! printf '%s\n' "$steps" | grep -q "$DEST"
 is $? 0 "packaging: printed steps name the final paths, not DESTDIR"
@@ -139,32 +145,60 @@ if [ "$(id -u)" -eq 0 ]; then
 	make_test_users 3 || bail_out "cannot create test users"
 	AGENT=${TEST_USER_PREFIX}3
 	G=postern-tg
+	DG=postern-td
 	sgid_group "$G" || bail_out "groupadd $G failed"
+	sgid_group "$DG" || bail_out "groupadd $DG failed"
 	R=$T/root
 	P=$T/rprefix
+	S=$P/spool
 	mkdir -p "$R"
-	build "$R" --prefix="$P" --with-spooldir="$P/spool" \
-	    --with-confdir="$P/etc" --with-user="$AGENT" --with-group="$G" &&
-	    mk "$R" install
+	build "$R" --prefix="$P" --with-spooldir="$S" \
+	    --with-confdir="$P/etc" --with-user="$AGENT" --with-group="$G" \
+	    --with-drop-group="$DG" && mk "$R" install
 	is "$?" 0 "root: make install succeeds"
-	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $G" \
-	    "root: postern-drop is set-group-id $G"
-	got=
-	for d in . tmp new cur failed state trigger; do
-		got="$got $d=$(stat -c '%a:%U:%G' "$P/spool/$d")"
-	done
-	is "$got" " .=755:$AGENT:$G tmp=1730:$AGENT:$G new=1770:$AGENT:$G cur=700:$AGENT:$G failed=700:$AGENT:$G state=700:$AGENT:$G trigger=622:$AGENT:$G" \
-	    "root: spool owned by $AGENT:$G with the designed modes"
+	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $DG" \
+	    "root: postern-drop is set-group-id $DG"
+	layout() {
+		_l=
+		for _d in . tmp new cur failed state trigger; do
+			_l="$_l $_d=$(stat -c '%a:%U:%G' "$S/$_d")"
+		done
+		echo "$_l"
+	}
+	want=" .=755:$AGENT:$G tmp=1730:$AGENT:$DG new=1770:$AGENT:$DG cur=2770:$AGENT:$G failed=2770:$AGENT:$G state=2770:$AGENT:$G trigger=622:$AGENT:$G"
+	is "$(layout)" "$want" \
+	    "root: tmp/ new/ the drop group's, the rest $AGENT:$G, designed modes"
 	unlike "$(cat "$R.out")" 'not setting owners' \
 	    "root: no ownership steps left to print"
-	cp "$T/mail" "$P/spool/new/0123456789ABCDEF0123"
+	# the older layout: one group for both, private 0700 directories
+	cp "$T/mail" "$S/new/0123456789ABCDEF0123"
+	chgrp "$G" "$S/tmp" "$S/new" "$P/sbin/postern-drop"
+	chmod 2755 "$P/sbin/postern-drop"
+	chmod 0700 "$S/cur" "$S/failed" "$S/state"
 	mk "$R" install
 	is "$?" 0 "root: a second install (upgrade) succeeds"
-	is "$(cat "$P/spool/new/0123456789ABCDEF0123")" queued \
+	is "$(cat "$S/new/0123456789ABCDEF0123")" queued \
 	    "root: the upgrade keeps queued mail"
-	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $G" \
-	    "root: still set-group-id after the upgrade"
+	is "$(layout)" "$want" "root: the upgrade converges an older layout"
+	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $DG" \
+	    "root: set-group-id $DG after the upgrade"
+	mk "$R" install
+	is "$(layout)" "$want" "root: a third install changes nothing"
+	# a symbolic link where a spool directory belongs: never followed
+	mkdir -p "$T/elsewhere"
+	chmod 0711 "$T/elsewhere"
+	mv "$S/cur" "$T/cur.saved"
+	ln -s "$T/elsewhere" "$S/cur"
+	mk "$R" install
+	rc=$?
+	[ $rc -ne 0 ]
+	is $? 0 "root: install refuses a spool directory that is a symbolic link (exit $rc)"
+	like "$(cat "$R.out")" "$S/cur is a symbolic link" "root: ... and says which"
+	is "$(stat -c '%a:%U' "$T/elsewhere")" "711:root" \
+	    "root: ... and changed nothing where it points"
+	rm -f "$S/cur"
+	mv "$T/cur.saved" "$S/cur"
 else
-	skip "owners and set-group-id need root" 7
+	skip "owners and set-group-id need root" 11
 fi
 done_testing

@@ -45,7 +45,8 @@ AGENT=${TEST_USER_PREFIX}agent
 		useradd -M -d /nonexistent -s /usr/sbin/nologin -U "$AGENT"
 ) 8>"${TMPDIR:-/tmp}/postern-test-users.lock" ||
 	bail_out "cannot create the user $AGENT"
-G=postern-tg
+G=postern-tg	# the agent's group
+DG=postern-td	# postern-drop's group
 
 # now_ms - milliseconds since the epoch
 now_ms() {
@@ -121,7 +122,7 @@ relay_port() {
 # ---------------------------------------------------------------- setup
 postfix_start "$T/pf" || bail_out "the private Postfix did not start"
 CLOSED=$(free_port)
-sgid_install "$AGENT" "$G" "$(printf '%s\n' \
+sgid_install "$AGENT" "$G" "$DG" "$(printf '%s\n' \
     '[queue]' 'retry_min = 1m' 'retry_max = 10m' 'scan_interval = 10m' \
     '[relay]' 'host = 127.0.0.1' "port = $POSTFIX_PORT" 'tls = starttls' \
     "tls_ca_file = $POSTFIX_CERTS/ca.pem" "user = $POSTFIX_USER")"
@@ -182,7 +183,7 @@ ok "b: the agent reloads onto a closed port (the relay is down)" \
     relay_port "$CLOSED"
 hwm_reset
 tg=$(now_ms)
-setpriv --reuid="$AGENT" --regid="$G" --clear-groups -- \
+setpriv --reuid="$AGENT" --regid="$DG" --clear-groups -- \
     "$GEN" "$SG_SPOOL" "$M" b load-b@example.net 2>"$T/gen.err"
 is "$?" 0 "b: $M messages queued (load-gen)"
 t1=$(now_ms)

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # queue-tools.sh - postern queue (mailq, sendmail -bp), show, delete,
 # retry and failed against a private spool whose queue files, state files
-# and relay state are written by hand, hostile content included; and the
-# refusal of users who may not read the queue (root only: skipped
-# otherwise).
+# and relay state are written by hand, hostile content included; the
+# refusal of users who may not read the queue; and, with the installed
+# layout's groups, what a member of the agent's group may do and what
+# the drop group may not (root only: skipped otherwise).
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/postern.sh"
 
@@ -130,7 +131,7 @@ ok.append("error" in m["DDDD0000000000000001"])
 rel = {r["name"]: r for r in d["relays"]}
 ok.append(rel["smtp.example.com:587"]["state"] == "down" and rel["smtp.example.com:587"]["failures"] == 4)
 ok.append(rel["backup.example.net:465"]["state"] == "up")
-ok.append(d["summary"] == {"messages": 3, "bytes": d["summary"]["bytes"], "unreadable": 1, "failed": 3})
+ok.append(d["summary"] == {"messages": 3, "bytes": d["summary"]["bytes"], "unreadable": 1, "failed": 3, "new_listed": True})
 ok.append(b"\x1b" not in raw)
 print(" ".join("1" if x else "0" for x in ok))
 EOF
@@ -295,7 +296,7 @@ is "$check" "0 []" "queue --json: empty"
 
 # ---------------------------------------------------------------- permissions
 if [ "$(id -u)" -ne 0 ]; then
-	skip "permission tests need root (test users, owners)" 12
+	skip "permission tests need root (test users, owners)" 38
 	done_testing
 fi
 make_test_users 2
@@ -315,8 +316,8 @@ for c in queue "show $C1" "delete $N1" "retry $C1" "failed" "failed requeue $F1"
 	out=$(run_as "$u1" "$POSTERN" $c -C "$CONF" 2>&1)
 	is "$?" 77 "another user: postern $c: refused with exit 77"
 done
-like "$out" 'permission denied: the queue is private to root and the mail system' \
-    "the refusal says who may"
+like "$out" "permission denied: the queue is private to root and the members of the mail system's group [^ ]+\\. +To use the queue tools, have an administrator add you to it \\(adduser $u1 [^ ]+, then log in again\\), or run 'sudo postern failed'" \
+    "the refusal says who may, and how"
 out=$(run_as "$u1" "$MAILQ" -C "$CONF" 2>&1)
 is "$?" 77 "another user: mailq refused"
 ok "another user: nothing was deleted" test -f "$SPOOL/new/$N1"
@@ -328,4 +329,77 @@ pq retry $C1 >/dev/null 2>&1
 is "$(stat -c %U "$SPOOL/state/$C1")" "$u2" "retry as root: the state file stays the agent's"
 pq failed requeue $F1 >/dev/null 2>&1
 is "$(stat -c %U "$SPOOL/state/$F1")" "$u2" "requeue as root: the state file is the agent's"
+
+# ------------------------------------------------------ the agent's group
+# The installed layout (doc/spool-format.md): cur/ failed/ state/ are the
+# agent's group's (2770), new/ the drop group's (1770).  A member of the
+# agent's group may do everything, except see into new/.
+. "$top_srcdir/tests/lib/sgid.sh"
+AG=postern-tg		# the agent's group
+DG=postern-td		# postern-drop's group
+ADM=${TEST_USER_PREFIX}adm
+sgid_group "$DG" || bail_out "groupadd $DG failed"
+sgid_admin "$ADM" "$AG" || bail_out "cannot create the admin user $ADM"
+setup_queue
+chown "$u2:$AG" "$SPOOL" "$SPOOL/cur" "$SPOOL/failed" "$SPOOL/state" \
+    "$SPOOL"/state/*
+chown "$u2:$DG" "$SPOOL/new"
+# queue files as postern-drop makes them: the submitter's, the drop group
+chown "$u1:$DG" "$SPOOL"/new/* "$SPOOL"/cur/* "$SPOOL"/failed/*
+chmod 0755 "$SPOOL"
+chmod 1770 "$SPOOL/new"
+chmod 2770 "$SPOOL/cur" "$SPOOL/failed" "$SPOOL/state"
+chmod 0640 "$SPOOL"/state/*
+chmod 0604 "$SPOOL"/cur/* "$SPOOL"/failed/* "$SPOOL"/new/*
+aq() {	# aq ARGS... - the queue tools as the admin
+	run_as "$ADM" "$POSTERN" "$@" -C "$CONF"
+}
+out=$(aq queue 2>&1)
+is "$?" 0 "agent's group: postern queue lists (exit 0)"
+like "$out" "^$C1 " "agent's group: a message in cur/ is listed"
+unlike "$out" "$N1|$N2" "agent's group: new/ (the drop group's) is not"
+like "$out" 'the delivery agent is not running: mail it has not picked up from new/ yet is listed only for root' \
+    "agent's group: a note says what is left out, and why"
+check=$(aq queue --json | $PYTHON -c 'import json,sys; d=json.load(sys.stdin); print(d["summary"]["new_listed"], sorted(m["id"] for m in d["messages"]))')
+is "$check" "False ['$C1']" "agent's group: --json says new/ was not listed"
+out=$(aq show $C1 2>&1)
+is "$?" 0 "agent's group: show"
+like "$out" 'dave@example\.com' "agent's group: show prints the envelope"
+out=$(aq show $N1 2>&1)
+is "$?" 66 "agent's group: show of a message in new/: not found (66)"
+like "$out" 'visible only to root' "agent's group: ... and says why"
+out=$(aq failed 2>&1)
+like "$out" "^$F1 " "agent's group: failed lists"
+out=$(aq retry $C1 2>&1)
+is "$?" 0 "agent's group: retry"
+is "$(stat -c '%U:%G %a' "$SPOOL/state/$C1")" "$ADM:$AG 640" \
+    "agent's group: the new state file has the group, mode 0640"
+ok "agent's group: ... which the agent (its user, its group) can read" \
+    setpriv --reuid="$u2" --regid="$AG" --clear-groups -- \
+    test -r "$SPOOL/state/$C1"
+out=$(aq failed requeue $F1 2>&1)
+is "$?" 0 "agent's group: failed requeue"
+like "$out" "$F1: requeued from failed/ to cur/" \
+    "agent's group: requeued into cur/ (new/ is not the group's)"
+ok "agent's group: the message is in cur/" test -f "$SPOOL/cur/$F1"
+out=$(aq queue 2>&1)
+like "$out" "^ \(age [^,]*, new, not tried yet\)" \
+    "agent's group: the requeued message is due, not tried yet"
+out=$(aq delete $C1 2>&1)
+is "$?" 0 "agent's group: delete"
+ok "agent's group: deleted, with its state" \
+    sh -c '! test -e "$1/cur/$2" && ! test -e "$1/state/$2"' sh "$SPOOL" "$C1"
+out=$(aq delete $N1 2>&1)
+is "$?" 66 "agent's group: delete of a message in new/: not found (66)"
+ok "agent's group: ... and it is still there" test -f "$SPOOL/new/$N1"
+# a member of the drop group only: no way into cur/ failed/ state/
+DROPPER=${TEST_USER_PREFIX}drp
+sgid_admin "$DROPPER" "$DG" || bail_out "cannot create $DROPPER"
+out=$(run_as "$DROPPER" "$POSTERN" queue -C "$CONF" 2>&1)
+is "$?" 77 "the drop group alone: postern queue refused (77)"
+for d in cur failed state; do
+	not_ok "the drop group alone cannot list $d/" run_as "$DROPPER" ls "$SPOOL/$d"
+done
+not_ok "the drop group alone cannot read a queue file in new/ (0604)" \
+    run_as "$DROPPER" cat "$SPOOL/new/$N1"
 done_testing

@@ -1,13 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# sendmail-permissions.sh - the security properties of submission, shown
-# with real unprivileged users against a real set-group-id installation
-# (tests/lib/sgid.sh: a private copy installed by `make install-exec`):
-# any user can submit; the queue file belongs to the submitter and the
-# drop group, mode 0640, with the submitter's real uid; no other user can
-# read, list, alter or delete it; nobody reads the smarthost secrets
-# through a postern program; postern-drop run by hand refuses forged
-# envelopes, -C, and ignores the environment.  Needs root (skips without).
+# sendmail-permissions.sh - the security properties of submission and of
+# the queue tools, shown with real unprivileged users against a real
+# set-group-id installation (tests/lib/sgid.sh: a private copy installed
+# by `make install-exec`, with the agent's group G and postern-drop's own
+# group DG): any user can submit; the queue file belongs to the submitter
+# and the drop group, mode 0604, with the submitter's real uid; no other
+# user can read, list, alter or delete it, nor can the drop group itself;
+# nobody reads the smarthost secrets through a postern program;
+# postern-drop run by hand refuses forged envelopes, -C, and ignores the
+# environment; the agent (started as root, without the drop group) picks
+# the mail up into cur/; then root and a member of G may list, show,
+# retry, requeue and delete, an ordinary user is refused (77) with a
+# message naming G, and the drop group alone cannot read cur/ failed/
+# state/.  Needs root (skips without).
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/postern.sh"
 . "$top_srcdir/tests/lib/sgid.sh"
@@ -18,8 +24,13 @@ make_test_users 3 || bail_out "cannot create test users"
 A=${TEST_USER_PREFIX}1
 B=${TEST_USER_PREFIX}2
 AGENT=${TEST_USER_PREFIX}3
-G=postern-tg
-sgid_install "$AGENT" "$G"
+ADM=${TEST_USER_PREFIX}adm	# an administrator: a member of G
+G=postern-tg			# the agent's group
+DG=postern-td			# postern-drop's group
+sgid_admin "$ADM" "$G" || bail_out "cannot create the admin user $ADM"
+# a relay nobody listens on: the agent runs, delivers nothing
+CLOSED=$(free_port)
+sgid_install "$AGENT" "$G" "$DG" "$(printf '[relay]\nhost = 127.0.0.1\nport = %s\ntls = none\n' "$CLOSED")"
 # SM and PN run the installed front end; under POSTERN_VALGRIND=1
 # (tests/lib/valgrind.sh) under valgrind.  The set-group-id
 # postern-drop always runs natively: valgrind would run it without its
@@ -44,22 +55,29 @@ spool_quiet() {
 }
 
 # --- the installation itself
-is "$(stat -c '%a %G' "$SG_DROP")" "2755 $G" \
-    "install: postern-drop is set-group-id $G, mode 2755"
+is "$(stat -c '%a %G' "$SG_DROP")" "2755 $DG" \
+    "install: postern-drop is set-group-id $DG (its own group), mode 2755"
 is "$(readlink "$SG_SENDMAIL")" "$SG_PREFIX/sbin/postern" \
     "install: sendmail links to postern"
 got=
 for d in tmp new cur failed state; do
 	got="$got $d=$(stat -c '%a:%U:%G' "$SG_SPOOL/$d")"
 done
-is "$got" " tmp=1730:$AGENT:$G new=1770:$AGENT:$G cur=700:$AGENT:$G failed=700:$AGENT:$G state=700:$AGENT:$G" \
+is "$got" " tmp=1730:$AGENT:$DG new=1770:$AGENT:$DG cur=2770:$AGENT:$G failed=2770:$AGENT:$G state=2770:$AGENT:$G" \
     "install: spool directories with the designed owners and modes"
 is "$(stat -c '%F %U:%G' "$SG_SPOOL/trigger")" "fifo $AGENT:$G" \
     "install: trigger FIFO"
-id -Gn "$A" | grep -qw "$G"
-is $? 1 "$A is not in $G"
-id -Gn "$B" | grep -qw "$G"
-is $? 1 "$B is not in $G"
+# in_group USER GROUP - USER is a member of GROUP
+in_group() {
+	id -Gn "$1" | tr ' ' '\n' | grep -qx "$2"
+}
+for u in "$A" "$B" "$AGENT"; do
+	not_ok "$u is not in the drop group $DG" in_group "$u" "$DG"
+done
+not_ok "$A is not in $G" in_group "$A" "$G"
+not_ok "$B is not in $G" in_group "$B" "$G"
+ok "$ADM is in $G" in_group "$ADM" "$G"
+not_ok "$ADM is not in $DG" in_group "$ADM" "$DG"
 
 # --- user A submits through the set-group-id helper
 printf 'Subject: private to A\n\nA-private-body-7f3e\n' >"$T/msg-a"
@@ -71,8 +89,8 @@ is "$rc" 0 "A: sendmail exits 0"
 is "$(new_files | wc -l | tr -d ' ')" 1 "A: one file in new/"
 qa=$(new_files | head -n 1)
 fa=$SG_SPOOL/new/$qa
-is "$(stat -c '%u %G %a' "$fa")" "$uid_a $G 640" \
-    "A: queue file owned by A, group $G, mode 0640"
+is "$(stat -c '%u %G %a' "$fa")" "$uid_a $DG 604" \
+    "A: queue file owned by A, group $DG, mode 0604"
 env=$(queue_envelope "$fa")
 like "$env" "^U $uid_a\$" "A: U record is A's real uid"
 like "$env" "^L $A\$" "A: L record is A's login"
@@ -92,6 +110,13 @@ not_ok "B cannot append to A's queue file" \
 not_ok "B cannot truncate A's queue file" run_as "$B" truncate -s 0 "$fa"
 not_ok "A cannot read its own queued file either" run_as "$A" cat "$fa"
 not_ok "A cannot delete its own queued file" run_as "$A" rm -f "$fa"
+# what postern-drop's privilege gives: B's uid with the drop group
+not_ok "the drop group cannot read A's queued file (0604: its class is denied)" \
+    setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$fa"
+not_ok "the drop group cannot list tmp/" \
+    setpriv --reuid="$B" --regid="$DG" --clear-groups -- ls "$SG_SPOOL/tmp"
+not_ok "the drop group cannot delete A's queued file (sticky new/)" \
+    setpriv --reuid="$B" --regid="$DG" --clear-groups -- rm -f "$fa"
 out=$(run_as "$B" "$PN" queue 2>&1)
 rc=$?
 [ $rc -ne 0 ] && ! printf '%s' "$out" | grep -q 'bob@example.com'
@@ -273,4 +298,96 @@ else
 	skip "no queue file" 3
 fi
 is "$(new_files)" "$qa" "only A's first message remains in new/"
+
+# --- the agent picks it up; root and the agent's group may do everything
+"$SG_POSTERND" --once >"$T/agent.log" 2>&1
+rc=$?
+is "$rc" 0 "agent: posternd --once (as root, drops to $AGENT) exits 0"
+[ $rc -eq 0 ] || diag "$(tail -n 20 "$T/agent.log")"
+like "$(cat "$T/agent.log")" "running as user $AGENT \\(uid [0-9]+\\) and group $G \\(gid [0-9]+\\), without the drop group $DG" \
+    "agent: runs with the agent's group, without the drop group"
+ok "agent: picked A's message up from new/ into cur/" \
+    sh -c '[ -f "$1/cur/$2" ] && [ -z "$(ls -A "$1/new")" ]' sh "$SG_SPOOL" "$qa"
+fc=$SG_SPOOL/cur/$qa
+unlike "$(cat "$T/agent.log")" "$qa: set aside" \
+    "agent: read the 0604 file through others (it does not hold $DG)"
+is "$(stat -c '%u %G %a' "$fc")" "$uid_a $DG 604" \
+    "agent: the queue file keeps its owner, group and mode"
+ok "agent: state/relays written (the relay is down)" test -f "$SG_SPOOL/state/relays"
+is "$(stat -c '%U %G %a' "$SG_SPOOL/state/relays")" "$AGENT $G 640" \
+    "agent: state/relays belongs to the agent and its group, mode 0640"
+
+# started unprivileged while holding the drop group: refuses, says why
+out=$(setpriv --reuid="$AGENT" --regid="$DG" --clear-groups -- \
+    "$SG_POSTERND" --once 2>&1)
+is "$?" 78 "agent: refuses to run holding the drop group (78)"
+like "$out" "holds the group '$DG' of postern-drop: it could not read the mail" \
+    "agent: ... and says why and how to fix it"
+
+# root: everything
+out=$("$PN" queue -C "$SG_CONF" 2>&1)
+like "$out" "^$qa " "root: postern queue lists it"
+like "$("$PN" show --body "$qa" 2>&1)" 'A-private-body-7f3e' "root: postern show --body"
+
+# ADM, a member of G: everything, without sudo
+out=$(run_as "$ADM" "$PN" queue 2>&1)
+rc=$?
+is "$rc" 0 "$G member: postern queue (exit 0)"
+like "$out" "^$qa .* $A@example\\.org\$" "$G member: lists A's message, sender and all"
+like "$out" '<bob@example\.com>' "$G member: ... with its recipient"
+out=$(run_as "$ADM" "$PN" show --body "$qa" 2>&1)
+is "$?" 0 "$G member: postern show --body"
+like "$out" 'A-private-body-7f3e' "$G member: sees the message"
+# as if the agent had deferred it for an hour
+now=$(date +%s)
+printf 'V 1\nA 1\nX %s\nW %s\ne 421 4.3.2 try later\n' $((now + 3600)) \
+    $((now - 60)) >"$SG_SPOOL/state/$qa"
+chown "$AGENT:$G" "$SG_SPOOL/state/$qa"
+chmod 0640 "$SG_SPOOL/state/$qa"
+out=$(run_as "$ADM" "$PN" retry "$qa" 2>&1)
+is "$?" 0 "$G member: postern retry"
+like "$out" "$qa: due now" "$G member: retry made it due now"
+is "$(stat -c '%U %G %a' "$SG_SPOOL/state/$qa")" "$ADM $G 640" \
+    "$G member: the state file it wrote has group $G, mode 0640"
+"$SG_POSTERND" --once >"$T/agent2.log" 2>&1
+is "$?" 0 "agent: a second run"
+unlike "$(cat "$T/agent2.log")" "$qa: set aside|unreadable" \
+    "agent: reads the state file a member of $G wrote"
+run_as "$ADM" "$PN" flush >/dev/null 2>&1
+is "$?" 69 "$G member: postern flush (no agent running: 69, as for root)"
+# as if the agent gave up on it
+mv "$fc" "$SG_SPOOL/failed/$qa"
+out=$(run_as "$ADM" "$PN" failed 2>&1)
+like "$out" "^$qa " "$G member: postern failed lists it"
+out=$(run_as "$ADM" "$PN" failed requeue "$qa" 2>&1)
+is "$?" 0 "$G member: postern failed requeue"
+ok "$G member: requeued into cur/ (new/ is the drop group's)" \
+    test -f "$SG_SPOOL/cur/$qa"
+
+# the drop group alone: nothing of cur/, failed/, state/
+for d in cur failed state; do
+	not_ok "the drop group alone cannot list $d/" \
+	    setpriv --reuid="$B" --regid="$DG" --clear-groups -- ls "$SG_SPOOL/$d"
+done
+not_ok "the drop group alone cannot read A's message in cur/" \
+    setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$SG_SPOOL/cur/$qa"
+not_ok "the drop group alone cannot read state/relays" \
+    setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$SG_SPOOL/state/relays"
+
+# an ordinary user: refused, told who may and how
+for c in queue "show $qa" "delete $qa" "retry $qa" failed "failed requeue $qa"; do
+	# shellcheck disable=SC2086
+	out=$(run_as "$B" "$PN" $c 2>&1)
+	is "$?" 77 "$B: postern $c refused (77)"
+done
+like "$out" "permission denied: the queue is private to root and the members of the mail system's group $G\\. +To use the queue tools, have an administrator add you to it \\(adduser $B $G, then log in again\\), or run 'sudo postern failed'" \
+    "$B: the refusal names the group, how to join it, and sudo"
+unlike "$out" 'bob@example|A-private' "$B: ... and shows nothing of A's mail"
+ok "$B: A's message is still queued" test -f "$SG_SPOOL/cur/$qa"
+
+out=$(run_as "$ADM" "$PN" delete "$qa" 2>&1)
+is "$?" 0 "$G member: postern delete"
+ok "$G member: deleted" test ! -e "$SG_SPOOL/cur/$qa"
+like "$(run_as "$ADM" "$PN" queue 2>&1)" '^Mail queue is empty$' \
+    "$G member: the queue is empty"
 done_testing

@@ -8,10 +8,11 @@
  * Message i (1..COUNT) carries the header "X-Load-Marker: PREFIX-i" and
  * the one recipient RCPT, so the test can count what arrived, lost and
  * duplicated.  Each file is written as postern-drop writes it (a valid
- * envelope with exact Z, mode 0640, into tmp/, then renamed into new/)
- * but without fsync: this is test data, and fsyncing 100,000 files would
- * measure the disk, not postern.  Owner and group are the caller's (the
- * test runs it as the agent's user with the drop group).  Never used by
+ * envelope with exact Z, mode SPOOL_MODE_FILE, into tmp/, then renamed
+ * into new/) but without fsync: this is test data, and fsyncing 100,000
+ * files would measure the disk, not postern.  Owner and group are the
+ * caller's (the test runs it as the agent's user with the drop group).
+ * Never used by
  * the programs; never installed.  Exit 0, 1 on any failure, 64 on usage.
  */
 #include "config.h"

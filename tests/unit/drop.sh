@@ -79,8 +79,8 @@ ok $? "queue id printed on stdout ($qid)"
 ok $? "file committed in new/"
 empty "$spool/tmp"
 ok $? "nothing left in tmp/"
-[ "$(stat -c %a "$spool/new/$qid" 2>/dev/null)" = 640 ]
-ok $? "queue file mode 0640"
+[ "$(stat -c %a "$spool/new/$qid" 2>/dev/null)" = 604 ]
+ok $? "queue file mode 0604 (the drop group denied, readers through others)"
 {
 	printf 'V 1\nI %s\nT X\nU %s\nL %s\nS alice@example.org\n' \
 	    "$qid" "$(id -u)" "$(id -un)"

@@ -95,7 +95,7 @@ test_schedule(void)
 	struct queue	q;
 	struct qid	a, b, c, out;
 
-	queue_init(&q, spool, 0, false);
+	queue_init(&q, spool, 0, 0, false);
 	(void)qid_parse(&a, "00000001000000000001");
 	(void)qid_parse(&b, "00000002000000000002");
 	(void)qid_parse(&c, "00000003000000000003");
@@ -154,7 +154,7 @@ test_claim(void)
 	struct buf	 err;
 	int		 n;
 
-	queue_init(&q, spool, 0, false);
+	queue_init(&q, spool, 0, 0, false);
 	buf_init(&err, 4096);
 	(void)qid_parse(&a, "6B000000000000000001");
 	(void)qid_parse(&b, "6B000000000000000002");
@@ -182,6 +182,8 @@ test_claim(void)
 	n = queue_scan(&q, 1000);
 	is_int(n, 5, "scan: five queue ids scheduled");
 	ok(exists("failed", "junk"), "scan: a stray name is set aside");
+	ok(!exists("new", a.s) && exists("cur", a.s) && !exists("new", d.s) &&
+	    exists("cur", d.s), "scan: new/ picked up into cur/ at once");
 
 	ok(queue_claim(&q, &a, &m, &err) == 0, "claim a good message");
 	ok(!exists("new", a.s) && exists("cur", a.s), "claimed: new/ -> cur/");
@@ -227,13 +229,33 @@ test_claim(void)
 	{
 		struct queue	q2;
 
-		queue_init(&q2, spool, getgid() + 1, true);
+		queue_init(&q2, spool, getgid() + 1, getgid() + 2, true);
 		put("new", &e, e.s);
 		(void)unlink(path("failed", e.s));
 		buf_reset(&err);
 		ok(queue_claim(&q2, &e, &m, &err) == -1 &&
 		    strstr(buf_cstr(&err), "drop group") != NULL,
-		    "a file outside the drop group is refused");
+		    "a file outside the drop and agent groups is refused");
+		queue_free(&q2);
+		/* the agent's own group (its DSNs, an older layout's mail) */
+		queue_init(&q2, spool, getgid() + 1, getgid(), true);
+		put("new", &e, e.s);
+		(void)unlink(path("failed", e.s));
+		buf_reset(&err);
+		ok(queue_claim(&q2, &e, &m, &err) == 0,
+		    "a file of the agent's group is accepted");
+		queue_msg_free(&m);
+		(void)unlink(path("cur", e.s));
+		queue_free(&q2);
+		/* the drop group */
+		queue_init(&q2, spool, getgid(), getgid() + 2, true);
+		put("new", &e, e.s);
+		buf_reset(&err);
+		ok(queue_claim(&q2, &e, &m, &err) == 0,
+		    "a file of the drop group is accepted");
+		queue_msg_free(&m);
+		(void)unlink(path("cur", e.s));
+		(void)spool_state_remove(spool, &e);
 		queue_free(&q2);
 	}
 
@@ -248,6 +270,68 @@ test_claim(void)
 }
 
 static void
+test_pickup(void)
+{
+	struct queue	q;
+	struct qid	a, b, c, due;
+	struct stat	sb;
+	struct spool_state st;
+	struct buf	err;
+	mode_t		old;
+	char		one[128], two[128];
+	int		fd;
+
+	queue_init(&q, spool, 0, 0, false);
+	buf_init(&err, 4096);
+	(void)qid_parse(&a, "6D000000000000000001");
+	(void)qid_parse(&b, "6D000000000000000002");
+	(void)qid_parse(&c, "6D000000000000000003");
+	put("new", &a, a.s);
+	ok(queue_pickup(&q, &a, 500) == 0 && !exists("new", a.s) &&
+	    exists("cur", a.s), "pickup: new/ -> cur/");
+	ok(queue_next_due(&q, 500, &due) && strcmp(due.s, a.s) == 0,
+	    "pickup: scheduled due now");
+	errno = 0;
+	ok(queue_pickup(&q, &c, 500) == -1 && errno == ENOENT,
+	    "pickup: a vanished message gives ENOENT");
+	/* never over a message already in cur/ */
+	put("cur", &b, b.s);
+	(void)snprintf(one, sizeof(one), "%s", path("cur", b.s));
+	fd = open(path("new", b.s), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ok(fd != -1 && write(fd, "other\n", 6) == 6, "a second b in new/");
+	if (fd != -1)
+		close(fd);
+	errno = 0;
+	ok(queue_pickup(&q, &b, 500) == -1 && errno == EEXIST,
+	    "pickup: a name already in cur/ gives EEXIST");
+	ok(stat(one, &sb) == 0 && sb.st_size > 6 && exists("new", b.s),
+	    "pickup: both copies are left as they were");
+	(void)snprintf(two, sizeof(two), "%s", path("new", b.s));
+	(void)unlink(two);
+	(void)unlink(one);
+	(void)unlink(path("cur", a.s));
+
+	/* state files: group-readable whatever the umask; old ones fixed */
+	old = umask(077);
+	spool_state_init(&st);
+	ok(spool_state_write(spool, &a, &st, &err) == 0 &&
+	    stat(path("state", a.s), &sb) == 0 &&
+	    (sb.st_mode & 07777) == SPOOL_MODE_STATEFILE,
+	    "state file mode 0640 under umask 077");
+	umask(old);
+	ok(chmod(path("state", a.s), 0600) == 0, "an older 0600 state file");
+	is_int(queue_fix_modes(&q), 1, "fix_modes: one file changed");
+	ok(stat(path("state", a.s), &sb) == 0 &&
+	    (sb.st_mode & 07777) == SPOOL_MODE_STATEFILE,
+	    "fix_modes: now 0640");
+	is_int(queue_fix_modes(&q), 0, "fix_modes: idempotent");
+	(void)spool_state_remove(spool, &a);
+	spool_state_free(&st);
+	buf_free(&err);
+	queue_free(&q);
+}
+
+static void
 test_clean(void)
 {
 	struct queue	q;
@@ -255,7 +339,7 @@ test_clean(void)
 	struct spool_state st;
 	struct buf	err;
 
-	queue_init(&q, spool, 0, false);
+	queue_init(&q, spool, 0, 0, false);
 	buf_init(&err, 4096);
 	(void)qid_parse(&a, "6B000000000000000001");	/* in failed/ */
 	(void)qid_parse(&x, "6B0000000000000000FF");	/* nowhere */
@@ -302,7 +386,7 @@ test_commit(void)
 	struct stat	 sb;
 	struct qid	 due;
 
-	queue_init(&q, spool, 0, false);
+	queue_init(&q, spool, 0, 0, false);
 	buf_init(&err, 4096);
 	envelope_init(&env);
 	(void)envelope_set_sender(&env, "");
@@ -431,7 +515,7 @@ test_claim_lock(void)
 	pid_t		 pid;
 	int		 st;
 
-	queue_init(&q, spool, 0, false);
+	queue_init(&q, spool, 0, 0, false);
 	buf_init(&err, 4096);
 	(void)qid_parse(&a, "6C000000000000000001");
 	put("new", &a, a.s);
@@ -442,7 +526,7 @@ test_claim_lock(void)
 	if (pid == 0) {
 		struct queue q2;
 
-		queue_init(&q2, spool, 0, false);
+		queue_init(&q2, spool, 0, 0, false);
 		buf_reset(&err);
 		errno = 0;
 		_exit(queue_claim(&q2, &a, &m2, &err) == -1 &&
@@ -487,6 +571,7 @@ main(void)
 	test_backoff();
 	test_claim();
 	test_claim_lock();
+	test_pickup();
 	test_expired();
 	test_clean();
 	test_commit();

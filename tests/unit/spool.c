@@ -396,8 +396,8 @@ test_state(const char *dir)
 	ok(spool_state_write(dir, &q, &st, &err) == 0, "write: %s",
 	    buf_cstr(&err));
 	snprintf(path, sizeof(path), "%s/state/%s", dir, QID1);
-	ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600,
-	    "state file mode 0600");
+	ok(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0640,
+	    "state file mode 0640");
 	snprintf(path, sizeof(path), "%s/state/.%s.tmp", dir, QID1);
 	ok(access(path, F_OK) == -1, "no tmp file left");
 	ok(spool_state_read(dir, &q, &rd, &err) == 0 && rd.nrcpts == 3,
