@@ -208,18 +208,36 @@ if vg_enabled; then
 elif ! command -v strace >/dev/null 2>&1; then
 	skip "strace is not installed" 7
 else
+	mkmsg 5
+	# fchmod is the first call after creating the DSN's tmp/ file, but
+	# state files and the spool's directories are set with fchmod too:
+	# a dry run of the same scenario (its own spool and smarthost)
+	# lists the calls with their paths, and the real run is killed at
+	# the first one on a file in tmp/
+	SPOOL=$T/spool-dry
+	agent_spool
+	start_host 2dry
+	agent_conf "$SMARTHOST_PORT"
+	agent_queue "$SENDER" "$T/msg5" good5@example.net bad@example.net \
+	    >/dev/null
+	: >"$T/fchmod.trace"
+	[ -z "$AS" ] || chown "${TEST_USER_PREFIX}1" "$T/fchmod.trace"
+	$AS strace -f -qq -y -o "$T/fchmod.trace" -e trace=fchmod \
+	    "$POSTERND" --once -C "$CONF" 2>>"$T/agent.log"
+	smarthost_stop
+	nth=$(grep -n "^[0-9 ]*fchmod([0-9]*<$T/spool-dry/tmp/" \
+	    "$T/fchmod.trace" | head -1 | cut -d: -f1)
+	[ -n "$nth" ] || { diag "$(cat "$T/fchmod.trace")"; nth=1; }
 	SPOOL=$T/spool
 	agent_spool
 	: >"$T/agent.log"
 	start_host 2
 	agent_conf "$SMARTHOST_PORT"
 	D=$SMARTHOST_DIR
-	mkmsg 5
 	qid=$(agent_queue "$SENDER" "$T/msg5" good5@example.net bad@example.net)
-	# fchmod is the first call after creating the DSN's tmp/ file
 	$AS strace -f -qq -o /dev/null -e trace=fchmod \
-	    -e inject=fchmod:signal=KILL "$POSTERND" --once -C "$CONF" \
-	    2>>"$T/agent.log"
+	    -e inject=fchmod:signal=KILL:when=$nth "$POSTERND" --once \
+	    -C "$CONF" 2>>"$T/agent.log"
 	rc=$?
 	is "$rc" 137 "crash: posternd was killed as it queued the DSN"
 	is "$(records "$D" | awk '{ print $4 }')" good5@example.net \
