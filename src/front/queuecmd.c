@@ -86,6 +86,7 @@ struct qc_ctx {
 	bool		 all;
 	struct buf	 out;		/* one entry, then to stdout */
 	struct buf	 err;
+	struct queuefmt_clock clock;	/* per thread: qc_time */
 	unsigned long	 uid;
 	char		 who[64];	/* login of the caller, for the log */
 };
@@ -217,15 +218,23 @@ qc_audit(struct qc_ctx *x, const struct qid *qid, const char *what)
 
 /* qc_time - "Thu Nov 23 08:15:39" in local time */
 static char *
-qc_time(uint64_t t, char *out, size_t outsize)
+qc_time(struct qc_ctx *x, uint64_t t, char *out, size_t outsize)
 {
-	time_t		tt = (time_t)t;
-	struct tm	tm;
+	return queuefmt_time(t, &x->clock, out, outsize);
+}
 
-	if (localtime_r(&tt, &tm) == NULL ||
-	    strftime(out, outsize, "%a %b %e %H:%M:%S", &tm) == 0)
-		(void)str_copy(out, "?", outsize);
-	return out;
+/* qc_num - a number in decimal (ignoring a full buffer: cut) */
+static void
+qc_num(struct qc_ctx *x, uint64_t v)
+{
+	(void)queuefmt_u64(&x->out, v, 0);
+}
+
+/* qc_plural - "s" unless n is 1 */
+static const char *
+qc_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
 }
 
 /* qc_text - sanitised text into out (ignoring a full buffer: cut) */
@@ -558,14 +567,14 @@ qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
 		buf_puts(&x->out, "relay ");
 		qc_text(x, r->name);
 		buf_printf(&x->out, " down since %s (%s), %llu failure%s, ",
-		    qc_time(r->down_since, since, sizeof(since)),
+		    qc_time(x, r->down_since, since, sizeof(since)),
 		    queuefmt_age(x->now > r->down_since ? x->now -
 		    r->down_since : 0, age, sizeof(age)),
 		    (unsigned long long)r->failures, r->failures == 1 ? "" :
 		    "s");
 		if (r->next_try > x->now)
 			buf_printf(&x->out, "next try %s (in %s)",
-			    qc_time(r->next_try, next, sizeof(next)),
+			    qc_time(x, r->next_try, next, sizeof(next)),
 			    queuefmt_age(r->next_try - x->now, age,
 			    sizeof(age)));
 		else
@@ -616,26 +625,32 @@ qc_relays_json(struct qc_ctx *x, const struct qc_relays *rs)
 static void
 qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 {
-	char	age[QUEUEFMT_AGE_MAX], when[64];
+	char	age[QUEUEFMT_AGE_MAX], when[QUEUEFMT_TIME_MAX];
 
-	buf_printf(&x->out, " (age %s, ", queuefmt_age(x->now >
-	    m->env.arrival ? x->now - m->env.arrival : 0, age, sizeof(age)));
+	buf_puts(&x->out, " (age ");
+	buf_puts(&x->out, queuefmt_age(x->now > m->env.arrival ? x->now -
+	    m->env.arrival : 0, age, sizeof(age)));
+	buf_puts(&x->out, ", ");
 	if (m->where == QC_NEW)
 		buf_puts(&x->out, "new, not tried yet");
-	else if (m->where == QC_FAILED)
-		buf_printf(&x->out, "failed after %llu attempt%s",
-		    (unsigned long long)m->st.attempts, m->st.attempts == 1 ?
-		    "" : "s");
-	else {
-		buf_printf(&x->out, "%llu attempt%s, next ",
-		    (unsigned long long)m->st.attempts, m->st.attempts == 1 ?
-		    "" : "s");
-		if (m->st.next_attempt > x->now)
-			buf_printf(&x->out, "%s (in %s)", qc_time(
-			    m->st.next_attempt, when, sizeof(when)),
-			    queuefmt_age(m->st.next_attempt - x->now, age,
-			    sizeof(age)));
-		else
+	else if (m->where == QC_FAILED) {
+		buf_puts(&x->out, "failed after ");
+		qc_num(x, m->st.attempts);
+		buf_puts(&x->out, " attempt");
+		buf_puts(&x->out, qc_plural(m->st.attempts));
+	} else {
+		qc_num(x, m->st.attempts);
+		buf_puts(&x->out, " attempt");
+		buf_puts(&x->out, qc_plural(m->st.attempts));
+		buf_puts(&x->out, ", next ");
+		if (m->st.next_attempt > x->now) {
+			buf_puts(&x->out, qc_time(x, m->st.next_attempt, when,
+			    sizeof(when)));
+			buf_puts(&x->out, " (in ");
+			buf_puts(&x->out, queuefmt_age(m->st.next_attempt -
+			    x->now, age, sizeof(age)));
+			buf_putc(&x->out, ')');
+		} else
 			buf_puts(&x->out, "now (due)");
 	}
 	if (m->problem != NULL) {
@@ -648,23 +663,43 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_puts(&x->out, ")\n");
 }
 
+/*
+ * qc_rcpt_status - the status of recipient i, walking the state's
+ * ascending list with *at (start at 0, ask for i in ascending order): a
+ * linear pass over both lists, where spool_state_rcpt per recipient
+ * would be quadratic (10,000 recipients).  NULL: pending.
+ */
+static const struct spool_rcpt_status *
+qc_rcpt_status(const struct qc_msg *m, size_t i, size_t *at)
+{
+	while (*at < m->st.nrcpts && m->st.rcpts[*at].index < i)
+		(*at)++;
+	if (*at < m->st.nrcpts && m->st.rcpts[*at].index == i)
+		return &m->st.rcpts[*at];
+	return NULL;
+}
+
 /* qc_rcpt_text - one recipient line with its state */
 static void
-qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i)
+qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i,
+    const struct spool_rcpt_status *rs)
 {
-	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st, i);
-
 	buf_puts(&x->out, QC_INDENT "<");
 	qc_text(x, m->env.rcpts[i].addr);
 	buf_putc(&x->out, '>');
 	if (rs != NULL && rs->state != SPOOL_RCPT_PENDING) {
-		buf_printf(&x->out, " %s", spool_rcpt_state_name(rs->state));
+		buf_putc(&x->out, ' ');
+		buf_puts(&x->out, spool_rcpt_state_name(rs->state));
 		if (rs->code != 0 || (rs->text != NULL && rs->text[0])) {
 			buf_puts(&x->out, ":");
-			if (rs->code != 0)
-				buf_printf(&x->out, " %u", rs->code);
-			if (rs->enh[0] != '\0')
-				buf_printf(&x->out, " %s", rs->enh);
+			if (rs->code != 0) {
+				buf_putc(&x->out, ' ');
+				qc_num(x, rs->code);
+			}
+			if (rs->enh[0] != '\0') {
+				buf_putc(&x->out, ' ');
+				buf_puts(&x->out, rs->enh);
+			}
 			if (rs->text != NULL && rs->text[0] != '\0') {
 				buf_putc(&x->out, ' ');
 				qc_text(x, rs->text);
@@ -679,8 +714,8 @@ qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i)
 static void
 qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 {
-	char	when[64];
-	size_t	i;
+	char	when[QUEUEFMT_TIME_MAX];
+	size_t	i, at = 0;
 
 	if (!m->ok) {
 		buf_printf(&x->out, "%-20s  (unreadable queue file in %s/: ",
@@ -689,9 +724,13 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 		buf_puts(&x->out, ")\n\n");
 		return;
 	}
-	buf_printf(&x->out, "%-20s  %8llu %s  ", m->qid.s,
-	    (unsigned long long)m->env.size, qc_time(m->env.arrival, when,
-	    sizeof(when)));
+	/* "%-20s  %8llu %s  ": a queue id is always QID_LEN long */
+	buf_append(&x->out, m->qid.s, QID_LEN);
+	buf_puts(&x->out, "  ");
+	(void)queuefmt_u64(&x->out, m->env.size, 8);
+	buf_putc(&x->out, ' ');
+	buf_puts(&x->out, qc_time(x, m->env.arrival, when, sizeof(when)));
+	buf_puts(&x->out, "  ");
 	if (m->env.sender[0] == '\0')
 		buf_puts(&x->out, "<>");
 	else
@@ -699,7 +738,7 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_putc(&x->out, '\n');
 	qc_status_text(x, m);
 	for (i = 0; i < m->env.nrcpts; i++)
-		qc_rcpt_text(x, m, i);
+		qc_rcpt_text(x, m, i, qc_rcpt_status(m, i, &at));
 	buf_putc(&x->out, '\n');
 }
 
@@ -707,27 +746,33 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 static void
 qc_json_time(struct qc_ctx *x, const char *key, uint64_t t)
 {
+	buf_puts(&x->out, ",\"");
+	buf_puts(&x->out, key);
+	buf_puts(&x->out, "\":");
 	if (t == 0)
-		buf_printf(&x->out, ",\"%s\":null", key);
+		buf_puts(&x->out, "null");
 	else
-		buf_printf(&x->out, ",\"%s\":%llu", key, (unsigned long long)t);
+		qc_num(x, t);
 }
 
 /* qc_rcpt_json - one element of "recipients" */
 static void
-qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
+qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i,
+    const struct spool_rcpt_status *rs)
 {
 	const struct envelope_rcpt *r = &m->env.rcpts[i];
-	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st, i);
+	bool		 any = false;
 
 	buf_puts(&x->out, "{\"address\":");
 	queuefmt_json_str(&x->out, r->addr);
-	buf_printf(&x->out, ",\"state\":\"%s\"", spool_rcpt_state_name(rs !=
-	    NULL ? rs->state : SPOOL_RCPT_PENDING));
-	if (rs != NULL && rs->code != 0)
-		buf_printf(&x->out, ",\"code\":%u", rs->code);
-	else
-		buf_puts(&x->out, ",\"code\":null");
+	buf_puts(&x->out, ",\"state\":\"");
+	buf_puts(&x->out, spool_rcpt_state_name(rs != NULL ? rs->state :
+	    SPOOL_RCPT_PENDING));
+	if (rs != NULL && rs->code != 0) {
+		buf_puts(&x->out, "\",\"code\":");
+		qc_num(x, rs->code);
+	} else
+		buf_puts(&x->out, "\",\"code\":null");
 	buf_puts(&x->out, ",\"enhanced\":");
 	queuefmt_json_str(&x->out, rs != NULL && rs->enh[0] ? rs->enh : NULL);
 	buf_puts(&x->out, ",\"reply\":");
@@ -736,16 +781,18 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
 	buf_puts(&x->out, ",\"notify\":[");
 	if (r->notify & ENVELOPE_NOTIFY_NEVER)
 		buf_puts(&x->out, "\"NEVER\"");
-	else
-		buf_printf(&x->out, "%s%s%s%s%s",
-		    r->notify & ENVELOPE_NOTIFY_SUCCESS ? "\"SUCCESS\"" : "",
-		    (r->notify & ENVELOPE_NOTIFY_SUCCESS) &&
-		    (r->notify & (ENVELOPE_NOTIFY_FAILURE |
-		    ENVELOPE_NOTIFY_DELAY)) ? "," : "",
-		    r->notify & ENVELOPE_NOTIFY_FAILURE ? "\"FAILURE\"" : "",
-		    (r->notify & ENVELOPE_NOTIFY_FAILURE) &&
-		    (r->notify & ENVELOPE_NOTIFY_DELAY) ? "," : "",
-		    r->notify & ENVELOPE_NOTIFY_DELAY ? "\"DELAY\"" : "");
+	else {
+		if (r->notify & ENVELOPE_NOTIFY_SUCCESS) {
+			buf_puts(&x->out, "\"SUCCESS\"");
+			any = true;
+		}
+		if (r->notify & ENVELOPE_NOTIFY_FAILURE) {
+			buf_puts(&x->out, any ? ",\"FAILURE\"" : "\"FAILURE\"");
+			any = true;
+		}
+		if (r->notify & ENVELOPE_NOTIFY_DELAY)
+			buf_puts(&x->out, any ? ",\"DELAY\"" : "\"DELAY\"");
+	}
 	buf_puts(&x->out, "],\"orcpt\":");
 	queuefmt_json_str(&x->out, r->orcpt);
 	buf_putc(&x->out, '}');
@@ -758,10 +805,13 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
 static void
 qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 {
-	size_t	i;
+	size_t	i, at = 0;
 
-	buf_printf(&x->out, "{\"id\":\"%s\",\"queue\":\"%s\"", m->qid.s,
-	    qc_dirs[m->where]);
+	buf_puts(&x->out, "{\"id\":\"");
+	buf_append(&x->out, m->qid.s, QID_LEN);
+	buf_puts(&x->out, "\",\"queue\":\"");
+	buf_puts(&x->out, qc_dirs[m->where]);
+	buf_putc(&x->out, '"');
 	if (!m->ok) {
 		buf_puts(&x->out, ",\"error\":");
 		queuefmt_json_str(&x->out, m->problem != NULL ? m->problem :
@@ -770,23 +820,28 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 			buf_putc(&x->out, '}');
 		return;
 	}
-	buf_printf(&x->out, ",\"size\":%llu,\"arrival\":%llu,\"age\":%llu,"
-	    "\"uid\":%lu,\"login\":", (unsigned long long)m->env.size,
-	    (unsigned long long)m->env.arrival, (unsigned long long)(x->now >
-	    m->env.arrival ? x->now - m->env.arrival : 0),
-	    (unsigned long)m->env.uid);
+	buf_puts(&x->out, ",\"size\":");
+	qc_num(x, m->env.size);
+	buf_puts(&x->out, ",\"arrival\":");
+	qc_num(x, m->env.arrival);
+	buf_puts(&x->out, ",\"age\":");
+	qc_num(x, x->now > m->env.arrival ? x->now - m->env.arrival : 0);
+	buf_puts(&x->out, ",\"uid\":");
+	qc_num(x, (unsigned long)m->env.uid);
+	buf_puts(&x->out, ",\"login\":");
 	queuefmt_json_str(&x->out, m->env.login);
 	buf_puts(&x->out, ",\"sender\":");
 	queuefmt_json_str(&x->out, m->env.sender);
-	buf_printf(&x->out, ",\"attempts\":%llu",
-	    (unsigned long long)m->st.attempts);
+	buf_puts(&x->out, ",\"attempts\":");
+	qc_num(x, m->st.attempts);
 	qc_json_time(x, "first_attempt", m->st.first_attempt);
 	if (m->where == QC_FAILED)
 		buf_puts(&x->out, ",\"next_attempt\":null");
-	else
-		buf_printf(&x->out, ",\"next_attempt\":%llu",
-		    (unsigned long long)(m->st.next_attempt > x->now ?
-		    m->st.next_attempt : x->now));
+	else {
+		buf_puts(&x->out, ",\"next_attempt\":");
+		qc_num(x, m->st.next_attempt > x->now ? m->st.next_attempt :
+		    x->now);
+	}
 	buf_puts(&x->out, ",\"last_error\":");
 	queuefmt_json_str(&x->out, m->st.last_error);
 	buf_puts(&x->out, ",\"problem\":");
@@ -795,7 +850,7 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 	for (i = 0; i < m->env.nrcpts; i++) {
 		if (i > 0)
 			buf_putc(&x->out, ',');
-		qc_rcpt_json(x, m, i);
+		qc_rcpt_json(x, m, i, qc_rcpt_status(m, i, &at));
 	}
 	buf_puts(&x->out, close_it ? "]}" : "]");
 }
@@ -1168,9 +1223,9 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 
 	buf_printf(&x->out, "Queue ID:      %s\nQueue:         %s\n",
 	    m->qid.s, where_words[m->where]);
-	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(e->arrival,
-	    when, sizeof(when)), queuefmt_age(x->now > e->arrival ? x->now -
-	    e->arrival : 0, age, sizeof(age)));
+	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(x,
+	    e->arrival, when, sizeof(when)), queuefmt_age(x->now >
+	    e->arrival ? x->now - e->arrival : 0, age, sizeof(age)));
 	buf_printf(&x->out, "Submitted by:  uid %lu", (unsigned long)e->uid);
 	if (e->login != NULL) {
 		buf_puts(&x->out, " (");
@@ -1198,13 +1253,13 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_printf(&x->out, "Attempts:      %llu", (unsigned long long)
 	    m->st.attempts);
 	if (m->st.first_attempt != 0)
-		buf_printf(&x->out, ", first %s", qc_time(m->st.first_attempt,
-		    when, sizeof(when)));
+		buf_printf(&x->out, ", first %s", qc_time(x,
+		    m->st.first_attempt, when, sizeof(when)));
 	buf_putc(&x->out, '\n');
 	if (m->where == QC_CUR) {
 		if (m->st.next_attempt > x->now)
 			buf_printf(&x->out, "Next attempt:  %s (in %s)\n",
-			    qc_time(m->st.next_attempt, when, sizeof(when)),
+			    qc_time(x, m->st.next_attempt, when, sizeof(when)),
 			    queuefmt_age(m->st.next_attempt - x->now, age,
 			    sizeof(age)));
 		else

@@ -21,6 +21,7 @@
 #include "util.h"
 
 #define QUEUEFMT_NUM_MAX	20	/* digits of a uint64_t */
+#define QUEUEFMT_CACHE_TIME_MAX	((time_t)1 << 40)	/* beyond: no cache */
 
 /*
  * queuefmt_utf8 - length (1-4) of the valid UTF-8 sequence at p[0..n),
@@ -165,22 +166,151 @@ out:
 	return rc;
 }
 
-/* queuefmt_age - two units at most */
+/*
+ * queuefmt_digits - v in decimal at p, at least min digits (zero-padded),
+ * no NUL; returns the length.  p has room for QUEUEFMT_NUM_MAX bytes.
+ */
+static size_t
+queuefmt_digits(char *p, uint64_t v, size_t min)
+{
+	char	tmp[QUEUEFMT_NUM_MAX];
+	size_t	n = 0, i;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	while (n < min)
+		tmp[n++] = '0';
+	for (i = 0; i < n; i++)
+		p[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* queuefmt_u64 - printf "%*llu" without printf */
+int
+queuefmt_u64(struct buf *out, uint64_t v, unsigned width)
+{
+	char	tmp[QUEUEFMT_NUM_MAX];
+	size_t	n = queuefmt_digits(tmp, v, 1), start = out->len;
+
+	for (; width > n; width--)
+		if (buf_putc(out, ' ') == -1)
+			goto fail;
+	if (buf_append(out, tmp, n) == 0)
+		return 0;
+fail:
+	buf_truncate(out, start);
+	return -1;
+}
+
+/* queuefmt_age - two units at most: "%llus", "%llum", "%lluh%02llum"... */
 char *
 queuefmt_age(uint64_t s, char *out, size_t outsize)
 {
-	if (s < 60)
-		snprintf(out, outsize, "%llus", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(out, outsize, "%llum", (unsigned long long)(s / 60));
-	else if (s < 86400)
-		snprintf(out, outsize, "%lluh%02llum",
-		    (unsigned long long)(s / 3600),
-		    (unsigned long long)(s % 3600 / 60));
-	else
-		snprintf(out, outsize, "%llud%02lluh",
-		    (unsigned long long)(s / 86400),
-		    (unsigned long long)(s % 86400 / 3600));
+	char	tmp[QUEUEFMT_AGE_MAX];
+	size_t	n;
+
+	if (s < 60) {
+		n = queuefmt_digits(tmp, s, 1);
+		tmp[n++] = 's';
+	} else if (s < 3600) {
+		n = queuefmt_digits(tmp, s / 60, 1);
+		tmp[n++] = 'm';
+	} else if (s < 86400) {
+		n = queuefmt_digits(tmp, s / 3600, 1);
+		tmp[n++] = 'h';
+		n += queuefmt_digits(tmp + n, s % 3600 / 60, 2);
+		tmp[n++] = 'm';
+	} else {
+		n = queuefmt_digits(tmp, s / 86400, 1);
+		tmp[n++] = 'd';
+		n += queuefmt_digits(tmp + n, s % 86400 / 3600, 2);
+		tmp[n++] = 'h';
+	}
+	tmp[n] = '\0';
+	(void)str_copy(out, tmp, outsize);
+	return out;
+}
+
+/*
+ * queuefmt_localtime - localtime_r through the minute cache.  Local time
+ * moves with the clock through a minute when it reads :00 at its first
+ * second and :59 in the same hour and day at its last: a zone change or
+ * leap second inside would break that, and such a minute is not kept.
+ * Returns 0, or -1 when t has no local time.
+ */
+static int
+queuefmt_localtime(time_t t, struct queuefmt_clock *clock, struct tm *tm)
+{
+	struct queuefmt_minute *m;
+	struct tm	last;
+	time_t		start, end;
+	unsigned	i;
+
+	if (clock == NULL || t < 0 || t > QUEUEFMT_CACHE_TIME_MAX)
+		return localtime_r(&t, tm) != NULL ? 0 : -1;
+	start = t - t % 60;
+	for (i = 0; i < QUEUEFMT_CLOCK_SLOTS; i++)
+		if (clock->slot[i].valid && clock->slot[i].start == start)
+			break;
+	if (i == QUEUEFMT_CLOCK_SLOTS) {
+		i = (clock->last + 1) % QUEUEFMT_CLOCK_SLOTS;
+		m = &clock->slot[i];
+		m->valid = false;
+		end = start + 59;
+		if (localtime_r(&start, &m->tm) == NULL ||
+		    localtime_r(&end, &last) == NULL ||
+		    m->tm.tm_sec != 0 || last.tm_sec != 59 ||
+		    last.tm_min != m->tm.tm_min ||
+		    last.tm_hour != m->tm.tm_hour ||
+		    last.tm_mday != m->tm.tm_mday)
+			return localtime_r(&t, tm) != NULL ? 0 : -1;
+		m->start = start;
+		m->valid = true;
+	}
+	clock->last = i;
+	*tm = clock->slot[i].tm;
+	tm->tm_sec = (int)(t - start);
+	return 0;
+}
+
+/* queuefmt_time - strftime "%a %b %e %H:%M:%S", C locale, by hand */
+char *
+queuefmt_time(uint64_t t, struct queuefmt_clock *clock, char *out,
+    size_t outsize)
+{
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm	tm;
+	char		s[QUEUEFMT_TIME_MAX];
+
+	/* (time_t)t wraps above INT64_MAX, as the strftime version did */
+	if (queuefmt_localtime((time_t)t, clock, &tm) == -1 ||
+	    tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_mon < 0 ||
+	    tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 ||
+	    tm.tm_min > 59 || tm.tm_sec < 0 || tm.tm_sec > 60) {
+		(void)str_copy(out, "?", outsize);
+		return out;
+	}
+	memcpy(s, days + 3 * tm.tm_wday, 3);
+	s[3] = ' ';
+	memcpy(s + 4, months + 3 * tm.tm_mon, 3);
+	s[7] = ' ';
+	s[8] = tm.tm_mday < 10 ? ' ' : (char)('0' + tm.tm_mday / 10);
+	s[9] = (char)('0' + tm.tm_mday % 10);
+	s[10] = ' ';
+	s[11] = (char)('0' + tm.tm_hour / 10);
+	s[12] = (char)('0' + tm.tm_hour % 10);
+	s[13] = ':';
+	s[14] = (char)('0' + tm.tm_min / 10);
+	s[15] = (char)('0' + tm.tm_min % 10);
+	s[16] = ':';
+	s[17] = (char)('0' + tm.tm_sec / 10);
+	s[18] = (char)('0' + tm.tm_sec % 10);
+	s[19] = '\0';
+	(void)str_copy(out, s, outsize);
 	return out;
 }
 

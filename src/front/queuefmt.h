@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "buf.h"
 #include "qid.h"
@@ -19,6 +20,8 @@
 #define QUEUEFMT_RELAY_NAME_MAX	300	/* doc/agent.md: host:port */
 #define QUEUEFMT_RELAY_REASON_MAX 400	/* doc/agent.md: reason kept */
 #define QUEUEFMT_AGE_MAX	24	/* "213503982334601d07h" + NUL */
+#define QUEUEFMT_TIME_MAX	20	/* "Thu Nov 23 08:15:39" + NUL */
+#define QUEUEFMT_U64_MAX	21	/* 18446744073709551615 + NUL */
 
 /*
  * queuefmt_json_str - append s as a JSON string literal (with the quotes)
@@ -46,6 +49,43 @@ int	queuefmt_text(struct buf *out, const char *s, size_t len,
  * QUEUEFMT_AGE_MAX bytes): "45s", "12m", "2h05m", "3d04h".  Returns out.
  */
 char	*queuefmt_age(uint64_t seconds, char *out, size_t outsize);
+
+/*
+ * queuefmt_u64 - append v in decimal, right-aligned in width columns
+ * (shorter numbers are padded with spaces on the left, longer ones are
+ * never cut: printf "%*llu").  Returns 0, or -1 as buf_append.
+ */
+int	queuefmt_u64(struct buf *out, uint64_t v, unsigned width);
+
+/*
+ * The local time of the last minutes queuefmt_time converted: a listing
+ * is sorted by queue id, that is by arrival, so neighbours share their
+ * arrival minute, and deferred messages mostly share the minute of their
+ * next attempt: two minutes are kept, the older replaced.  One per
+ * thread; start from QUEUEFMT_CLOCK_INIT (or all zero).
+ */
+#define QUEUEFMT_CLOCK_SLOTS	2
+struct queuefmt_clock {
+	struct queuefmt_minute {
+		bool		 valid;
+		time_t		 start;	/* first second of the minute */
+		struct tm	 tm;	/* local time at start */
+	}		 slot[QUEUEFMT_CLOCK_SLOTS];
+	unsigned	 last;		/* slot used most recently */
+};
+#define QUEUEFMT_CLOCK_INIT	{ { { false, 0, { 0 } } }, 0 }
+
+/*
+ * queuefmt_time - t as local time "Thu Nov 23 08:15:39" into out (at
+ * least QUEUEFMT_TIME_MAX bytes): what strftime "%a %b %e %H:%M:%S"
+ * gives in the C locale, which the front end never leaves.  With clock
+ * (may be NULL) a time in one of the minutes it holds costs no
+ * localtime_r; a minute is kept only when local time runs through it
+ * from :00 to :59 without a jump (no time zone change, no leap second
+ * inside).  "?" when t is not a valid local time.  Returns out.
+ */
+char	*queuefmt_time(uint64_t t, struct queuefmt_clock *clock, char *out,
+	    size_t outsize);
 
 /*
  * queuefmt_id_arg - check a command-line queue id or id prefix: 4 to 20
