@@ -54,9 +54,11 @@
 #define QC_RELAYS_FILE		"relays"	/* doc/agent.md: state/relays */
 #define QC_JSON_VERSION		1
 #define QC_THREADS_MAX		4	/* threads reading a big queue */
-#define QC_THREAD_MIN		2000	/* fewer messages: one thread */
-#define QC_JOB_ENTRIES		4096	/* messages per job and round */
-#define QC_JOB_OUT_MAX		((size_t)1 << 30)	/* one job's output */
+#define QC_THREAD_MIN		2000	/* fewer messages: no thread */
+#define QC_CHUNK_ENTRIES	512	/* messages per chunk of work */
+#define QC_CHUNKS_AHEAD		4	/* chunks waiting, per thread */
+#define QC_SLOTS		(QC_THREADS_MAX * QC_CHUNKS_AHEAD)
+#define QC_CHUNK_OUT_MAX	((size_t)1 << 30)	/* one chunk's output */
 #define QC_INDENT		"                                                    "
 
 /* the three places a message can be, in the order messages move */
@@ -857,35 +859,50 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 
 /* ---- listing -------------------------------------------------------- */
 
-/* a slice of the sorted listing, formatted by one thread */
-struct qc_job {
-	struct qc_ctx		 x;	/* copy of the caller's, own bufs */
-	const struct qc_entry	*v;
-	size_t			 n;
+/* one chunk of the sorted listing: formatted by a worker, then printed */
+struct qc_slot {
+	struct buf		 out;
+	bool			 done;	/* formatted, not printed yet */
 	unsigned long		 count, bad;
 	unsigned long long	 bytes;
 };
 
-/*
- * qc_job_run - load and format the job's messages into job->x.out; JSON
- * elements each start with ",\n" (the caller drops the first comma).
- * Thread-safe: reads through the shared directory fds, writes only the
- * job.
- */
-static void *
-qc_job_run(void *arg)
-{
-	struct qc_job	*job = arg;
-	struct qc_ctx	*x = &job->x;
-	size_t		 i;
+/* the listing's work, shared by the worker threads and the printer */
+struct qc_work {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;	/* a chunk done or a slot freed */
+	const struct qc_ctx	*x;	/* the caller's: copied per worker */
+	const struct qc_entry	*v;
+	size_t			 n;
+	size_t			 nchunks, nslots;
+	size_t			 next;	/* the next chunk to claim */
+	size_t			 printed; /* chunks printed so far */
+	struct qc_slot		 slot[QC_SLOTS];
+};
 
-	for (i = 0; i < job->n; i++) {
+/*
+ * qc_chunk_run - load and format chunk c of the listing into its slot;
+ * JSON elements each start with ",\n" (the printer drops the first
+ * comma).  Thread-safe: reads through the shared directory fds, writes
+ * only x (the worker's) and the slot, which no one else touches until
+ * it is marked done.
+ */
+static void
+qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
+{
+	struct qc_slot	*s = &w->slot[c % w->nslots];
+	size_t		 i = c * QC_CHUNK_ENTRIES, end;
+
+	end = w->n - i < QC_CHUNK_ENTRIES ? w->n : i + QC_CHUNK_ENTRIES;
+	x->out = s->out;
+	s->count = s->bad = 0;
+	s->bytes = 0;
+	for (; i < end; i++) {
 		struct qc_msg	m;
 		struct qid	qid;
 
-		memcpy(qid.s, job->v[i].id, sizeof(qid.s));
-		if (qc_load(x, &qid, (enum qc_where)job->v[i].where, &m) ==
-		    -1)
+		memcpy(qid.s, w->v[i].id, sizeof(qid.s));
+		if (qc_load(x, &qid, (enum qc_where)w->v[i].where, &m) == -1)
 			continue;	/* delivered or moved meanwhile */
 		if (x->json) {
 			buf_puts(&x->out, ",\n");
@@ -893,83 +910,139 @@ qc_job_run(void *arg)
 		} else
 			qc_msg_text(x, &m);
 		if (m.ok) {
-			job->count++;
-			job->bytes += m.env.size;
+			s->count++;
+			s->bytes += m.env.size;
 		} else
-			job->bad++;
+			s->bad++;
 		qc_msg_free(&m);
 	}
+	s->out = x->out;
+	buf_init(&x->out, 0);
+}
+
+/*
+ * qc_worker - a listing thread: claim the next chunk while fewer than
+ * nslots chunks wait to be printed, format it, mark it done; until every
+ * chunk is claimed.
+ */
+static void *
+qc_worker(void *arg)
+{
+	struct qc_work	*w = arg;
+	struct qc_ctx	 x = *w->x;
+	size_t		 c;
+
+	buf_init(&x.out, 0);
+	buf_init(&x.err, QC_ERR_MAX);
+	memset(&x.clock, 0, sizeof(x.clock));
+	(void)pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->next < w->nchunks && w->next - w->printed >=
+		    w->nslots)
+			(void)pthread_cond_wait(&w->cond, &w->lock);
+		if (w->next >= w->nchunks)
+			break;
+		c = w->next++;
+		(void)pthread_mutex_unlock(&w->lock);
+		qc_chunk_run(&x, w, c);
+		(void)pthread_mutex_lock(&w->lock);
+		w->slot[c % w->nslots].done = true;
+		(void)pthread_cond_broadcast(&w->cond);
+	}
+	(void)pthread_mutex_unlock(&w->lock);
+	buf_free(&x.err);
 	return NULL;
 }
 
-/* qc_threads - how many threads format a listing of n messages */
+/* qc_threads - how many worker threads format a listing of n messages */
 static size_t
 qc_threads(size_t n)
 {
 	long	cpus;
 
 	if (n < QC_THREAD_MIN)
-		return 1;
+		return 0;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus < 1)
-		return 1;
+		return 0;
 	return (size_t)cpus < QC_THREADS_MAX ? (size_t)cpus : QC_THREADS_MAX;
 }
 
 /*
  * qc_list_entries - format and print v[0..n) in order.  Reading a queue
  * file costs an open, a read and a close: the kernel's part dominates, so
- * a big queue is read by up to QC_THREADS_MAX threads, QC_JOB_ENTRIES
- * messages per job, one round of jobs at a time (memory stays bounded),
- * and the main thread prints the round's jobs in order.
+ * a big queue is read by one worker thread per CPU (at most
+ * QC_THREADS_MAX), each claiming the next chunk of QC_CHUNK_ENTRIES
+ * messages as it finishes one, while this thread prints the chunks in
+ * order as they complete.  At most QC_CHUNKS_AHEAD chunks per worker wait
+ * to be printed, so memory stays bounded whatever the queue holds and
+ * however slowly stdout drains.  A small queue, or no thread at all,
+ * is formatted here, chunk after chunk.
  */
 static void
 qc_list_entries(struct qc_ctx *x, const struct qc_entry *v, size_t n,
     unsigned long *count, unsigned long *bad, unsigned long long *bytes)
 {
-	struct qc_job	 jobs[QC_THREADS_MAX];
+	struct qc_work	 w;
+	struct qc_ctx	 mine;
+	struct qc_slot	*s;
 	pthread_t	 tid[QC_THREADS_MAX];
-	bool		 started[QC_THREADS_MAX];
-	size_t		 nt = qc_threads(n), at = 0, t, k, skip;
-	size_t		 per = n < QC_JOB_ENTRIES * nt ? (n + nt - 1) / nt :
-			    QC_JOB_ENTRIES;
+	size_t		 nt = qc_threads(n), started = 0, t, c, skip;
 
-	for (t = 0; t < nt; t++) {
-		jobs[t].x = *x;
-		buf_init(&jobs[t].x.out, QC_JOB_OUT_MAX);
-		buf_init(&jobs[t].x.err, QC_ERR_MAX);
+	memset(&w, 0, sizeof(w));
+	if (pthread_mutex_init(&w.lock, NULL) != 0)
+		nt = 0;
+	else if (pthread_cond_init(&w.cond, NULL) != 0) {
+		(void)pthread_mutex_destroy(&w.lock);
+		nt = 0;
 	}
-	while (at < n) {
-		for (t = 0; t < nt; t++) {
-			k = n - at < per ? n - at : per;
-			jobs[t].v = v + at;
-			jobs[t].n = k;
-			jobs[t].count = jobs[t].bad = 0;
-			jobs[t].bytes = 0;
-			buf_reset(&jobs[t].x.out);
-			at += k;
-			/* job 0 runs here; a thread that fails to start too */
-			started[t] = t > 0 && k > 0 && pthread_create(&tid[t],
-			    NULL, qc_job_run, &jobs[t]) == 0;
+	w.x = x;
+	w.v = v;
+	w.n = n;
+	w.nchunks = (n + QC_CHUNK_ENTRIES - 1) / QC_CHUNK_ENTRIES;
+	w.nslots = nt > 0 ? nt * QC_CHUNKS_AHEAD : 1;
+	for (c = 0; c < w.nslots; c++)
+		buf_init(&w.slot[c].out, QC_CHUNK_OUT_MAX);
+	for (t = 0; t < nt; t++)
+		if (pthread_create(&tid[started], NULL, qc_worker, &w) == 0)
+			started++;
+	mine = *x;
+	buf_init(&mine.out, 0);
+	buf_init(&mine.err, QC_ERR_MAX);
+	for (c = 0; c < w.nchunks; c++) {
+		s = &w.slot[c % w.nslots];
+		if (started == 0)
+			qc_chunk_run(&mine, &w, c);
+		else {
+			(void)pthread_mutex_lock(&w.lock);
+			while (!s->done)
+				(void)pthread_cond_wait(&w.cond, &w.lock);
+			(void)pthread_mutex_unlock(&w.lock);
 		}
-		for (t = 0; t < nt; t++) {
-			if (started[t])
-				(void)pthread_join(tid[t], NULL);
-			else
-				(void)qc_job_run(&jobs[t]);
-			skip = x->json && *count + *bad == 0 &&
-			    jobs[t].x.out.len > 0 ? 1 : 0;
-			if (jobs[t].x.out.len > skip)
-				(void)fwrite(jobs[t].x.out.data + skip, 1,
-				    jobs[t].x.out.len - skip, stdout);
-			*count += jobs[t].count;
-			*bad += jobs[t].bad;
-			*bytes += jobs[t].bytes;
-		}
+		skip = x->json && *count + *bad == 0 && s->out.len > 0 ? 1 : 0;
+		if (s->out.len > skip)
+			(void)fwrite(s->out.data + skip, 1, s->out.len - skip,
+			    stdout);
+		*count += s->count;
+		*bad += s->bad;
+		*bytes += s->bytes;
+		buf_reset(&s->out);
+		if (started == 0)
+			continue;
+		(void)pthread_mutex_lock(&w.lock);
+		s->done = false;
+		w.printed++;
+		(void)pthread_cond_broadcast(&w.cond);
+		(void)pthread_mutex_unlock(&w.lock);
 	}
-	for (t = 0; t < nt; t++) {
-		buf_free(&jobs[t].x.out);
-		buf_free(&jobs[t].x.err);
+	for (t = 0; t < started; t++)
+		(void)pthread_join(tid[t], NULL);
+	for (c = 0; c < w.nslots; c++)
+		buf_free(&w.slot[c].out);
+	buf_free(&mine.err);
+	if (nt > 0) {
+		(void)pthread_cond_destroy(&w.cond);
+		(void)pthread_mutex_destroy(&w.lock);
 	}
 }
 
