@@ -93,13 +93,8 @@ struct qc_ctx {
 	char		 who[64];	/* login of the caller, for the log */
 };
 
-struct qc_entry {
-	char		 id[QID_LEN + 1];
-	unsigned char	 where;
-};
-
 struct qc_list {
-	struct qc_entry	*v;
+	struct queuefmt_entry *v;
 	size_t		 n, cap;
 };
 
@@ -441,20 +436,11 @@ qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
 	return 0;
 }
 
-/* qc_entry_cmp - by id, which is by arrival */
-static int
-qc_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct qc_entry *)a)->id,
-	    ((const struct qc_entry *)b)->id);
-}
-
-/* qc_sort - by id (qsort must not see a NULL array, even empty) */
+/* qc_sort - by id, which is by arrival */
 static void
 qc_sort(struct qc_list *l)
 {
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), qc_entry_cmp);
+	queuefmt_sort(l->v, l->n);
 }
 
 /*
@@ -479,7 +465,7 @@ qc_collect(struct qc_ctx *x, enum qc_where w, const char *prefix,
 	}
 	rewinddir(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !qid_valid(de->d_name))
+		if (de->d_name[0] == '.')
 			continue;
 		if (plen > 0 && strncmp(de->d_name, prefix, plen) != 0)
 			continue;
@@ -487,9 +473,10 @@ qc_collect(struct qc_ctx *x, enum qc_where w, const char *prefix,
 			l->cap = l->cap ? l->cap * 2 : 1024;
 			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
 		}
-		memcpy(l->v[l->n].id, de->d_name, QID_LEN + 1);
-		l->v[l->n].where = (unsigned char)w;
-		l->n++;
+		/* not a queue id: skipped (the agent sets it aside) */
+		if (queuefmt_entry_set(&l->v[l->n], de->d_name,
+		    (unsigned char)w) == 0)
+			l->n++;
 	}
 	if (errno != 0) {
 		int	saved = errno;
@@ -872,7 +859,7 @@ struct qc_work {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;	/* a chunk done or a slot freed */
 	const struct qc_ctx	*x;	/* the caller's: copied per worker */
-	const struct qc_entry	*v;
+	const struct queuefmt_entry	*v;
 	size_t			 n;
 	size_t			 nchunks, nslots;
 	size_t			 next;	/* the next chunk to claim */
@@ -980,7 +967,7 @@ qc_threads(size_t n)
  * is formatted here, chunk after chunk.
  */
 static void
-qc_list_entries(struct qc_ctx *x, const struct qc_entry *v, size_t n,
+qc_list_entries(struct qc_ctx *x, const struct queuefmt_entry *v, size_t n,
     unsigned long *count, unsigned long *bad, unsigned long long *bytes)
 {
 	struct qc_work	 w;

@@ -314,6 +314,95 @@ queuefmt_time(uint64_t t, struct queuefmt_clock *clock, char *out,
 	return out;
 }
 
+/* queuefmt_hex - value of an upper-case hex digit, or -1 */
+static int
+queuefmt_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* queuefmt_entry_set - validate and convert in one pass */
+int
+queuefmt_entry_set(struct queuefmt_entry *e, const char *name,
+    unsigned char where)
+{
+	uint64_t	hi = 0;
+	unsigned	lo = 0;
+	size_t		i;
+	int		d;
+
+	for (i = 0; i < QID_LEN; i++) {
+		if ((d = queuefmt_hex(name[i])) == -1) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (i < QID_LEN - 4)
+			hi = hi << 4 | (uint64_t)d;
+		else
+			lo = lo << 4 | (unsigned)d;
+	}
+	if (name[QID_LEN] != '\0') {
+		errno = EINVAL;
+		return -1;
+	}
+	e->hi = hi;
+	e->lo = (uint16_t)lo;
+	e->where = where;
+	memcpy(e->id, name, QID_LEN + 1);
+	return 0;
+}
+
+/* queuefmt_byte - byte k (0: the lowest) of the 80-bit number of e */
+static unsigned
+queuefmt_byte(const struct queuefmt_entry *e, unsigned k)
+{
+	if (k < 2)
+		return (unsigned)(e->lo >> (8 * k)) & 0xffu;
+	return (unsigned)(e->hi >> (8 * (k - 2))) & 0xffu;
+}
+
+/*
+ * queuefmt_sort - least significant byte first, ten stable counting
+ * passes; a pass where every entry has the same byte (the high bytes of
+ * ids made in the same hours) is skipped.
+ */
+void
+queuefmt_sort(struct queuefmt_entry *v, size_t n)
+{
+	struct queuefmt_entry *tmp, *from = v, *to, *swap;
+	size_t		 count[256], i, sum, k;
+	unsigned	 pass, c;
+
+	if (n < 2)
+		return;
+	tmp = xcalloc(n, sizeof(*tmp));
+	to = tmp;
+	for (pass = 0; pass < 10; pass++) {
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[queuefmt_byte(&from[i], pass)]++;
+		if (count[queuefmt_byte(&from[0], pass)] == n)
+			continue;
+		for (sum = 0, c = 0; c < 256; c++) {
+			k = count[c];
+			count[c] = sum;
+			sum += k;
+		}
+		for (i = 0; i < n; i++)
+			to[count[queuefmt_byte(&from[i], pass)]++] = from[i];
+		swap = from;
+		from = to;
+		to = swap;
+	}
+	if (from != v)
+		memcpy(v, from, n * sizeof(*v));
+	free(tmp);
+}
+
 /* queuefmt_id_arg - full id or prefix, upper-cased */
 int
 queuefmt_id_arg(const char *arg, char *out)

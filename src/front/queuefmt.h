@@ -95,6 +95,30 @@ char	*queuefmt_time(uint64_t t, struct queuefmt_clock *clock, char *out,
  */
 int	queuefmt_id_arg(const char *arg, char *out);
 
+/* one message of a listing: its id as text and as a number, and where */
+struct queuefmt_entry {
+	uint64_t	 hi;		/* the first 16 hex digits of id */
+	uint16_t	 lo;		/* the last 4 */
+	unsigned char	 where;		/* the caller's tag: its directory */
+	char		 id[QID_LEN + 1];
+};
+
+/*
+ * queuefmt_entry_set - fill *e from name (a directory entry) and where.
+ * Returns 0, or -1 (errno EINVAL, *e unchanged) when name is not exactly
+ * a queue id (qid_valid).
+ */
+int	queuefmt_entry_set(struct queuefmt_entry *e, const char *name,
+	    unsigned char where);
+
+/*
+ * queuefmt_sort - sort v[0..n) by id, which is by arrival: the order of
+ * strcmp on the ids, stable (equal ids keep their order).  A radix sort
+ * on the numeric form, in linear time, with a copy of v as scratch
+ * (allocated with xcalloc: exits when memory is short).
+ */
+void	queuefmt_sort(struct queuefmt_entry *v, size_t n);
+
 /* the relay state of one line of the agent's state/relays (doc/agent.md) */
 struct queuefmt_relay {
 	char		 name[QUEUEFMT_RELAY_NAME_MAX];	/* "host:port" */

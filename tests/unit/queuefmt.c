@@ -240,6 +240,97 @@ test_time(void)
 	tzset();
 }
 
+/* entry_cmp - strcmp order of ids, then the tag (the stable order) */
+static int
+entry_cmp(const void *a, const void *b)
+{
+	const struct queuefmt_entry *x = a, *y = b;
+	int	c = strcmp(x->id, y->id);
+
+	return c != 0 ? c : (int)x->where - (int)y->where;
+}
+
+/* sorted_like_strcmp - sort n random ids with queuefmt_sort and qsort */
+static bool
+sorted_like_strcmp(size_t n, unsigned seed, size_t distinct)
+{
+	struct queuefmt_entry	*a, *b;
+	char			 id[QID_LEN + 1];
+	size_t			 i;
+	bool			 same;
+
+	srand(seed);
+	a = calloc(n + 1, sizeof(*a));
+	b = calloc(n + 1, sizeof(*b));
+	if (a == NULL || b == NULL)
+		return false;
+	for (i = 0; i < n; i++) {
+		/* ids of one hour, as a queue holds, or a few repeated */
+		snprintf(id, sizeof(id), "%08X%05X%07X", 0x655F0000u +
+		    (unsigned)(rand() % 3600), (unsigned)(rand() % 1000000),
+		    (unsigned)(distinct > 0 ? (size_t)rand() % distinct :
+		    (size_t)rand() % 0x10000000));
+		if (distinct > 0)
+			memcpy(id, "655F0A2B0C1D2", 13);
+		if (queuefmt_entry_set(&a[i], id, 0) == -1) {
+			free(a);
+			free(b);
+			return false;
+		}
+		/* the tag grows with i: a stable sort keeps it growing */
+		a[i].where = (unsigned char)(i * 250 / n);
+	}
+	memcpy(b, a, n * sizeof(*a));
+	queuefmt_sort(a, n);
+	qsort(b, n, sizeof(*b), entry_cmp);
+	same = n == 0 || memcmp(a, b, n * sizeof(*a)) == 0;
+	for (i = 1; i < n && same; i++)
+		if (strcmp(a[i - 1].id, a[i].id) == 0 &&
+		    a[i - 1].where > a[i].where)
+			same = false;
+	free(a);
+	free(b);
+	return same;
+}
+
+static void
+test_entry(void)
+{
+	struct queuefmt_entry	e, v[4];
+
+	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C5", 2) == 0 &&
+	    e.hi == 0x655F0A2B0C1D20A3ULL && e.lo == 0xB4C5 && e.where == 2 &&
+	    strcmp(e.id, "655F0A2B0C1D20A3B4C5") == 0, "entry: id as numbers");
+	ok(queuefmt_entry_set(&e, "FFFFFFFFFFFFFFFFFFFF", 0) == 0 &&
+	    e.hi == UINT64_MAX && e.lo == 0xFFFF, "entry: the largest id");
+	ok(queuefmt_entry_set(&e, "655f0a2b0c1d20a3b4c5", 0) == -1 &&
+	    errno == EINVAL, "entry: lower case refused (as qid_valid)");
+	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C", 0) == -1,
+	    "entry: 19 digits refused");
+	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C50", 0) == -1,
+	    "entry: 21 digits refused");
+	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4CG", 0) == -1,
+	    "entry: non-hex refused");
+	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C5.tmp", 0) == -1,
+	    "entry: a longer name refused");
+	(void)queuefmt_entry_set(&v[0], "BBBB0000000000000001", 0);
+	(void)queuefmt_entry_set(&v[1], "AAAA0000000000000002", 1);
+	(void)queuefmt_entry_set(&v[2], "AAAA0000000000000001", 2);
+	(void)queuefmt_entry_set(&v[3], "AAAA0000000000000002", 3);
+	queuefmt_sort(v, 4);
+	ok(strcmp(v[0].id, "AAAA0000000000000001") == 0 && v[1].where == 1 &&
+	    v[2].where == 3 && v[3].where == 0, "sort: by id, stable");
+	queuefmt_sort(v, 0);
+	queuefmt_sort(NULL, 0);
+	ok(1, "sort: nothing to sort");
+	ok(sorted_like_strcmp(1, 1, 0), "sort: one id");
+	ok(sorted_like_strcmp(2, 2, 0), "sort: two ids");
+	ok(sorted_like_strcmp(1000, 3, 0), "sort: 1000 ids as strcmp");
+	ok(sorted_like_strcmp(20000, 4, 0), "sort: 20000 ids as strcmp");
+	ok(sorted_like_strcmp(5000, 5, 7), "sort: 5000 ids, 7 distinct, "
+	    "stable");
+}
+
 static void
 test_id(void)
 {
@@ -304,6 +395,7 @@ main(void)
 	test_age();
 	test_u64();
 	test_time();
+	test_entry();
 	test_id();
 	test_relay();
 	return done_testing();
