@@ -266,18 +266,19 @@ qc_msg_free(struct qc_msg *m)
 
 /*
  * qc_read_envelope - the envelope of the open queue file fd: one read of
- * QC_PEEK bytes is enough for nearly every message; a larger envelope
- * falls back to the full strict reader.  When the first read saw the
- * whole file its size is checked as the agent checks it.
+ * QC_PEEK bytes is enough for nearly every message, and is parsed as it
+ * is (the parser stops at the blank line); only when it fails on a full
+ * peek that holds no blank line, the envelope may be longer and the full
+ * strict reader decides.  When the first read saw the whole file its
+ * size is checked as the agent checks it.
  */
 static int
 qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
     struct buf *err)
 {
 	char		 peek[QC_PEEK];
-	const char	*end;
 	ssize_t		 r;
-	size_t		 consumed;
+	size_t		 consumed, mark = err->len;
 
 	do
 		r = pread(fd, peek, sizeof(peek), 0);
@@ -286,12 +287,13 @@ qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
 		buf_printf(err, "read: %s", strerror(errno));
 		return -1;
 	}
-	end = memmem(peek, (size_t)r, "\n\n", 2);
-	if (end == NULL && (size_t)r == sizeof(peek))
+	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
+		if ((size_t)r < sizeof(peek) || memmem(peek, (size_t)r,
+		    "\n\n", 2) != NULL)
+			return -1;
+		buf_truncate(err, mark);
 		return spool_read_envelope_fd(fd, env, body_off, err);
-	if (envelope_parse(peek, end != NULL ? (size_t)(end - peek) + 2 :
-	    (size_t)r, env, &consumed, err) == -1)
-		return -1;
+	}
 	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
 		buf_printf(err, "file is %zd bytes but the envelope says %zu + "
 		    "%llu (truncated or altered)", r, consumed,
