@@ -890,7 +890,7 @@ qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
 		struct qc_msg	m;
 		struct qid	qid;
 
-		memcpy(qid.s, w->v[i].id, sizeof(qid.s));
+		queuefmt_entry_qid(&w->v[i], &qid);
 		if (qc_load(x, &qid, (enum qc_where)w->v[i].where, &m) == -1)
 			continue;	/* delivered or moved meanwhile */
 		if (x->json) {
@@ -1120,6 +1120,7 @@ qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
 {
 	char		 id[QID_LEN + 1];
 	struct qc_list	 l = { NULL, 0, 0 };
+	struct qid	 one;
 	struct stat	 sb;
 	int		 full, i, rc = EX_OK;
 	size_t		 k;
@@ -1157,12 +1158,14 @@ qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
 		qc_sort(&l);
 		log_error("%s: ambiguous id prefix: %zu messages match; give "
 		    "more digits", id, l.n);
-		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++)
-			log_error("  %s (in %s/)", l.v[k].id,
+		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++) {
+			queuefmt_entry_qid(&l.v[k], &one);
+			log_error("  %s (in %s/)", one.s,
 			    qc_dirs[l.v[k].where]);
+		}
 		rc = EX_USAGE;
 	} else {
-		(void)qid_parse(qid, l.v[0].id);
+		queuefmt_entry_qid(&l.v[0], qid);
 		*w = (enum qc_where)l.v[0].where;
 	}
 	free(l.v);
@@ -1662,7 +1665,7 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 		qc_collect_or_die(x, QC_CUR, NULL, &l);
 		qc_sort(&l);
 		for (i = 0; i < l.n; i++) {
-			(void)qid_parse(&qid, l.v[i].id);
+			queuefmt_entry_qid(&l.v[i], &qid);
 			if ((r = qc_retry_one(x, &qid, QC_CUR, true,
 			    &changed)) == EX_OK)
 				done++;
@@ -1809,7 +1812,7 @@ qc_requeue(struct qc_ctx *x, int n, char **ids)
 		qc_collect_or_die(x, QC_FAILED, NULL, &l);
 		qc_sort(&l);
 		for (i = 0; i < l.n; i++) {
-			(void)qid_parse(&qid, l.v[i].id);
+			queuefmt_entry_qid(&l.v[i], &qid);
 			if ((r = qc_requeue_one(x, &qid)) == EX_OK)
 				done++;
 			else if (rc == EX_OK)

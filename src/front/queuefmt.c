@@ -352,8 +352,21 @@ queuefmt_entry_set(struct queuefmt_entry *e, const char *name,
 	e->hi = hi;
 	e->lo = (uint16_t)lo;
 	e->where = where;
-	memcpy(e->id, name, QID_LEN + 1);
 	return 0;
+}
+
+/* queuefmt_entry_qid - back to 20 upper-case hex digits */
+void
+queuefmt_entry_qid(const struct queuefmt_entry *e, struct qid *qid)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t	i;
+
+	for (i = 0; i < QID_LEN - 4; i++)
+		qid->s[i] = hex[(e->hi >> (4 * (QID_LEN - 5 - i))) & 0xf];
+	for (i = 0; i < 4; i++)
+		qid->s[QID_LEN - 4 + i] = hex[(e->lo >> (4 * (3 - i))) & 0xf];
+	qid->s[QID_LEN] = '\0';
 }
 
 /* queuefmt_byte - byte k (0: the lowest) of the 80-bit number of e */

@@ -95,12 +95,14 @@ char	*queuefmt_time(uint64_t t, struct queuefmt_clock *clock, char *out,
  */
 int	queuefmt_id_arg(const char *arg, char *out);
 
-/* one message of a listing: its id as text and as a number, and where */
+/*
+ * one message of a listing: its queue id as a number, and where it is;
+ * 16 bytes, so 100,000 of them and the sort's scratch copy take 3 MB
+ */
 struct queuefmt_entry {
-	uint64_t	 hi;		/* the first 16 hex digits of id */
+	uint64_t	 hi;		/* the first 16 hex digits of the id */
 	uint16_t	 lo;		/* the last 4 */
 	unsigned char	 where;		/* the caller's tag: its directory */
-	char		 id[QID_LEN + 1];
 };
 
 /*
@@ -110,6 +112,9 @@ struct queuefmt_entry {
  */
 int	queuefmt_entry_set(struct queuefmt_entry *e, const char *name,
 	    unsigned char where);
+
+/* queuefmt_entry_qid - the queue id of e as text (always valid) */
+void	queuefmt_entry_qid(const struct queuefmt_entry *e, struct qid *qid);
 
 /*
  * queuefmt_sort - sort v[0..n) by id, which is by arrival: the order of

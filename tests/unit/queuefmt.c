@@ -240,56 +240,57 @@ test_time(void)
 	tzset();
 }
 
-/* entry_cmp - strcmp order of ids, then the tag (the stable order) */
+/* str_cmp - strcmp for qsort */
 static int
-entry_cmp(const void *a, const void *b)
+str_cmp(const void *a, const void *b)
 {
-	const struct queuefmt_entry *x = a, *y = b;
-	int	c = strcmp(x->id, y->id);
-
-	return c != 0 ? c : (int)x->where - (int)y->where;
+	return strcmp(a, b);
 }
 
-/* sorted_like_strcmp - sort n random ids with queuefmt_sort and qsort */
+/*
+ * sorted_like_strcmp - sort n random ids with queuefmt_sort and their
+ * text with qsort+strcmp: same order, and equal ids in their first order
+ */
 static bool
 sorted_like_strcmp(size_t n, unsigned seed, size_t distinct)
 {
-	struct queuefmt_entry	*a, *b;
-	char			 id[QID_LEN + 1];
+	struct queuefmt_entry	*a;
+	struct qid		 q;
+	char			(*ids)[QID_LEN + 1];
 	size_t			 i;
-	bool			 same;
+	bool			 same = true;
 
 	srand(seed);
 	a = calloc(n + 1, sizeof(*a));
-	b = calloc(n + 1, sizeof(*b));
-	if (a == NULL || b == NULL)
-		return false;
-	for (i = 0; i < n; i++) {
+	ids = calloc(n + 1, sizeof(*ids));
+	if (a == NULL || ids == NULL)
+		same = false;
+	for (i = 0; i < n && same; i++) {
 		/* ids of one hour, as a queue holds, or a few repeated */
-		snprintf(id, sizeof(id), "%08X%05X%07X", 0x655F0000u +
+		snprintf(ids[i], sizeof(ids[i]), "%08X%05X%07X", 0x655F0000u +
 		    (unsigned)(rand() % 3600), (unsigned)(rand() % 1000000),
 		    (unsigned)(distinct > 0 ? (size_t)rand() % distinct :
 		    (size_t)rand() % 0x10000000));
 		if (distinct > 0)
-			memcpy(id, "655F0A2B0C1D2", 13);
-		if (queuefmt_entry_set(&a[i], id, 0) == -1) {
-			free(a);
-			free(b);
-			return false;
-		}
+			memcpy(ids[i], "655F0A2B0C1D2", 13);
 		/* the tag grows with i: a stable sort keeps it growing */
-		a[i].where = (unsigned char)(i * 250 / n);
-	}
-	memcpy(b, a, n * sizeof(*a));
-	queuefmt_sort(a, n);
-	qsort(b, n, sizeof(*b), entry_cmp);
-	same = n == 0 || memcmp(a, b, n * sizeof(*a)) == 0;
-	for (i = 1; i < n && same; i++)
-		if (strcmp(a[i - 1].id, a[i].id) == 0 &&
-		    a[i - 1].where > a[i].where)
+		if (queuefmt_entry_set(&a[i], ids[i], (unsigned char)(i * 250 /
+		    n)) == -1)
 			same = false;
+	}
+	if (same) {
+		queuefmt_sort(a, n);
+		qsort(ids, n, sizeof(*ids), str_cmp);
+	}
+	for (i = 0; i < n && same; i++) {
+		queuefmt_entry_qid(&a[i], &q);
+		if (strcmp(q.s, ids[i]) != 0 || (i > 0 && a[i].hi ==
+		    a[i - 1].hi && a[i].lo == a[i - 1].lo && a[i].where <
+		    a[i - 1].where))
+			same = false;
+	}
 	free(a);
-	free(b);
+	free(ids);
 	return same;
 }
 
@@ -297,12 +298,22 @@ static void
 test_entry(void)
 {
 	struct queuefmt_entry	e, v[4];
+	struct qid		q;
 
 	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C5", 2) == 0 &&
-	    e.hi == 0x655F0A2B0C1D20A3ULL && e.lo == 0xB4C5 && e.where == 2 &&
-	    strcmp(e.id, "655F0A2B0C1D20A3B4C5") == 0, "entry: id as numbers");
+	    e.hi == 0x655F0A2B0C1D20A3ULL && e.lo == 0xB4C5 && e.where == 2,
+	    "entry: id as numbers");
+	queuefmt_entry_qid(&e, &q);
+	is_str(q.s, "655F0A2B0C1D20A3B4C5", "entry: and back");
 	ok(queuefmt_entry_set(&e, "FFFFFFFFFFFFFFFFFFFF", 0) == 0 &&
 	    e.hi == UINT64_MAX && e.lo == 0xFFFF, "entry: the largest id");
+	queuefmt_entry_qid(&e, &q);
+	is_str(q.s, "FFFFFFFFFFFFFFFFFFFF", "entry: the largest id back");
+	ok(queuefmt_entry_set(&e, "00000000000000000000", 0) == 0 &&
+	    e.hi == 0 && e.lo == 0, "entry: the smallest id");
+	queuefmt_entry_qid(&e, &q);
+	is_str(q.s, "00000000000000000000", "entry: the smallest id back");
+	ok(sizeof(e) <= 16, "entry: 16 bytes (%zu)", sizeof(e));
 	ok(queuefmt_entry_set(&e, "655f0a2b0c1d20a3b4c5", 0) == -1 &&
 	    errno == EINVAL, "entry: lower case refused (as qid_valid)");
 	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C", 0) == -1,
@@ -318,7 +329,8 @@ test_entry(void)
 	(void)queuefmt_entry_set(&v[2], "AAAA0000000000000001", 2);
 	(void)queuefmt_entry_set(&v[3], "AAAA0000000000000002", 3);
 	queuefmt_sort(v, 4);
-	ok(strcmp(v[0].id, "AAAA0000000000000001") == 0 && v[1].where == 1 &&
+	queuefmt_entry_qid(&v[0], &q);
+	ok(strcmp(q.s, "AAAA0000000000000001") == 0 && v[1].where == 1 &&
 	    v[2].where == 3 && v[3].where == 0, "sort: by id, stable");
 	queuefmt_sort(v, 0);
 	queuefmt_sort(NULL, 0);
