@@ -779,6 +779,8 @@ spool_state_free(struct spool_state *st)
 		free(st->rcpts[i].text);
 	free(st->rcpts);
 	free(st->last_error);
+	envelope_free(st->env);
+	free(st->env);
 	spool_state_init(st);
 }
 
@@ -888,6 +890,40 @@ spool_state_set_error(struct spool_state *st, const char *text)
 	    spool_text_copy(text) : NULL;
 }
 
+/*
+ * spool_state_set_envelope - the copy is made by writing env and parsing
+ * it back, so it holds exactly what a reader of the file will see
+ */
+int
+spool_state_set_envelope(struct spool_state *st, const struct envelope *env)
+{
+	struct envelope	*copy;
+	struct buf	 b, err;
+	size_t		 consumed;
+	int		 rc = -1;
+
+	buf_init(&b, SPOOL_ENVELOPE_MAX);
+	buf_init(&err, SPOOL_RECORD_MAX);
+	copy = xmalloc(sizeof(*copy));
+	envelope_init(copy);
+	if (envelope_write(env, &b) == -1 || envelope_parse(b.data, b.len,
+	    copy, &consumed, &err) == -1 || consumed != b.len) {
+		envelope_free(copy);
+		free(copy);
+		errno = EINVAL;
+		goto out;
+	}
+	envelope_free(st->env);
+	free(st->env);
+	st->env = copy;
+	st->version = SPOOL_STATE_VERSION;
+	rc = 0;
+out:
+	buf_free(&b);
+	buf_free(&err);
+	return rc;
+}
+
 /* spool_state_format - file image */
 int
 spool_state_format(const struct spool_state *st, struct buf *out)
@@ -895,7 +931,8 @@ spool_state_format(const struct spool_state *st, struct buf *out)
 	size_t	start = out->len, i;
 	int	rc = -1;
 
-	if (buf_printf(out, "V %u\nA %llu\nX %llu\nW %llu\n", SPOOL_VERSION,
+	if (buf_printf(out, "V %u\nA %llu\nX %llu\nW %llu\n", st->env != NULL ?
+	    SPOOL_STATE_VERSION : SPOOL_VERSION,
 	    (unsigned long long)st->attempts,
 	    (unsigned long long)st->next_attempt,
 	    (unsigned long long)st->first_attempt) == -1)
@@ -915,6 +952,9 @@ spool_state_format(const struct spool_state *st, struct buf *out)
 	}
 	if (st->last_error != NULL && *st->last_error != '\0' &&
 	    buf_printf(out, "e %s\n", st->last_error) == -1)
+		goto out;
+	if (st->env != NULL && (buf_putc(out, '\n') == -1 ||
+	    envelope_write(st->env, out) == -1))
 		goto out;
 	rc = 0;
 out:
@@ -989,6 +1029,43 @@ spool_state_parse_rcpt(struct spool_state *st, char *v, size_t lineno,
 	    strcmp(f[3], "-") == 0 ? NULL : f[3], text);
 }
 
+/*
+ * spool_state_parse_envelope - the envelope copy that ends a version 2
+ * state, after the blank line at line lineno: exactly one envelope as in
+ * a queue file, and nothing after it
+ */
+static int
+spool_state_parse_envelope(struct spool_state *st, const char *data,
+    size_t len, size_t lineno, struct buf *err)
+{
+	struct envelope	*env = xmalloc(sizeof(*env));
+	struct buf	 why;
+	size_t		 consumed, lines = 0, i;
+	int		 rc = -1;
+
+	buf_init(&why, SPOOL_RECORD_MAX);
+	if (envelope_parse(data, len, env, &consumed, &why) == -1) {
+		buf_printf(err, "line %zu: the envelope copy after it: %s",
+		    lineno, buf_cstr(&why));
+		free(env);
+		goto out;
+	}
+	if (consumed != len) {
+		for (i = 0; i < consumed; i++)
+			lines += data[i] == '\n';
+		buf_printf(err, "line %zu: data after the envelope copy",
+		    lineno + lines + 1);
+		envelope_free(env);
+		free(env);
+		goto out;
+	}
+	st->env = env;
+	rc = 0;
+out:
+	buf_free(&why);
+	return rc;
+}
+
 /* spool_state_parse - strict */
 int
 spool_state_parse(const char *data, size_t len, struct spool_state *st,
@@ -1003,12 +1080,21 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 	char		 seen[sizeof(spool_state_order)] = { 0 };
 
 	spool_state_init(st);
+	st->version = 0;
 	while (pos < len) {
 		lineno++;
 		if ((ln = spool_line(data, len, &pos, lineno, "", err)) == -1)
 			goto fail;
 		memcpy(line, data + pos - (size_t)ln - 1, (size_t)ln);
 		line[ln] = '\0';
+		if (ln == 0 && st->version == SPOOL_STATE_VERSION) {
+			/* version 2: the envelope copy, then the end */
+			if (spool_state_parse_envelope(st, data + pos,
+			    len - pos, lineno, err) == -1)
+				goto fail;
+			pos = len;
+			break;
+		}
 		if (ln == 0 || (at = strchr(spool_state_order, line[0])) ==
 		    NULL) {
 			buf_printf(err, "line %zu: unknown record %s", lineno,
@@ -1037,12 +1123,14 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		switch (line[0]) {
 		case 'V':
 			if (spool_num(line + 2, false, 0, UINT32_MAX, &n) == -1
-			    || n != SPOOL_VERSION) {
+			    || n < SPOOL_VERSION || n > SPOOL_STATE_VERSION) {
 				buf_printf(err, "line %zu: unsupported state "
-				    "version (this postern reads %d)", lineno,
-				    SPOOL_VERSION);
+				    "version (this postern reads %d to %d)",
+				    lineno, SPOOL_VERSION,
+				    SPOOL_STATE_VERSION);
 				goto fail;
 			}
+			st->version = (unsigned)n;
 			break;
 		case 'A':
 		case 'X':
@@ -1086,6 +1174,12 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 			    *required);
 			goto fail;
 		}
+	if (st->version == SPOOL_STATE_VERSION && st->env == NULL) {
+		buf_printf(err, "line %zu: a version %d state must end with a "
+		    "blank line and the envelope copy", lineno,
+		    SPOOL_STATE_VERSION);
+		goto fail;
+	}
 	return 0;
 fail:
 	spool_state_free(st);

@@ -362,7 +362,10 @@ test_state(const char *dir)
 	spool_state_free(&rd);
 
 	state_refused("V 1\nA 1\nX 1\n", "'W' missing", "missing W");
-	state_refused("V 2\nA 1\nX 1\nW 1\n", "version", "version 2");
+	state_refused("V 2\nA 1\nX 1\nW 1\n", "version 2 state must end",
+	    "version 2 without its envelope copy");
+	state_refused("V 3\nA 1\nX 1\nW 1\n", "unsupported state version",
+	    "version 3");
 	state_refused("A 1\nV 1\nX 1\nW 1\n", "first record", "A first");
 	state_refused("V 1\nX 1\nA 1\nW 1\n", "out of order", "X before A");
 	state_refused("V 1\nA 1\nA 1\nX 1\nW 1\n", "repeated", "duplicate A");
@@ -424,6 +427,111 @@ test_state(const char *dir)
 	buf_free(&err);
 }
 
+/* test_state_envelope - version 2: the state carries the envelope copy */
+static void
+test_state_envelope(const char *dir)
+{
+	static const char	v2[] =
+	    "V 2\nA 3\nX 1700003600\nW 1700000005\n"
+	    "r 1 deferred 451 4.3.0 busy\n"
+	    "e 451 4.3.0 busy\n"
+	    "\n";
+	struct spool_state	st, rd;
+	struct envelope		e, bad;
+	struct buf		out, err, img;
+	struct qid		q;
+	char			path[512];
+
+	buf_init(&out, SPOOL_STATE_MAX);
+	buf_init(&err, 4096);
+	buf_init(&img, 8192);
+	build(&e);
+	spool_state_init(&st);
+	st.attempts = 3;
+	st.next_attempt = 1700003600;
+	st.first_attempt = 1700000005;
+	(void)spool_state_set_rcpt(&st, 1, SPOOL_RCPT_DEFERRED, 451, "4.3.0",
+	    "busy");
+	spool_state_set_error(&st, "451 4.3.0 busy");
+	ok(spool_state_set_envelope(&st, &e) == 0 && st.env != NULL &&
+	    st.version == SPOOL_STATE_VERSION, "set the envelope copy");
+	ok(spool_state_set_envelope(&st, &e) == 0, "set it again (replaced)");
+	ok(spool_state_format(&st, &out) == 0, "format version 2");
+	buf_puts(&img, v2);
+	buf_puts(&img, golden);
+	is_str(buf_cstr(&out), buf_cstr(&img), "version 2 form: the records, "
+	    "a blank line, the envelope as in the queue file");
+	ok(spool_state_parse(out.data, out.len, &rd, &err) == 0 &&
+	    rd.version == 2 && rd.attempts == 3 && rd.nrcpts == 1 &&
+	    rd.env != NULL, "parse version 2: %s", buf_cstr(&err));
+	ok(rd.env != NULL && strcmp(rd.env->qid.s, QID1) == 0 &&
+	    rd.env->arrival == 1700000000 && rd.env->uid == 1000 &&
+	    strcmp(rd.env->login, "alice") == 0 &&
+	    strcmp(rd.env->sender, "alice@example.org") == 0 &&
+	    rd.env->nrcpts == 3 && rd.env->rcpts[1].notify ==
+	    (ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_FAILURE) &&
+	    strcmp(rd.env->rcpts[1].orcpt, "rfc822;carol+2B1@example.net") ==
+	    0 && rd.env->size == 123 && rd.env->ret == ENVELOPE_RET_HDRS,
+	    "the copy parsed back");
+	buf_reset(&img);
+	ok(spool_state_format(&rd, &img) == 0 && img.len == out.len &&
+	    memcmp(img.data, out.data, out.len) == 0,
+	    "a read-modify-write keeps the copy");
+	spool_state_free(&rd);
+	ok(rd.env == NULL && rd.version == 1, "free: no copy left");
+
+	envelope_init(&bad);
+	ok(spool_state_set_envelope(&st, &bad) == -1 && errno == EINVAL &&
+	    st.env != NULL && strcmp(st.env->qid.s, QID1) == 0,
+	    "an envelope that does not write back is refused, copy kept");
+	envelope_free(&bad);
+
+	/* refused forms */
+	buf_reset(&img);
+	buf_printf(&img, "V 1\nA 1\nX 1\nW 1\n\n%s", golden);
+	state_refused(buf_cstr(&img), "unknown record", "version 1 with a copy");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%.*s", 20, golden);
+	state_refused(buf_cstr(&img), "line 5: the envelope copy after it: "
+	    "line 2", "a copy cut short");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\nV 1\nI %s\nT 1\nU 1\nS\n"
+	    "Z 00000000000000000001\n\n", QID1);
+	state_refused(buf_cstr(&img), "required record 'R' missing",
+	    "a copy without a recipient");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%sx\n", golden);
+	state_refused(buf_cstr(&img), "line 21: data after the envelope copy",
+	    "data after the copy");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%s\n", golden);
+	state_refused(buf_cstr(&img), "data after the envelope copy",
+	    "a blank line after the copy");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\n\n%s", golden);
+	state_refused(buf_cstr(&img), "'X' missing",
+	    "the copy before the required records");
+
+	/* on disk, as the agent writes it */
+	qid_parse(&q, QID1);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	mkdir(path, 0700);
+	buf_reset(&err);
+	ok(spool_state_write(dir, &q, &st, &err) == 0 &&
+	    spool_state_read(dir, &q, &rd, &err) == 0 && rd.env != NULL &&
+	    rd.env->nrcpts == 3, "write and read version 2: %s",
+	    buf_cstr(&err));
+	spool_state_free(&rd);
+	(void)spool_state_remove(dir, &q);
+	rmdir(path);
+
+	envelope_free(&e);
+	spool_state_free(&st);
+	buf_free(&out);
+	buf_free(&err);
+	buf_free(&img);
+}
+
 int
 main(void)
 {
@@ -447,6 +555,7 @@ main(void)
 	test_envelope();
 	test_fd(dir);
 	test_state(dir);
+	test_state_envelope(dir);
 	snprintf(path, sizeof(path), "%s/qf", dir);
 	unlink(path);
 	rmdir(dir);
