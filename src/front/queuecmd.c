@@ -397,44 +397,77 @@ out:
 
 /*
  * qc_load - read a message's envelope and, unless it is in new/ (which
- * never has a state), its state.  A vanished file gives -1 with errno
- * ENOENT; anything else unreadable gives 0 with m->ok false and the
- * reason in m->problem, so the listing can show it.
+ * never has a state), its state.  For the listing (listing true) the
+ * state is read first: a version 2 state holds a copy of the envelope
+ * (the agent's, made from the checked queue file), and then the queue
+ * file is not opened at all.  A vanished file gives -1 with errno ENOENT
+ * and *m released; anything else unreadable gives 0 with m->ok false and
+ * the reason in m->problem, so the listing can show it.
  */
 static int
 qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
-    struct qc_msg *m)
+    bool listing, struct qc_msg *m)
 {
-	int	fd;
+	char	*state_err = NULL;
+	bool	 state_done = false;
+	int	 fd;
 
 	qc_msg_init(m, qid, w);
+	if (listing && w != QC_NEW && x->state_fd != -1) {
+		buf_reset(&x->err);
+		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1)
+			state_err = xstrdup(buf_cstr(&x->err));
+		else if (m->st.env != NULL &&
+		    strcmp(m->st.env->qid.s, qid->s) == 0) {
+			m->env = *m->st.env;	/* moved, not copied */
+			free(m->st.env);
+			m->st.env = NULL;
+			m->ok = true;
+			return 0;
+		}
+		state_done = true;
+	}
 	fd = openat(x->dir[w], qid->s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC);
 	if (fd == -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			free(state_err);
+			qc_msg_free(m);
+			errno = ENOENT;
 			return -1;
+		}
 		m->problem = xasprintf("open: %s", errno == ELOOP ?
 		    "a symbolic link" : strerror(errno));
-		return 0;
+		goto fresh;
 	}
 	buf_reset(&x->err);
 	if (qc_read_envelope(fd, &m->env, &m->body_off, &x->err) == -1) {
 		m->problem = xstrdup(buf_cstr(&x->err));
 		close(fd);
-		return 0;
+		goto fresh;
 	}
 	close(fd);
 	m->ok = true;
 	if (strcmp(m->env.qid.s, qid->s) != 0)
 		m->problem = xasprintf("the envelope names %s, not its file "
 		    "name", m->env.qid.s);
-	if (w != QC_NEW && x->state_fd != -1) {
+	if (state_done) {
+		if (state_err != NULL && m->problem == NULL)
+			m->problem = xasprintf("unreadable retry state: %s",
+			    state_err);
+	} else if (w != QC_NEW && x->state_fd != -1) {
 		buf_reset(&x->err);
 		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1 &&
 		    m->problem == NULL)
 			m->problem = xasprintf("unreadable retry state: %s",
 			    buf_cstr(&x->err));
 	}
+	free(state_err);
+	return 0;
+fresh:
+	/* an unreadable queue file is shown without its state, as before */
+	spool_state_free(&m->st);
+	free(state_err);
 	return 0;
 }
 
@@ -891,7 +924,8 @@ qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
 		struct qid	qid;
 
 		queuefmt_entry_qid(&w->v[i], &qid);
-		if (qc_load(x, &qid, (enum qc_where)w->v[i].where, &m) == -1)
+		if (qc_load(x, &qid, (enum qc_where)w->v[i].where, true,
+		    &m) == -1)
 			continue;	/* delivered or moved meanwhile */
 		if (x->json) {
 			buf_puts(&x->out, ",\n");
@@ -1391,7 +1425,7 @@ qc_show(struct qc_ctx *x, const char *arg)
 
 	if ((rc = qc_resolve(x, arg, &qid, &w)) != EX_OK)
 		return rc;
-	if (qc_load(x, &qid, w, &m) == -1) {
+	if (qc_load(x, &qid, w, false, &m) == -1) {
 		log_error("%s: vanished meanwhile (delivered or moved)", qid.s);
 		return EX_NOINPUT;
 	}
@@ -1717,7 +1751,7 @@ qc_requeue_one(struct qc_ctx *x, const struct qid *qid)
 	char			age[QUEUEFMT_AGE_MAX], keep[QUEUEFMT_AGE_MAX];
 
 	spool_state_init(&fresh);
-	if (qc_load(x, qid, QC_FAILED, &m) == -1) {
+	if (qc_load(x, qid, QC_FAILED, false, &m) == -1) {
 		log_error("%s: vanished from failed/ meanwhile", qid->s);
 		return EX_NOINPUT;
 	}
