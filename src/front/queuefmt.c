@@ -378,10 +378,25 @@ queuefmt_byte(const struct queuefmt_entry *e, unsigned k)
 	return (unsigned)(e->hi >> (8 * (k - 2))) & 0xffu;
 }
 
+/* queuefmt_entry_cmp - by number */
+static int
+queuefmt_entry_cmp(const void *a, const void *b)
+{
+	const struct queuefmt_entry *x = a, *y = b;
+
+	if (x->hi != y->hi)
+		return x->hi < y->hi ? -1 : 1;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return 0;
+}
+
 /*
  * queuefmt_sort - least significant byte first, ten stable counting
  * passes; a pass where every entry has the same byte (the high bytes of
- * ids made in the same hours) is skipped.
+ * ids made in the same hours) is skipped.  Without memory for the
+ * scratch copy: qsort, which may not keep equal ids in order (only the
+ * same message seen in two directories has an equal id).
  */
 void
 queuefmt_sort(struct queuefmt_entry *v, size_t n)
@@ -392,7 +407,10 @@ queuefmt_sort(struct queuefmt_entry *v, size_t n)
 
 	if (n < 2)
 		return;
-	tmp = xcalloc(n, sizeof(*tmp));
+	if ((tmp = calloc(n, sizeof(*tmp))) == NULL) {
+		qsort(v, n, sizeof(*v), queuefmt_entry_cmp);
+		return;
+	}
 	to = tmp;
 	for (pass = 0; pass < 10; pass++) {
 		memset(count, 0, sizeof(count));

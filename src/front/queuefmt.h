@@ -2,8 +2,10 @@
 /*
  * queuefmt.h - the pure formatting and parsing pieces of the queue tools
  * (postern queue/show/failed): JSON string escaping, terminal-safe text,
- * ages, queue id prefixes and the agent's relay state lines.  No I/O, so
- * tests/unit/queuefmt.c covers all of it.
+ * numbers, ages, local times, queue id prefixes, listed ids and their
+ * sort, and the agent's relay state lines.  No I/O (queuefmt_time uses
+ * localtime_r: the caller runs tzset first), so tests/unit/queuefmt.c
+ * covers all of it.
  */
 #ifndef POSTERN_QUEUEFMT_H
 #define POSTERN_QUEUEFMT_H
@@ -119,8 +121,8 @@ void	queuefmt_entry_qid(const struct queuefmt_entry *e, struct qid *qid);
 /*
  * queuefmt_sort - sort v[0..n) by id, which is by arrival: the order of
  * strcmp on the ids, stable (equal ids keep their order).  A radix sort
- * on the numeric form, in linear time, with a copy of v as scratch
- * (allocated with xcalloc: exits when memory is short).
+ * on the numeric form, in linear time, with a copy of v as scratch; when
+ * that cannot be allocated, qsort (then equal ids may change order).
  */
 void	queuefmt_sort(struct queuefmt_entry *v, size_t n);
 
