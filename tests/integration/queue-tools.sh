@@ -128,6 +128,11 @@ is "$(pq queue 2>&1)" "$out" \
     >"$SPOOL/state/$C1"
 like "$(pq queue 2>&1)" "age 1h00m, 0 attempts, next now \(due\); unreadable retry state: line [0-9]+: the envelope copy after it: line 4: missing the blank line" \
     "version 2 state: a broken copy is shown as an unreadable state"
+{ sed '1s/^V 1$/V 2/' "$T/c1.state"; echo; sed '/^$/q' "$SPOOL/cur/$C1"; } \
+    >"$SPOOL/state/$C1"
+pq retry $C1 >/dev/null 2>&1
+is "$(head -1 "$SPOOL/state/$C1")|$(grep -c "^I $C1\$" "$SPOOL/state/$C1")" \
+    "V 2|1" "version 2 state: retry keeps the envelope copy"
 cp "$T/c1.state" "$SPOOL/state/$C1"
 is "$(pq queue 2>&1)" "$out" "version 1 state again: the same listing"
 
