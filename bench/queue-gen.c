@@ -4,8 +4,9 @@
  *
  * Writes valid queue files (envelope_write, a small message, exact Z)
  * straight into SPOOL/new/, or into SPOOL/cur/ with a retry-state file in
- * SPOOL/state/ (spool_state_format) when told a share of them were tried,
- * as a relay outage leaves them.  No fsync: this is test data, not mail.
+ * SPOOL/state/ (spool_state_format, version 2 with the envelope copy, as
+ * the agent writes it) when told a share of them were tried, as a relay
+ * outage leaves them.  No fsync: this is test data, not mail.
  * Built by bench/queue-list against the build tree's libcore.a; never
  * installed.
  *
@@ -94,6 +95,9 @@ main(int argc, char **argv)
 			    451, "4.3.0", "mailbox busy, try later");
 			spool_state_set_error(&st, "451 4.3.0 mailbox busy, "
 			    "try later");
+			/* as the agent writes it: version 2, envelope copy */
+			if (spool_state_set_envelope(&st, &env) == -1)
+				fatal_errno(1, "spool_state_set_envelope");
 			buf_reset(&b);
 			if (spool_state_format(&st, &b) == -1)
 				fatal_errno(1, "spool_state_format");

@@ -488,6 +488,14 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	}
 	if (spool_state_read(q->spool_dir, qid, &m->state, err) == -1)
 		goto aside;
+	/*
+	 * Every state written from now on carries a copy of the envelope
+	 * just checked (version 2), so that postern queue reads one file per
+	 * deferred message instead of two.  A copy read back is replaced:
+	 * the queue file is the authority.
+	 */
+	if (spool_state_set_envelope(&m->state, &m->env) == -1)
+		log_warn("%s: state without an envelope copy", qid->s);
 	m->fd = fd;
 	return 0;
 aside:

@@ -121,8 +121,10 @@ uint64_t queue_next_time(const struct queue *);
  * queue_claim - take qid for delivery: rename new/QID to cur/QID when it
  * is still in new/, open cur/QID with O_NOFOLLOW, check it (regular
  * file, one link, the drop or agent group when check_gid), parse its
- * envelope
- * strictly (its I record must name the file) and read its retry state.
+ * envelope strictly (its I record must name the file) and read its retry
+ * state, to which a copy of the envelope is attached
+ * (spool_state_set_envelope: every state written for it is then version
+ * 2).
  * Returns 0 with *m filled (free with queue_msg_free).  Returns -1 when
  * the message cannot be used: it has vanished, or it failed a check and
  * was set aside into failed/ with a log line naming the reason (the

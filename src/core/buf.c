@@ -109,22 +109,36 @@ buf_putc(struct buf *b, int c)
 	return buf_append(b, &ch, 1);
 }
 
-/* buf_vprintf - append formatted text */
+/*
+ * buf_vprintf - append formatted text: formatted straight into the spare
+ * capacity, so one pass when it fits (the common case for a buffer that
+ * is reused); otherwise grow and format again.  A failed attempt wrote
+ * only past len, so the contents stay intact; the NUL is put back.
+ */
 int
 buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list	 ap2;
+	size_t	 room = b->cap > b->len ? b->cap - b->len : 0;
 	int	 n;
 
 	va_copy(ap2, ap);
-	n = vsnprintf(NULL, 0, fmt, ap2);
+	n = vsnprintf(room > 0 ? b->data + b->len : NULL, room, fmt, ap2);
 	va_end(ap2);
+	if (n >= 0 && (size_t)n < room && (size_t)n <= b->max - b->len) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (room > 0)
+		b->data[b->len] = '\0';
 	if (n < 0)
 		return -1;
 	if (buf_reserve(b, (size_t)n) == -1)
 		return -1;
-	if (vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap) != n)
+	if (vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap) != n) {
+		b->data[b->len] = '\0';
 		return -1;
+	}
 	b->len += (size_t)n;
 	return 0;
 }

@@ -330,20 +330,57 @@ envelope_write_request(const struct envelope *env, struct buf *out)
 
 /*
  * spool_num - strict decimal: digits only, no sign, no leading zero
- * (unless padded is true: Z is zero-padded), within [min, max].
+ * (unless padded is true: Z is zero-padded), at most
+ * SPOOL_NUM_DIGITS_MAX digits, within [min, max].  One pass: this runs
+ * for every number of every queue file and state a listing reads.
  */
 static int
 spool_num(const char *s, bool padded, uint64_t min, uint64_t max,
     uint64_t *out)
 {
-	size_t	n = strlen(s);
+	uint64_t	v = 0;
+	size_t		n;
+	unsigned	d;
+	bool		overflow = false;
 
-	if (n == 0 || n > SPOOL_NUM_DIGITS_MAX || strspn(s, "0123456789") != n ||
-	    (!padded && n > 1 && s[0] == '0')) {
+	for (n = 0; s[n] >= '0' && s[n] <= '9'; n++) {
+		if (n == SPOOL_NUM_DIGITS_MAX)
+			break;
+		d = (unsigned)(s[n] - '0');
+		/* 19 digits always fit: only the 20th can overflow */
+		if (n == SPOOL_NUM_DIGITS_MAX - 1 && v > (UINT64_MAX - d) / 10)
+			overflow = true;
+		v = v * 10 + d;
+	}
+	if (n == 0 || s[n] != '\0' || (!padded && n > 1 && s[0] == '0')) {
 		errno = EINVAL;
 		return -1;
 	}
-	return parse_uint(s, min, max, out);
+	if (overflow || v < min || v > max) {
+		errno = ERANGE;
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/*
+ * spool_plain8 - true when none of the 8 bytes at p is a control
+ * character (0x00-0x1f, 0x7f).  Word-at-a-time tests: a byte below 0x20
+ * borrows into its top bit in w - 0x20..20 while its own top bit is
+ * clear; a byte 0x7f becomes 0 in w ^ 0x7f..7f.  A borrow can only mark
+ * a byte above one that is marked already, so "any byte" is exact.
+ */
+static bool
+spool_plain8(const char *p)
+{
+	uint64_t	w, ctl, del;
+
+	memcpy(&w, p, sizeof(w));
+	ctl = (w - 0x2020202020202020ULL) & ~w & 0x8080808080808080ULL;
+	w ^= 0x7f7f7f7f7f7f7f7fULL;
+	del = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+	return (ctl | del) == 0;
 }
 
 /*
@@ -371,16 +408,19 @@ spool_line(const char *data, size_t len, size_t *pos, size_t lineno,
 			    "that ends the records (input truncated)", lineno);
 		return -1;
 	}
-	for (i = 0; p + i < lf; i++) {
+	/* plain words at once; a word with a TAB or worse, byte by byte */
+	for (i = 0; (size_t)(lf - p) - i >= 8 && spool_plain8(p + i); i += 8)
+		;
+	for (; p + i < lf; i++) {
 		unsigned char c = (unsigned char)p[i];
 
+		if (c >= 0x20 && c != 0x7f)
+			continue;
 		if (c == '\t' && i > 0 && strchr(tab_keys, p[0]) != NULL)
 			continue;
-		if (c < 0x20 || c == 0x7f) {
-			buf_printf(err, "line %zu: control character 0x%02x "
-			    "in record", lineno, c);
-			return -1;
-		}
+		buf_printf(err, "line %zu: control character 0x%02x in record",
+		    lineno, c);
+		return -1;
 	}
 	*pos += (size_t)(lf - p) + 1;
 	return lf - p;
@@ -779,6 +819,8 @@ spool_state_free(struct spool_state *st)
 		free(st->rcpts[i].text);
 	free(st->rcpts);
 	free(st->last_error);
+	envelope_free(st->env);
+	free(st->env);
 	spool_state_init(st);
 }
 
@@ -888,6 +930,40 @@ spool_state_set_error(struct spool_state *st, const char *text)
 	    spool_text_copy(text) : NULL;
 }
 
+/*
+ * spool_state_set_envelope - the copy is made by writing env and parsing
+ * it back, so it holds exactly what a reader of the file will see
+ */
+int
+spool_state_set_envelope(struct spool_state *st, const struct envelope *env)
+{
+	struct envelope	*copy;
+	struct buf	 b, err;
+	size_t		 consumed;
+	int		 rc = -1;
+
+	buf_init(&b, SPOOL_ENVELOPE_MAX);
+	buf_init(&err, SPOOL_RECORD_MAX);
+	copy = xmalloc(sizeof(*copy));
+	envelope_init(copy);
+	if (envelope_write(env, &b) == -1 || envelope_parse(b.data, b.len,
+	    copy, &consumed, &err) == -1 || consumed != b.len) {
+		envelope_free(copy);
+		free(copy);
+		errno = EINVAL;
+		goto out;
+	}
+	envelope_free(st->env);
+	free(st->env);
+	st->env = copy;
+	st->version = SPOOL_STATE_VERSION;
+	rc = 0;
+out:
+	buf_free(&b);
+	buf_free(&err);
+	return rc;
+}
+
 /* spool_state_format - file image */
 int
 spool_state_format(const struct spool_state *st, struct buf *out)
@@ -895,7 +971,8 @@ spool_state_format(const struct spool_state *st, struct buf *out)
 	size_t	start = out->len, i;
 	int	rc = -1;
 
-	if (buf_printf(out, "V %u\nA %llu\nX %llu\nW %llu\n", SPOOL_VERSION,
+	if (buf_printf(out, "V %u\nA %llu\nX %llu\nW %llu\n", st->env != NULL ?
+	    SPOOL_STATE_VERSION : SPOOL_VERSION,
 	    (unsigned long long)st->attempts,
 	    (unsigned long long)st->next_attempt,
 	    (unsigned long long)st->first_attempt) == -1)
@@ -915,6 +992,9 @@ spool_state_format(const struct spool_state *st, struct buf *out)
 	}
 	if (st->last_error != NULL && *st->last_error != '\0' &&
 	    buf_printf(out, "e %s\n", st->last_error) == -1)
+		goto out;
+	if (st->env != NULL && (buf_putc(out, '\n') == -1 ||
+	    envelope_write(st->env, out) == -1))
 		goto out;
 	rc = 0;
 out:
@@ -989,6 +1069,43 @@ spool_state_parse_rcpt(struct spool_state *st, char *v, size_t lineno,
 	    strcmp(f[3], "-") == 0 ? NULL : f[3], text);
 }
 
+/*
+ * spool_state_parse_envelope - the envelope copy that ends a version 2
+ * state, after the blank line at line lineno: exactly one envelope as in
+ * a queue file, and nothing after it
+ */
+static int
+spool_state_parse_envelope(struct spool_state *st, const char *data,
+    size_t len, size_t lineno, struct buf *err)
+{
+	struct envelope	*env = xmalloc(sizeof(*env));
+	struct buf	 why;
+	size_t		 consumed, lines = 0, i;
+	int		 rc = -1;
+
+	buf_init(&why, SPOOL_RECORD_MAX);
+	if (envelope_parse(data, len, env, &consumed, &why) == -1) {
+		buf_printf(err, "line %zu: the envelope copy after it: %s",
+		    lineno, buf_cstr(&why));
+		free(env);
+		goto out;
+	}
+	if (consumed != len) {
+		for (i = 0; i < consumed; i++)
+			lines += data[i] == '\n';
+		buf_printf(err, "line %zu: data after the envelope copy",
+		    lineno + lines + 1);
+		envelope_free(env);
+		free(env);
+		goto out;
+	}
+	st->env = env;
+	rc = 0;
+out:
+	buf_free(&why);
+	return rc;
+}
+
 /* spool_state_parse - strict */
 int
 spool_state_parse(const char *data, size_t len, struct spool_state *st,
@@ -1003,12 +1120,21 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 	char		 seen[sizeof(spool_state_order)] = { 0 };
 
 	spool_state_init(st);
+	st->version = 0;
 	while (pos < len) {
 		lineno++;
 		if ((ln = spool_line(data, len, &pos, lineno, "", err)) == -1)
 			goto fail;
 		memcpy(line, data + pos - (size_t)ln - 1, (size_t)ln);
 		line[ln] = '\0';
+		if (ln == 0 && st->version == SPOOL_STATE_VERSION) {
+			/* version 2: the envelope copy, then the end */
+			if (spool_state_parse_envelope(st, data + pos,
+			    len - pos, lineno, err) == -1)
+				goto fail;
+			pos = len;
+			break;
+		}
 		if (ln == 0 || (at = strchr(spool_state_order, line[0])) ==
 		    NULL) {
 			buf_printf(err, "line %zu: unknown record %s", lineno,
@@ -1037,12 +1163,14 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		switch (line[0]) {
 		case 'V':
 			if (spool_num(line + 2, false, 0, UINT32_MAX, &n) == -1
-			    || n != SPOOL_VERSION) {
+			    || n < SPOOL_VERSION || n > SPOOL_STATE_VERSION) {
 				buf_printf(err, "line %zu: unsupported state "
-				    "version (this postern reads %d)", lineno,
-				    SPOOL_VERSION);
+				    "version (this postern reads %d to %d)",
+				    lineno, SPOOL_VERSION,
+				    SPOOL_STATE_VERSION);
 				goto fail;
 			}
+			st->version = (unsigned)n;
 			break;
 		case 'A':
 		case 'X':
@@ -1086,6 +1214,12 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 			    *required);
 			goto fail;
 		}
+	if (st->version == SPOOL_STATE_VERSION && st->env == NULL) {
+		buf_printf(err, "line %zu: a version %d state must end with a "
+		    "blank line and the envelope copy", lineno,
+		    SPOOL_STATE_VERSION);
+		goto fail;
+	}
 	return 0;
 fail:
 	spool_state_free(st);

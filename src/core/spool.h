@@ -29,7 +29,9 @@
 #include "buf.h"
 #include "qid.h"
 
-#define SPOOL_VERSION		1
+#define SPOOL_VERSION		1	/* envelope records */
+#define SPOOL_STATE_VERSION	2	/* state files: 1, or 2 with a copy
+					   of the envelope (spool-format.md) */
 #define SPOOL_RECORD_MAX	1024	/* one record, LF included */
 #define SPOOL_RCPT_MAX		10000	/* R records per message */
 #define SPOOL_ADDR_MAX		256	/* one envelope address */
@@ -46,7 +48,7 @@
 				    (SPOOL_RCPT_MAX + 16))
 #define SPOOL_STATE_TEXT_MAX	512	/* reply text kept per recipient */
 #define SPOOL_STATE_MAX		((size_t)(SPOOL_STATE_TEXT_MAX + 64) * \
-				    (SPOOL_RCPT_MAX + 8))
+				    (SPOOL_RCPT_MAX + 8) + SPOOL_ENVELOPE_MAX)
 
 /*
  * The pipe protocol, front end -> postern-drop on the helper's stdin:
@@ -246,7 +248,7 @@ struct spool_rcpt_status {
 };
 
 struct spool_state {
-	unsigned	 version;
+	unsigned	 version;	/* 1, or 2 when env is set */
 	uint64_t	 attempts;	/* A */
 	uint64_t	 next_attempt;	/* X, unix time, 0: now */
 	uint64_t	 first_attempt;	/* W, unix time, 0: never tried */
@@ -254,9 +256,16 @@ struct spool_state {
 					   indices are pending */
 	size_t		 nrcpts;
 	char		*last_error;	/* e, owned, or NULL */
+	struct envelope	*env;		/* owned copy of the message's
+					   envelope (version 2), or NULL
+					   (version 1): a listing then reads
+					   one file per message, not two */
 };
 
-/* spool_state_init - a fresh state: no attempt, every recipient pending */
+/*
+ * spool_state_init - a fresh state: no attempt, every recipient pending,
+ * no envelope copy (version 1)
+ */
 void	spool_state_init(struct spool_state *);
 
 /* spool_state_free - release and re-init; NULL-safe */
@@ -282,16 +291,33 @@ int	spool_state_set_rcpt(struct spool_state *, size_t index,
 /* spool_state_set_error - copy the last error text, sanitised as above */
 void	spool_state_set_error(struct spool_state *, const char *text);
 
+/*
+ * spool_state_set_envelope - keep a copy of env (the envelope of the
+ * state's queue file, replacing any copy held): the state is then written
+ * as version 2.  The copy is what envelope_parse gives back from
+ * envelope_write(env).  Returns 0, or -1 with errno EINVAL (env would not
+ * write back: see envelope_write) and the state unchanged.
+ */
+int	spool_state_set_envelope(struct spool_state *,
+	    const struct envelope *env);
+
 /* spool_rcpt_state_name - "pending", "sent", "failed", "deferred" */
 const char *spool_rcpt_state_name(enum spool_rcpt_state);
 
-/* spool_state_format - append the file form of st to out; 0 or -1 */
+/*
+ * spool_state_format - append the file form of st to out: version 1, or
+ * version 2 (the records, a blank line, envelope_write of st->env) when
+ * it holds an envelope copy.  Returns 0, or -1 (errno EINVAL: the copy
+ * does not write back; EMSGSIZE/ENOMEM from the buffer) with out as it
+ * was.
+ */
 int	spool_state_format(const struct spool_state *, struct buf *out);
 
 /*
  * spool_state_parse - strictly parse a state file image into *st (which it
- * initialises).  Returns 0, or -1 with "line N: reason" in err and *st
- * empty.
+ * initialises): version 1, or version 2 whose records end with a blank
+ * line followed by exactly one envelope (envelope_parse) and nothing
+ * else.  Returns 0, or -1 with "line N: reason" in err and *st empty.
  */
 int	spool_state_parse(const char *data, size_t len, struct spool_state *st,
 	    struct buf *err);

@@ -16,10 +16,12 @@
  * tolerates: unlink (delete), an atomic state rewrite that is abandoned
  * when the agent changed the state meanwhile (retry), a state write then
  * one rename failed/ -> new/ (requeue).  Every change logs one line
- * (queue id, action, uid).  The listing reads only the first 4 KB of
- * each queue file and never the state of a message in new/, so 100,000
- * messages list in well under a second.  doc/queue-tools.md is the
- * reference for the output and the JSON fields.
+ * (queue id, action, uid).  The listing opens one file per message (the
+ * queue file in new/; in cur/ and failed/ the state, whose version 2
+ * carries the envelope), reads it with one 4 KB pread and changes
+ * nothing, not even an access time, with one thread per CPU: 100,000
+ * messages list in well under half a second (bench/queue-list).
+ * doc/queue-tools.md is the reference for the output and JSON fields.
  */
 #include "config.h"
 
@@ -58,9 +60,11 @@
 #define QC_RELAYS_FILE		"relays"	/* doc/agent.md: state/relays */
 #define QC_JSON_VERSION		1
 #define QC_THREADS_MAX		4	/* threads reading a big queue */
-#define QC_THREAD_MIN		2000	/* fewer messages: one thread */
-#define QC_JOB_ENTRIES		4096	/* messages per job and round */
-#define QC_JOB_OUT_MAX		((size_t)1 << 30)	/* one job's output */
+#define QC_THREAD_MIN		2000	/* fewer messages: no thread */
+#define QC_CHUNK_ENTRIES	512	/* messages per chunk of work */
+#define QC_CHUNKS_AHEAD		4	/* chunks waiting, per thread */
+#define QC_SLOTS		(QC_THREADS_MAX * QC_CHUNKS_AHEAD)
+#define QC_CHUNK_OUT_MAX	((size_t)1 << 30)	/* one chunk's output */
 #define QC_INDENT		"                                                    "
 
 /* the three places a message can be, in the order messages move */
@@ -91,17 +95,15 @@ struct qc_ctx {
 	bool		 new_hidden;	/* new/ not readable by the caller */
 	struct buf	 out;		/* one entry, then to stdout */
 	struct buf	 err;
+	struct queuefmt_clock clock;	/* per thread: qc_time */
+	bool		 noatime[2];	/* per thread: O_NOATIME may work,
+					   for queue files [0], states [1] */
 	unsigned long	 uid;
 	char		 who[64];	/* login of the caller, for the log */
 };
 
-struct qc_entry {
-	char		 id[QID_LEN + 1];
-	unsigned char	 where;
-};
-
 struct qc_list {
-	struct qc_entry	*v;
+	struct queuefmt_entry *v;
 	size_t		 n, cap;
 };
 
@@ -166,6 +168,27 @@ qc_open_dir(struct qc_ctx *x, const char *sub, bool optional)
 	return fd;
 }
 
+/*
+ * qc_openat - open a queue or state file (state true) for reading.
+ * O_NOATIME first, so that listing the queue does not dirty 100,000
+ * inodes after their files changed (it needs the file's owner or
+ * CAP_FOWNER: root has it, the agent's user only for its state files);
+ * after one EPERM this thread stops asking for it for that kind of file.
+ */
+static int
+qc_openat(struct qc_ctx *x, int dirfd, const char *name, bool state)
+{
+	int	flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, fd;
+
+	if (x->noatime[state]) {
+		fd = openat(dirfd, name, flags | O_NOATIME);
+		if (fd != -1 || errno != EPERM)
+			return fd;
+		x->noatime[state] = false;
+	}
+	return openat(dirfd, name, flags);
+}
+
 /* qc_init - open the directories the command needs (mask of QC_IN) */
 static void
 qc_init(struct qc_ctx *x, const struct conf *c, const char *cmd,
@@ -179,6 +202,7 @@ qc_init(struct qc_ctx *x, const struct conf *c, const char *cmd,
 	x->cmd = cmd;
 	x->now = (uint64_t)time(NULL);
 	x->state_fd = -1;
+	x->noatime[0] = x->noatime[1] = true;
 	x->uid = (unsigned long)getuid();
 	pw = getpwuid(getuid());
 	(void)str_copy(x->who, pw != NULL ? pw->pw_name : "?", sizeof(x->who));
@@ -255,15 +279,23 @@ qc_audit(struct qc_ctx *x, const struct qid *qid, const char *what)
 
 /* qc_time - "Thu Nov 23 08:15:39" in local time */
 static char *
-qc_time(uint64_t t, char *out, size_t outsize)
+qc_time(struct qc_ctx *x, uint64_t t, char *out, size_t outsize)
 {
-	time_t		tt = (time_t)t;
-	struct tm	tm;
+	return queuefmt_time(t, &x->clock, out, outsize);
+}
 
-	if (localtime_r(&tt, &tm) == NULL ||
-	    strftime(out, outsize, "%a %b %e %H:%M:%S", &tm) == 0)
-		(void)str_copy(out, "?", outsize);
-	return out;
+/* qc_num - a number in decimal (ignoring a full buffer: cut) */
+static void
+qc_num(struct qc_ctx *x, uint64_t v)
+{
+	(void)queuefmt_u64(&x->out, v, 0);
+}
+
+/* qc_plural - "s" unless n is 1 */
+static const char *
+qc_plural(uint64_t n)
+{
+	return n == 1 ? "" : "s";
 }
 
 /* qc_text - sanitised text into out (ignoring a full buffer: cut) */
@@ -298,18 +330,19 @@ qc_msg_free(struct qc_msg *m)
 
 /*
  * qc_read_envelope - the envelope of the open queue file fd: one read of
- * QC_PEEK bytes is enough for nearly every message; a larger envelope
- * falls back to the full strict reader.  When the first read saw the
- * whole file its size is checked as the agent checks it.
+ * QC_PEEK bytes is enough for nearly every message, and is parsed as it
+ * is (the parser stops at the blank line); only when it fails on a full
+ * peek that holds no blank line, the envelope may be longer and the full
+ * strict reader decides.  When the first read saw the whole file its
+ * size is checked as the agent checks it.
  */
 static int
 qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
     struct buf *err)
 {
 	char		 peek[QC_PEEK];
-	const char	*end;
 	ssize_t		 r;
-	size_t		 consumed;
+	size_t		 consumed, mark = err->len;
 
 	do
 		r = pread(fd, peek, sizeof(peek), 0);
@@ -318,12 +351,13 @@ qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
 		buf_printf(err, "read: %s", strerror(errno));
 		return -1;
 	}
-	end = memmem(peek, (size_t)r, "\n\n", 2);
-	if (end == NULL && (size_t)r == sizeof(peek))
+	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
+		if ((size_t)r < sizeof(peek) || memmem(peek, (size_t)r,
+		    "\n\n", 2) != NULL)
+			return -1;
+		buf_truncate(err, mark);
 		return spool_read_envelope_fd(fd, env, body_off, err);
-	if (envelope_parse(peek, end != NULL ? (size_t)(end - peek) + 2 :
-	    (size_t)r, env, &consumed, err) == -1)
-		return -1;
+	}
 	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
 		buf_printf(err, "file is %zd bytes but the envelope says %zu + "
 		    "%llu (truncated or altered)", r, consumed,
@@ -336,10 +370,38 @@ qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
 }
 
 /*
+ * qc_read_state_quick - the listing's read of an open state file: one
+ * pread, which holds the whole file nearly always.  Returns 0 with *st
+ * filled, or -1 when anything is unusual (read error, a file of QC_PEEK
+ * bytes or more, a parse error): *st and err are then as on entry, and
+ * the caller reads again the careful way, which names the problem.
+ */
+static int
+qc_read_state_quick(int fd, struct spool_state *st, struct buf *err)
+{
+	char	peek[QC_PEEK];
+	ssize_t	r;
+	size_t	mark = err->len;
+
+	do
+		r = pread(fd, peek, sizeof(peek), 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 || (size_t)r == sizeof(peek))
+		return -1;
+	if (spool_state_parse(peek, (size_t)r, st, err) == -1) {
+		buf_truncate(err, mark);
+		spool_state_init(st);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * qc_read_state - state/QID through the state directory fd into *st; a
  * missing file is a fresh state.  *sb (may be NULL) gets the file's
- * identity, st_ino 0 when it is missing.  Returns 0, or -1 with the
- * reason in err.
+ * identity, st_ino 0 when it is missing; without sb (the listing) a
+ * small well-formed state costs one openat, one pread and one close.
+ * Returns 0, or -1 with the reason in err.
  */
 static int
 qc_read_state(struct qc_ctx *x, const struct qid *qid,
@@ -352,17 +414,23 @@ qc_read_state(struct qc_ctx *x, const struct qid *qid,
 	int		 fd, rc = -1;
 
 	spool_state_init(st);
-	if (sb == NULL)
-		sb = &tmp;
-	memset(sb, 0, sizeof(*sb));
-	fd = openat(x->state_fd, qid->s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
+	fd = qc_openat(x, x->state_fd, qid->s, true);
 	if (fd == -1) {
+		if (sb != NULL)
+			memset(sb, 0, sizeof(*sb));
 		if (errno == ENOENT)
 			return 0;
 		buf_printf(err, "open state/%s: %s", qid->s, strerror(errno));
 		return -1;
 	}
+	if (sb == NULL) {
+		if (qc_read_state_quick(fd, st, err) == 0) {
+			close(fd);
+			return 0;
+		}
+		sb = &tmp;
+	}
+	memset(sb, 0, sizeof(*sb));
 	buf_init(&b, SPOOL_STATE_MAX);
 	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
 		buf_printf(err, "state/%s: not a regular file", qid->s);
@@ -392,61 +460,84 @@ out:
 
 /*
  * qc_load - read a message's envelope and, unless it is in new/ (which
- * never has a state), its state.  A vanished file gives -1 with errno
- * ENOENT; anything else unreadable gives 0 with m->ok false and the
- * reason in m->problem, so the listing can show it.
+ * never has a state), its state.  For the listing (listing true) the
+ * state is read first: a version 2 state holds a copy of the envelope
+ * (the agent's, made from the checked queue file), and then the queue
+ * file is not opened at all.  A vanished file gives -1 with errno ENOENT
+ * and *m released; anything else unreadable gives 0 with m->ok false and
+ * the reason in m->problem, so the listing can show it.
  */
 static int
 qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
-    struct qc_msg *m)
+    bool listing, struct qc_msg *m)
 {
-	int	fd;
+	char	*state_err = NULL;
+	bool	 state_done = false;
+	int	 fd;
 
 	qc_msg_init(m, qid, w);
-	fd = openat(x->dir[w], qid->s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC);
+	if (listing && w != QC_NEW && x->state_fd != -1) {
+		buf_reset(&x->err);
+		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1)
+			state_err = xstrdup(buf_cstr(&x->err));
+		else if (m->st.env != NULL &&
+		    strcmp(m->st.env->qid.s, qid->s) == 0) {
+			m->env = *m->st.env;	/* moved, not copied */
+			free(m->st.env);
+			m->st.env = NULL;
+			m->ok = true;
+			return 0;
+		}
+		state_done = true;
+	}
+	fd = qc_openat(x, x->dir[w], qid->s, false);
 	if (fd == -1) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			free(state_err);
+			qc_msg_free(m);
+			errno = ENOENT;
 			return -1;
+		}
 		m->problem = xasprintf("open: %s", errno == ELOOP ?
 		    "a symbolic link" : strerror(errno));
-		return 0;
+		goto fresh;
 	}
 	buf_reset(&x->err);
 	if (qc_read_envelope(fd, &m->env, &m->body_off, &x->err) == -1) {
 		m->problem = xstrdup(buf_cstr(&x->err));
 		close(fd);
-		return 0;
+		goto fresh;
 	}
 	close(fd);
 	m->ok = true;
 	if (strcmp(m->env.qid.s, qid->s) != 0)
 		m->problem = xasprintf("the envelope names %s, not its file "
 		    "name", m->env.qid.s);
-	if (w != QC_NEW && x->state_fd != -1) {
+	if (state_done) {
+		if (state_err != NULL && m->problem == NULL)
+			m->problem = xasprintf("unreadable retry state: %s",
+			    state_err);
+	} else if (w != QC_NEW && x->state_fd != -1) {
 		buf_reset(&x->err);
 		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1 &&
 		    m->problem == NULL)
 			m->problem = xasprintf("unreadable retry state: %s",
 			    buf_cstr(&x->err));
 	}
+	free(state_err);
+	return 0;
+fresh:
+	/* an unreadable queue file is shown without its state, as before */
+	spool_state_free(&m->st);
+	free(state_err);
 	return 0;
 }
 
-/* qc_entry_cmp - by id, which is by arrival */
-static int
-qc_entry_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct qc_entry *)a)->id,
-	    ((const struct qc_entry *)b)->id);
-}
-
-/* qc_sort - by id (qsort must not see a NULL array, even empty) */
+/* qc_sort - by id, which is by arrival */
 static void
 qc_sort(struct qc_list *l)
 {
-	if (l->n > 1)
-		qsort(l->v, l->n, sizeof(*l->v), qc_entry_cmp);
+	queuefmt_sort(l->v, l->n);
 }
 
 /*
@@ -471,7 +562,7 @@ qc_collect(struct qc_ctx *x, enum qc_where w, const char *prefix,
 	}
 	rewinddir(d);
 	while ((errno = 0, de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || !qid_valid(de->d_name))
+		if (de->d_name[0] == '.')
 			continue;
 		if (plen > 0 && strncmp(de->d_name, prefix, plen) != 0)
 			continue;
@@ -479,9 +570,10 @@ qc_collect(struct qc_ctx *x, enum qc_where w, const char *prefix,
 			l->cap = l->cap ? l->cap * 2 : 1024;
 			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
 		}
-		memcpy(l->v[l->n].id, de->d_name, QID_LEN + 1);
-		l->v[l->n].where = (unsigned char)w;
-		l->n++;
+		/* not a queue id: skipped (the agent sets it aside) */
+		if (queuefmt_entry_set(&l->v[l->n], de->d_name,
+		    (unsigned char)w) == 0)
+			l->n++;
 	}
 	if (errno != 0) {
 		int	saved = errno;
@@ -561,14 +653,14 @@ qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
 		buf_puts(&x->out, "relay ");
 		qc_text(x, r->name);
 		buf_printf(&x->out, " down since %s (%s), %llu failure%s, ",
-		    qc_time(r->down_since, since, sizeof(since)),
+		    qc_time(x, r->down_since, since, sizeof(since)),
 		    queuefmt_age(x->now > r->down_since ? x->now -
 		    r->down_since : 0, age, sizeof(age)),
 		    (unsigned long long)r->failures, r->failures == 1 ? "" :
 		    "s");
 		if (r->next_try > x->now)
 			buf_printf(&x->out, "next try %s (in %s)",
-			    qc_time(r->next_try, next, sizeof(next)),
+			    qc_time(x, r->next_try, next, sizeof(next)),
 			    queuefmt_age(r->next_try - x->now, age,
 			    sizeof(age)));
 		else
@@ -619,27 +711,33 @@ qc_relays_json(struct qc_ctx *x, const struct qc_relays *rs)
 static void
 qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 {
-	char	age[QUEUEFMT_AGE_MAX], when[64];
+	char	age[QUEUEFMT_AGE_MAX], when[QUEUEFMT_TIME_MAX];
 
-	buf_printf(&x->out, " (age %s, ", queuefmt_age(x->now >
-	    m->env.arrival ? x->now - m->env.arrival : 0, age, sizeof(age)));
+	buf_puts(&x->out, " (age ");
+	buf_puts(&x->out, queuefmt_age(x->now > m->env.arrival ? x->now -
+	    m->env.arrival : 0, age, sizeof(age)));
+	buf_puts(&x->out, ", ");
 	if (m->where == QC_NEW || (m->where == QC_CUR && m->st.attempts == 0 &&
 	    m->st.next_attempt <= x->now))
 		buf_puts(&x->out, "new, not tried yet");
-	else if (m->where == QC_FAILED)
-		buf_printf(&x->out, "failed after %llu attempt%s",
-		    (unsigned long long)m->st.attempts, m->st.attempts == 1 ?
-		    "" : "s");
-	else {
-		buf_printf(&x->out, "%llu attempt%s, next ",
-		    (unsigned long long)m->st.attempts, m->st.attempts == 1 ?
-		    "" : "s");
-		if (m->st.next_attempt > x->now)
-			buf_printf(&x->out, "%s (in %s)", qc_time(
-			    m->st.next_attempt, when, sizeof(when)),
-			    queuefmt_age(m->st.next_attempt - x->now, age,
-			    sizeof(age)));
-		else
+	else if (m->where == QC_FAILED) {
+		buf_puts(&x->out, "failed after ");
+		qc_num(x, m->st.attempts);
+		buf_puts(&x->out, " attempt");
+		buf_puts(&x->out, qc_plural(m->st.attempts));
+	} else {
+		qc_num(x, m->st.attempts);
+		buf_puts(&x->out, " attempt");
+		buf_puts(&x->out, qc_plural(m->st.attempts));
+		buf_puts(&x->out, ", next ");
+		if (m->st.next_attempt > x->now) {
+			buf_puts(&x->out, qc_time(x, m->st.next_attempt, when,
+			    sizeof(when)));
+			buf_puts(&x->out, " (in ");
+			buf_puts(&x->out, queuefmt_age(m->st.next_attempt -
+			    x->now, age, sizeof(age)));
+			buf_putc(&x->out, ')');
+		} else
 			buf_puts(&x->out, "now (due)");
 	}
 	if (m->problem != NULL) {
@@ -652,23 +750,43 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_puts(&x->out, ")\n");
 }
 
+/*
+ * qc_rcpt_status - the status of recipient i, walking the state's
+ * ascending list with *at (start at 0, ask for i in ascending order): a
+ * linear pass over both lists, where spool_state_rcpt per recipient
+ * would be quadratic (10,000 recipients).  NULL: pending.
+ */
+static const struct spool_rcpt_status *
+qc_rcpt_status(const struct qc_msg *m, size_t i, size_t *at)
+{
+	while (*at < m->st.nrcpts && m->st.rcpts[*at].index < i)
+		(*at)++;
+	if (*at < m->st.nrcpts && m->st.rcpts[*at].index == i)
+		return &m->st.rcpts[*at];
+	return NULL;
+}
+
 /* qc_rcpt_text - one recipient line with its state */
 static void
-qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i)
+qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i,
+    const struct spool_rcpt_status *rs)
 {
-	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st, i);
-
 	buf_puts(&x->out, QC_INDENT "<");
 	qc_text(x, m->env.rcpts[i].addr);
 	buf_putc(&x->out, '>');
 	if (rs != NULL && rs->state != SPOOL_RCPT_PENDING) {
-		buf_printf(&x->out, " %s", spool_rcpt_state_name(rs->state));
+		buf_putc(&x->out, ' ');
+		buf_puts(&x->out, spool_rcpt_state_name(rs->state));
 		if (rs->code != 0 || (rs->text != NULL && rs->text[0])) {
 			buf_puts(&x->out, ":");
-			if (rs->code != 0)
-				buf_printf(&x->out, " %u", rs->code);
-			if (rs->enh[0] != '\0')
-				buf_printf(&x->out, " %s", rs->enh);
+			if (rs->code != 0) {
+				buf_putc(&x->out, ' ');
+				qc_num(x, rs->code);
+			}
+			if (rs->enh[0] != '\0') {
+				buf_putc(&x->out, ' ');
+				buf_puts(&x->out, rs->enh);
+			}
 			if (rs->text != NULL && rs->text[0] != '\0') {
 				buf_putc(&x->out, ' ');
 				qc_text(x, rs->text);
@@ -683,8 +801,8 @@ qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i)
 static void
 qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 {
-	char	when[64];
-	size_t	i;
+	char	when[QUEUEFMT_TIME_MAX];
+	size_t	i, at = 0;
 
 	if (!m->ok) {
 		buf_printf(&x->out, "%-20s  (unreadable queue file in %s/: ",
@@ -693,9 +811,13 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 		buf_puts(&x->out, ")\n\n");
 		return;
 	}
-	buf_printf(&x->out, "%-20s  %8llu %s  ", m->qid.s,
-	    (unsigned long long)m->env.size, qc_time(m->env.arrival, when,
-	    sizeof(when)));
+	/* "%-20s  %8llu %s  ": a queue id is always QID_LEN long */
+	buf_append(&x->out, m->qid.s, QID_LEN);
+	buf_puts(&x->out, "  ");
+	(void)queuefmt_u64(&x->out, m->env.size, 8);
+	buf_putc(&x->out, ' ');
+	buf_puts(&x->out, qc_time(x, m->env.arrival, when, sizeof(when)));
+	buf_puts(&x->out, "  ");
 	if (m->env.sender[0] == '\0')
 		buf_puts(&x->out, "<>");
 	else
@@ -703,7 +825,7 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_putc(&x->out, '\n');
 	qc_status_text(x, m);
 	for (i = 0; i < m->env.nrcpts; i++)
-		qc_rcpt_text(x, m, i);
+		qc_rcpt_text(x, m, i, qc_rcpt_status(m, i, &at));
 	buf_putc(&x->out, '\n');
 }
 
@@ -711,27 +833,33 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 static void
 qc_json_time(struct qc_ctx *x, const char *key, uint64_t t)
 {
+	buf_puts(&x->out, ",\"");
+	buf_puts(&x->out, key);
+	buf_puts(&x->out, "\":");
 	if (t == 0)
-		buf_printf(&x->out, ",\"%s\":null", key);
+		buf_puts(&x->out, "null");
 	else
-		buf_printf(&x->out, ",\"%s\":%llu", key, (unsigned long long)t);
+		qc_num(x, t);
 }
 
 /* qc_rcpt_json - one element of "recipients" */
 static void
-qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
+qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i,
+    const struct spool_rcpt_status *rs)
 {
 	const struct envelope_rcpt *r = &m->env.rcpts[i];
-	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st, i);
+	bool		 any = false;
 
 	buf_puts(&x->out, "{\"address\":");
 	queuefmt_json_str(&x->out, r->addr);
-	buf_printf(&x->out, ",\"state\":\"%s\"", spool_rcpt_state_name(rs !=
-	    NULL ? rs->state : SPOOL_RCPT_PENDING));
-	if (rs != NULL && rs->code != 0)
-		buf_printf(&x->out, ",\"code\":%u", rs->code);
-	else
-		buf_puts(&x->out, ",\"code\":null");
+	buf_puts(&x->out, ",\"state\":\"");
+	buf_puts(&x->out, spool_rcpt_state_name(rs != NULL ? rs->state :
+	    SPOOL_RCPT_PENDING));
+	if (rs != NULL && rs->code != 0) {
+		buf_puts(&x->out, "\",\"code\":");
+		qc_num(x, rs->code);
+	} else
+		buf_puts(&x->out, "\",\"code\":null");
 	buf_puts(&x->out, ",\"enhanced\":");
 	queuefmt_json_str(&x->out, rs != NULL && rs->enh[0] ? rs->enh : NULL);
 	buf_puts(&x->out, ",\"reply\":");
@@ -740,16 +868,18 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
 	buf_puts(&x->out, ",\"notify\":[");
 	if (r->notify & ENVELOPE_NOTIFY_NEVER)
 		buf_puts(&x->out, "\"NEVER\"");
-	else
-		buf_printf(&x->out, "%s%s%s%s%s",
-		    r->notify & ENVELOPE_NOTIFY_SUCCESS ? "\"SUCCESS\"" : "",
-		    (r->notify & ENVELOPE_NOTIFY_SUCCESS) &&
-		    (r->notify & (ENVELOPE_NOTIFY_FAILURE |
-		    ENVELOPE_NOTIFY_DELAY)) ? "," : "",
-		    r->notify & ENVELOPE_NOTIFY_FAILURE ? "\"FAILURE\"" : "",
-		    (r->notify & ENVELOPE_NOTIFY_FAILURE) &&
-		    (r->notify & ENVELOPE_NOTIFY_DELAY) ? "," : "",
-		    r->notify & ENVELOPE_NOTIFY_DELAY ? "\"DELAY\"" : "");
+	else {
+		if (r->notify & ENVELOPE_NOTIFY_SUCCESS) {
+			buf_puts(&x->out, "\"SUCCESS\"");
+			any = true;
+		}
+		if (r->notify & ENVELOPE_NOTIFY_FAILURE) {
+			buf_puts(&x->out, any ? ",\"FAILURE\"" : "\"FAILURE\"");
+			any = true;
+		}
+		if (r->notify & ENVELOPE_NOTIFY_DELAY)
+			buf_puts(&x->out, any ? ",\"DELAY\"" : "\"DELAY\"");
+	}
 	buf_puts(&x->out, "],\"orcpt\":");
 	queuefmt_json_str(&x->out, r->orcpt);
 	buf_putc(&x->out, '}');
@@ -762,10 +892,13 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i)
 static void
 qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 {
-	size_t	i;
+	size_t	i, at = 0;
 
-	buf_printf(&x->out, "{\"id\":\"%s\",\"queue\":\"%s\"", m->qid.s,
-	    qc_dirs[m->where]);
+	buf_puts(&x->out, "{\"id\":\"");
+	buf_append(&x->out, m->qid.s, QID_LEN);
+	buf_puts(&x->out, "\",\"queue\":\"");
+	buf_puts(&x->out, qc_dirs[m->where]);
+	buf_putc(&x->out, '"');
 	if (!m->ok) {
 		buf_puts(&x->out, ",\"error\":");
 		queuefmt_json_str(&x->out, m->problem != NULL ? m->problem :
@@ -774,23 +907,28 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 			buf_putc(&x->out, '}');
 		return;
 	}
-	buf_printf(&x->out, ",\"size\":%llu,\"arrival\":%llu,\"age\":%llu,"
-	    "\"uid\":%lu,\"login\":", (unsigned long long)m->env.size,
-	    (unsigned long long)m->env.arrival, (unsigned long long)(x->now >
-	    m->env.arrival ? x->now - m->env.arrival : 0),
-	    (unsigned long)m->env.uid);
+	buf_puts(&x->out, ",\"size\":");
+	qc_num(x, m->env.size);
+	buf_puts(&x->out, ",\"arrival\":");
+	qc_num(x, m->env.arrival);
+	buf_puts(&x->out, ",\"age\":");
+	qc_num(x, x->now > m->env.arrival ? x->now - m->env.arrival : 0);
+	buf_puts(&x->out, ",\"uid\":");
+	qc_num(x, (unsigned long)m->env.uid);
+	buf_puts(&x->out, ",\"login\":");
 	queuefmt_json_str(&x->out, m->env.login);
 	buf_puts(&x->out, ",\"sender\":");
 	queuefmt_json_str(&x->out, m->env.sender);
-	buf_printf(&x->out, ",\"attempts\":%llu",
-	    (unsigned long long)m->st.attempts);
+	buf_puts(&x->out, ",\"attempts\":");
+	qc_num(x, m->st.attempts);
 	qc_json_time(x, "first_attempt", m->st.first_attempt);
 	if (m->where == QC_FAILED)
 		buf_puts(&x->out, ",\"next_attempt\":null");
-	else
-		buf_printf(&x->out, ",\"next_attempt\":%llu",
-		    (unsigned long long)(m->st.next_attempt > x->now ?
-		    m->st.next_attempt : x->now));
+	else {
+		buf_puts(&x->out, ",\"next_attempt\":");
+		qc_num(x, m->st.next_attempt > x->now ? m->st.next_attempt :
+		    x->now);
+	}
 	buf_puts(&x->out, ",\"last_error\":");
 	queuefmt_json_str(&x->out, m->st.last_error);
 	buf_puts(&x->out, ",\"problem\":");
@@ -799,42 +937,58 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 	for (i = 0; i < m->env.nrcpts; i++) {
 		if (i > 0)
 			buf_putc(&x->out, ',');
-		qc_rcpt_json(x, m, i);
+		qc_rcpt_json(x, m, i, qc_rcpt_status(m, i, &at));
 	}
 	buf_puts(&x->out, close_it ? "]}" : "]");
 }
 
 /* ---- listing -------------------------------------------------------- */
 
-/* a slice of the sorted listing, formatted by one thread */
-struct qc_job {
-	struct qc_ctx		 x;	/* copy of the caller's, own bufs */
-	const struct qc_entry	*v;
-	size_t			 n;
+/* one chunk of the sorted listing: formatted by a worker, then printed */
+struct qc_slot {
+	struct buf		 out;
+	bool			 done;	/* formatted, not printed yet */
 	unsigned long		 count, bad;
 	unsigned long long	 bytes;
 };
 
-/*
- * qc_job_run - load and format the job's messages into job->x.out; JSON
- * elements each start with ",\n" (the caller drops the first comma).
- * Thread-safe: reads through the shared directory fds, writes only the
- * job.
- */
-static void *
-qc_job_run(void *arg)
-{
-	struct qc_job	*job = arg;
-	struct qc_ctx	*x = &job->x;
-	size_t		 i;
+/* the listing's work, shared by the worker threads and the printer */
+struct qc_work {
+	pthread_mutex_t		 lock;
+	pthread_cond_t		 cond;	/* a chunk done or a slot freed */
+	const struct qc_ctx	*x;	/* the caller's: copied per worker */
+	const struct queuefmt_entry	*v;
+	size_t			 n;
+	size_t			 nchunks, nslots;
+	size_t			 next;	/* the next chunk to claim */
+	size_t			 printed; /* chunks printed so far */
+	struct qc_slot		 slot[QC_SLOTS];
+};
 
-	for (i = 0; i < job->n; i++) {
+/*
+ * qc_chunk_run - load and format chunk c of the listing into its slot;
+ * JSON elements each start with ",\n" (the printer drops the first
+ * comma).  Thread-safe: reads through the shared directory fds, writes
+ * only x (the worker's) and the slot, which no one else touches until
+ * it is marked done.
+ */
+static void
+qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
+{
+	struct qc_slot	*s = &w->slot[c % w->nslots];
+	size_t		 i = c * QC_CHUNK_ENTRIES, end;
+
+	end = w->n - i < QC_CHUNK_ENTRIES ? w->n : i + QC_CHUNK_ENTRIES;
+	x->out = s->out;
+	s->count = s->bad = 0;
+	s->bytes = 0;
+	for (; i < end; i++) {
 		struct qc_msg	m;
 		struct qid	qid;
 
-		memcpy(qid.s, job->v[i].id, sizeof(qid.s));
-		if (qc_load(x, &qid, (enum qc_where)job->v[i].where, &m) ==
-		    -1)
+		queuefmt_entry_qid(&w->v[i], &qid);
+		if (qc_load(x, &qid, (enum qc_where)w->v[i].where, true,
+		    &m) == -1)
 			continue;	/* delivered or moved meanwhile */
 		if (x->json) {
 			buf_puts(&x->out, ",\n");
@@ -842,83 +996,139 @@ qc_job_run(void *arg)
 		} else
 			qc_msg_text(x, &m);
 		if (m.ok) {
-			job->count++;
-			job->bytes += m.env.size;
+			s->count++;
+			s->bytes += m.env.size;
 		} else
-			job->bad++;
+			s->bad++;
 		qc_msg_free(&m);
 	}
+	s->out = x->out;
+	buf_init(&x->out, 0);
+}
+
+/*
+ * qc_worker - a listing thread: claim the next chunk while fewer than
+ * nslots chunks wait to be printed, format it, mark it done; until every
+ * chunk is claimed.
+ */
+static void *
+qc_worker(void *arg)
+{
+	struct qc_work	*w = arg;
+	struct qc_ctx	 x = *w->x;
+	size_t		 c;
+
+	buf_init(&x.out, 0);
+	buf_init(&x.err, QC_ERR_MAX);
+	memset(&x.clock, 0, sizeof(x.clock));
+	(void)pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (w->next < w->nchunks && w->next - w->printed >=
+		    w->nslots)
+			(void)pthread_cond_wait(&w->cond, &w->lock);
+		if (w->next >= w->nchunks)
+			break;
+		c = w->next++;
+		(void)pthread_mutex_unlock(&w->lock);
+		qc_chunk_run(&x, w, c);
+		(void)pthread_mutex_lock(&w->lock);
+		w->slot[c % w->nslots].done = true;
+		(void)pthread_cond_broadcast(&w->cond);
+	}
+	(void)pthread_mutex_unlock(&w->lock);
+	buf_free(&x.err);
 	return NULL;
 }
 
-/* qc_threads - how many threads format a listing of n messages */
+/* qc_threads - how many worker threads format a listing of n messages */
 static size_t
 qc_threads(size_t n)
 {
 	long	cpus;
 
 	if (n < QC_THREAD_MIN)
-		return 1;
+		return 0;
 	cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	if (cpus < 1)
-		return 1;
+		return 0;
 	return (size_t)cpus < QC_THREADS_MAX ? (size_t)cpus : QC_THREADS_MAX;
 }
 
 /*
  * qc_list_entries - format and print v[0..n) in order.  Reading a queue
  * file costs an open, a read and a close: the kernel's part dominates, so
- * a big queue is read by up to QC_THREADS_MAX threads, QC_JOB_ENTRIES
- * messages per job, one round of jobs at a time (memory stays bounded),
- * and the main thread prints the round's jobs in order.
+ * a big queue is read by one worker thread per CPU (at most
+ * QC_THREADS_MAX), each claiming the next chunk of QC_CHUNK_ENTRIES
+ * messages as it finishes one, while this thread prints the chunks in
+ * order as they complete.  At most QC_CHUNKS_AHEAD chunks per worker wait
+ * to be printed, so memory stays bounded whatever the queue holds and
+ * however slowly stdout drains.  A small queue, or no thread at all,
+ * is formatted here, chunk after chunk.
  */
 static void
-qc_list_entries(struct qc_ctx *x, const struct qc_entry *v, size_t n,
+qc_list_entries(struct qc_ctx *x, const struct queuefmt_entry *v, size_t n,
     unsigned long *count, unsigned long *bad, unsigned long long *bytes)
 {
-	struct qc_job	 jobs[QC_THREADS_MAX];
+	struct qc_work	 w;
+	struct qc_ctx	 mine;
+	struct qc_slot	*s;
 	pthread_t	 tid[QC_THREADS_MAX];
-	bool		 started[QC_THREADS_MAX];
-	size_t		 nt = qc_threads(n), at = 0, t, k, skip;
-	size_t		 per = n < QC_JOB_ENTRIES * nt ? (n + nt - 1) / nt :
-			    QC_JOB_ENTRIES;
+	size_t		 nt = qc_threads(n), started = 0, t, c, skip;
 
-	for (t = 0; t < nt; t++) {
-		jobs[t].x = *x;
-		buf_init(&jobs[t].x.out, QC_JOB_OUT_MAX);
-		buf_init(&jobs[t].x.err, QC_ERR_MAX);
+	memset(&w, 0, sizeof(w));
+	if (pthread_mutex_init(&w.lock, NULL) != 0)
+		nt = 0;
+	else if (pthread_cond_init(&w.cond, NULL) != 0) {
+		(void)pthread_mutex_destroy(&w.lock);
+		nt = 0;
 	}
-	while (at < n) {
-		for (t = 0; t < nt; t++) {
-			k = n - at < per ? n - at : per;
-			jobs[t].v = v + at;
-			jobs[t].n = k;
-			jobs[t].count = jobs[t].bad = 0;
-			jobs[t].bytes = 0;
-			buf_reset(&jobs[t].x.out);
-			at += k;
-			/* job 0 runs here; a thread that fails to start too */
-			started[t] = t > 0 && k > 0 && pthread_create(&tid[t],
-			    NULL, qc_job_run, &jobs[t]) == 0;
+	w.x = x;
+	w.v = v;
+	w.n = n;
+	w.nchunks = (n + QC_CHUNK_ENTRIES - 1) / QC_CHUNK_ENTRIES;
+	w.nslots = nt > 0 ? nt * QC_CHUNKS_AHEAD : 1;
+	for (c = 0; c < w.nslots; c++)
+		buf_init(&w.slot[c].out, QC_CHUNK_OUT_MAX);
+	for (t = 0; t < nt; t++)
+		if (pthread_create(&tid[started], NULL, qc_worker, &w) == 0)
+			started++;
+	mine = *x;
+	buf_init(&mine.out, 0);
+	buf_init(&mine.err, QC_ERR_MAX);
+	for (c = 0; c < w.nchunks; c++) {
+		s = &w.slot[c % w.nslots];
+		if (started == 0)
+			qc_chunk_run(&mine, &w, c);
+		else {
+			(void)pthread_mutex_lock(&w.lock);
+			while (!s->done)
+				(void)pthread_cond_wait(&w.cond, &w.lock);
+			(void)pthread_mutex_unlock(&w.lock);
 		}
-		for (t = 0; t < nt; t++) {
-			if (started[t])
-				(void)pthread_join(tid[t], NULL);
-			else
-				(void)qc_job_run(&jobs[t]);
-			skip = x->json && *count + *bad == 0 &&
-			    jobs[t].x.out.len > 0 ? 1 : 0;
-			if (jobs[t].x.out.len > skip)
-				(void)fwrite(jobs[t].x.out.data + skip, 1,
-				    jobs[t].x.out.len - skip, stdout);
-			*count += jobs[t].count;
-			*bad += jobs[t].bad;
-			*bytes += jobs[t].bytes;
-		}
+		skip = x->json && *count + *bad == 0 && s->out.len > 0 ? 1 : 0;
+		if (s->out.len > skip)
+			(void)fwrite(s->out.data + skip, 1, s->out.len - skip,
+			    stdout);
+		*count += s->count;
+		*bad += s->bad;
+		*bytes += s->bytes;
+		buf_reset(&s->out);
+		if (started == 0)
+			continue;
+		(void)pthread_mutex_lock(&w.lock);
+		s->done = false;
+		w.printed++;
+		(void)pthread_cond_broadcast(&w.cond);
+		(void)pthread_mutex_unlock(&w.lock);
 	}
-	for (t = 0; t < nt; t++) {
-		buf_free(&jobs[t].x.out);
-		buf_free(&jobs[t].x.err);
+	for (t = 0; t < started; t++)
+		(void)pthread_join(tid[t], NULL);
+	for (c = 0; c < w.nslots; c++)
+		buf_free(&w.slot[c].out);
+	buf_free(&mine.err);
+	if (nt > 0) {
+		(void)pthread_cond_destroy(&w.cond);
+		(void)pthread_mutex_destroy(&w.lock);
 	}
 }
 
@@ -1012,6 +1222,7 @@ qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
 {
 	char		 id[QID_LEN + 1];
 	struct qc_list	 l = { NULL, 0, 0 };
+	struct qid	 one;
 	struct stat	 sb;
 	int		 full, i, rc = EX_OK;
 	size_t		 k;
@@ -1053,12 +1264,14 @@ qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
 		qc_sort(&l);
 		log_error("%s: ambiguous id prefix: %zu messages match; give "
 		    "more digits", id, l.n);
-		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++)
-			log_error("  %s (in %s/)", l.v[k].id,
+		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++) {
+			queuefmt_entry_qid(&l.v[k], &one);
+			log_error("  %s (in %s/)", one.s,
 			    qc_dirs[l.v[k].where]);
+		}
 		rc = EX_USAGE;
 	} else {
-		(void)qid_parse(qid, l.v[0].id);
+		queuefmt_entry_qid(&l.v[0], qid);
 		*w = (enum qc_where)l.v[0].where;
 	}
 	free(l.v);
@@ -1183,9 +1396,9 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 	    m->qid.s, m->where == QC_CUR && m->st.attempts == 0 ?
 	    "cur/ (picked up by the agent, not tried yet)" :
 	    where_words[m->where]);
-	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(e->arrival,
-	    when, sizeof(when)), queuefmt_age(x->now > e->arrival ? x->now -
-	    e->arrival : 0, age, sizeof(age)));
+	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(x,
+	    e->arrival, when, sizeof(when)), queuefmt_age(x->now >
+	    e->arrival ? x->now - e->arrival : 0, age, sizeof(age)));
 	buf_printf(&x->out, "Submitted by:  uid %lu", (unsigned long)e->uid);
 	if (e->login != NULL) {
 		buf_puts(&x->out, " (");
@@ -1213,13 +1426,13 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_printf(&x->out, "Attempts:      %llu", (unsigned long long)
 	    m->st.attempts);
 	if (m->st.first_attempt != 0)
-		buf_printf(&x->out, ", first %s", qc_time(m->st.first_attempt,
-		    when, sizeof(when)));
+		buf_printf(&x->out, ", first %s", qc_time(x,
+		    m->st.first_attempt, when, sizeof(when)));
 	buf_putc(&x->out, '\n');
 	if (m->where == QC_CUR) {
 		if (m->st.next_attempt > x->now)
 			buf_printf(&x->out, "Next attempt:  %s (in %s)\n",
-			    qc_time(m->st.next_attempt, when, sizeof(when)),
+			    qc_time(x, m->st.next_attempt, when, sizeof(when)),
 			    queuefmt_age(m->st.next_attempt - x->now, age,
 			    sizeof(age)));
 		else
@@ -1286,7 +1499,7 @@ qc_show(struct qc_ctx *x, const char *arg)
 
 	if ((rc = qc_resolve(x, arg, &qid, &w)) != EX_OK)
 		return rc;
-	if (qc_load(x, &qid, w, &m) == -1) {
+	if (qc_load(x, &qid, w, false, &m) == -1) {
 		log_error("%s: vanished meanwhile (delivered or moved)", qid.s);
 		return EX_NOINPUT;
 	}
@@ -1590,7 +1803,7 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 		qc_collect_or_die(x, QC_CUR, NULL, &l);
 		qc_sort(&l);
 		for (i = 0; i < l.n; i++) {
-			(void)qid_parse(&qid, l.v[i].id);
+			queuefmt_entry_qid(&l.v[i], &qid);
 			if ((r = qc_retry_one(x, &qid, QC_CUR, true,
 			    &changed)) == EX_OK)
 				done++;
@@ -1644,7 +1857,7 @@ qc_requeue_one(struct qc_ctx *x, const struct qid *qid)
 	char			age[QUEUEFMT_AGE_MAX], keep[QUEUEFMT_AGE_MAX];
 
 	spool_state_init(&fresh);
-	if (qc_load(x, qid, QC_FAILED, &m) == -1) {
+	if (qc_load(x, qid, QC_FAILED, false, &m) == -1) {
 		log_error("%s: vanished from failed/ meanwhile", qid->s);
 		return EX_NOINPUT;
 	}
@@ -1757,7 +1970,7 @@ qc_requeue(struct qc_ctx *x, int n, char **ids)
 		qc_collect_or_die(x, QC_FAILED, NULL, &l);
 		qc_sort(&l);
 		for (i = 0; i < l.n; i++) {
-			(void)qid_parse(&qid, l.v[i].id);
+			queuefmt_entry_qid(&l.v[i], &qid);
 			if ((r = qc_requeue_one(x, &qid)) == EX_OK)
 				done++;
 			else if (rc == EX_OK)

@@ -25,6 +25,10 @@ is "$(smarthost_count "$SMARTHOST_DIR")" 0 "4xx: nothing delivered"
 is "$(count "$SPOOL/cur")" 1 "4xx: the message waits in cur/"
 like "$(cat "$SPOOL/state/$qid")" 'deferred' "4xx: state says deferred"
 like "$(cat "$SPOOL/state/$qid")" '451' "4xx: state keeps the reply"
+is "$(head -1 "$SPOOL/state/$qid")" 'V 2' \
+    "4xx: the state is version 2 (it carries the envelope)"
+is "$(sed '1,/^$/d' "$SPOOL/state/$qid")" "$(sed '/^$/q' "$SPOOL/cur/$qid" | sed '$d')" \
+    "4xx: the state ends with a copy of the queue file's envelope"
 like "$(cat "$T/agent.log")" "$qid: to=<carol@example.net>.*status=deferred \\(451 4\\.3\\.0 try again later\\)" \
     "4xx: logged as deferred with the reply"
 agent_once

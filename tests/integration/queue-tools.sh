@@ -106,6 +106,37 @@ mq=$("$MAILQ" -C "$CONF" 2>&1)
 is "$mq" "$out" "mailq prints the same"
 is "$("$SENDMAIL" -C "$CONF" -bp 2>&1)" "$out" "sendmail -bp prints the same"
 
+# ---------------------------------------------------------------- version 2
+# The agent's states carry a copy of the envelope (spool-format.md): the
+# listing then reads the state alone and prints exactly the same.
+jnorm() {
+	sed 's/"now":[0-9]*/"now":N/; s/"age":[0-9]*/"age":N/g; s/"next_attempt":[0-9]*/"next_attempt":N/g'
+}
+json1=$(pq queue --json | jnorm)
+cp "$SPOOL/state/$C1" "$T/c1.state"
+{ sed '1s/^V 1$/V 2/' "$T/c1.state"; echo; sed '/^$/q' "$SPOOL/cur/$C1"; } \
+    >"$SPOOL/state/$C1"
+is "$(pq queue 2>&1)" "$out" "version 2 state: the same listing"
+is "$(pq queue --json | jnorm)" "$json1" "version 2 state: the same JSON"
+mv "$SPOOL/cur/$C1" "$T/c1.queue"
+touch "$SPOOL/cur/$C1"
+is "$(pq queue 2>&1)" "$out" "version 2 state: the queue file is not read"
+mv "$T/c1.queue" "$SPOOL/cur/$C1"
+sed -i "s/^I $C1\$/I $N1/" "$SPOOL/state/$C1"
+is "$(pq queue 2>&1)" "$out" \
+    "version 2 state: a copy naming another id is ignored (queue file read)"
+{ sed '1s/^V 1$/V 2/' "$T/c1.state"; echo; sed -n '1,3p' "$SPOOL/cur/$C1"; } \
+    >"$SPOOL/state/$C1"
+like "$(pq queue 2>&1)" "age 1h00m, 0 attempts, next now \(due\); unreadable retry state: line [0-9]+: the envelope copy after it: line 4: missing the blank line" \
+    "version 2 state: a broken copy is shown as an unreadable state"
+{ sed '1s/^V 1$/V 2/' "$T/c1.state"; echo; sed '/^$/q' "$SPOOL/cur/$C1"; } \
+    >"$SPOOL/state/$C1"
+pq retry $C1 >/dev/null 2>&1
+is "$(head -1 "$SPOOL/state/$C1")|$(grep -c "^I $C1\$" "$SPOOL/state/$C1")" \
+    "V 2|1" "version 2 state: retry keeps the envelope copy"
+cp "$T/c1.state" "$SPOOL/state/$C1"
+is "$(pq queue 2>&1)" "$out" "version 1 state again: the same listing"
+
 # ---------------------------------------------------------------- JSON
 pq queue --json >"$T/q.json" 2>"$T/q.err"
 is "$?" 0 "queue --json: exit 0"

@@ -36,6 +36,36 @@ main(void)
 	ok(buf_printf(&b, "%s", "0123456789") == -1 && errno == EMSGSIZE,
 	    "printf past the limit fails");
 	is_str(buf_cstr(&b), "42-x", "printf failure leaves contents");
+	ok(b.len == 4 && strlen(b.data) == 4,
+	    "printf failure puts the NUL back");
+	buf_free(&b);
+
+	/* buf_printf formats into the spare capacity when it fits */
+	buf_init(&b, 1000);
+	ok(buf_puts(&b, "abc") == 0 && b.cap > 3, "room to spare (%zu)",
+	    b.cap);
+	ok(buf_printf(&b, "%0*d", (int)(b.cap - b.len - 1), 7) == 0,
+	    "printf filling the spare capacity exactly");
+	ok(b.len == b.cap - 1 && b.data[b.len] == '\0' &&
+	    b.data[b.len - 1] == '7' && memcmp(b.data, "abc000", 6) == 0,
+	    "its result, NUL-terminated");
+	ok(buf_printf(&b, "%s-%d", "grow", 12) == 0 && b.data != NULL,
+	    "printf one byte past the capacity grows");
+	is_str(b.data + b.len - 7, "grow-12", "its result");
+	while (b.len < 990)
+		(void)buf_putc(&b, 'a');
+	ok(buf_printf(&b, "%s", "0123456789X") == -1 && errno == EMSGSIZE,
+	    "printf past the maximum with room allocated fails");
+	ok(b.len == 990 && strlen(b.data) == 990,
+	    "contents and NUL intact after that failure");
+	ok(buf_printf(&b, "%s", "0123456789") == 0 && b.len == 1000,
+	    "printf up to the maximum exactly");
+	buf_free(&b);
+	buf_init(&b, 100);
+	ok(buf_printf(&b, "%s", "") == 0 && b.len == 0,
+	    "empty printf into an unallocated buffer");
+	ok(buf_printf(&b, "x%c", 'y') == 0, "printf into a fresh buffer");
+	is_str(buf_cstr(&b), "xy", "its result");
 	buf_free(&b);
 
 	buf_init(&b, 1000);

@@ -362,7 +362,10 @@ test_state(const char *dir)
 	spool_state_free(&rd);
 
 	state_refused("V 1\nA 1\nX 1\n", "'W' missing", "missing W");
-	state_refused("V 2\nA 1\nX 1\nW 1\n", "version", "version 2");
+	state_refused("V 2\nA 1\nX 1\nW 1\n", "version 2 state must end",
+	    "version 2 without its envelope copy");
+	state_refused("V 3\nA 1\nX 1\nW 1\n", "unsupported state version",
+	    "version 3");
 	state_refused("A 1\nV 1\nX 1\nW 1\n", "first record", "A first");
 	state_refused("V 1\nX 1\nA 1\nW 1\n", "out of order", "X before A");
 	state_refused("V 1\nA 1\nA 1\nX 1\nW 1\n", "repeated", "duplicate A");
@@ -424,6 +427,182 @@ test_state(const char *dir)
 	buf_free(&err);
 }
 
+/*
+ * test_bytes - every byte value at every position of a record, across
+ * the 8-byte words the scanner tests at once and the tail it tests byte
+ * by byte: controls (and TAB outside R) refused, everything else kept
+ */
+static void
+test_bytes(void)
+{
+	struct spool_state	st;
+	struct buf		in, err;
+	size_t			pos, len, bad = 0;
+	unsigned		c;
+	bool			want, got;
+
+	buf_init(&in, 4096);
+	buf_init(&err, 4096);
+	for (len = 1; len <= 40; len++)
+		for (pos = 0; pos < len; pos++)
+			for (c = 1; c < 256; c++) {
+				if (c == '\n')
+					continue;
+				buf_reset(&in);
+				buf_puts(&in, "V 1\nA 1\nX 1\nW 1\ne ");
+				while (in.len < 19 + len)
+					buf_putc(&in, 'x');
+				in.data[19 + pos] = (char)c;
+				buf_putc(&in, '\n');
+				want = c >= 0x20 && c != 0x7f;
+				buf_reset(&err);
+				got = spool_state_parse(in.data, in.len, &st,
+				    &err) == 0;
+				if (got)
+					spool_state_free(&st);
+				else if (strstr(buf_cstr(&err), "control "
+				    "character") == NULL)
+					got = true;	/* refused otherwise */
+				bad += want != got;
+			}
+	is_int((long long)bad, 0, "every byte at every position of records "
+	    "of 1 to 40 bytes: controls refused, the rest kept");
+#define PARSE(s)	spool_state_parse((s), strlen(s), &st, &err)
+	ok(PARSE("V 1\nA 12345678901234567890\nX 1\nW 1\n") == -1,
+	    "a 20-digit number beyond UINT32_MAX refused");
+	ok(PARSE("V 1\nA 1\nX 99999999999999999999\nW 1\n") == -1,
+	    "a 20-digit number beyond UINT64_MAX refused");
+	ok(PARSE("V 1\nA 1\nX 018446744073709551615\nW 1\n") == -1,
+	    "21 digits refused");
+	ok(PARSE("V 1\nA 01\nX 1\nW 1\n") == -1, "a leading zero refused");
+	ok(PARSE("V 1\nA +1\nX 1\nW 1\n") == -1, "a sign refused");
+	ok(PARSE("V 1\nA 1x\nX 1\nW 1\n") == -1, "a trailing letter refused");
+	ok(PARSE("V 1\nA 4294967295\nX 253402300799\nW 0\n") == 0 &&
+	    st.attempts == 4294967295ULL && st.next_attempt ==
+	    253402300799ULL && st.first_attempt == 0,
+	    "the largest values and 0 kept");
+#undef PARSE
+	{
+		/* 2^64 + 1 wraps to 1, which Z's range would accept */
+		static const char wrap[] = "V 1\nI " QID1 "\nT 1\nU 1\nS\n"
+		    "R a@b\nZ 18446744073709551617\n\n";
+		struct envelope	e;
+		size_t		used;
+
+		ok(envelope_parse(wrap, strlen(wrap), &e, &used, &err) == -1,
+		    "a 20-digit size that wraps to 1 refused");
+		envelope_free(&e);
+	}
+	spool_state_free(&st);
+	buf_free(&in);
+	buf_free(&err);
+}
+
+/* test_state_envelope - version 2: the state carries the envelope copy */
+static void
+test_state_envelope(const char *dir)
+{
+	static const char	v2[] =
+	    "V 2\nA 3\nX 1700003600\nW 1700000005\n"
+	    "r 1 deferred 451 4.3.0 busy\n"
+	    "e 451 4.3.0 busy\n"
+	    "\n";
+	struct spool_state	st, rd;
+	struct envelope		e, bad;
+	struct buf		out, err, img;
+	struct qid		q;
+	char			path[512];
+
+	buf_init(&out, SPOOL_STATE_MAX);
+	buf_init(&err, 4096);
+	buf_init(&img, 8192);
+	build(&e);
+	spool_state_init(&st);
+	st.attempts = 3;
+	st.next_attempt = 1700003600;
+	st.first_attempt = 1700000005;
+	(void)spool_state_set_rcpt(&st, 1, SPOOL_RCPT_DEFERRED, 451, "4.3.0",
+	    "busy");
+	spool_state_set_error(&st, "451 4.3.0 busy");
+	ok(spool_state_set_envelope(&st, &e) == 0 && st.env != NULL &&
+	    st.version == SPOOL_STATE_VERSION, "set the envelope copy");
+	ok(spool_state_set_envelope(&st, &e) == 0, "set it again (replaced)");
+	ok(spool_state_format(&st, &out) == 0, "format version 2");
+	buf_puts(&img, v2);
+	buf_puts(&img, golden);
+	is_str(buf_cstr(&out), buf_cstr(&img), "version 2 form: the records, "
+	    "a blank line, the envelope as in the queue file");
+	ok(spool_state_parse(out.data, out.len, &rd, &err) == 0 &&
+	    rd.version == 2 && rd.attempts == 3 && rd.nrcpts == 1 &&
+	    rd.env != NULL, "parse version 2: %s", buf_cstr(&err));
+	ok(rd.env != NULL && strcmp(rd.env->qid.s, QID1) == 0 &&
+	    rd.env->arrival == 1700000000 && rd.env->uid == 1000 &&
+	    strcmp(rd.env->login, "alice") == 0 &&
+	    strcmp(rd.env->sender, "alice@example.org") == 0 &&
+	    rd.env->nrcpts == 3 && rd.env->rcpts[1].notify ==
+	    (ENVELOPE_NOTIFY_SUCCESS | ENVELOPE_NOTIFY_FAILURE) &&
+	    strcmp(rd.env->rcpts[1].orcpt, "rfc822;carol+2B1@example.net") ==
+	    0 && rd.env->size == 123 && rd.env->ret == ENVELOPE_RET_HDRS,
+	    "the copy parsed back");
+	buf_reset(&img);
+	ok(spool_state_format(&rd, &img) == 0 && img.len == out.len &&
+	    memcmp(img.data, out.data, out.len) == 0,
+	    "a read-modify-write keeps the copy");
+	spool_state_free(&rd);
+	ok(rd.env == NULL && rd.version == 1, "free: no copy left");
+
+	envelope_init(&bad);
+	ok(spool_state_set_envelope(&st, &bad) == -1 && errno == EINVAL &&
+	    st.env != NULL && strcmp(st.env->qid.s, QID1) == 0,
+	    "an envelope that does not write back is refused, copy kept");
+	envelope_free(&bad);
+
+	/* refused forms */
+	buf_reset(&img);
+	buf_printf(&img, "V 1\nA 1\nX 1\nW 1\n\n%s", golden);
+	state_refused(buf_cstr(&img), "unknown record", "version 1 with a copy");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%.*s", 20, golden);
+	state_refused(buf_cstr(&img), "line 5: the envelope copy after it: "
+	    "line 2", "a copy cut short");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\nV 1\nI %s\nT 1\nU 1\nS\n"
+	    "Z 00000000000000000001\n\n", QID1);
+	state_refused(buf_cstr(&img), "required record 'R' missing",
+	    "a copy without a recipient");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%sx\n", golden);
+	state_refused(buf_cstr(&img), "line 21: data after the envelope copy",
+	    "data after the copy");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%s\n", golden);
+	state_refused(buf_cstr(&img), "data after the envelope copy",
+	    "a blank line after the copy");
+	buf_reset(&img);
+	buf_printf(&img, "V 2\nA 1\n\n%s", golden);
+	state_refused(buf_cstr(&img), "'X' missing",
+	    "the copy before the required records");
+
+	/* on disk, as the agent writes it */
+	qid_parse(&q, QID1);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	mkdir(path, 0700);
+	buf_reset(&err);
+	ok(spool_state_write(dir, &q, &st, &err) == 0 &&
+	    spool_state_read(dir, &q, &rd, &err) == 0 && rd.env != NULL &&
+	    rd.env->nrcpts == 3, "write and read version 2: %s",
+	    buf_cstr(&err));
+	spool_state_free(&rd);
+	(void)spool_state_remove(dir, &q);
+	rmdir(path);
+
+	envelope_free(&e);
+	spool_state_free(&st);
+	buf_free(&out);
+	buf_free(&err);
+	buf_free(&img);
+}
+
 int
 main(void)
 {
@@ -447,6 +626,8 @@ main(void)
 	test_envelope();
 	test_fd(dir);
 	test_state(dir);
+	test_state_envelope(dir);
+	test_bytes();
 	snprintf(path, sizeof(path), "%s/qf", dir);
 	unlink(path);
 	rmdir(dir);
