@@ -717,8 +717,9 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 	buf_puts(&x->out, queuefmt_age(x->now > m->env.arrival ? x->now -
 	    m->env.arrival : 0, age, sizeof(age)));
 	buf_puts(&x->out, ", ");
-	if (m->where == QC_NEW || (m->where == QC_CUR && m->st.attempts == 0 &&
-	    m->st.next_attempt <= x->now))
+	/* picked up into cur/ but not tried (an unreadable state says nothing) */
+	if (m->where == QC_NEW || (m->where == QC_CUR && m->problem == NULL &&
+	    m->st.attempts == 0 && m->st.next_attempt <= x->now))
 		buf_puts(&x->out, "new, not tried yet");
 	else if (m->where == QC_FAILED) {
 		buf_puts(&x->out, "failed after ");
@@ -1393,7 +1394,8 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 	size_t		 i;
 
 	buf_printf(&x->out, "Queue ID:      %s\nQueue:         %s\n",
-	    m->qid.s, m->where == QC_CUR && m->st.attempts == 0 ?
+	    m->qid.s, m->where == QC_CUR && m->problem == NULL &&
+	    m->st.attempts == 0 ?
 	    "cur/ (picked up by the agent, not tried yet)" :
 	    where_words[m->where]);
 	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(x,

@@ -209,14 +209,16 @@ if command -v strace >/dev/null 2>&1; then
 	tfd=$(grep "open.*\"tmp/$qid\".*O_CREAT" "$T/trace" |
 	    sed -n 's/.*= \([0-9][0-9]*\)$/\1/p')
 	# order of the events that matter, from the helper, as numbered lines
+	# (a call another traced process interrupts is logged as
+	# "fsync(3 <unfinished ...>": match the fd followed by ")" or " ")
 	awk -v p="$dpid" -v q="$qid" -v fd="$tfd" '
 	    $1 != p { next }
 	    /open/ && index($0, "\"tmp/" q "\"") && /O_CREAT/ { print "create"; next }
-	    $0 ~ "fsync\\(" fd "\\)" && !seen_rename { print "fsync-file"; next }
+	    $0 ~ "fsync\\(" fd "[) ]" && !seen_rename { print "fsync-file"; next }
 	    /rename/ && index($0, "\"tmp/" q "\"") && index($0, "\"new/" q "\"") {
 		seen_rename = 1; print "rename"; next }
 	    /open/ && /"new"/ && /O_DIRECTORY/ { dirfd = $NF; print "open-new"; next }
-	    dirfd != "" && $0 ~ "fsync\\(" dirfd "\\)" { print "fsync-new"; dirfd = ""; next }
+	    dirfd != "" && $0 ~ "fsync\\(" dirfd "[) ]" { print "fsync-new"; dirfd = ""; next }
 	    /syncfs/ { print "syncfs"; next }
 	    /write\(1,/ && index($0, q) { print "reply"; next }
 	' "$T/trace" | tr '\n' ' ' >"$T/order"
