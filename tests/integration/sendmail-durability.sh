@@ -208,6 +208,9 @@ if command -v strace >/dev/null 2>&1; then
 	dpid=$(grep "open.*\"tmp/$qid\".*O_CREAT" "$T/trace" | awk '{print $1}')
 	tfd=$(grep "open.*\"tmp/$qid\".*O_CREAT" "$T/trace" |
 	    sed -n 's/.*= \([0-9][0-9]*\)$/\1/p')
+	# interrupted: "openat(... <unfinished ...>", then "<... resumed>) = N"
+	[ -n "$tfd" ] || tfd=$(awk -v p="$dpid" '$1 == p && /open.* resumed>/' \
+	    "$T/trace" | head -n 1 | sed -n 's/.*= \([0-9][0-9]*\)$/\1/p')
 	# order of the events that matter, from the helper, as numbered lines
 	# (a call another traced process interrupts is logged as
 	# "fsync(3 <unfinished ...>": match the fd followed by ")" or " ")
@@ -217,7 +220,10 @@ if command -v strace >/dev/null 2>&1; then
 	    $0 ~ "fsync\\(" fd "[) ]" && !seen_rename { print "fsync-file"; next }
 	    /rename/ && index($0, "\"tmp/" q "\"") && index($0, "\"new/" q "\"") {
 		seen_rename = 1; print "rename"; next }
-	    /open/ && /"new"/ && /O_DIRECTORY/ { dirfd = $NF; print "open-new"; next }
+	    /open/ && /"new"/ && /O_DIRECTORY/ {
+		if ($NF ~ /^[0-9]+$/) dirfd = $NF; else newpending = 1
+		print "open-new"; next }
+	    newpending && /open.* resumed>/ { dirfd = $NF; newpending = 0; next }
 	    dirfd != "" && $0 ~ "fsync\\(" dirfd "[) ]" { print "fsync-new"; dirfd = ""; next }
 	    /syncfs/ { print "syncfs"; next }
 	    /write\(1,/ && index($0, q) { print "reply"; next }
