@@ -1362,12 +1362,8 @@ check_exists(const char *spool, const char *sub, const struct qid *q)
 static bool
 check_agent_listens(const char *spool)
 {
-	char	path[4096];
-	int	fd;
+	int	fd = spool_trigger_open(spool);
 
-	if (spool_path(spool, SPOOL_TRIGGER, NULL, path, sizeof(path)) == -1)
-		return false;
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return false;
 	close(fd);

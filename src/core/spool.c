@@ -137,6 +137,18 @@ spool_path(const char *spool_dir, const char *sub, const struct qid *qid,
 	return 0;
 }
 
+/* spool_trigger_open - the agent's FIFO, for a non-blocking write */
+int
+spool_trigger_open(const char *spool_dir)
+{
+	char	path[4096];
+
+	if (spool_path(spool_dir, SPOOL_TRIGGER, NULL, path, sizeof(path)) ==
+	    -1)
+		return -1;
+	return open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+}
+
 /* ---- envelope ------------------------------------------------------- */
 
 /* envelope_init - empty */

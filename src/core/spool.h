@@ -230,6 +230,14 @@ bool	spool_addr_safe(const char *addr);
 int	spool_path(const char *spool_dir, const char *sub,
 	    const struct qid *qid, char *out, size_t outsize);
 
+/*
+ * spool_trigger_open - open spool_dir's agent trigger FIFO (SPOOL_TRIGGER)
+ * for a non-blocking write, never following a symbolic link.  Returns the
+ * descriptor, or -1 with errno: ENXIO when no agent holds the FIFO open
+ * (none is running), ENOENT when it was never made, ENAMETOOLONG.
+ */
+int	spool_trigger_open(const char *spool_dir);
+
 /* ---- retry state: state/QID, written by the agent only ---------------- */
 
 enum spool_rcpt_state {

@@ -93,13 +93,8 @@ newaliases_main(const struct conf *c, const char *path)
 static int
 flush_poke(const struct conf *c, bool probe)
 {
-	char	path[4096];
-	int	fd;
+	int	fd = spool_trigger_open(c->spool_dir);
 
-	if (spool_path(c->spool_dir, SPOOL_TRIGGER, NULL, path, sizeof(path))
-	    == -1)
-		fatal_exit(EX_CONFIG, "spool_dir too long");
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENXIO || errno == ENOENT) {
 			log_warnx("the delivery agent is not running: start "
@@ -107,11 +102,13 @@ flush_poke(const struct conf *c, bool probe)
 			    "--once");
 			return EX_UNAVAILABLE;
 		}
-		fatal_errno(EX_TEMPFAIL, "open %s", path);
+		fatal_errno(errno == ENAMETOOLONG ? EX_CONFIG : EX_TEMPFAIL,
+		    "open %s/%s", c->spool_dir, SPOOL_TRIGGER);
 	}
 	if (!probe && write(fd, "f", 1) != 1 && errno != EAGAIN) {
 		close(fd);
-		fatal_errno(EX_TEMPFAIL, "write %s", path);
+		fatal_errno(EX_TEMPFAIL, "write %s/%s", c->spool_dir,
+		    SPOOL_TRIGGER);
 	}
 	close(fd);
 	return EX_OK;

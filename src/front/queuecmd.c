@@ -249,13 +249,8 @@ qc_flush(struct qc_ctx *x)
 static bool
 qc_agent_listens(const struct qc_ctx *x)
 {
-	char	path[4096];
-	int	fd;
+	int	fd = spool_trigger_open(x->c->spool_dir);
 
-	if (spool_path(x->c->spool_dir, SPOOL_TRIGGER, NULL, path,
-	    sizeof(path)) == -1)
-		return false;
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return false;
 	close(fd);
@@ -1550,14 +1545,9 @@ qc_show(struct qc_ctx *x, const char *arg)
 static bool
 qc_poke(struct qc_ctx *x, char byte)
 {
-	char	path[4096];
-	int	fd;
+	int	fd = spool_trigger_open(x->c->spool_dir);
 	bool	ok;
 
-	if (spool_path(x->c->spool_dir, SPOOL_TRIGGER, NULL, path,
-	    sizeof(path)) == -1)
-		return false;
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1)
 		return false;
 	ok = write(fd, &byte, 1) == 1 || errno == EAGAIN;

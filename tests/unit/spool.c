@@ -603,6 +603,40 @@ test_state_envelope(const char *dir)
 	buf_free(&img);
 }
 
+/* test_trigger - spool_trigger_open: no FIFO, no reader, a reader, a link */
+static void
+test_trigger(const char *dir)
+{
+	char	fifo[256], other[256];
+	int	rfd, wfd;
+
+	snprintf(fifo, sizeof(fifo), "%s/%s", dir, SPOOL_TRIGGER);
+	snprintf(other, sizeof(other), "%s/fifo2", dir);
+	ok(spool_trigger_open(dir) == -1 && errno == ENOENT,
+	    "trigger: never made: ENOENT");
+	ok(mkfifo(fifo, 0622) == 0, "trigger: FIFO made");
+	ok(spool_trigger_open(dir) == -1 && errno == ENXIO,
+	    "trigger: no agent reading: ENXIO");
+	rfd = open(fifo, O_RDONLY | O_NONBLOCK);
+	wfd = spool_trigger_open(dir);
+	ok(rfd != -1 && wfd != -1 && write(wfd, "f", 1) == 1,
+	    "trigger: an agent reading: opened and written");
+	if (wfd != -1)
+		close(wfd);
+	if (rfd != -1)
+		close(rfd);
+	unlink(fifo);
+	ok(mkfifo(other, 0622) == 0 && symlink(other, fifo) == 0,
+	    "trigger: replaced by a symbolic link");
+	rfd = open(other, O_RDONLY | O_NONBLOCK);
+	ok(spool_trigger_open(dir) == -1 && errno == ELOOP,
+	    "trigger: a symbolic link is not followed");
+	if (rfd != -1)
+		close(rfd);
+	unlink(fifo);
+	unlink(other);
+}
+
 int
 main(void)
 {
@@ -628,6 +662,7 @@ main(void)
 	test_state(dir);
 	test_state_envelope(dir);
 	test_bytes();
+	test_trigger(dir);
 	snprintf(path, sizeof(path), "%s/qf", dir);
 	unlink(path);
 	rmdir(dir);
