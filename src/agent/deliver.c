@@ -562,19 +562,30 @@ deliver_persist(struct deliver_ctx *ctx, struct queue_msg *m)
 	return rc;
 }
 
-/* deliver_mark - set recipient i's state, keeping its reply (or TEXT) */
+/*
+ * deliver_mark - set the state of every recipient flagged in which[],
+ * keeping each one's reply (or TEXT)
+ */
 static void
-deliver_mark(struct queue_msg *m, size_t i, enum spool_rcpt_state st,
-    const char *text)
+deliver_mark(struct queue_msg *m, const bool *which,
+    enum spool_rcpt_state st, const char *text)
 {
-	const struct spool_rcpt_status *rs = spool_state_rcpt(&m->state, i);
+	const struct spool_rcpt_status *rs;
 	char	*keep;
+	size_t	 i;
 
-	/* the text is copied first: set_rcpt frees the old one */
-	keep = xstrdup(text != NULL ? text : rs != NULL ? rs->text : "");
-	(void)spool_state_set_rcpt(&m->state, i, st, rs != NULL ? rs->code :
-	    0, rs != NULL && rs->enh[0] != '\0' ? rs->enh : NULL, keep);
-	free(keep);
+	for (i = 0; i < m->env.nrcpts; i++) {
+		if (!which[i])
+			continue;
+		rs = spool_state_rcpt(&m->state, i);
+		/* the text is copied first: set_rcpt frees the old one */
+		keep = xstrdup(text != NULL ? text : rs != NULL ? rs->text :
+		    "");
+		(void)spool_state_set_rcpt(&m->state, i, st, rs != NULL ?
+		    rs->code : 0, rs != NULL && rs->enh[0] != '\0' ? rs->enh :
+		    NULL, keep);
+		free(keep);
+	}
 }
 
 /* deliver_left - recipients still pending or deferred */
@@ -694,9 +705,8 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 	 * queued: a crash, or a DSN that cannot be written (a full disk),
 	 * then means another attempt and another DSN, never a lost one.
 	 */
-	for (i = 0; any && i < m->env.nrcpts; i++)
-		if (newly_failed[i])
-			deliver_mark(m, i, SPOOL_RCPT_DEFERRED, NULL);
+	if (any)
+		deliver_mark(m, newly_failed, SPOOL_RCPT_DEFERRED, NULL);
 	if (deliver_persist(ctx, m) == -1) {
 		/* the old state stands: nothing else may act on it */
 		queue_schedule(ctx->queue, &m->qid, ctx->now +
@@ -712,10 +722,8 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 			/* saved as deferred: tried again, bounced later */
 			(void)snprintf(text, sizeof(text), "bounce could not be "
 			    "queued: %s", why);
-			for (i = 0; i < m->env.nrcpts; i++)
-				if (newly_failed[i])
-					deliver_mark(m, i, SPOOL_RCPT_DEFERRED,
-					    text);
+			deliver_mark(m, newly_failed, SPOOL_RCPT_DEFERRED,
+			    text);
 			spool_state_set_error(&m->state, text);
 			log_warnx("%s: the refused recipients stay deferred; "
 			    "the bounce is queued after the next attempt",
@@ -728,9 +736,7 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 			return;
 		}
 		/* (3) the DSN is queued: now they failed for good */
-		for (i = 0; i < m->env.nrcpts; i++)
-			if (newly_failed[i])
-				deliver_mark(m, i, SPOOL_RCPT_FAILED, NULL);
+		deliver_mark(m, newly_failed, SPOOL_RCPT_FAILED, NULL);
 		if (deliver_persist(ctx, m) == -1) {
 			/* still deferred on disk: the DSN may come twice */
 			queue_schedule(ctx->queue, &m->qid, ctx->now +

@@ -297,6 +297,24 @@ queue_rename_noreplace(const char *src, const char *dst)
 	return rename(src, dst);
 }
 
+/*
+ * queue_move_new - rename new/QID to cur/QID, never over an existing
+ * cur/QID: two copies are for a human to compare, and that is logged.
+ * Returns 0, or -1 with errno (ENOENT: not in new/).
+ */
+static int
+queue_move_new(const struct qid *qid, const char *newp, const char *curp)
+{
+	if (queue_rename_noreplace(newp, curp) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		log_warnx("%s: also in cur/: the copy in new/ is left there; "
+		    "compare them and remove one by hand", qid->s);
+		errno = EEXIST;
+	}
+	return -1;
+}
+
 /* queue_pickup - new/QID -> cur/QID, due now */
 int
 queue_pickup(struct queue *q, const struct qid *qid, uint64_t now)
@@ -307,15 +325,12 @@ queue_pickup(struct queue *q, const struct qid *qid, uint64_t now)
 	if (queue_path(q, SPOOL_NEW, qid->s, newp, sizeof(newp)) == -1 ||
 	    queue_path(q, SPOOL_CUR, qid->s, curp, sizeof(curp)) == -1)
 		return -1;
-	if (queue_rename_noreplace(newp, curp) == 0) {
+	if (queue_move_new(qid, newp, curp) == 0) {
 		queue_schedule(q, qid, now);
 		return 0;
 	}
 	saved = errno;
-	if (saved == EEXIST)
-		log_warnx("%s: also in cur/: the copy in new/ is left there; "
-		    "compare them and remove one by hand", qid->s);
-	else if (saved != ENOENT) {
+	if (saved != ENOENT && saved != EEXIST) {
 		log_warn("%s: pick up %s", qid->s, newp);
 		queue_schedule(q, qid, now);
 	}
@@ -395,24 +410,24 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 		goto gone;
 	}
 	/*
-	 * No fsync of cur/ here: if a crash loses this rename the message is
-	 * simply in new/ again, and its state (found by queue id wherever the
-	 * file is) still says who accepted it.  Every later step that records
-	 * an outcome (state write, removal, move to failed/) syncs its own
-	 * directory.  Saves one fsync per message.
+	 * The pickup has usually moved it to cur/ already; otherwise it is
+	 * taken from new/ now.  No fsync of cur/ here: if a crash loses this
+	 * rename the message is simply in new/ again, and its state (found by
+	 * queue id wherever the file is) still says who accepted it.  Every
+	 * later step that records an outcome (state write, removal, move to
+	 * failed/) syncs its own directory.  Saves one fsync per message.
 	 */
-	if (queue_rename_noreplace(newp, curp) == -1 && errno != ENOENT) {
-		if (errno == EEXIST) {
-			log_warnx("%s: also in cur/: the copy in new/ is left "
-			    "there; compare them and remove one by hand",
-			    qid->s);
-		} else {
+	fd = open(curp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT) {
+		if (queue_move_new(qid, newp, curp) == -1 &&
+		    errno != ENOENT && errno != EEXIST) {
 			buf_printf(err, "claim %s: %s", newp, strerror(errno));
 			log_warnx("%s: %s", qid->s, buf_cstr(err));
 			goto gone;
 		}
+		fd = open(curp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+		    O_CLOEXEC);
 	}
-	fd = open(curp, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd == -1) {
 		if (errno == ENOENT) {
 			buf_printf(err, "vanished");

@@ -177,6 +177,7 @@ struct tls_client *
 tls_client_new(const struct conf_relay *r, struct why *why)
 {
 	struct tls_client	*c;
+	struct why		 cause;
 	const char		*name, *errpos = NULL;
 	unsigned char		 ip[16];
 	size_t			 i;
@@ -219,16 +220,11 @@ tls_client_new(const struct conf_relay *r, struct why *why)
 
 		c->trust_file = xstrdup(r->tls_ca_file != NULL ?
 		    r->tls_ca_file : TRUST_SYSTEM_FILE);
-		rc = trust_bundle_count(c->trust_file, why);
+		rc = trust_bundle_count(c->trust_file, &cause);
 		if (rc <= 0) {
-			char	cause[WHY_TEXT_MAX];
-
-			if (rc == 0)
-				snprintf(cause, sizeof(cause), "%s: no PEM "
-				    "certificate in the file", c->trust_file);
-			else
-				str_copy(cause, why->text, sizeof(cause));
-			why_set(why, 0, NULL, "%s %s%s", key, cause,
+			why_set(why, 0, NULL, "%s %s%s%s", key,
+			    rc == 0 ? c->trust_file : cause.text,
+			    rc == 0 ? ": no PEM certificate in the file" : "",
 			    r->tls_ca_file == NULL ? " (install "
 			    "ca-certificates, or set tls_ca_file)" : "");
 			goto fail;
@@ -655,6 +651,7 @@ tls_trust_chain(struct tls_session *ts, struct why *why)
 	gnutls_x509_trust_list_t	 tl;
 	gnutls_datum_t			 dns[TRUST_SEEN_MAX];
 	gnutls_x509_crt_t		 crt;
+	struct why			 cause;
 	unsigned			 n = 0, i;
 	size_t				 k = 0;
 	int				 rc = 0;
@@ -673,12 +670,9 @@ tls_trust_chain(struct tls_session *ts, struct why *why)
 		gnutls_x509_crt_deinit(crt);
 	}
 	if (trust_add_anchors(tl, c->trust_file, dns, k, &c->trust_seen,
-	    why) == -1) {
-		char	cause[WHY_TEXT_MAX];
-
-		str_copy(cause, why->text, sizeof(cause));
+	    &cause) == -1) {
 		why_set(why, 0, NULL, "cannot read the trust store: %s",
-		    cause);
+		    cause.text);
 		rc = -1;
 	}
 	while (k > 0)
