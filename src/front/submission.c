@@ -162,7 +162,7 @@ submission_extract(struct submission *s, struct header_block *hb,
 			const char *v = header_value(hb, (size_t)idx);
 
 			if (v != NULL && addr_parse_header(v, &l, err) == -1) {
-				buf_printf(err, " (in the %s header)",
+				buf_note(err, " (in the %s header)",
 				    names[i]);
 				rc = EX_DATAERR;
 				break;
@@ -205,7 +205,7 @@ submission_sender(struct submission *s, struct buf *err)
 		}
 	}
 	if (!addr_valid_envelope(a)) {
-		buf_printf(err, "sender <%s>: not a valid address: give -f "
+		buf_note(err, "sender <%s>: not a valid address: give -f "
 		    "user@domain", a);
 		free(a);
 		return NULL;
@@ -224,7 +224,7 @@ submission_too_large(const struct submission *s, struct buf *err,
 	const struct conf	*c = s->conf;
 	char			 lim[32];
 
-	buf_printf(err, "message header section is larger than max_header_size "
+	buf_note(err, "message header section is larger than max_header_size "
 	    "(%s, %llu bytes)%s: send a smaller header or raise "
 	    "max_header_size in %s", format_size(c->max_header_size, lim,
 	    sizeof(lim)), (unsigned long long)c->max_header_size, what,
@@ -267,17 +267,20 @@ submission_masquerade_from(struct submission *s, struct header_block *hb)
 						hit = true;
 				}
 			if (hit) {
-				buf_putc(&out, '@');
-				buf_puts(&out, c->masquerade_domain);
+				if (buf_putc(&out, '@') == -1 ||
+				    buf_puts(&out, c->masquerade_domain) == -1)
+					break;
 				p += 1 + dl;
 				changed = true;
-			} else
-				buf_putc(&out, *p++);
+			} else if (buf_putc(&out, *p++) == -1)
+				break;
 		}
-		if (changed && header_replace_value(hb, (size_t)idx,
-		    buf_cstr(&out)) == -1)
+		if (buf_error(&out) != 0 || (changed && header_replace_value(hb,
+		    (size_t)idx, buf_cstr(&out)) == -1))
 			rc = -1;
 		free(v);
+		if (rc == -1)
+			break;
 	}
 	buf_free(&out);
 	return rc;
@@ -388,7 +391,7 @@ submission_envelope(struct submission *s, const char *sender,
 			notify |= ENVELOPE_NOTIFY_DELAY;
 	}
 	if (envelope_set_sender(env, sender) == -1) {
-		buf_printf(err, "sender <%s>: not a valid envelope address",
+		buf_note(err, "sender <%s>: not a valid envelope address",
 		    sender);
 		return EX_DATAERR;
 	}
@@ -396,7 +399,7 @@ submission_envelope(struct submission *s, const char *sender,
 		if (addr_is_utf8(s->rcpts.v[i]))
 			utf8 = true;
 		if (envelope_add_rcpt(env, s->rcpts.v[i], notify, NULL) == -1) {
-			buf_printf(err, "recipient <%s>: not a valid "
+			buf_note(err, "recipient <%s>: not a valid "
 			    "envelope address (or more than %d recipients)",
 			    s->rcpts.v[i], SPOOL_RCPT_MAX);
 			return EX_DATAERR;
@@ -477,7 +480,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 	for (;;) {
 		r = input_next(in, &p, &n, &complete);
 		if (r == -1) {
-			buf_printf(err, "read message: %s", strerror(errno));
+			buf_note(err, "read message: %s", strerror(errno));
 			rc = EX_IOERR;
 			goto out;
 		}
@@ -488,7 +491,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 		/* line holds at most max_header_size + one piece: only
 		   ENOMEM can fail */
 		if (buf_append(&line, p, n) == -1) {
-			buf_printf(err, "read message: %s", strerror(errno));
+			buf_note(err, "read message: %s", strerror(errno));
 			rc = EX_OSERR;
 			goto out;
 		}
@@ -522,11 +525,11 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 			break;
 		}
 		if (errno == ENOMEM) {
-			buf_printf(err, "read message header: %s",
+			buf_note(err, "read message header: %s",
 			    strerror(errno));
 			rc = EX_OSERR;
 		} else if (hb.n >= HEADER_FIELDS_MAX) {
-			buf_printf(err, "message header section has more than %d "
+			buf_note(err, "message header section has more than %d "
 			    "fields: send fewer header fields",
 			    HEADER_FIELDS_MAX);
 			rc = EX_DATAERR;
@@ -536,7 +539,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 	}
 	if (!more && in->dots == INPUT_DOTS_SMTP &&
 	    in->end != INPUT_END_DOT) {
-		buf_printf(err, "connection ended inside DATA");
+		buf_note(err, "connection ended inside DATA");
 		rc = EX_DATAERR;
 		goto out;
 	}
@@ -545,7 +548,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 	if (s->extract_rcpts && (rc = submission_extract(s, &hb, err)) != EX_OK)
 		goto out;
 	if (s->rcpts.n == 0) {
-		buf_printf(err, "no recipients: give them as arguments, or "
+		buf_note(err, "no recipients: give them as arguments, or "
 		    "use -t with To, Cc or Bcc headers");
 		rc = EX_USAGE;
 		goto out;
@@ -585,7 +588,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 	while (more && total <= c->max_message_size) {
 		r = input_next(in, &p, &n, &complete);
 		if (r == -1) {
-			buf_printf(err, "read message: %s", strerror(errno));
+			buf_note(err, "read message: %s", strerror(errno));
 			rc = EX_IOERR;
 			goto out;
 		}
@@ -598,7 +601,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 	if (total > c->max_message_size) {
 		char lim[32];
 
-		buf_printf(err, "message is larger than max_message_size (%s):"
+		buf_note(err, "message is larger than max_message_size (%s):"
 		    " send a smaller message or raise max_message_size in %s",
 		    format_size(c->max_message_size, lim, sizeof(lim)),
 		    c->path ? c->path : "the configuration");
@@ -606,7 +609,7 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 		goto out;
 	}
 	if (in->dots == INPUT_DOTS_SMTP && in->end != INPUT_END_DOT) {
-		buf_printf(err, "connection ended inside DATA");
+		buf_note(err, "connection ended inside DATA");
 		rc = EX_DATAERR;
 		goto out;
 	}
