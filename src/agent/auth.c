@@ -739,8 +739,12 @@ auth_step(struct auth_session *as, const unsigned char *challenge,
 		/* the server's error status (JSON); RFC 7628 3.2.3 */
 		auth_printable(challenge, len, text, sizeof(text));
 		log_debug("%s error from server: %s", as->mech->name, text);
-		if (as->mech->kind == AUTH_K_OAUTHBEARER)
-			(void)buf_putc(&as->resp, '\001');
+		if (as->mech->kind == AUTH_K_OAUTHBEARER &&
+		    buf_putc(&as->resp, '\001') == -1) {
+			why_set(why, 0, NULL, "AUTH %s: %s", as->mech->name,
+			    strerror(errno));
+			return -1;
+		}
 		*resp = (const unsigned char *)(as->resp.data != NULL ?
 		    as->resp.data : "");
 		*resp_len = as->resp.len;

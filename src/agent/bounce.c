@@ -112,7 +112,7 @@ bounce_fail(struct buf *err, int e, const char *fmt, ...)
 
 	if (err != NULL) {
 		va_start(ap, fmt);
-		(void)buf_vprintf(err, fmt, ap);
+		buf_vnote(err, fmt, ap);
 		va_end(ap);
 	}
 	errno = e;
@@ -289,7 +289,8 @@ bounce_clean(struct buf *b, const char *s, size_t max, bool allow8)
 			cut = true;
 			break;
 		}
-		(void)buf_putc(b, c);
+		if (buf_putc(b, c) == -1)
+			return;		/* sticky: bounce_str reports it */
 	}
 	if (cut) {
 		/* never leave half a UTF-8 sequence behind */
@@ -301,8 +302,43 @@ bounce_clean(struct buf *b, const char *s, size_t max, bool allow8)
 	}
 	while (b->len > start && b->data[b->len - 1] == ' ')
 		buf_truncate(b, b->len - 1);
-	if (cut)
-		(void)buf_puts(b, "...");
+	if (cut && buf_puts(b, "...") == -1)
+		return;			/* sticky: bounce_str reports it */
+}
+
+/*
+ * bounce_tputs, bounce_tprintf - build text in a scratch buffer (t1, t2);
+ * a failure is sticky in it, and bounce_str, the only way its text
+ * reaches the report, turns that into the generator's error
+ */
+static void
+bounce_tputs(struct buf *t, const char *s)
+{
+	if (buf_puts(t, s) == -1)
+		return;			/* sticky: bounce_str reports it */
+}
+
+__attribute__((format(printf, 2, 3)))
+static void
+bounce_tprintf(struct buf *t, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(t, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		return;			/* sticky: bounce_str reports it */
+}
+
+/* bounce_str - the text of a scratch buffer; a failed build fails g */
+static const char *
+bounce_str(struct bounce_gen *g, const struct buf *t)
+{
+	if (buf_error(t) != 0 && g->werr == 0)
+		g->werr = buf_error(t);
+	return buf_cstr(t);
 }
 
 /* bounce_set - reset b, then bounce_clean into it */
@@ -676,7 +712,7 @@ bounce_human(struct bounce_gen *g, enum bounce_kind kind,
 
 	bounce_set(t1, info->reporting_mta, BOUNCE_HOST_MAX, false);
 	bounce_printf(g, "This is the mail system at host %s.\n\n",
-	    buf_cstr(t1));
+	    bounce_str(g, t1));
 	switch (kind) {
 	case BOUNCE_K_FAILURE:
 		bounce_puts(g, "Your message could not be delivered to one or "
@@ -700,29 +736,30 @@ bounce_human(struct bounce_gen *g, enum bounce_kind kind,
 		bounce_set(t1, info->reason_summary, BOUNCE_SUMMARY_MAX,
 		    false);
 		bounce_puts(g, "\n");
-		bounce_fold(g, "", "", buf_cstr(t1), BOUNCE_TEXT_WIDTH);
+		bounce_fold(g, "", "", bounce_str(g, t1), BOUNCE_TEXT_WIDTH);
 	}
 	bounce_puts(g, "\n");
 	for (i = 0; i < nrcpt; i++) {
 		action = bounce_action(info, &r[i]);
 		bounce_set(t1, r[i].addr, BOUNCE_ADDR_MAX, true);
 		buf_reset(t2);
-		(void)buf_printf(t2, "<%s>: %s (status %s).", buf_cstr(t1),
+		bounce_tprintf(t2, "<%s>: %s (status %s).", bounce_str(g, t1),
 		    bounce_action_words(action), bounce_status(action, &r[i]));
-		bounce_fold(g, "", "    ", buf_cstr(t2), BOUNCE_TEXT_WIDTH);
+		bounce_fold(g, "", "    ", bounce_str(g, t2),
+		    BOUNCE_TEXT_WIDTH);
 		if (r[i].diagnostic == NULL || *r[i].diagnostic == '\0')
 			continue;
 		bounce_set(t1, r[i].diagnostic, BOUNCE_DIAG_MAX, false);
-		d = buf_cstr(t1);
+		d = bounce_str(g, t1);
 		if (bounce_has_type(d, &skip))
 			d += skip;
 		buf_reset(t2);
 		if (r[i].remote_mta != NULL && *r[i].remote_mta != '\0') {
-			(void)buf_puts(t2, "The server ");
+			bounce_tputs(t2, "The server ");
 			bounce_clean(t2, r[i].remote_mta, BOUNCE_HOST_MAX,
 			    false);
-			(void)buf_puts(t2, " replied:");
-			bounce_fold(g, "    ", "    ", buf_cstr(t2),
+			bounce_tputs(t2, " replied:");
+			bounce_fold(g, "    ", "    ", bounce_str(g, t2),
 			    BOUNCE_TEXT_WIDTH);
 		}
 		bounce_fold(g, "    ", "    ", d, BOUNCE_TEXT_WIDTH);
@@ -765,19 +802,19 @@ bounce_report(struct bounce_gen *g, const struct bounce_rcpt *r,
 
 	if (info->envid != NULL && *info->envid != '\0') {
 		bounce_set(t1, info->envid, BOUNCE_ADDR_MAX, false);
-		bounce_field(g, "Original-Envelope-Id", buf_cstr(t1));
+		bounce_field(g, "Original-Envelope-Id", bounce_str(g, t1));
 	}
 	bounce_set(t2, info->reporting_mta, BOUNCE_HOST_MAX, false);
 	buf_reset(t1);
-	(void)buf_printf(t1, "dns; %s", buf_cstr(t2));
-	bounce_field(g, "Reporting-MTA", buf_cstr(t1));
+	bounce_tprintf(t1, "dns; %s", bounce_str(g, t2));
+	bounce_field(g, "Reporting-MTA", bounce_str(g, t1));
 	if (info->arrival != 0) {
 		bounce_date(info->arrival, date, sizeof(date));
 		bounce_field(g, "Arrival-Date", date);
 	}
 	if (info->queue_id != NULL && *info->queue_id != '\0') {
 		bounce_set(t1, info->queue_id, BOUNCE_HOST_MAX, false);
-		bounce_field(g, "X-Postern-Queue-ID", buf_cstr(t1));
+		bounce_field(g, "X-Postern-Queue-ID", bounce_str(g, t1));
 	}
 	for (i = 0; i < nrcpt; i++) {
 		bounce_puts(g, "\n");
@@ -785,34 +822,36 @@ bounce_report(struct bounce_gen *g, const struct bounce_rcpt *r,
 		if (r[i].orcpt != NULL && *r[i].orcpt != '\0') {
 			bounce_set(t2, r[i].orcpt, BOUNCE_ADDR_MAX, true);
 			buf_reset(t1);
-			if (!bounce_has_type(buf_cstr(t2), &skip))
-				(void)buf_puts(t1, bounce_is_ascii(
-				    buf_cstr(t2)) ? "rfc822; " : "utf-8; ");
-			(void)buf_puts(t1, buf_cstr(t2));
-			bounce_field(g, "Original-Recipient", buf_cstr(t1));
+			if (!bounce_has_type(bounce_str(g, t2), &skip))
+				bounce_tputs(t1, bounce_is_ascii(bounce_str(g,
+				    t2)) ? "rfc822; " : "utf-8; ");
+			bounce_tputs(t1, bounce_str(g, t2));
+			bounce_field(g, "Original-Recipient",
+			    bounce_str(g, t1));
 		}
 		bounce_set(t2, r[i].addr, BOUNCE_ADDR_MAX, true);
 		buf_reset(t1);
-		(void)buf_printf(t1, "%s; %s", bounce_is_ascii(buf_cstr(t2)) ?
-		    "rfc822" : "utf-8", buf_cstr(t2));
-		bounce_field(g, "Final-Recipient", buf_cstr(t1));
+		bounce_tprintf(t1, "%s; %s",
+		    bounce_is_ascii(bounce_str(g, t2)) ? "rfc822" : "utf-8",
+		    bounce_str(g, t2));
+		bounce_field(g, "Final-Recipient", bounce_str(g, t1));
 		bounce_field(g, "Action", action);
 		bounce_field(g, "Status", bounce_status(action, &r[i]));
 		if (r[i].remote_mta != NULL && *r[i].remote_mta != '\0') {
 			bounce_set(t2, r[i].remote_mta, BOUNCE_HOST_MAX,
 			    false);
 			buf_reset(t1);
-			(void)buf_printf(t1, "dns; %s", buf_cstr(t2));
-			bounce_field(g, "Remote-MTA", buf_cstr(t1));
+			bounce_tprintf(t1, "dns; %s", bounce_str(g, t2));
+			bounce_field(g, "Remote-MTA", bounce_str(g, t1));
 		}
 		if (r[i].diagnostic != NULL && *r[i].diagnostic != '\0') {
 			bounce_set(t2, r[i].diagnostic, BOUNCE_DIAG_MAX,
 			    false);
 			buf_reset(t1);
-			if (!bounce_has_type(buf_cstr(t2), &skip))
-				(void)buf_puts(t1, "X-Postern; ");
-			(void)buf_puts(t1, buf_cstr(t2));
-			bounce_field(g, "Diagnostic-Code", buf_cstr(t1));
+			if (!bounce_has_type(bounce_str(g, t2), &skip))
+				bounce_tputs(t1, "X-Postern; ");
+			bounce_tputs(t1, bounce_str(g, t2));
+			bounce_field(g, "Diagnostic-Code", bounce_str(g, t1));
 		}
 		if (r[i].last_attempt != 0) {
 			bounce_date(r[i].last_attempt, date, sizeof(date));
@@ -922,14 +961,14 @@ bounce_generate(const struct bounce_info *info, const struct bounce_rcpt *r,
 		bounce_set(&t1, info->postmaster_from, BOUNCE_ADDR_MAX, true);
 	else {
 		buf_reset(&t1);
-		(void)buf_printf(&t1, "Mail Delivery System "
-		    "<MAILER-DAEMON@%s>", buf_cstr(&t2));
+		bounce_tprintf(&t1, "Mail Delivery System "
+		    "<MAILER-DAEMON@%s>", bounce_str(g, &t2));
 	}
-	bounce_field(g, "From", buf_cstr(&t1));
+	bounce_field(g, "From", bounce_str(g, &t1));
 	bounce_set(&t1, info->orig_sender, BOUNCE_ADDR_MAX, true);
 	buf_reset(&t2);
-	(void)buf_printf(&t2, "<%s>", buf_cstr(&t1));
-	bounce_field(g, "To", buf_cstr(&t2));
+	bounce_tprintf(&t2, "<%s>", bounce_str(g, &t1));
+	bounce_field(g, "To", bounce_str(g, &t2));
 	bounce_field(g, "Subject", kind == BOUNCE_K_DELAY ?
 	    "Delayed Mail (still being retried)" : kind == BOUNCE_K_SUCCESS ?
 	    "Successful Mail Delivery Report" :
@@ -943,11 +982,11 @@ bounce_generate(const struct bounce_info *info, const struct bounce_rcpt *r,
 		bounce_set(&t2, info->queue_id != NULL ? info->queue_id :
 		    "bounce", BOUNCE_HOST_MAX, false);
 		buf_reset(&t1);
-		(void)buf_printf(&t1, "<%s.%s.dsn@", buf_cstr(&t2), g->seed);
+		bounce_tprintf(&t1, "<%s.%s.dsn@", bounce_str(g, &t2), g->seed);
 		bounce_set(&t2, info->domain, BOUNCE_HOST_MAX, false);
-		(void)buf_printf(&t1, "%s>", buf_cstr(&t2));
+		bounce_tprintf(&t1, "%s>", bounce_str(g, &t2));
 	}
-	bounce_field(g, "Message-ID", buf_cstr(&t1));
+	bounce_field(g, "Message-ID", bounce_str(g, &t1));
 	bounce_field(g, "Auto-Submitted", "auto-replied");
 	bounce_field(g, "MIME-Version", "1.0");
 	bounce_printf(g, "Content-Type: multipart/report; report-type=%s;\n"

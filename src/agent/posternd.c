@@ -156,7 +156,7 @@ agent_load(const char *path, struct conf *c, struct tls_client **tls,
 			continue;
 		why_clear(&why);
 		if ((tls[i] = tls_client_new(&c->relays[i], &why)) == NULL) {
-			buf_printf(err, "relay %s: TLS: %s", c->relays[i].name,
+			buf_note(err, "relay %s: TLS: %s", c->relays[i].name,
 			    why.text);
 			goto fail;
 		}

@@ -406,7 +406,7 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	spool_state_init(&m->state);
 	if (queue_path(q, SPOOL_NEW, qid->s, newp, sizeof(newp)) == -1 ||
 	    queue_path(q, SPOOL_CUR, qid->s, curp, sizeof(curp)) == -1) {
-		buf_printf(err, "path too long");
+		buf_note(err, "path too long");
 		goto gone;
 	}
 	/*
@@ -421,7 +421,7 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	if (fd == -1 && errno == ENOENT) {
 		if (queue_move_new(qid, newp, curp) == -1 &&
 		    errno != ENOENT && errno != EEXIST) {
-			buf_printf(err, "claim %s: %s", newp, strerror(errno));
+			buf_note(err, "claim %s: %s", newp, strerror(errno));
 			log_warnx("%s: %s", qid->s, buf_cstr(err));
 			goto gone;
 		}
@@ -430,19 +430,19 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 	}
 	if (fd == -1) {
 		if (errno == ENOENT) {
-			buf_printf(err, "vanished");
+			buf_note(err, "vanished");
 			goto gone;
 		}
-		buf_printf(err, "open: %s", errno == ELOOP ?
+		buf_note(err, "open: %s", errno == ELOOP ?
 		    "a symbolic link" : strerror(errno));
 		goto aside;
 	}
 	if (fstat(fd, &sb) == -1) {
-		buf_printf(err, "fstat: %s", strerror(errno));
+		buf_note(err, "fstat: %s", strerror(errno));
 		goto aside;
 	}
 	if (!S_ISREG(sb.st_mode)) {
-		buf_printf(err, "not a regular file");
+		buf_note(err, "not a regular file");
 		goto aside;
 	}
 	/*
@@ -455,7 +455,7 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 		if (errno == EWOULDBLOCK || errno == EINTR) {
 			close(fd);
 			fd = -1;
-			buf_printf(err, "busy: another agent process holds it");
+			buf_note(err, "busy: another agent process holds it");
 			log_debug("%s: %s", qid->s, buf_cstr(err));
 			queue_schedule(q, qid, (uint64_t)time(NULL) +
 			    QUEUE_BUSY_DELAY);
@@ -463,41 +463,41 @@ queue_claim(struct queue *q, const struct qid *qid, struct queue_msg *m,
 			errno = EBUSY;
 			return -1;
 		}
-		buf_printf(err, "lock: %s", strerror(errno));
+		buf_note(err, "lock: %s", strerror(errno));
 		goto aside;
 	}
 	if (stat(curp, &now_sb) == -1 || now_sb.st_ino != sb.st_ino ||
 	    now_sb.st_dev != sb.st_dev) {
 		close(fd);
 		fd = -1;
-		buf_printf(err, "vanished");
+		buf_note(err, "vanished");
 		goto gone;
 	}
 	if (fstat(fd, &sb) == -1) {
-		buf_printf(err, "fstat: %s", strerror(errno));
+		buf_note(err, "fstat: %s", strerror(errno));
 		goto aside;
 	}
 	if (sb.st_nlink != 1) {
-		buf_printf(err, "link count %lu, not 1",
+		buf_note(err, "link count %lu, not 1",
 		    (unsigned long)sb.st_nlink);
 		goto aside;
 	}
 	if (q->check_gid && sb.st_gid != q->drop_gid &&
 	    sb.st_gid != q->agent_gid) {
-		buf_printf(err, "group %lu, not the drop group %lu (nor the "
+		buf_note(err, "group %lu, not the drop group %lu (nor the "
 		    "agent's %lu)", (unsigned long)sb.st_gid,
 		    (unsigned long)q->drop_gid, (unsigned long)q->agent_gid);
 		goto aside;
 	}
 	if ((flags = fcntl(fd, F_GETFL)) == -1 ||
 	    fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
-		buf_printf(err, "fcntl: %s", strerror(errno));
+		buf_note(err, "fcntl: %s", strerror(errno));
 		goto aside;
 	}
 	if (spool_read_envelope_fd(fd, &m->env, &m->body_offset, err) == -1)
 		goto aside;
 	if (strcmp(m->env.qid.s, qid->s) != 0) {
-		buf_printf(err, "envelope names %s, not its file name",
+		buf_note(err, "envelope names %s, not its file name",
 		    m->env.qid.s);
 		goto aside;
 	}
@@ -769,7 +769,7 @@ queue_commit_message(struct queue *q, struct envelope *env,
 		qid_generate(&env->qid);
 		if (queue_path(q, SPOOL_TMP, env->qid.s, tmp,
 		    sizeof(tmp)) == -1) {
-			buf_printf(err, "spool path too long");
+			buf_note(err, "spool path too long");
 			goto out;
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -778,20 +778,20 @@ queue_commit_message(struct queue *q, struct envelope *env,
 			break;
 	}
 	if (fd == -1) {
-		buf_printf(err, "create %s: %s", tmp, strerror(errno));
+		buf_note(err, "create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = true;
 	/* the agent's own group, made by us: the claim accepts both */
 	if (fchmod(fd, SPOOL_MODE_AGENTFILE) == -1) {
-		buf_printf(err, "set mode of %s: %s", tmp, strerror(errno));
+		buf_note(err, "set mode of %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	env->arrival = (uint64_t)time(NULL);
 	env->uid = getuid();
 	env->size = 0;
 	if (envelope_write(env, &head) == -1) {
-		buf_printf(err, "envelope for %s: %s", env->qid.s,
+		buf_note(err, "envelope for %s: %s", env->qid.s,
 		    strerror(errno));
 		goto out;
 	}
@@ -799,30 +799,30 @@ queue_commit_message(struct queue *q, struct envelope *env,
 	if (io_write_all(fd, head.data, head.len) == -1 ||
 	    produce(arg, queue_write_fn, &w) == -1 || w.failed ||
 	    spool_patch_size(fd, head.len, w.size) == -1 || fsync(fd) == -1) {
-		buf_printf(err, "write %s: %s", tmp, strerror(w.failed ?
+		buf_note(err, "write %s: %s", tmp, strerror(w.failed ?
 		    w.saved_errno : errno));
 		goto out;
 	}
 	env->size = w.size;
 	if (close(fd) == -1) {
 		fd = -1;
-		buf_printf(err, "close %s: %s", tmp, strerror(errno));
+		buf_note(err, "close %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (queue_path(q, SPOOL_NEW, env->qid.s, dst, sizeof(dst)) == -1 ||
 	    queue_path(q, SPOOL_NEW, NULL, dir, sizeof(dir)) == -1) {
-		buf_printf(err, "spool path too long");
+		buf_note(err, "spool path too long");
 		goto out;
 	}
 	if (rename(tmp, dst) == -1) {
-		buf_printf(err, "rename %s to new/: %s", tmp, strerror(errno));
+		buf_note(err, "rename %s to new/: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = false;
 	if (fsync_dir(dir) == -1) {
 		/* not durable: do not claim it */
-		buf_printf(err, "fsync %s: %s", dir, strerror(errno));
+		buf_note(err, "fsync %s: %s", dir, strerror(errno));
 		(void)unlink(dst);
 		goto out;
 	}
@@ -974,7 +974,7 @@ queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
 	if (n1 < 0 || (size_t)n1 >= sizeof(path) || n2 < 0 ||
 	    (size_t)n2 >= sizeof(tmp) || spool_path(spool_dir, SPOOL_STATE,
 	    NULL, dir, sizeof(dir)) == -1) {
-		buf_printf(err, "%s/%s: path too long", spool_dir, SPOOL_STATE);
+		buf_note(err, "%s/%s: path too long", spool_dir, SPOOL_STATE);
 		goto out;
 	}
 	for (i = 0; i < rs->n; i++) {
@@ -989,7 +989,7 @@ queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
 			    (unsigned long long)r->next_try,
 			    (unsigned long long)r->failures, r->reason);
 		if (x == -1) {
-			buf_printf(err, "%s: too long", path);
+			buf_note(err, "%s: too long", path);
 			goto out;
 		}
 	}

@@ -134,7 +134,7 @@ addr_fail(struct addr_parser *p, const char *why, size_t at)
 {
 	if (p->err != NULL) {
 		buf_reset(p->err);
-		(void)buf_printf(p->err, "%s (at byte %zu)", why, at);
+		buf_note(p->err, "%s (at byte %zu)", why, at);
 	}
 	errno = EINVAL;
 	return -1;
@@ -621,7 +621,7 @@ addr_collect_one(void *arg, const char *spec, bool qualified,
 	if (addr_list_add(c->out, spec) == -1) {
 		if (c->err != NULL) {
 			buf_reset(c->err);
-			(void)buf_puts(c->err, "more than ADDR_LIST_MAX "
+			buf_note(c->err, "more than ADDR_LIST_MAX "
 			    "(10000) addresses");
 		}
 		errno = E2BIG;
@@ -658,7 +658,7 @@ addr_parse_arg(const char *arg, struct addr_list *out, struct buf *err)
 	if (out->n == before) {
 		if (err != NULL) {
 			buf_reset(err);
-			(void)buf_puts(err, "no address in recipient "
+			buf_note(err, "no address in recipient "
 			    "argument");
 		}
 		errno = EINVAL;
@@ -673,7 +673,7 @@ addr_set_err(struct buf *err, const char *text)
 {
 	if (err != NULL) {
 		buf_reset(err);
-		(void)buf_puts(err, text);
+		buf_note(err, "%s", text);
 	}
 }
 

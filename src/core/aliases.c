@@ -78,11 +78,11 @@ aliases_error(struct aliases *al, struct buf *err, size_t line,
 
 	if (al->errors++ >= ALIASES_ERRORS_KEPT || err == NULL)
 		return;
-	(void)buf_printf(err, "%s:%zu: ", al->file, line);
+	buf_note(err, "%s:%zu: ", al->file, line);
 	va_start(ap, fmt);
-	(void)buf_vprintf(err, fmt, ap);
+	buf_vnote(err, fmt, ap);
 	va_end(ap);
-	(void)buf_putc(err, '\n');
+	buf_note(err, "\n");
 }
 
 /* aliases_new - empty table */
@@ -429,32 +429,32 @@ aliases_load(const char *path, struct buf *err)
 			return al;
 		}
 		if (err != NULL)
-			(void)buf_printf(err, "open %s: %s\n", path,
+			buf_note(err, "open %s: %s\n", path,
 			    strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) == -1) {
 		if (err != NULL)
-			(void)buf_printf(err, "stat %s: %s\n", path,
+			buf_note(err, "stat %s: %s\n", path,
 			    strerror(errno));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		if (err != NULL)
-			(void)buf_printf(err, "%s: not a regular file\n",
+			buf_note(err, "%s: not a regular file\n",
 			    path);
 		goto out;
 	}
 	data = xmalloc(ALIASES_FILE_MAX + 1);
 	if ((n = io_read_full(fd, data, ALIASES_FILE_MAX + 1)) == -1) {
 		if (err != NULL)
-			(void)buf_printf(err, "read %s: %s\n", path,
+			buf_note(err, "read %s: %s\n", path,
 			    strerror(errno));
 		goto out;
 	}
 	if (n > ALIASES_FILE_MAX) {
 		if (err != NULL)
-			(void)buf_printf(err, "%s: larger than %d bytes "
+			buf_note(err, "%s: larger than %d bytes "
 			    "(ALIASES_FILE_MAX); remove unused entries\n",
 			    path, ALIASES_FILE_MAX);
 		goto out;
@@ -531,10 +531,10 @@ aliases_chain(struct aliases_walk *w, const char *last)
 	size_t	i;
 
 	for (i = 0; i < w->depth; i++)
-		(void)buf_printf(w->err, "%s%s", i ? " -> " : "",
+		buf_note(w->err, "%s%s", i ? " -> " : "",
 		    aliases_vis(w->chain[i]->name));
 	if (last != NULL)
-		(void)buf_printf(w->err, " -> %s", aliases_vis(last));
+		buf_note(w->err, " -> %s", aliases_vis(last));
 }
 
 /* aliases_put - append one final recipient unless already there */
@@ -545,7 +545,7 @@ aliases_put(struct aliases_walk *w, const char *t)
 		return 0;
 	if (w->added >= ALIASES_EXPAND_MAX || addr_list_add(w->out, t) == -1) {
 		if (w->err != NULL)
-			(void)buf_printf(w->err, "alias %s expands to more "
+			buf_note(w->err, "alias %s expands to more "
 			    "than %d addresses", aliases_vis(w->chain[0]->name),
 			    ALIASES_EXPAND_MAX);
 		return -1;
@@ -563,7 +563,7 @@ aliases_walk(struct aliases_walk *w, const struct alias *a)
 
 	if (a->ntargets == 0) {
 		if (w->err != NULL)
-			(void)buf_printf(w->err, "alias %s (%s:%zu) has only "
+			buf_note(w->err, "alias %s (%s:%zu) has only "
 			    "command, file or include targets, which postern "
 			    "does not deliver; give it an address",
 			    aliases_vis(a->name), w->al->file, a->line);
@@ -585,9 +585,9 @@ aliases_walk(struct aliases_walk *w, const struct alias *a)
 		for (j = 0; j < w->depth; j++) {
 			if (w->chain[j] == b) {
 				if (w->err != NULL) {
-					(void)buf_puts(w->err, "alias loop: ");
+					buf_note(w->err, "alias loop: ");
 					aliases_chain(w, b->name);
-					(void)buf_puts(w->err, "; remove one "
+					buf_note(w->err, "; remove one "
 					    "of these targets");
 				}
 				return -1;
@@ -595,7 +595,7 @@ aliases_walk(struct aliases_walk *w, const struct alias *a)
 		}
 		if (w->depth >= ALIASES_DEPTH_MAX) {
 			if (w->err != NULL) {
-				(void)buf_printf(w->err, "aliases nested "
+				buf_note(w->err, "aliases nested "
 				    "deeper than %d: ", ALIASES_DEPTH_MAX);
 				aliases_chain(w, b->name);
 			}
@@ -644,7 +644,7 @@ aliases_check(const char *path, struct buf *report)
 	if ((al = aliases_load(path, report)) == NULL)
 		return -1;
 	if (al->missing) {
-		(void)buf_printf(report, "%s: no such file (no aliases "
+		buf_note(report, "%s: no such file (no aliases "
 		    "defined)\n", path);
 		aliases_free(al);
 		return 0;
@@ -657,17 +657,17 @@ aliases_check(const char *path, struct buf *report)
 		addr_list_init(&l);
 		if (aliases_expand(al, al->v[i].name, &l, &why) == -1) {
 			errors++;
-			(void)buf_printf(report, "%s:%zu: %s\n", path,
+			buf_note(report, "%s:%zu: %s\n", path,
 			    al->v[i].line, buf_cstr(&why));
 		}
 		addr_list_free(&l);
 	}
 	buf_free(&why);
-	(void)buf_printf(report, "%s: %zu aliases, longest %zu targets, "
+	buf_note(report, "%s: %zu aliases, longest %zu targets, "
 	    "%zu errors", path, al->n, longest, errors);
 	if (al->refused > 0)
-		(void)buf_printf(report, ", %zu refused targets", al->refused);
-	(void)buf_putc(report, '\n');
+		buf_note(report, ", %zu refused targets", al->refused);
+	buf_note(report, "\n");
 	aliases_free(al);
 	return errors > 0x7fffffff ? 0x7fffffff : (int)errors;
 }

@@ -5,6 +5,9 @@
  * Owns: allocation and growth of struct buf.  Never grows past the maximum
  * given at init and never loses data on a failed append, so a caller can
  * report "too long" and still see what it had (curl's dynbuf contract).
+ * Never cuts silently: a failed append is sticky (b->error), so a caller
+ * that chains appends learns it with one buf_error() before using the
+ * contents.  Only buf_note, for diagnostics, cuts, and it says so ("...").
  */
 #include "config.h"
 
@@ -25,6 +28,7 @@ buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->error = 0;
 }
 
 /* buf_free - release storage */
@@ -35,6 +39,7 @@ buf_free(struct buf *b)
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->error = 0;
 }
 
 /* buf_reset - empty, keep storage */
@@ -42,8 +47,19 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->error = 0;
 	if (b->data != NULL)
 		b->data[0] = '\0';
+}
+
+/* buf_fail - record the first failure (sticky); -1 with errno set */
+static int
+buf_fail(struct buf *b, int e)
+{
+	if (b->error == 0)
+		b->error = e;
+	errno = b->error;
+	return -1;
 }
 
 /* buf_reserve - make room for n more bytes plus the NUL */
@@ -53,10 +69,10 @@ buf_reserve(struct buf *b, size_t n)
 	size_t	 want, cap;
 	char	*p;
 
-	if (n > b->max - b->len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
+	if (b->error != 0)
+		return buf_fail(b, b->error);
+	if (n > b->max - b->len)
+		return buf_fail(b, EMSGSIZE);
 	want = b->len + n + 1;
 	if (want <= b->cap)
 		return 0;
@@ -71,10 +87,8 @@ buf_reserve(struct buf *b, size_t n)
 	/* never allocate much beyond what the maximum can use */
 	if (cap > b->max + 1 && want <= b->max + 1)
 		cap = b->max + 1;
-	if ((p = realloc(b->data, cap)) == NULL) {
-		errno = ENOMEM;
-		return -1;
-	}
+	if ((p = realloc(b->data, cap)) == NULL)
+		return buf_fail(b, ENOMEM);
 	b->data = p;
 	b->cap = cap;
 	return 0;
@@ -122,6 +136,8 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	size_t	 room = b->cap > b->len ? b->cap - b->len : 0;
 	int	 n;
 
+	if (b->error != 0)
+		return buf_fail(b, b->error);
 	va_copy(ap2, ap);
 	n = vsnprintf(room > 0 ? b->data + b->len : NULL, room, fmt, ap2);
 	va_end(ap2);
@@ -132,12 +148,12 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	if (room > 0)
 		b->data[b->len] = '\0';
 	if (n < 0)
-		return -1;
+		return buf_fail(b, errno != 0 ? errno : EINVAL);
 	if (buf_reserve(b, (size_t)n) == -1)
 		return -1;
 	if (vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap) != n) {
 		b->data[b->len] = '\0';
-		return -1;
+		return buf_fail(b, EINVAL);
 	}
 	b->len += (size_t)n;
 	return 0;
@@ -156,12 +172,79 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	return rc;
 }
 
-/* buf_consume - drop a prefix */
+/* buf_error - the sticky error */
+int
+buf_error(const struct buf *b)
+{
+	return b->error;
+}
+
+/*
+ * buf_vnote - diagnostic text: what fits goes in, a cut ends in "...".
+ * Formatted into a scratch string first: a message is short, and the
+ * buffer must not take half of it without the mark.
+ */
+void
+buf_vnote(struct buf *b, const char *fmt, va_list ap)
+{
+	static const char	 mark[] = "...";
+	va_list			 ap2;
+	size_t			 room, k;
+	char			*t;
+	int			 n, saved = errno;
+
+	if (b->error != 0)
+		return;
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0 || (t = malloc((size_t)n + 1)) == NULL)
+		goto out;
+	if (vsnprintf(t, (size_t)n + 1, fmt, ap) != n)
+		goto done;
+	room = b->max - b->len;
+	if ((size_t)n <= room)
+		k = (size_t)n;
+	else if (room >= sizeof(mark) - 1) {
+		k = room - (sizeof(mark) - 1);
+		memcpy(t + k, mark, sizeof(mark) - 1);
+		k += sizeof(mark) - 1;
+	} else
+		k = 0;			/* not even room for the mark */
+	if (k == 0)
+		goto done;
+	/* k fits the maximum: only ENOMEM can fail, and loses the note */
+	if (buf_reserve(b, k) == 0) {
+		memcpy(b->data + b->len, t, k);
+		b->len += k;
+		b->data[b->len] = '\0';
+	} else
+		b->error = 0;		/* a note never poisons the buffer */
+done:
+	free(t);
+out:
+	errno = saved;
+}
+
+/* buf_note - diagnostic text */
+void
+buf_note(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	buf_vnote(b, fmt, ap);
+	va_end(ap);
+}
+
+/* buf_consume - drop a prefix (the error, if any, stays) */
 void
 buf_consume(struct buf *b, size_t n)
 {
 	if (n >= b->len) {
-		buf_reset(b);
+		b->len = 0;
+		if (b->data != NULL)
+			b->data[0] = '\0';
 		return;
 	}
 	memmove(b->data, b->data + n, b->len - n);
@@ -192,10 +275,15 @@ buf_steal(struct buf *b)
 {
 	char	*p = b->data;
 
+	if (b->error != 0) {
+		errno = b->error;
+		return NULL;
+	}
 	if (p == NULL)
 		p = strdup("");
 	b->data = NULL;
 	b->len = 0;
 	b->cap = 0;
+	b->error = 0;
 	return p;
 }

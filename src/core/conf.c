@@ -384,8 +384,8 @@ conf_join(struct buf *b, const char *const *names, const char *last)
 		;
 	for (i = 0; i < n; i++) {
 		if (i > 0)
-			buf_puts(b, i + 1 == n ? last : ", ");
-		buf_puts(b, names[i]);
+			buf_note(b, "%s", i + 1 == n ? last : ", ");
+		buf_note(b, "%s", names[i]);
 	}
 }
 
@@ -396,7 +396,7 @@ conf_verr(struct conf_parse *p, unsigned line, const char *sect,
     const char *key, const char *fmt, va_list ap)
 {
 	if (p->nerrors == CONF_ERRORS_MAX) {
-		buf_printf(p->err, "%s: too many errors, stopping here\n",
+		buf_note(p->err, "%s: too many errors, stopping here\n",
 		    p->path);
 		p->nerrors++;
 	}
@@ -404,17 +404,17 @@ conf_verr(struct conf_parse *p, unsigned line, const char *sect,
 		return;
 	p->nerrors++;
 	if (line > 0)
-		buf_printf(p->err, "%s:%u: ", p->path, line);
+		buf_note(p->err, "%s:%u: ", p->path, line);
 	else
-		buf_printf(p->err, "%s: ", p->path);
+		buf_note(p->err, "%s: ", p->path);
 	if (sect != NULL && key != NULL)
-		buf_printf(p->err, "[%s] %s: ", sect, key);
+		buf_note(p->err, "[%s] %s: ", sect, key);
 	else if (sect != NULL)
-		buf_printf(p->err, "[%s]: ", sect);
+		buf_note(p->err, "[%s]: ", sect);
 	else if (key != NULL)
-		buf_printf(p->err, "%s: ", key);
-	buf_vprintf(p->err, fmt, ap);
-	buf_putc(p->err, '\n');
+		buf_note(p->err, "%s: ", key);
+	buf_vnote(p->err, fmt, ap);
+	buf_note(p->err, "\n");
 }
 
 /* conf_err - as conf_verr */
@@ -535,11 +535,11 @@ conf_parse_mechs(const char *v, char **out, struct buf *why)
 			if (strcasecmp(tok, conf_mech_names[i]) == 0)
 				break;
 		if (conf_mech_names[i] == NULL) {
-			buf_printf(why, "unknown mechanism '%s': expected some "
+			buf_note(why, "unknown mechanism '%s': expected some "
 			    "of ", tok);
 			conf_join(why, conf_mech_names, " and ");
 			if ((sug = conf_suggest(tok, conf_mech_names)) != NULL)
-				buf_printf(why, " (did you mean '%s'?)", sug);
+				buf_note(why, " (did you mean '%s'?)", sug);
 			goto out;
 		}
 		/* a repeated mechanism is harmless: keep the first */
@@ -548,12 +548,12 @@ conf_parse_mechs(const char *v, char **out, struct buf *why)
 		seen[i] = true;
 		if ((b.len > 0 && buf_putc(&b, ' ') == -1) ||
 		    buf_puts(&b, conf_mech_names[i]) == -1) {
-			buf_puts(why, "list too long");
+			buf_note(why, "list too long");
 			goto out;
 		}
 	}
 	if (b.len == 0) {
-		buf_puts(why, "empty list: expected some of ");
+		buf_note(why, "empty list: expected some of ");
 		conf_join(why, conf_mech_names, " and ");
 		goto out;
 	}
@@ -611,7 +611,7 @@ conf_parse_pins(const char *v, struct conf_relay *r, struct buf *why)
 			return 0;
 		n = strcspn(s, " \t,");
 		if ((pin = conf_parse_pin(s, n)) == NULL) {
-			buf_printf(why, "bad value '%.*s': expected sha256:HEX "
+			buf_note(why, "bad value '%.*s': expected sha256:HEX "
 			    "(certificate) or pubkey-sha256:HEX (public key) "
 			    "with 64 hex digits, colons between pairs allowed",
 			    (int)(n > CONF_VALUE_SHOWN ? CONF_VALUE_SHOWN : n),
@@ -620,7 +620,7 @@ conf_parse_pins(const char *v, struct conf_relay *r, struct buf *why)
 		}
 		if (r->tls_npins == CONF_PINS_MAX) {
 			free(pin);
-			buf_printf(why, "too many pins (at most %d per relay)",
+			buf_note(why, "too many pins (at most %d per relay)",
 			    CONF_PINS_MAX);
 			return -1;
 		}
@@ -637,16 +637,17 @@ conf_range_text(const struct conf_key *k, struct buf *why)
 
 	switch (k->type) {
 	case T_DURATION:
-		buf_printf(why, "from %s to %s",
+		buf_note(why, "from %s to %s",
 		    format_duration(k->min, a, sizeof(a)),
 		    format_duration(k->max, b, sizeof(b)));
 		break;
 	case T_SIZE:
-		buf_printf(why, "from %s to %s", format_size(k->min, a, sizeof(a)),
+		buf_note(why, "from %s to %s",
+		    format_size(k->min, a, sizeof(a)),
 		    format_size(k->max, b, sizeof(b)));
 		break;
 	default:
-		buf_printf(why, "from %llu to %llu",
+		buf_note(why, "from %llu to %llu",
 		    (unsigned long long)k->min, (unsigned long long)k->max);
 		break;
 	}
@@ -658,15 +659,15 @@ conf_form_text(const struct conf_key *k, struct buf *why)
 {
 	switch (k->type) {
 	case T_UINT:
-		buf_puts(why, "expected a whole number ");
+		buf_note(why, "expected a whole number ");
 		conf_range_text(k, why);
 		break;
 	case T_DURATION:
-		buf_puts(why, "expected a duration like 30s, 5m, 2h or 5d, ");
+		buf_note(why, "expected a duration like 30s, 5m, 2h or 5d, ");
 		conf_range_text(k, why);
 		break;
 	case T_SIZE:
-		buf_puts(why, "expected a size like 512K, 10M or 1G, ");
+		buf_note(why, "expected a size like 512K, 10M or 1G, ");
 		conf_range_text(k, why);
 		break;
 	default:
@@ -704,26 +705,26 @@ conf_convert(const struct conf_key *k, const char *v, void *base,
 			return 0;
 		}
 		if (!(k->flags & K_EMPTY)) {
-			buf_puts(why, "empty value: write a value or remove "
+			buf_note(why, "empty value: write a value or remove "
 			    "the line to get the default");
 			return -1;
 		}
 	}
 	if (conf_has_ctl(v)) {
-		buf_puts(why, "control character in the value: remove it");
+		buf_note(why, "control character in the value: remove it");
 		return -1;
 	}
 	switch (k->type) {
 	case T_PATH:
 		if (*v != '\0' && *v != '/') {
-			buf_printf(why, "bad value '%.*s': expected an absolute "
+			buf_note(why, "bad value '%.*s': expected an absolute "
 			    "path starting with /", CONF_VALUE_SHOWN, shown);
 			return -1;
 		}
 		goto string;
 	case T_HOST:
 		if (!conf_host_ok(v)) {
-			buf_printf(why, "bad value '%.*s': expected a host "
+			buf_note(why, "bad value '%.*s': expected a host "
 			    "name like smtp.example.com", CONF_VALUE_SHOWN,
 			    shown);
 			return -1;
@@ -736,7 +737,7 @@ conf_convert(const struct conf_key *k, const char *v, void *base,
 		return 0;
 	case T_BOOL:
 		if (conf_parse_bool(v, &b) == -1) {
-			buf_printf(why, "bad value '%.*s': expected yes or no "
+			buf_note(why, "bad value '%.*s': expected yes or no "
 			    "(or true/false, on/off, 1/0)", CONF_VALUE_SHOWN,
 			    shown);
 			return -1;
@@ -754,13 +755,13 @@ conf_convert(const struct conf_key *k, const char *v, void *base,
 		else
 			rc = parse_size(v, &u);
 		if (rc == -1 && errno != ERANGE) {
-			buf_printf(why, "bad value '%.*s': ", CONF_VALUE_SHOWN,
+			buf_note(why, "bad value '%.*s': ", CONF_VALUE_SHOWN,
 			    shown);
 			conf_form_text(k, why);
 			return -1;
 		}
 		if (rc == -1 || u < k->min || u > k->max) {
-			buf_printf(why, "value '%.*s' out of range: ",
+			buf_note(why, "value '%.*s' out of range: ",
 			    CONF_VALUE_SHOWN, shown);
 			conf_form_text(k, why);
 			return -1;
@@ -776,11 +777,11 @@ conf_convert(const struct conf_key *k, const char *v, void *base,
 			if (strcasecmp(v, k->names[i]) == 0)
 				break;
 		if (k->names[i] == NULL) {
-			buf_printf(why, "bad value '%.*s': expected ",
+			buf_note(why, "bad value '%.*s': expected ",
 			    CONF_VALUE_SHOWN, shown);
 			conf_join(why, k->names, " or ");
 			if ((sug = conf_suggest(v, k->names)) != NULL)
-				buf_printf(why, " (did you mean '%s'?)", sug);
+				buf_note(why, " (did you mean '%s'?)", sug);
 			return -1;
 		}
 		if (k->type == T_ENUM) {

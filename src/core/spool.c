@@ -413,10 +413,10 @@ spool_line(const char *data, size_t len, size_t *pos, size_t lineno,
 	lf = memchr(p, '\n', scan);
 	if (lf == NULL) {
 		if (avail >= SPOOL_RECORD_MAX)
-			buf_printf(err, "line %zu: record longer than %d bytes",
+			buf_note(err, "line %zu: record longer than %d bytes",
 			    lineno, SPOOL_RECORD_MAX);
 		else
-			buf_printf(err, "line %zu: missing the blank line "
+			buf_note(err, "line %zu: missing the blank line "
 			    "that ends the records (input truncated)", lineno);
 		return -1;
 	}
@@ -430,7 +430,7 @@ spool_line(const char *data, size_t len, size_t *pos, size_t lineno,
 			continue;
 		if (c == '\t' && i > 0 && strchr(tab_keys, p[0]) != NULL)
 			continue;
-		buf_printf(err, "line %zu: control character 0x%02x in record",
+		buf_note(err, "line %zu: control character 0x%02x in record",
 		    lineno, c);
 		return -1;
 	}
@@ -460,14 +460,14 @@ spool_parse_rcpt(struct envelope *env, char *v, size_t lineno,
 	int		 stage = 0;	/* 1: NOTIFY seen, 2: ORCPT seen */
 
 	if (env->nrcpts >= SPOOL_RCPT_MAX) {
-		buf_printf(err, "line %zu: more than %d recipients", lineno,
+		buf_note(err, "line %zu: more than %d recipients", lineno,
 		    SPOOL_RCPT_MAX);
 		return -1;
 	}
 	if ((tab = strchr(v, '\t')) != NULL)
 		*tab = '\0';
 	if (!spool_addr_safe(v)) {
-		buf_printf(err, "line %zu: recipient address is empty, longer "
+		buf_note(err, "line %zu: recipient address is empty, longer "
 		    "than %d bytes or contains a space or control character",
 		    lineno, SPOOL_ADDR_MAX);
 		return -1;
@@ -492,7 +492,7 @@ spool_parse_rcpt(struct envelope *env, char *v, size_t lineno,
 				else
 					bit = 0;
 				if (bit == 0 || (notify & bit)) {
-					buf_printf(err, "line %zu: bad or "
+					buf_note(err, "line %zu: bad or "
 					    "repeated NOTIFY keyword", lineno);
 					return -1;
 				}
@@ -501,7 +501,7 @@ spool_parse_rcpt(struct envelope *env, char *v, size_t lineno,
 					break;
 			}
 			if (!spool_notify_valid(notify)) {
-				buf_printf(err, "line %zu: NOTIFY=NEVER "
+				buf_note(err, "line %zu: NOTIFY=NEVER "
 				    "combined with other keywords", lineno);
 				return -1;
 			}
@@ -509,21 +509,21 @@ spool_parse_rcpt(struct envelope *env, char *v, size_t lineno,
 		} else if (strncmp(param, "ORCPT=", 6) == 0 && stage < 2) {
 			orcpt = param + 6;
 			if (!spool_orcpt_valid(orcpt)) {
-				buf_printf(err, "line %zu: ORCPT is not "
+				buf_note(err, "line %zu: ORCPT is not "
 				    "addr-type;xtext of at most %d bytes",
 				    lineno, SPOOL_ORCPT_MAX);
 				return -1;
 			}
 			stage = 2;
 		} else {
-			buf_printf(err, "line %zu: unknown, repeated or "
+			buf_note(err, "line %zu: unknown, repeated or "
 			    "misplaced recipient parameter (expected "
 			    "NOTIFY= then ORCPT=)", lineno);
 			return -1;
 		}
 	}
 	if (envelope_add_rcpt(env, v, notify, orcpt) == -1) {
-		buf_printf(err, "line %zu: invalid recipient", lineno);
+		buf_note(err, "line %zu: invalid recipient", lineno);
 		return -1;
 	}
 	return 0;
@@ -540,7 +540,7 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 	case 'V':
 		if (spool_num(v, false, 0, UINT32_MAX, &n) == -1 ||
 		    n != SPOOL_VERSION) {
-			buf_printf(err, "line %zu: unsupported envelope version "
+			buf_note(err, "line %zu: unsupported envelope version "
 			    "'%.20s' (this postern reads version %d)", lineno,
 			    v, SPOOL_VERSION);
 			return -1;
@@ -549,7 +549,7 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 		return 0;
 	case 'I':
 		if (qid_parse(&env->qid, v) == -1) {
-			buf_printf(err, "line %zu: malformed queue id", lineno);
+			buf_note(err, "line %zu: malformed queue id", lineno);
 			return -1;
 		}
 		return 0;
@@ -565,7 +565,7 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 		return 0;
 	case 'L':
 		if (!spool_login_valid(v)) {
-			buf_printf(err, "line %zu: login name empty, longer "
+			buf_note(err, "line %zu: login name empty, longer "
 			    "than %d bytes or not printable", lineno,
 			    SPOOL_LOGIN_MAX);
 			return -1;
@@ -574,7 +574,7 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 		return 0;
 	case 'S':
 		if (envelope_set_sender(env, v) == -1) {
-			buf_printf(err, "line %zu: sender address longer than "
+			buf_note(err, "line %zu: sender address longer than "
 			    "%d bytes or contains a space or control character",
 			    lineno, SPOOL_ADDR_MAX);
 			return -1;
@@ -588,14 +588,14 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 		else if (strcmp(v, "8BITMIME") == 0)
 			env->body = ENVELOPE_BODY_8BITMIME;
 		else {
-			buf_printf(err, "line %zu: body type must be 7BIT or "
+			buf_note(err, "line %zu: body type must be 7BIT or "
 			    "8BITMIME", lineno);
 			return -1;
 		}
 		return 0;
 	case 'E':
 		if (!spool_xtext_valid(v, SPOOL_ENVID_MAX)) {
-			buf_printf(err, "line %zu: ENVID is not xtext of at "
+			buf_note(err, "line %zu: ENVID is not xtext of at "
 			    "most %d bytes", lineno, SPOOL_ENVID_MAX);
 			return -1;
 		}
@@ -607,14 +607,14 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 		else if (strcmp(v, "HDRS") == 0)
 			env->ret = ENVELOPE_RET_HDRS;
 		else {
-			buf_printf(err, "line %zu: RET must be FULL or HDRS",
+			buf_note(err, "line %zu: RET must be FULL or HDRS",
 			    lineno);
 			return -1;
 		}
 		return 0;
 	case 'F':
 		if (strcmp(v, "SMTPUTF8") != 0) {
-			buf_printf(err, "line %zu: unknown flag (known: "
+			buf_note(err, "line %zu: unknown flag (known: "
 			    "SMTPUTF8)", lineno);
 			return -1;
 		}
@@ -628,7 +628,7 @@ spool_parse_value(struct envelope *env, char key, char *v, size_t lineno,
 	default:
 		break;
 	}
-	buf_printf(err, "line %zu: record '%c': number missing or out of range",
+	buf_note(err, "line %zu: record '%c': number missing or out of range",
 	    lineno, key);
 	return -1;
 }
@@ -655,25 +655,25 @@ spool_env_parse(const char *data, size_t len, struct envelope *env,
 		memcpy(line, data + pos - (size_t)n - 1, (size_t)n);
 		line[n] = '\0';
 		if (lineno == 1 && line[0] != 'V') {
-			buf_printf(err, "line 1: the first record must be the "
+			buf_note(err, "line 1: the first record must be the "
 			    "version (V %d)", SPOOL_VERSION);
 			goto fail;
 		}
 		seen_at = strchr(spool_env_order, line[0]);
 		if (line[0] == '\0' || seen_at == NULL) {
-			buf_printf(err, "line %zu: unknown record %s", lineno,
+			buf_note(err, "line %zu: unknown record %s", lineno,
 			    spool_key_name(line[0], kn, sizeof(kn)));
 			goto fail;
 		}
 		rank = (int)(seen_at - spool_env_order);
 		if (request && strchr(spool_env_drop_only, line[0])) {
-			buf_printf(err, "line %zu: record '%c' is set by "
+			buf_note(err, "line %zu: record '%c' is set by "
 			    "postern-drop and may not be given", lineno,
 			    line[0]);
 			goto fail;
 		}
 		if (rank < last || (rank == last && line[0] != 'R')) {
-			buf_printf(err, "line %zu: record '%c' %s", lineno,
+			buf_note(err, "line %zu: record '%c' %s", lineno,
 			    line[0], rank == last ? "repeated" :
 			    "out of order (order: V I T U L S R B E N F Z)");
 			goto fail;
@@ -686,7 +686,7 @@ spool_env_parse(const char *data, size_t len, struct envelope *env,
 			continue;
 		}
 		if (line[1] != ' ' || line[2] == '\0') {
-			buf_printf(err, "line %zu: record '%c' needs one space "
+			buf_note(err, "line %zu: record '%c' needs one space "
 			    "and a value", lineno, line[0]);
 			goto fail;
 		}
@@ -697,7 +697,7 @@ spool_env_parse(const char *data, size_t len, struct envelope *env,
 	for (; *required != '\0'; required++)
 		if (!seen[strchr(spool_env_order, *required) -
 		    spool_env_order]) {
-			buf_printf(err, "line %zu: required record '%c' "
+			buf_note(err, "line %zu: required record '%c' "
 			    "missing", lineno, *required);
 			goto fail;
 		}
@@ -772,13 +772,13 @@ spool_read_envelope_fd(int fd, struct envelope *env, off_t *body_offset,
 			r = pread(fd, chunk, sizeof(chunk), (off_t)b.len);
 		while (r == -1 && errno == EINTR);
 		if (r == -1) {
-			buf_printf(err, "read: %s", strerror(errno));
+			buf_note(err, "read: %s", strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_printf(err, "envelope longer than %zu bytes",
+			buf_note(err, "envelope longer than %zu bytes",
 			    (size_t)SPOOL_ENVELOPE_MAX);
 			goto out;
 		}
@@ -791,11 +791,11 @@ spool_read_envelope_fd(int fd, struct envelope *env, off_t *body_offset,
 	    (size_t)(end - b.data) + 2 : b.len, env, &consumed, err) == -1)
 		goto out;
 	if (fstat(fd, &st) == -1) {
-		buf_printf(err, "fstat: %s", strerror(errno));
+		buf_note(err, "fstat: %s", strerror(errno));
 		goto out;
 	}
 	if ((uint64_t)st.st_size != (uint64_t)consumed + env->size) {
-		buf_printf(err, "file is %llu bytes but the envelope says %zu + "
+		buf_note(err, "file is %llu bytes but the envelope says %zu + "
 		    "%llu (truncated or altered)", (unsigned long long)st.st_size,
 		    consumed, (unsigned long long)env->size);
 		goto out;
@@ -1030,19 +1030,19 @@ spool_state_parse_rcpt(struct spool_state *st, char *v, size_t lineno,
 			*sp = '\0';
 			v = sp + 1;
 		} else if (i < 3) {
-			buf_printf(err, "line %zu: recipient status needs "
+			buf_note(err, "line %zu: recipient status needs "
 			    "index, state, code and enhanced code", lineno);
 			return -1;
 		} else
 			v = NULL;
 		if (*f[i] == '\0') {
-			buf_printf(err, "line %zu: empty field", lineno);
+			buf_note(err, "line %zu: empty field", lineno);
 			return -1;
 		}
 	}
 	text = v;
 	if (spool_num(f[0], false, 0, SPOOL_RCPT_MAX - 1, &index) == -1) {
-		buf_printf(err, "line %zu: recipient index out of range",
+		buf_note(err, "line %zu: recipient index out of range",
 		    lineno);
 		return -1;
 	}
@@ -1050,30 +1050,30 @@ spool_state_parse_rcpt(struct spool_state *st, char *v, size_t lineno,
 		if (strcmp(f[1], spool_rcpt_state_name(state)) == 0)
 			break;
 	if (state > SPOOL_RCPT_DEFERRED) {
-		buf_printf(err, "line %zu: unknown recipient state (pending, "
+		buf_note(err, "line %zu: unknown recipient state (pending, "
 		    "sent, failed, deferred)", lineno);
 		return -1;
 	}
 	if (spool_num(f[2], false, 0, 599, &code) == -1 ||
 	    (code != 0 && code < 200)) {
-		buf_printf(err, "line %zu: reply code not 0 or 200-599",
+		buf_note(err, "line %zu: reply code not 0 or 200-599",
 		    lineno);
 		return -1;
 	}
 	if (strcmp(f[3], "-") != 0 && (strlen(f[3]) >= 16 ||
 	    !spool_enh_valid(f[3]))) {
-		buf_printf(err, "line %zu: enhanced status code not '-' or "
+		buf_note(err, "line %zu: enhanced status code not '-' or "
 		    "class.subject.detail", lineno);
 		return -1;
 	}
 	if (text != NULL && (*text == '\0' ||
 	    strlen(text) > SPOOL_STATE_TEXT_MAX)) {
-		buf_printf(err, "line %zu: reply text empty or longer than %d "
+		buf_note(err, "line %zu: reply text empty or longer than %d "
 		    "bytes", lineno, SPOOL_STATE_TEXT_MAX);
 		return -1;
 	}
 	if (st->nrcpts > 0 && st->rcpts[st->nrcpts - 1].index >= index) {
-		buf_printf(err, "line %zu: recipient indices not ascending",
+		buf_note(err, "line %zu: recipient indices not ascending",
 		    lineno);
 		return -1;
 	}
@@ -1097,7 +1097,7 @@ spool_state_parse_envelope(struct spool_state *st, const char *data,
 
 	buf_init(&why, SPOOL_RECORD_MAX);
 	if (envelope_parse(data, len, env, &consumed, &why) == -1) {
-		buf_printf(err, "line %zu: the envelope copy after it: %s",
+		buf_note(err, "line %zu: the envelope copy after it: %s",
 		    lineno, buf_cstr(&why));
 		free(env);
 		goto out;
@@ -1105,7 +1105,7 @@ spool_state_parse_envelope(struct spool_state *st, const char *data,
 	if (consumed != len) {
 		for (i = 0; i < consumed; i++)
 			lines += data[i] == '\n';
-		buf_printf(err, "line %zu: data after the envelope copy",
+		buf_note(err, "line %zu: data after the envelope copy",
 		    lineno + lines + 1);
 		envelope_free(env);
 		free(env);
@@ -1149,26 +1149,26 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		}
 		if (ln == 0 || (at = strchr(spool_state_order, line[0])) ==
 		    NULL) {
-			buf_printf(err, "line %zu: unknown record %s", lineno,
+			buf_note(err, "line %zu: unknown record %s", lineno,
 			    spool_key_name(line[0], kn, sizeof(kn)));
 			goto fail;
 		}
 		rank = (int)(at - spool_state_order);
 		if (rank < last || (rank == last && line[0] != 'r')) {
-			buf_printf(err, "line %zu: record '%c' %s", lineno,
+			buf_note(err, "line %zu: record '%c' %s", lineno,
 			    line[0], rank == last ? "repeated" :
 			    "out of order (order: V A X W r e)");
 			goto fail;
 		}
 		if (lineno == 1 && line[0] != 'V') {
-			buf_printf(err, "line 1: the first record must be the "
+			buf_note(err, "line 1: the first record must be the "
 			    "version (V %d)", SPOOL_VERSION);
 			goto fail;
 		}
 		last = rank;
 		seen[rank] = 1;
 		if (line[1] != ' ' || line[2] == '\0') {
-			buf_printf(err, "line %zu: record '%c' needs one space "
+			buf_note(err, "line %zu: record '%c' needs one space "
 			    "and a value", lineno, line[0]);
 			goto fail;
 		}
@@ -1176,7 +1176,7 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		case 'V':
 			if (spool_num(line + 2, false, 0, UINT32_MAX, &n) == -1
 			    || n < SPOOL_VERSION || n > SPOOL_STATE_VERSION) {
-				buf_printf(err, "line %zu: unsupported state "
+				buf_note(err, "line %zu: unsupported state "
 				    "version (this postern reads %d to %d)",
 				    lineno, SPOOL_VERSION,
 				    SPOOL_STATE_VERSION);
@@ -1189,7 +1189,7 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		case 'W':
 			if (spool_num(line + 2, false, 0, line[0] == 'A' ?
 			    UINT32_MAX : SPOOL_TIME_MAX, &n) == -1) {
-				buf_printf(err, "line %zu: record '%c': number "
+				buf_note(err, "line %zu: record '%c': number "
 				    "out of range", lineno, line[0]);
 				goto fail;
 			}
@@ -1207,7 +1207,7 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 			break;
 		case 'e':
 			if (strlen(line + 2) > SPOOL_STATE_TEXT_MAX) {
-				buf_printf(err, "line %zu: error text longer "
+				buf_note(err, "line %zu: error text longer "
 				    "than %d bytes", lineno,
 				    SPOOL_STATE_TEXT_MAX);
 				goto fail;
@@ -1215,19 +1215,19 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 			spool_state_set_error(st, line + 2);
 			break;
 		default:
-			buf_printf(err, "line %zu: impossible record", lineno);
+			buf_note(err, "line %zu: impossible record", lineno);
 			goto fail;
 		}
 	}
 	for (required = "VAXW"; *required != '\0'; required++)
 		if (!seen[strchr(spool_state_order, *required) -
 		    spool_state_order]) {
-			buf_printf(err, "required record '%c' missing",
+			buf_note(err, "required record '%c' missing",
 			    *required);
 			goto fail;
 		}
 	if (st->version == SPOOL_STATE_VERSION && st->env == NULL) {
-		buf_printf(err, "line %zu: a version %d state must end with a "
+		buf_note(err, "line %zu: a version %d state must end with a "
 		    "blank line and the envelope copy", lineno,
 		    SPOOL_STATE_VERSION);
 		goto fail;
@@ -1272,12 +1272,12 @@ spool_state_write(const char *spool_dir, const struct qid *qid,
 	buf_init(&b, SPOOL_STATE_MAX);
 	if (spool_state_paths(spool_dir, qid, path, tmp, sizeof(path)) == -1 ||
 	    spool_path(spool_dir, SPOOL_STATE, NULL, dir, sizeof(dir)) == -1) {
-		buf_printf(err, "state path for %s: %s", qid->s,
+		buf_note(err, "state path for %s: %s", qid->s,
 		    strerror(errno));
 		goto out;
 	}
 	if (spool_state_format(st, &b) == -1) {
-		buf_printf(err, "format %s: %s", path, strerror(errno));
+		buf_note(err, "format %s: %s", path, strerror(errno));
 		goto out;
 	}
 	rc = spool_replace_file(path, tmp, dir, b.data, b.len,
@@ -1297,40 +1297,40 @@ spool_replace_file(const char *path, const char *tmp, const char *dir,
 
 	/* a crash may have left a tmp file; it is ours to replace */
 	if (unlink(tmp) == -1 && errno != ENOENT) {
-		buf_printf(err, "unlink %s: %s", tmp, strerror(errno));
+		buf_note(err, "unlink %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    mode);
 	if (fd == -1) {
-		buf_printf(err, "create %s: %s", tmp, strerror(errno));
+		buf_note(err, "create %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = true;
 	/* the umask (systemd's UMask=0077) must not take the group's read */
 	if (fchmod(fd, mode) == -1) {
-		buf_printf(err, "chmod %s: %s", tmp, strerror(errno));
+		buf_note(err, "chmod %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (io_write_all(fd, data != NULL ? data : "", len) == -1 ||
 	    fsync(fd) == -1) {
-		buf_printf(err, "write %s: %s", tmp, strerror(errno));
+		buf_note(err, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (close(fd) == -1) {
 		fd = -1;
-		buf_printf(err, "close %s: %s", tmp, strerror(errno));
+		buf_note(err, "close %s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) == -1) {
-		buf_printf(err, "rename %s to %s: %s", tmp, path,
+		buf_note(err, "rename %s to %s: %s", tmp, path,
 		    strerror(errno));
 		goto out;
 	}
 	created = false;
 	if (fsync_dir(dir) == -1) {
-		buf_printf(err, "fsync %s: %s", dir, strerror(errno));
+		buf_note(err, "fsync %s: %s", dir, strerror(errno));
 		goto out;
 	}
 	rc = 0;
@@ -1356,7 +1356,7 @@ spool_state_read(const char *spool_dir, const struct qid *qid,
 	spool_state_init(st);
 	buf_init(&b, SPOOL_STATE_MAX);
 	if (spool_state_paths(spool_dir, qid, path, tmp, sizeof(path)) == -1) {
-		buf_printf(err, "state path for %s: %s", qid->s,
+		buf_note(err, "state path for %s: %s", qid->s,
 		    strerror(errno));
 		goto out;
 	}
@@ -1364,26 +1364,26 @@ spool_state_read(const char *spool_dir, const struct qid *qid,
 		if (errno == ENOENT)
 			rc = 0;
 		else
-			buf_printf(err, "open %s: %s", path, strerror(errno));
+			buf_note(err, "open %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		buf_printf(err, "%s: not a regular file", path);
+		buf_note(err, "%s: not a regular file", path);
 		goto out;
 	}
 	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_printf(err, "%s: longer than %zu bytes", path,
+			buf_note(err, "%s: longer than %zu bytes", path,
 			    (size_t)SPOOL_STATE_MAX);
 			goto out;
 		}
 	if (r == -1) {
-		buf_printf(err, "read %s: %s", path, strerror(errno));
+		buf_note(err, "read %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
 	    err) == -1) {
-		buf_printf(err, " (in %s)", path);
+		buf_note(err, " (in %s)", path);
 		goto out;
 	}
 	rc = 0;

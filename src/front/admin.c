@@ -329,7 +329,7 @@ admin_send_test(const struct conf *c, const char *config, const char *to,
 	if (rc != EX_OK)
 		goto out;
 	if ((f = tmpfile()) == NULL) {
-		buf_printf(err, "temporary file for the test message: %s",
+		buf_note(err, "temporary file for the test message: %s",
 		    strerror(errno));
 		rc = EX_TEMPFAIL;
 		goto out;
@@ -344,7 +344,7 @@ admin_send_test(const struct conf *c, const char *config, const char *to,
 	    "%s.\nIf you can read it, mail from this machine reaches you.\n",
 	    c->hostname, c->hostname);
 	if (fflush(f) == EOF || fseek(f, 0, SEEK_SET) == -1) {
-		buf_printf(err, "temporary file for the test message: %s",
+		buf_note(err, "temporary file for the test message: %s",
 		    strerror(errno));
 		fclose(f);
 		rc = EX_TEMPFAIL;

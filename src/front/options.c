@@ -43,7 +43,7 @@ sm_notify_parse(const char *s, unsigned *out, struct buf *err)
 		else if (strcasecmp(tok, "delay") == 0)
 			v |= SM_NOTIFY_DELAY;
 		else {
-			buf_printf(err, "-N %s: unknown notification '%s': "
+			buf_note(err, "-N %s: unknown notification '%s': "
 			    "use never, or a comma list of success, failure, "
 			    "delay", s, tok);
 			rc = -1;
@@ -51,7 +51,7 @@ sm_notify_parse(const char *s, unsigned *out, struct buf *err)
 		}
 	}
 	if (v == 0 || ((v & SM_NOTIFY_NEVER) && v != SM_NOTIFY_NEVER)) {
-		buf_printf(err, "-N %s: 'never' cannot be combined, and the "
+		buf_note(err, "-N %s: 'never' cannot be combined, and the "
 		    "list cannot be empty", s);
 		rc = -1;
 	}
@@ -101,14 +101,14 @@ sm_opt_o(struct sm_options *o, const char *v, int *ip, int argc,
 			if (strcmp(x, "i") == 0) {
 				o->dot_ends_input = false;
 			} else {
-				buf_printf(warn, "-o %s: option ignored\n", x);
+				buf_note(warn, "-o %s: option ignored\n", x);
 				if (*ip + 1 < argc && argv[*ip + 1][0] != '-')
 					++*ip;
 			}
 		}
 		break;
 	default:
-		buf_printf(warn, "-o%s: option ignored\n", v);
+		buf_note(warn, "-o%s: option ignored\n", v);
 		break;
 	}
 	return 0;
@@ -136,11 +136,11 @@ sm_opt_b(struct sm_options *o, const char *v, struct buf *warn,
 	else if (strcmp(v, "a") == 0 || strcmp(v, "h") == 0 ||
 	    strcmp(v, "H") == 0 || strcmp(v, "l") == 0 ||
 	    strcmp(v, "t") == 0 || strcmp(v, "P") == 0) {
-		buf_printf(warn, "-b%s: mode not supported by this null "
+		buf_note(warn, "-b%s: mode not supported by this null "
 		    "client; treating as -bm\n", v);
 		o->mode = SM_MODE_DELIVER;
 	} else {
-		buf_printf(err, "-b%s: unknown mode: use -bm (send), -bp "
+		buf_note(err, "-b%s: unknown mode: use -bm (send), -bp "
 		    "(list queue), -bs (SMTP on stdin), -bi (aliases), -bv "
 		    "(verify recipients)", v);
 		return -1;
@@ -160,7 +160,7 @@ sm_opt_with_arg(struct sm_options *o, char c, const char *v,
 		else if (strcasecmp(v, "8BITMIME") == 0)
 			o->body = SM_BODY_8BITMIME;
 		else
-			buf_printf(warn, "-B %s: unknown body type ignored "
+			buf_note(warn, "-B %s: unknown body type ignored "
 			    "(use 7BIT or 8BITMIME)\n", v);
 		return 0;
 	case 'C':
@@ -180,7 +180,7 @@ sm_opt_with_arg(struct sm_options *o, char c, const char *v,
 		else if (strcasecmp(v, "hdrs") == 0)
 			o->ret = SM_RET_HDRS;
 		else {
-			buf_printf(err, "-R %s: use full or hdrs", v);
+			buf_note(err, "-R %s: use full or hdrs", v);
 			return -1;
 		}
 		return 0;
@@ -199,10 +199,10 @@ sm_opt_with_arg(struct sm_options *o, char c, const char *v,
 	case 'p':
 	case 'd':
 	case 'e':
-		buf_printf(warn, "-%c %s: option ignored\n", c, v);
+		buf_note(warn, "-%c %s: option ignored\n", c, v);
 		return 0;
 	default:
-		buf_printf(err, "internal: option -%c", c);
+		buf_note(err, "internal: option -%c", c);
 		return -1;
 	}
 }
@@ -260,7 +260,7 @@ sm_options_parse(int argc, char **argv, struct sm_options *o,
 				else if (i + 1 < argc)
 					v = argv[++i];
 				else {
-					buf_printf(err, "option -%c requires "
+					buf_note(err, "option -%c requires "
 					    "an argument", c);
 					return -1;
 				}
@@ -284,7 +284,7 @@ sm_options_parse(int argc, char **argv, struct sm_options *o,
 			default:
 				if (strchr(SM_OPTS_IGNORED, c) != NULL)
 					break;
-				buf_printf(warn, "-%c: unknown option "
+				buf_note(warn, "-%c: unknown option "
 				    "ignored\n", c);
 				/* unknown: we cannot tell if it takes an
 				 * argument; skip the rest of the cluster */

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,8 @@
 #define QC_PEEK			4096	/* first read of a queue file */
 #define QC_OUT_MAX		(64u << 20)	/* one entry's output */
 #define QC_ERR_MAX		4096
-#define QC_HEADER_MAX		(1u << 20)	/* header shown by show */
+#define QC_HEADER_MAX		(1u << 20)	/* header shown by show, */
+#define QC_HEADER_SLACK		(64u << 10)	/* or max_header_size + this */
 #define QC_CHUNK		65536	/* body copy by show --body */
 #define QC_RELAYS_MAX		((size_t)64 << 10)	/* state/relays */
 #define QC_RELAYS_SHOWN		32	/* relay lines kept */
@@ -232,13 +234,71 @@ qc_free(struct qc_ctx *x)
 	buf_free(&x->err);
 }
 
+/*
+ * qc_out_check - staged output that could not be built whole is never
+ * printed: a listing or a show with a piece missing would read as the
+ * truth.  One entry passing QC_OUT_MAX (or QC_CHUNK_OUT_MAX), or memory
+ * running out, ends the command.
+ */
+static void
+qc_out_check(const struct qc_ctx *x, const struct buf *out)
+{
+	int	e = buf_error(out);
+
+	if (e != 0)
+		fatal_exit(e == ENOMEM ? EX_OSERR : EX_SOFTWARE, "%s: output "
+		    "not written: %s (more than %zu bytes for one entry)",
+		    x->cmd, strerror(e), out->max);
+}
+
 /* qc_flush - write the staged output to stdout */
 static void
 qc_flush(struct qc_ctx *x)
 {
+	qc_out_check(x, &x->out);
 	if (x->out.len > 0)
 		(void)fwrite(x->out.data, 1, x->out.len, stdout);
 	buf_reset(&x->out);
+}
+
+/*
+ * qc_append, qc_puts, qc_putc, qc_printf - stage output in x->out.  The
+ * text is built freely: a failed append is sticky in x->out, and the only
+ * ways out to stdout (qc_flush, the listing's printer) call qc_out_check
+ * first.
+ */
+static void
+qc_append(struct qc_ctx *x, const void *p, size_t n)
+{
+	if (buf_append(&x->out, p, n) == -1)
+		return;		/* sticky: qc_out_check reports it */
+}
+
+static void
+qc_puts(struct qc_ctx *x, const char *s)
+{
+	if (buf_puts(&x->out, s) == -1)
+		return;		/* sticky: qc_out_check reports it */
+}
+
+static void
+qc_putc(struct qc_ctx *x, int c)
+{
+	if (buf_putc(&x->out, c) == -1)
+		return;		/* sticky: qc_out_check reports it */
+}
+
+static void __attribute__((format(printf, 2, 3)))
+qc_printf(struct qc_ctx *x, const char *fmt, ...)
+{
+	va_list	ap;
+	int	rc;
+
+	va_start(ap, fmt);
+	rc = buf_vprintf(&x->out, fmt, ap);
+	va_end(ap);
+	if (rc == -1)
+		return;		/* sticky: qc_out_check reports it */
 }
 
 /*
@@ -293,7 +353,7 @@ qc_plural(uint64_t n)
 	return n == 1 ? "" : "s";
 }
 
-/* qc_text - sanitised text into out (ignoring a full buffer: cut) */
+/* qc_text - sanitised text into out (a failure is sticky in x->out) */
 static void
 qc_text(struct qc_ctx *x, const char *s)
 {
@@ -343,7 +403,7 @@ qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
 		r = pread(fd, peek, sizeof(peek), 0);
 	while (r == -1 && errno == EINTR);
 	if (r == -1) {
-		buf_printf(err, "read: %s", strerror(errno));
+		buf_note(err, "read: %s", strerror(errno));
 		return -1;
 	}
 	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
@@ -354,7 +414,7 @@ qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
 		return spool_read_envelope_fd(fd, env, body_off, err);
 	}
 	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
-		buf_printf(err, "file is %zd bytes but the envelope says %zu + "
+		buf_note(err, "file is %zd bytes but the envelope says %zu + "
 		    "%llu (truncated or altered)", r, consumed,
 		    (unsigned long long)env->size);
 		envelope_free(env);
@@ -415,7 +475,7 @@ qc_read_state(struct qc_ctx *x, const struct qid *qid,
 			memset(sb, 0, sizeof(*sb));
 		if (errno == ENOENT)
 			return 0;
-		buf_printf(err, "open state/%s: %s", qid->s, strerror(errno));
+		buf_note(err, "open state/%s: %s", qid->s, strerror(errno));
 		return -1;
 	}
 	if (sb == NULL) {
@@ -428,22 +488,22 @@ qc_read_state(struct qc_ctx *x, const struct qid *qid,
 	memset(sb, 0, sizeof(*sb));
 	buf_init(&b, SPOOL_STATE_MAX);
 	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
-		buf_printf(err, "state/%s: not a regular file", qid->s);
+		buf_note(err, "state/%s: not a regular file", qid->s);
 		goto out;
 	}
 	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
 		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_printf(err, "state/%s: longer than %zu bytes",
+			buf_note(err, "state/%s: longer than %zu bytes",
 			    qid->s, (size_t)SPOOL_STATE_MAX);
 			goto out;
 		}
 	if (r == -1) {
-		buf_printf(err, "read state/%s: %s", qid->s, strerror(errno));
+		buf_note(err, "read state/%s: %s", qid->s, strerror(errno));
 		goto out;
 	}
 	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
 	    err) == -1) {
-		buf_printf(err, " (in state/%s)", qid->s);
+		buf_note(err, " (in state/%s)", qid->s);
 		goto out;
 	}
 	rc = 0;
@@ -618,6 +678,14 @@ qc_relays_read(struct qc_ctx *x, struct qc_relays *rs)
 		if (buf_append(&b, chunk, (size_t)r) == -1)
 			break;
 	close(fd);
+	if (buf_error(&b) != 0) {
+		/* longer than the agent ever writes: the whole lines that
+		   fit are shown, the rest is said to be unreadable */
+		char	*last = b.len > 0 ? memrchr(b.data, '\n', b.len) : NULL;
+
+		buf_truncate(&b, last != NULL ? (size_t)(last - b.data) + 1 : 0);
+		rs->bad++;
+	}
 	for (line = b.data; line != NULL && *line != '\0'; line = nl) {
 		if ((nl = strchr(line, '\n')) != NULL)
 			*nl++ = '\0';
@@ -645,31 +713,31 @@ qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
 		if (!r->down)
 			continue;
 		any = true;
-		buf_puts(&x->out, "relay ");
+		qc_puts(x, "relay ");
 		qc_text(x, r->name);
-		buf_printf(&x->out, " down since %s (%s), %llu failure%s, ",
+		qc_printf(x, " down since %s (%s), %llu failure%s, ",
 		    qc_time(x, r->down_since, since, sizeof(since)),
 		    queuefmt_age(x->now > r->down_since ? x->now -
 		    r->down_since : 0, age, sizeof(age)),
 		    (unsigned long long)r->failures, r->failures == 1 ? "" :
 		    "s");
 		if (r->next_try > x->now)
-			buf_printf(&x->out, "next try %s (in %s)",
+			qc_printf(x, "next try %s (in %s)",
 			    qc_time(x, r->next_try, next, sizeof(next)),
 			    queuefmt_age(r->next_try - x->now, age,
 			    sizeof(age)));
 		else
-			buf_puts(&x->out, "next try now");
-		buf_puts(&x->out, ": ");
+			qc_puts(x, "next try now");
+		qc_puts(x, ": ");
 		qc_text(x, r->reason);
-		buf_putc(&x->out, '\n');
+		qc_putc(x, '\n');
 	}
 	if (rs->bad > 0)
-		buf_printf(&x->out, "(%zu unreadable line%s in %s/%s/%s)\n",
+		qc_printf(x, "(%zu unreadable line%s in %s/%s/%s)\n",
 		    rs->bad, rs->bad == 1 ? "" : "s", x->c->spool_dir,
 		    SPOOL_STATE, QC_RELAYS_FILE);
 	if (any || rs->bad > 0)
-		buf_putc(&x->out, '\n');
+		qc_putc(x, '\n');
 }
 
 /* qc_relays_json - the "relays" array */
@@ -678,26 +746,26 @@ qc_relays_json(struct qc_ctx *x, const struct qc_relays *rs)
 {
 	size_t	i;
 
-	buf_puts(&x->out, "\"relays\":[");
+	qc_puts(x, "\"relays\":[");
 	for (i = 0; i < rs->n; i++) {
 		const struct queuefmt_relay *r = &rs->r[i];
 
-		buf_puts(&x->out, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
+		qc_puts(x, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
 		queuefmt_json_str(&x->out, r->name);
 		if (r->down) {
-			buf_printf(&x->out, ",\"state\":\"down\",\"down_since\":"
+			qc_printf(x, ",\"state\":\"down\",\"down_since\":"
 			    "%llu,\"next_try\":%llu,\"failures\":%llu,"
 			    "\"reason\":", (unsigned long long)r->down_since,
 			    (unsigned long long)r->next_try,
 			    (unsigned long long)r->failures);
 			queuefmt_json_str(&x->out, r->reason);
 		} else
-			buf_puts(&x->out, ",\"state\":\"up\",\"down_since\":"
+			qc_puts(x, ",\"state\":\"up\",\"down_since\":"
 			    "null,\"next_try\":null,\"failures\":0,\"reason\":"
 			    "null");
-		buf_putc(&x->out, '}');
+		qc_putc(x, '}');
 	}
-	buf_puts(&x->out, "],\n");
+	qc_puts(x, "],\n");
 }
 
 /* ---- one message: text and JSON ------------------------------------- */
@@ -708,42 +776,42 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 {
 	char	age[QUEUEFMT_AGE_MAX], when[QUEUEFMT_TIME_MAX];
 
-	buf_puts(&x->out, " (age ");
-	buf_puts(&x->out, queuefmt_age(x->now > m->env.arrival ? x->now -
+	qc_puts(x, " (age ");
+	qc_puts(x, queuefmt_age(x->now > m->env.arrival ? x->now -
 	    m->env.arrival : 0, age, sizeof(age)));
-	buf_puts(&x->out, ", ");
+	qc_puts(x, ", ");
 	/* picked up into cur/ but not tried (an unreadable state says nothing) */
 	if (m->where == QC_NEW || (m->where == QC_CUR && m->problem == NULL &&
 	    m->st.attempts == 0 && m->st.next_attempt <= x->now))
-		buf_puts(&x->out, "new, not tried yet");
+		qc_puts(x, "new, not tried yet");
 	else if (m->where == QC_FAILED) {
-		buf_puts(&x->out, "failed after ");
+		qc_puts(x, "failed after ");
 		qc_num(x, m->st.attempts);
-		buf_puts(&x->out, " attempt");
-		buf_puts(&x->out, qc_plural(m->st.attempts));
+		qc_puts(x, " attempt");
+		qc_puts(x, qc_plural(m->st.attempts));
 	} else {
 		qc_num(x, m->st.attempts);
-		buf_puts(&x->out, " attempt");
-		buf_puts(&x->out, qc_plural(m->st.attempts));
-		buf_puts(&x->out, ", next ");
+		qc_puts(x, " attempt");
+		qc_puts(x, qc_plural(m->st.attempts));
+		qc_puts(x, ", next ");
 		if (m->st.next_attempt > x->now) {
-			buf_puts(&x->out, qc_time(x, m->st.next_attempt, when,
+			qc_puts(x, qc_time(x, m->st.next_attempt, when,
 			    sizeof(when)));
-			buf_puts(&x->out, " (in ");
-			buf_puts(&x->out, queuefmt_age(m->st.next_attempt -
+			qc_puts(x, " (in ");
+			qc_puts(x, queuefmt_age(m->st.next_attempt -
 			    x->now, age, sizeof(age)));
-			buf_putc(&x->out, ')');
+			qc_putc(x, ')');
 		} else
-			buf_puts(&x->out, "now (due)");
+			qc_puts(x, "now (due)");
 	}
 	if (m->problem != NULL) {
-		buf_puts(&x->out, "; ");
+		qc_puts(x, "; ");
 		qc_text(x, m->problem);
 	} else if (m->st.last_error != NULL) {
-		buf_puts(&x->out, ": ");
+		qc_puts(x, ": ");
 		qc_text(x, m->st.last_error);
 	}
-	buf_puts(&x->out, ")\n");
+	qc_puts(x, ")\n");
 }
 
 /*
@@ -767,30 +835,30 @@ static void
 qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i,
     const struct spool_rcpt_status *rs)
 {
-	buf_puts(&x->out, QC_INDENT "<");
+	qc_puts(x, QC_INDENT "<");
 	qc_text(x, m->env.rcpts[i].addr);
-	buf_putc(&x->out, '>');
+	qc_putc(x, '>');
 	if (rs != NULL && rs->state != SPOOL_RCPT_PENDING) {
-		buf_putc(&x->out, ' ');
-		buf_puts(&x->out, spool_rcpt_state_name(rs->state));
+		qc_putc(x, ' ');
+		qc_puts(x, spool_rcpt_state_name(rs->state));
 		if (rs->code != 0 || (rs->text != NULL && rs->text[0])) {
-			buf_puts(&x->out, ":");
+			qc_puts(x, ":");
 			if (rs->code != 0) {
-				buf_putc(&x->out, ' ');
+				qc_putc(x, ' ');
 				qc_num(x, rs->code);
 			}
 			if (rs->enh[0] != '\0') {
-				buf_putc(&x->out, ' ');
-				buf_puts(&x->out, rs->enh);
+				qc_putc(x, ' ');
+				qc_puts(x, rs->enh);
 			}
 			if (rs->text != NULL && rs->text[0] != '\0') {
-				buf_putc(&x->out, ' ');
+				qc_putc(x, ' ');
 				qc_text(x, rs->text);
 			}
 		}
 	} else if (m->where != QC_NEW)
-		buf_puts(&x->out, " pending");
-	buf_putc(&x->out, '\n');
+		qc_puts(x, " pending");
+	qc_putc(x, '\n');
 }
 
 /* qc_msg_text - one mailq entry */
@@ -801,39 +869,39 @@ qc_msg_text(struct qc_ctx *x, const struct qc_msg *m)
 	size_t	i, at = 0;
 
 	if (!m->ok) {
-		buf_printf(&x->out, "%-20s  (unreadable queue file in %s/: ",
+		qc_printf(x, "%-20s  (unreadable queue file in %s/: ",
 		    m->qid.s, qc_dirs[m->where]);
 		qc_text(x, m->problem != NULL ? m->problem : "?");
-		buf_puts(&x->out, ")\n\n");
+		qc_puts(x, ")\n\n");
 		return;
 	}
 	/* "%-20s  %8llu %s  ": a queue id is always QID_LEN long */
-	buf_append(&x->out, m->qid.s, QID_LEN);
-	buf_puts(&x->out, "  ");
+	qc_append(x, m->qid.s, QID_LEN);
+	qc_puts(x, "  ");
 	(void)queuefmt_u64(&x->out, m->env.size, 8);
-	buf_putc(&x->out, ' ');
-	buf_puts(&x->out, qc_time(x, m->env.arrival, when, sizeof(when)));
-	buf_puts(&x->out, "  ");
+	qc_putc(x, ' ');
+	qc_puts(x, qc_time(x, m->env.arrival, when, sizeof(when)));
+	qc_puts(x, "  ");
 	if (m->env.sender[0] == '\0')
-		buf_puts(&x->out, "<>");
+		qc_puts(x, "<>");
 	else
 		qc_text(x, m->env.sender);
-	buf_putc(&x->out, '\n');
+	qc_putc(x, '\n');
 	qc_status_text(x, m);
 	for (i = 0; i < m->env.nrcpts; i++)
 		qc_rcpt_text(x, m, i, qc_rcpt_status(m, i, &at));
-	buf_putc(&x->out, '\n');
+	qc_putc(x, '\n');
 }
 
 /* qc_json_time - a unix time, or null for 0 */
 static void
 qc_json_time(struct qc_ctx *x, const char *key, uint64_t t)
 {
-	buf_puts(&x->out, ",\"");
-	buf_puts(&x->out, key);
-	buf_puts(&x->out, "\":");
+	qc_puts(x, ",\"");
+	qc_puts(x, key);
+	qc_puts(x, "\":");
 	if (t == 0)
-		buf_puts(&x->out, "null");
+		qc_puts(x, "null");
 	else
 		qc_num(x, t);
 }
@@ -846,39 +914,39 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i,
 	const struct envelope_rcpt *r = &m->env.rcpts[i];
 	bool		 any = false;
 
-	buf_puts(&x->out, "{\"address\":");
+	qc_puts(x, "{\"address\":");
 	queuefmt_json_str(&x->out, r->addr);
-	buf_puts(&x->out, ",\"state\":\"");
-	buf_puts(&x->out, spool_rcpt_state_name(rs != NULL ? rs->state :
+	qc_puts(x, ",\"state\":\"");
+	qc_puts(x, spool_rcpt_state_name(rs != NULL ? rs->state :
 	    SPOOL_RCPT_PENDING));
 	if (rs != NULL && rs->code != 0) {
-		buf_puts(&x->out, "\",\"code\":");
+		qc_puts(x, "\",\"code\":");
 		qc_num(x, rs->code);
 	} else
-		buf_puts(&x->out, "\",\"code\":null");
-	buf_puts(&x->out, ",\"enhanced\":");
+		qc_puts(x, "\",\"code\":null");
+	qc_puts(x, ",\"enhanced\":");
 	queuefmt_json_str(&x->out, rs != NULL && rs->enh[0] ? rs->enh : NULL);
-	buf_puts(&x->out, ",\"reply\":");
+	qc_puts(x, ",\"reply\":");
 	queuefmt_json_str(&x->out, rs != NULL && rs->text != NULL &&
 	    rs->text[0] ? rs->text : NULL);
-	buf_puts(&x->out, ",\"notify\":[");
+	qc_puts(x, ",\"notify\":[");
 	if (r->notify & ENVELOPE_NOTIFY_NEVER)
-		buf_puts(&x->out, "\"NEVER\"");
+		qc_puts(x, "\"NEVER\"");
 	else {
 		if (r->notify & ENVELOPE_NOTIFY_SUCCESS) {
-			buf_puts(&x->out, "\"SUCCESS\"");
+			qc_puts(x, "\"SUCCESS\"");
 			any = true;
 		}
 		if (r->notify & ENVELOPE_NOTIFY_FAILURE) {
-			buf_puts(&x->out, any ? ",\"FAILURE\"" : "\"FAILURE\"");
+			qc_puts(x, any ? ",\"FAILURE\"" : "\"FAILURE\"");
 			any = true;
 		}
 		if (r->notify & ENVELOPE_NOTIFY_DELAY)
-			buf_puts(&x->out, any ? ",\"DELAY\"" : "\"DELAY\"");
+			qc_puts(x, any ? ",\"DELAY\"" : "\"DELAY\"");
 	}
-	buf_puts(&x->out, "],\"orcpt\":");
+	qc_puts(x, "],\"orcpt\":");
 	queuefmt_json_str(&x->out, r->orcpt);
-	buf_putc(&x->out, '}');
+	qc_putc(x, '}');
 }
 
 /*
@@ -890,52 +958,52 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 {
 	size_t	i, at = 0;
 
-	buf_puts(&x->out, "{\"id\":\"");
-	buf_append(&x->out, m->qid.s, QID_LEN);
-	buf_puts(&x->out, "\",\"queue\":\"");
-	buf_puts(&x->out, qc_dirs[m->where]);
-	buf_putc(&x->out, '"');
+	qc_puts(x, "{\"id\":\"");
+	qc_append(x, m->qid.s, QID_LEN);
+	qc_puts(x, "\",\"queue\":\"");
+	qc_puts(x, qc_dirs[m->where]);
+	qc_putc(x, '"');
 	if (!m->ok) {
-		buf_puts(&x->out, ",\"error\":");
+		qc_puts(x, ",\"error\":");
 		queuefmt_json_str(&x->out, m->problem != NULL ? m->problem :
 		    "?");
 		if (close_it)
-			buf_putc(&x->out, '}');
+			qc_putc(x, '}');
 		return;
 	}
-	buf_puts(&x->out, ",\"size\":");
+	qc_puts(x, ",\"size\":");
 	qc_num(x, m->env.size);
-	buf_puts(&x->out, ",\"arrival\":");
+	qc_puts(x, ",\"arrival\":");
 	qc_num(x, m->env.arrival);
-	buf_puts(&x->out, ",\"age\":");
+	qc_puts(x, ",\"age\":");
 	qc_num(x, x->now > m->env.arrival ? x->now - m->env.arrival : 0);
-	buf_puts(&x->out, ",\"uid\":");
+	qc_puts(x, ",\"uid\":");
 	qc_num(x, (unsigned long)m->env.uid);
-	buf_puts(&x->out, ",\"login\":");
+	qc_puts(x, ",\"login\":");
 	queuefmt_json_str(&x->out, m->env.login);
-	buf_puts(&x->out, ",\"sender\":");
+	qc_puts(x, ",\"sender\":");
 	queuefmt_json_str(&x->out, m->env.sender);
-	buf_puts(&x->out, ",\"attempts\":");
+	qc_puts(x, ",\"attempts\":");
 	qc_num(x, m->st.attempts);
 	qc_json_time(x, "first_attempt", m->st.first_attempt);
 	if (m->where == QC_FAILED)
-		buf_puts(&x->out, ",\"next_attempt\":null");
+		qc_puts(x, ",\"next_attempt\":null");
 	else {
-		buf_puts(&x->out, ",\"next_attempt\":");
+		qc_puts(x, ",\"next_attempt\":");
 		qc_num(x, m->st.next_attempt > x->now ? m->st.next_attempt :
 		    x->now);
 	}
-	buf_puts(&x->out, ",\"last_error\":");
+	qc_puts(x, ",\"last_error\":");
 	queuefmt_json_str(&x->out, m->st.last_error);
-	buf_puts(&x->out, ",\"problem\":");
+	qc_puts(x, ",\"problem\":");
 	queuefmt_json_str(&x->out, m->problem);
-	buf_puts(&x->out, ",\"recipients\":[");
+	qc_puts(x, ",\"recipients\":[");
 	for (i = 0; i < m->env.nrcpts; i++) {
 		if (i > 0)
-			buf_putc(&x->out, ',');
+			qc_putc(x, ',');
 		qc_rcpt_json(x, m, i, qc_rcpt_status(m, i, &at));
 	}
-	buf_puts(&x->out, close_it ? "]}" : "]");
+	qc_puts(x, close_it ? "]}" : "]");
 }
 
 /* ---- listing -------------------------------------------------------- */
@@ -987,7 +1055,7 @@ qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
 		    &m) == -1)
 			continue;	/* delivered or moved meanwhile */
 		if (x->json) {
-			buf_puts(&x->out, ",\n");
+			qc_puts(x, ",\n");
 			qc_msg_json(x, &m, true);
 		} else
 			qc_msg_text(x, &m);
@@ -1101,6 +1169,7 @@ qc_list_entries(struct qc_ctx *x, const struct queuefmt_entry *v, size_t n,
 				(void)pthread_cond_wait(&w.cond, &w.lock);
 			(void)pthread_mutex_unlock(&w.lock);
 		}
+		qc_out_check(x, &s->out);
 		skip = x->json && *count + *bad == 0 && s->out.len > 0 ? 1 : 0;
 		if (s->out.len > skip)
 			(void)fwrite(s->out.data + skip, 1, s->out.len - skip,
@@ -1155,42 +1224,42 @@ qc_list(struct qc_ctx *x, unsigned mask)
 	else
 		qc_relays_read(x, &rs);
 	if (x->json) {
-		buf_printf(&x->out, "{\"postern_queue\":%d,\"now\":%llu,"
+		qc_printf(x, "{\"postern_queue\":%d,\"now\":%llu,"
 		    "\"queue\":\"%s\",\n", QC_JSON_VERSION,
 		    (unsigned long long)x->now, failed_only ? "failed" :
 		    "active");
 		qc_relays_json(x, &rs);
-		buf_puts(&x->out, "\"messages\":[");
+		qc_puts(x, "\"messages\":[");
 	} else {
 		qc_relays_text(x, &rs);
 		if (l.n > 0)
-			buf_puts(&x->out, "-Queue ID-----------  --Size-- "
+			qc_puts(x, "-Queue ID-----------  --Size-- "
 			    "----Arrival Time---  -Sender/Recipient-------\n");
 	}
 	qc_flush(x);
 	qc_list_entries(x, l.v, l.n, &count, &bad, &bytes);
 	if (x->json)
-		buf_printf(&x->out, "],\n\"summary\":{\"messages\":%lu,"
+		qc_printf(x, "],\n\"summary\":{\"messages\":%lu,"
 		    "\"bytes\":%llu,\"unreadable\":%lu,\"failed\":%zu,"
 		    "\"new_listed\":%s}}\n", count, bytes, bad, failed_only ?
 		    count + bad : failed.n, x->new_hidden ? "false" : "true");
 	else {
 		if (count + bad == 0)
-			buf_puts(&x->out, failed_only ? "No failed messages\n" :
+			qc_puts(x, failed_only ? "No failed messages\n" :
 			    "Mail queue is empty\n");
 		else
-			buf_printf(&x->out, "-- %llu Kbytes in %lu Request%s%s"
+			qc_printf(x, "-- %llu Kbytes in %lu Request%s%s"
 			    ".\n", (bytes + 1023) / 1024, count, count == 1 ?
 			    "" : "s", failed_only ? " in failed/" : "");
 		if (bad > 0)
-			buf_printf(&x->out, "-- %lu unreadable queue file%s "
+			qc_printf(x, "-- %lu unreadable queue file%s "
 			    "(see above)\n", bad, bad == 1 ? "" : "s");
 		if (!failed_only && failed.n > 0)
-			buf_printf(&x->out, "-- %zu message%s in failed/ "
+			qc_printf(x, "-- %zu message%s in failed/ "
 			    "(postern failed)\n", failed.n, failed.n == 1 ?
 			    "" : "s");
 		if (x->new_hidden && !qc_agent_listens(x))
-			buf_puts(&x->out, "-- the delivery agent is not "
+			qc_puts(x, "-- the delivery agent is not "
 			    "running: mail it has not picked up from new/ yet "
 			    "is listed only for root (sudo postern queue)\n");
 	}
@@ -1286,9 +1355,14 @@ qc_show_message(struct qc_ctx *x, const struct qc_msg *m, int fd)
 	off_t		 off = m->body_off;
 	ssize_t		 r;
 	bool		 tty = isatty(STDOUT_FILENO) == 1;
+	size_t		 hmax = QC_HEADER_MAX, k;
 	int		 rc = 0;
 
-	buf_init(&h, QC_HEADER_MAX);
+	/* the header the front end queued fits (the rules add at most
+	   a few KiB), unless max_header_size was lowered since */
+	if (x->c->max_header_size > hmax - QC_HEADER_SLACK)
+		hmax = x->c->max_header_size + QC_HEADER_SLACK;
+	buf_init(&h, hmax);
 	/* the header section: up to the first empty line */
 	for (;;) {
 		do
@@ -1296,8 +1370,13 @@ qc_show_message(struct qc_ctx *x, const struct qc_msg *m, int fd)
 		while (r == -1 && errno == EINTR);
 		if (r <= 0)
 			break;
-		if (buf_append(&h, chunk, (size_t)r) == -1)
+		/* what fits: a header longer than hmax is shown cut, and
+		   says so below (h.len == hmax) */
+		k = hmax - h.len < (size_t)r ? hmax - h.len : (size_t)r;
+		if (buf_append(&h, chunk, k) == -1) {
+			r = -1;			/* ENOMEM */
 			break;
+		}
 		off += r;
 		if (h.len > 0 && h.data[0] == '\n') {
 			end = h.data;
@@ -1307,6 +1386,8 @@ qc_show_message(struct qc_ctx *x, const struct qc_msg *m, int fd)
 			end++;
 			break;
 		}
+		if (h.len == hmax)
+			break;
 	}
 	if (r == -1)
 		rc = -1;
@@ -1316,37 +1397,37 @@ qc_show_message(struct qc_ctx *x, const struct qc_msg *m, int fd)
 		bool		 first = true;
 		char		*line;
 
-		buf_puts(&x->out, ",\"headers\":[");
+		qc_puts(x, ",\"headers\":[");
 		for (; p < stop; p = nl + 1) {
 			if ((nl = memchr(p, '\n', (size_t)(stop - p))) == NULL)
 				nl = stop;
 			line = xstrndup(p, (size_t)(nl - p));
-			buf_puts(&x->out, first ? "" : ",");
+			qc_puts(x, first ? "" : ",");
 			queuefmt_json_str(&x->out, line);
 			free(line);
 			first = false;
 			if (nl == stop)
 				break;
 		}
-		buf_printf(&x->out, "],\"header_complete\":%s",
-		    end != NULL || (h.len < QC_HEADER_MAX && r == 0) ? "true" :
+		qc_printf(x, "],\"header_complete\":%s",
+		    end != NULL || (h.len < hmax && r == 0) ? "true" :
 		    "false");
 	} else {
 		const char	*p = h.data != NULL ? h.data : "", *nl;
 		const char	*stop = end != NULL ? end : p + h.len;
 
-		buf_puts(&x->out, "\nHeader:\n");
+		qc_puts(x, "\nHeader:\n");
 		for (; p < stop; p = nl + 1) {
 			if ((nl = memchr(p, '\n', (size_t)(stop - p))) == NULL)
 				nl = stop;
 			(void)queuefmt_text(&x->out, p, (size_t)(nl - p), true);
-			buf_putc(&x->out, '\n');
+			qc_putc(x, '\n');
 			if (nl == stop)
 				break;
 		}
-		if (end == NULL && h.len >= QC_HEADER_MAX)
-			buf_printf(&x->out, "\n[header longer than %u bytes: "
-			    "cut]\n", QC_HEADER_MAX);
+		if (end == NULL && h.len >= hmax)
+			qc_printf(x, "\n[header longer than %zu bytes: "
+			    "cut]\n", hmax);
 	}
 	qc_flush(x);
 	if (x->body && !x->json) {
@@ -1363,6 +1444,7 @@ qc_show_message(struct qc_ctx *x, const struct qc_msg *m, int fd)
 			if (tty) {
 				(void)queuefmt_text(&x->out, chunk, (size_t)r,
 				    true);
+				qc_out_check(x, &x->out);
 				fwrite(x->out.data, 1, x->out.len, stdout);
 				buf_reset(&x->out);
 			} else
@@ -1388,87 +1470,87 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 	const struct envelope *e = &m->env;
 	size_t		 i;
 
-	buf_printf(&x->out, "Queue ID:      %s\nQueue:         %s\n",
+	qc_printf(x, "Queue ID:      %s\nQueue:         %s\n",
 	    m->qid.s, m->where == QC_CUR && m->problem == NULL &&
 	    m->st.attempts == 0 ?
 	    "cur/ (picked up by the agent, not tried yet)" :
 	    where_words[m->where]);
-	buf_printf(&x->out, "Arrival:       %s (%s ago)\n", qc_time(x,
+	qc_printf(x, "Arrival:       %s (%s ago)\n", qc_time(x,
 	    e->arrival, when, sizeof(when)), queuefmt_age(x->now >
 	    e->arrival ? x->now - e->arrival : 0, age, sizeof(age)));
-	buf_printf(&x->out, "Submitted by:  uid %lu", (unsigned long)e->uid);
+	qc_printf(x, "Submitted by:  uid %lu", (unsigned long)e->uid);
 	if (e->login != NULL) {
-		buf_puts(&x->out, " (");
+		qc_puts(x, " (");
 		qc_text(x, e->login);
-		buf_putc(&x->out, ')');
+		qc_putc(x, ')');
 	}
-	buf_printf(&x->out, "\nSize:          %llu bytes\nSender:        <",
+	qc_printf(x, "\nSize:          %llu bytes\nSender:        <",
 	    (unsigned long long)e->size);
 	qc_text(x, e->sender);
-	buf_puts(&x->out, ">\n");
+	qc_puts(x, ">\n");
 	if (e->body != ENVELOPE_BODY_NONE)
-		buf_printf(&x->out, "Body type:     %s\n", e->body ==
+		qc_printf(x, "Body type:     %s\n", e->body ==
 		    ENVELOPE_BODY_8BITMIME ? "8BITMIME" : "7BIT");
 	if (e->flags & ENVELOPE_F_SMTPUTF8)
-		buf_puts(&x->out, "SMTPUTF8:      yes\n");
+		qc_puts(x, "SMTPUTF8:      yes\n");
 	if (e->envid != NULL) {
-		buf_puts(&x->out, "DSN envelope:  ENVID=");
+		qc_puts(x, "DSN envelope:  ENVID=");
 		qc_text(x, e->envid);
-		buf_putc(&x->out, '\n');
+		qc_putc(x, '\n');
 	}
 	if (e->ret != ENVELOPE_RET_NONE)
-		buf_printf(&x->out, "DSN return:    %s\n", e->ret ==
+		qc_printf(x, "DSN return:    %s\n", e->ret ==
 		    ENVELOPE_RET_HDRS ? "headers only (RET=HDRS)" :
 		    "full message (RET=FULL)");
-	buf_printf(&x->out, "Attempts:      %llu", (unsigned long long)
+	qc_printf(x, "Attempts:      %llu", (unsigned long long)
 	    m->st.attempts);
 	if (m->st.first_attempt != 0)
-		buf_printf(&x->out, ", first %s", qc_time(x,
+		qc_printf(x, ", first %s", qc_time(x,
 		    m->st.first_attempt, when, sizeof(when)));
-	buf_putc(&x->out, '\n');
+	qc_putc(x, '\n');
 	if (m->where == QC_CUR) {
 		if (m->st.next_attempt > x->now)
-			buf_printf(&x->out, "Next attempt:  %s (in %s)\n",
+			qc_printf(x, "Next attempt:  %s (in %s)\n",
 			    qc_time(x, m->st.next_attempt, when, sizeof(when)),
 			    queuefmt_age(m->st.next_attempt - x->now, age,
 			    sizeof(age)));
 		else
-			buf_puts(&x->out, "Next attempt:  now (due)\n");
+			qc_puts(x, "Next attempt:  now (due)\n");
 	} else if (m->where == QC_NEW)
-		buf_puts(&x->out, "Next attempt:  now (as soon as the agent "
+		qc_puts(x, "Next attempt:  now (as soon as the agent "
 		    "sees it)\n");
 	if (m->st.last_error != NULL) {
-		buf_puts(&x->out, "Last error:    ");
+		qc_puts(x, "Last error:    ");
 		qc_text(x, m->st.last_error);
-		buf_putc(&x->out, '\n');
+		qc_putc(x, '\n');
 	}
 	if (m->problem != NULL) {
-		buf_puts(&x->out, "Problem:       ");
+		qc_puts(x, "Problem:       ");
 		qc_text(x, m->problem);
-		buf_putc(&x->out, '\n');
+		qc_putc(x, '\n');
 	}
-	buf_printf(&x->out, "Recipients:    %zu\n", e->nrcpts);
+	qc_printf(x, "Recipients:    %zu\n", e->nrcpts);
 	for (i = 0; i < e->nrcpts; i++) {
 		const struct spool_rcpt_status *rs = spool_state_rcpt(&m->st,
 		    i);
 
-		buf_puts(&x->out, "  <");
+		qc_puts(x, "  <");
 		qc_text(x, e->rcpts[i].addr);
-		buf_printf(&x->out, "> %s", spool_rcpt_state_name(rs != NULL ?
+		qc_printf(x, "> %s", spool_rcpt_state_name(rs != NULL ?
 		    rs->state : SPOOL_RCPT_PENDING));
 		if (rs != NULL && rs->code != 0)
-			buf_printf(&x->out, ", last reply %u%s%s", rs->code,
+			qc_printf(x, ", last reply %u%s%s", rs->code,
 			    rs->enh[0] ? " " : "", rs->enh);
 		if (rs != NULL && rs->text != NULL && rs->text[0] != '\0') {
-			buf_puts(&x->out, rs->code != 0 ? " " : ": ");
+			qc_puts(x, rs->code != 0 ? " " : ": ");
 			qc_text(x, rs->text);
 		}
 		if (e->rcpts[i].notify != 0 || e->rcpts[i].orcpt != NULL) {
-			buf_puts(&x->out, "\n      DSN:");
+			qc_puts(x, "\n      DSN:");
 			if (e->rcpts[i].notify & ENVELOPE_NOTIFY_NEVER)
-				buf_puts(&x->out, " NOTIFY=NEVER");
+				qc_puts(x, " NOTIFY=NEVER");
 			else if (e->rcpts[i].notify != 0)
-				buf_printf(&x->out, " NOTIFY=%s%s%s",
+				qc_printf(x, " NOTIFY=%s%s%s",
 				    e->rcpts[i].notify &
 				    ENVELOPE_NOTIFY_SUCCESS ? "SUCCESS," : "",
 				    e->rcpts[i].notify &
@@ -1476,11 +1558,11 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 				    e->rcpts[i].notify &
 				    ENVELOPE_NOTIFY_DELAY ? "DELAY," : "");
 			if (e->rcpts[i].orcpt != NULL) {
-				buf_puts(&x->out, " ORCPT=");
+				qc_puts(x, " ORCPT=");
 				qc_text(x, e->rcpts[i].orcpt);
 			}
 		}
-		buf_putc(&x->out, '\n');
+		qc_putc(x, '\n');
 	}
 }
 
@@ -1503,12 +1585,12 @@ qc_show(struct qc_ctx *x, const char *arg)
 	if (!m.ok) {
 		if (x->json) {
 			qc_msg_json(x, &m, true);
-			buf_putc(&x->out, '\n');
+			qc_putc(x, '\n');
 		} else {
-			buf_printf(&x->out, "Queue ID:      %s\nQueue:         "
+			qc_printf(x, "Queue ID:      %s\nQueue:         "
 			    "%s/\nProblem:       ", qid.s, qc_dirs[w]);
 			qc_text(x, m.problem);
-			buf_puts(&x->out, "\n");
+			qc_puts(x, "\n");
 		}
 		qc_flush(x);
 		qc_msg_free(&m);
@@ -1524,14 +1606,14 @@ qc_show(struct qc_ctx *x, const char *arg)
 	    O_CLOEXEC);
 	if (fd == -1 || qc_show_message(x, &m, fd) == -1) {
 		if (x->json)
-			buf_puts(&x->out, ",\"headers\":[]");
+			qc_puts(x, ",\"headers\":[]");
 		log_warn("read %s", path);
 		rc = EX_IOERR;
 	}
 	if (fd != -1)
 		close(fd);
 	if (x->json)
-		buf_puts(&x->out, "}\n");
+		qc_puts(x, "}\n");
 	qc_flush(x);
 	qc_msg_free(&m);
 	if (fflush(stdout) == EOF)
@@ -1657,25 +1739,25 @@ qc_state_replace(struct qc_ctx *x, const struct qid *qid,
 	snprintf(tmp, sizeof(tmp), ".%s.%s", qid->s, tag);
 	if (spool_state_format(st, &b) == -1 || fstat(x->state_fd, &dsb) ==
 	    -1) {
-		buf_printf(err, "state/%s: %s", qid->s, strerror(errno));
+		buf_note(err, "state/%s: %s", qid->s, strerror(errno));
 		goto out;
 	}
 	(void)unlinkat(x->state_fd, tmp, 0);
 	fd = openat(x->state_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, SPOOL_MODE_STATEFILE);
 	if (fd == -1) {
-		buf_printf(err, "create state/%s: %s", tmp, strerror(errno));
+		buf_note(err, "create state/%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = true;
 	if (qc_state_owner(fd, &dsb) == -1) {
-		buf_printf(err, "chown state/%s: %s", tmp, strerror(errno));
+		buf_note(err, "chown state/%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	if (io_write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1 ||
 	    close(fd) == -1) {
 		fd = -1;
-		buf_printf(err, "write state/%s: %s", tmp, strerror(errno));
+		buf_note(err, "write state/%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -1692,12 +1774,12 @@ qc_state_replace(struct qc_ctx *x, const struct qid *qid,
 		}
 	}
 	if (renameat(x->state_fd, tmp, x->state_fd, qid->s) == -1) {
-		buf_printf(err, "rename state/%s: %s", tmp, strerror(errno));
+		buf_note(err, "rename state/%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	created = false;
 	if (fsync(x->state_fd) == -1)
-		buf_printf(err, "fsync state/: %s", strerror(errno));
+		buf_note(err, "fsync state/: %s", strerror(errno));
 	rc = 0;
 out:
 	if (fd != -1)

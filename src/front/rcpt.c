@@ -76,7 +76,7 @@ rcpt_leaf(const struct rcpt_resolver *r, const char *name,
 
 	if (addr_is_qualified(name)) {
 		if (!addr_valid_envelope(name)) {
-			buf_printf(err, "<%s>: not a valid address", name);
+			buf_note(err, "<%s>: not a valid address", name);
 			return -1;
 		}
 		return rcpt_add_unique(out, name);
@@ -86,7 +86,7 @@ rcpt_leaf(const struct rcpt_resolver *r, const char *name,
 		return rcpt_add_unique(out, c->admin);
 	q = addr_qualify(name, c->domain);
 	if (!addr_valid_envelope(q)) {
-		buf_printf(err, "<%s>: not a valid address", name);
+		buf_note(err, "<%s>: not a valid address", name);
 		free(q);
 		return -1;
 	}
@@ -106,7 +106,7 @@ rcpt_resolve(const struct rcpt_resolver *r, const char *addr,
 
 	addr_list_init(&expanded);
 	if (addr[0] == '\0') {
-		buf_printf(err, "<>: empty recipient address");
+		buf_note(err, "<>: empty recipient address");
 		goto out;
 	}
 	if (addr_is_qualified(addr) || r->aliases == NULL) {
@@ -121,7 +121,7 @@ rcpt_resolve(const struct rcpt_resolver *r, const char *addr,
 		goto out;
 	}
 	if (expanded.n == 0) {
-		buf_printf(err, "<%s>: the alias has no deliverable target "
+		buf_note(err, "<%s>: the alias has no deliverable target "
 		    "(check %s)", addr, r->conf->aliases);
 		goto out;
 	}

@@ -7,9 +7,12 @@
  * dropped, From/Date/Message-ID added when missing and never duplicated,
  * bare names in address headers qualified, everything else kept byte for
  * byte.  Holds only the header section in memory (bounded by
- * max_header_size); the body streams to postern-drop.  Never exits: it
- * returns a sysexits code and a reason, and never reports success before
- * postern-drop confirmed the commit.
+ * max_header_size); the header fields and the body stream to postern-drop
+ * through submit_write, which sends fixed pipe chunks, so no buffer here
+ * has to hold "the header plus some body" (a fixed one once cut the body
+ * after a large header).  Never cuts: a limit is a refusal naming the key
+ * to raise.  Never exits: it returns a sysexits code and a reason, and
+ * never reports success before postern-drop confirmed the commit.
  */
 #include "config.h"
 
@@ -29,7 +32,6 @@
 #include "submit.h"
 #include "util.h"
 
-#define SUBMISSION_WRITE_CHUNK	(64 * 1024)
 #define SUBMISSION_ERR_MAX	4096
 #define SUBMISSION_ADDED_MAX	4096	/* room for From/Date/Message-ID
 					   on top of max_header_size */
@@ -160,7 +162,7 @@ submission_extract(struct submission *s, struct header_block *hb,
 			const char *v = header_value(hb, (size_t)idx);
 
 			if (v != NULL && addr_parse_header(v, &l, err) == -1) {
-				buf_printf(err, " (in the %s header)",
+				buf_note(err, " (in the %s header)",
 				    names[i]);
 				rc = EX_DATAERR;
 				break;
@@ -203,12 +205,31 @@ submission_sender(struct submission *s, struct buf *err)
 		}
 	}
 	if (!addr_valid_envelope(a)) {
-		buf_printf(err, "sender <%s>: not a valid address: give -f "
+		buf_note(err, "sender <%s>: not a valid address: give -f "
 		    "user@domain", a);
 		free(a);
 		return NULL;
 	}
 	return a;
+}
+
+/*
+ * submission_too_large - the refusal for a header section over the limit:
+ * what went over, and the key to raise
+ */
+static int
+submission_too_large(const struct submission *s, struct buf *err,
+    const char *what)
+{
+	const struct conf	*c = s->conf;
+	char			 lim[32];
+
+	buf_note(err, "message header section is larger than max_header_size "
+	    "(%s, %llu bytes)%s: send a smaller header or raise "
+	    "max_header_size in %s", format_size(c->max_header_size, lim,
+	    sizeof(lim)), (unsigned long long)c->max_header_size, what,
+	    c->path ? c->path : "the configuration");
+	return EX_DATAERR;
 }
 
 /* submission_masquerade_from - rewrite "@domain" in From when asked */
@@ -246,17 +267,20 @@ submission_masquerade_from(struct submission *s, struct header_block *hb)
 						hit = true;
 				}
 			if (hit) {
-				buf_putc(&out, '@');
-				buf_puts(&out, c->masquerade_domain);
+				if (buf_putc(&out, '@') == -1 ||
+				    buf_puts(&out, c->masquerade_domain) == -1)
+					break;
 				p += 1 + dl;
 				changed = true;
-			} else
-				buf_putc(&out, *p++);
+			} else if (buf_putc(&out, *p++) == -1)
+				break;
 		}
-		if (changed && header_replace_value(hb, (size_t)idx,
-		    buf_cstr(&out)) == -1)
+		if (buf_error(&out) != 0 || (changed && header_replace_value(hb,
+		    (size_t)idx, buf_cstr(&out)) == -1))
 			rc = -1;
 		free(v);
+		if (rc == -1)
+			break;
 	}
 	buf_free(&out);
 	return rc;
@@ -291,14 +315,14 @@ submission_rewrite(struct submission *s, struct header_block *hb,
 			    c->domain, &v, &changed) == 0 && changed &&
 			    header_replace_value(hb, (size_t)idx,
 			    buf_cstr(&v)) == -1) {
-				buf_printf(err, "header section over "
-				    "max_header_size");
+				rc = submission_too_large(s, err, " once bare "
+				    "addresses are qualified");
 				goto out;
 			}
 		}
 	}
 	if (submission_masquerade_from(s, hb) == -1) {
-		buf_printf(err, "header section over max_header_size");
+		rc = submission_too_large(s, err, " once From is masqueraded");
 		goto out;
 	}
 	if (header_find(hb, "From", 0) < 0) {
@@ -307,12 +331,22 @@ submission_rewrite(struct submission *s, struct header_block *hb,
 		char *addr = sender[0] != '\0' ? xstrdup(sender) :
 		    addr_qualify(s->who->login, c->domain);
 
+		bool named = name != NULL && name[0] != '\0';
+
 		buf_reset(&v);
-		if (name != NULL && name[0] != '\0') {
-			header_encode_phrase(name, &v);
-			buf_printf(&v, " <%s>", addr);
-		} else
-			buf_puts(&v, addr);
+		if (named && header_encode_phrase(name, &v) == -1) {
+			/* said, not hidden: the From line goes without it */
+			log_warnx("full name (-F or GECOS) longer than %d "
+			    "bytes: From is the address alone",
+			    HEADER_PHRASE_MAX);
+			buf_reset(&v);
+			named = false;
+		}
+		if ((named ? buf_printf(&v, " <%s>", addr) :
+		    buf_puts(&v, addr)) == -1) {
+			free(addr);
+			goto toolarge;
+		}
 		free(addr);
 		if (header_add(hb, "From", buf_cstr(&v)) == -1)
 			goto toolarge;
@@ -330,7 +364,8 @@ submission_rewrite(struct submission *s, struct header_block *hb,
 	rc = EX_OK;
 	goto out;
 toolarge:
-	buf_printf(err, "header section over max_header_size");
+	rc = submission_too_large(s, err, " once From, Date and Message-ID "
+	    "are added");
 out:
 	buf_free(&v);
 	return rc;
@@ -356,7 +391,7 @@ submission_envelope(struct submission *s, const char *sender,
 			notify |= ENVELOPE_NOTIFY_DELAY;
 	}
 	if (envelope_set_sender(env, sender) == -1) {
-		buf_printf(err, "sender <%s>: not a valid envelope address",
+		buf_note(err, "sender <%s>: not a valid envelope address",
 		    sender);
 		return EX_DATAERR;
 	}
@@ -364,7 +399,7 @@ submission_envelope(struct submission *s, const char *sender,
 		if (addr_is_utf8(s->rcpts.v[i]))
 			utf8 = true;
 		if (envelope_add_rcpt(env, s->rcpts.v[i], notify, NULL) == -1) {
-			buf_printf(err, "recipient <%s>: not a valid "
+			buf_note(err, "recipient <%s>: not a valid "
 			    "envelope address (or more than %d recipients)",
 			    s->rcpts.v[i], SPOOL_RCPT_MAX);
 			return EX_DATAERR;
@@ -402,16 +437,16 @@ submission_looks_like_header(const char *p, size_t n)
 	return true;			/* undecided: keep reading */
 }
 
-/* submission_flush - hand buffered bytes to the helper */
+/*
+ * submission_send - stream n bytes to the helper and count them (the
+ * helper's side buffers them into pipe chunks)
+ */
 static int
-submission_flush(struct submit *sub, struct buf *w)
+submission_send(struct submit *sub, const void *p, size_t n,
+    uint64_t *total)
 {
-	int	rc = 0;
-
-	if (w->len > 0)
-		rc = submit_write(sub, w->data, w->len);
-	buf_reset(w);
-	return rc;
+	*total += n;
+	return n > 0 ? submit_write(sub, p, n) : 0;
 }
 
 /* submission_run - read, rewrite, resolve, commit */
@@ -421,27 +456,31 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 {
 	const struct conf	*c = s->conf;
 	struct header_block	 hb;
-	struct buf		 line, w;
+	struct buf		 line;
 	struct envelope		 env;
 	struct submit		*sub = NULL;
 	char			*sender = NULL;
 	const char		*p;
-	size_t			 n;
+	size_t			 n, i;
 	bool			 complete, body_line = false, more = true;
-	uint64_t		 total;
+	uint64_t		 total = 0;
 	int			 rc = EX_SOFTWARE, r;
 	char			 changes[256];
 
+	/* room for the fields the rules add; the input's limit is below */
 	header_block_init(&hb, c->max_header_size + SUBMISSION_ADDED_MAX);
 	buf_init(&line, c->max_header_size + INPUT_PIECE_MAX);
-	buf_init(&w, SUBMISSION_WRITE_CHUNK + INPUT_PIECE_MAX + 2);
 	envelope_init(&env);
 
-	/* 1. the header section, bounded */
+	/*
+	 * 1. the header section, bounded: its size as read (each line with
+	 * its LF, the blank separator line not counted) may be
+	 * max_header_size, not one byte more (doc/input.md)
+	 */
 	for (;;) {
 		r = input_next(in, &p, &n, &complete);
 		if (r == -1) {
-			buf_printf(err, "read message: %s", strerror(errno));
+			buf_note(err, "read message: %s", strerror(errno));
 			rc = EX_IOERR;
 			goto out;
 		}
@@ -449,21 +488,32 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 			more = false;
 			break;
 		}
-		/* line holds at most max_header_size + one piece */
-		(void)buf_append(&line, p, n);
+		/* line holds at most max_header_size + one piece: only
+		   ENOMEM can fail */
+		if (buf_append(&line, p, n) == -1) {
+			buf_note(err, "read message: %s", strerror(errno));
+			rc = EX_OSERR;
+			goto out;
+		}
 		if (!complete || line.len > c->max_header_size) {
 			if (!submission_looks_like_header(line.data,
 			    line.len)) {
 				body_line = true;	/* rest streams */
 				break;
 			}
-			if (line.len > c->max_header_size)
-				goto toolarge;
+			if (line.len > c->max_header_size) {
+				rc = submission_too_large(s, err, "");
+				goto out;
+			}
 			continue;
 		}
 		r = header_block_feed_line(&hb, line.data, line.len);
 		if (r == HEADER_MORE) {
 			buf_reset(&line);
+			if (hb.size > c->max_header_size) {
+				rc = submission_too_large(s, err, "");
+				goto out;
+			}
 			continue;
 		}
 		if (r == HEADER_BODY) {
@@ -474,17 +524,22 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 			buf_reset(&line);
 			break;
 		}
-toolarge:
-		buf_printf(err, "message header section is larger than "
-		    "max_header_size (%llu bytes): raise max_header_size "
-		    "in %s", (unsigned long long)c->max_header_size,
-		    c->path ? c->path : "the configuration");
-		rc = EX_DATAERR;
+		if (errno == ENOMEM) {
+			buf_note(err, "read message header: %s",
+			    strerror(errno));
+			rc = EX_OSERR;
+		} else if (hb.n >= HEADER_FIELDS_MAX) {
+			buf_note(err, "message header section has more than %d "
+			    "fields: send fewer header fields",
+			    HEADER_FIELDS_MAX);
+			rc = EX_DATAERR;
+		} else
+			rc = submission_too_large(s, err, "");
 		goto out;
 	}
 	if (!more && in->dots == INPUT_DOTS_SMTP &&
 	    in->end != INPUT_END_DOT) {
-		buf_printf(err, "connection ended inside DATA");
+		buf_note(err, "connection ended inside DATA");
 		rc = EX_DATAERR;
 		goto out;
 	}
@@ -493,7 +548,7 @@ toolarge:
 	if (s->extract_rcpts && (rc = submission_extract(s, &hb, err)) != EX_OK)
 		goto out;
 	if (s->rcpts.n == 0) {
-		buf_printf(err, "no recipients: give them as arguments, or "
+		buf_note(err, "no recipients: give them as arguments, or "
 		    "use -t with To, Cc or Bcc headers");
 		rc = EX_USAGE;
 		goto out;
@@ -507,52 +562,46 @@ toolarge:
 	if ((rc = submission_envelope(s, sender, &env, err)) != EX_OK)
 		goto out;
 
-	/* 3. hand over: envelope, headers, blank line, body */
+	/*
+	 * 3. hand over, streaming: envelope, header fields, blank line,
+	 * body.  A failed write means the helper quit: its verdict is
+	 * collected by submit_commit.
+	 */
 	if ((sub = submit_open(c->drop_program, s->config_path, &env,
 	    err)) == NULL) {
 		rc = EX_TEMPFAIL;
 		goto out;
 	}
-	if (header_write(&hb, &w) == -1) {
-		buf_printf(err, "header section over max_header_size");
-		rc = EX_DATAERR;
-		goto out;
+	for (i = 0; i < header_count(&hb); i++) {
+		size_t		 rlen;
+		const char	*raw = header_raw(&hb, i, &rlen);
+
+		if (submission_send(sub, raw, rlen, &total) == -1)
+			goto broken;
 	}
-	buf_putc(&w, '\n');
-	total = w.len;
-	if (body_line) {
-		buf_append(&w, line.data, line.len);
-		total += line.len;
-		if (complete) {
-			buf_putc(&w, '\n');
-			total++;
-		}
-	}
-	while (more) {
-		if (total > c->max_message_size)
-			break;
-		if (w.len >= SUBMISSION_WRITE_CHUNK &&
-		    submission_flush(sub, &w) == -1)
-			break;
+	if (submission_send(sub, "\n", 1, &total) == -1)
+		goto broken;
+	if (body_line && (submission_send(sub, line.data, line.len,
+	    &total) == -1 || (complete && submission_send(sub, "\n", 1,
+	    &total) == -1)))
+		goto broken;
+	while (more && total <= c->max_message_size) {
 		r = input_next(in, &p, &n, &complete);
 		if (r == -1) {
-			buf_printf(err, "read message: %s", strerror(errno));
+			buf_note(err, "read message: %s", strerror(errno));
 			rc = EX_IOERR;
 			goto out;
 		}
 		if (r == 0)
 			break;
-		buf_append(&w, p, n);
-		total += n;
-		if (complete) {
-			buf_putc(&w, '\n');
-			total++;
-		}
+		if (submission_send(sub, p, n, &total) == -1 ||
+		    (complete && submission_send(sub, "\n", 1, &total) == -1))
+			goto broken;
 	}
 	if (total > c->max_message_size) {
 		char lim[32];
 
-		buf_printf(err, "message is larger than max_message_size (%s):"
+		buf_note(err, "message is larger than max_message_size (%s):"
 		    " send a smaller message or raise max_message_size in %s",
 		    format_size(c->max_message_size, lim, sizeof(lim)),
 		    c->path ? c->path : "the configuration");
@@ -560,15 +609,8 @@ toolarge:
 		goto out;
 	}
 	if (in->dots == INPUT_DOTS_SMTP && in->end != INPUT_END_DOT) {
-		buf_printf(err, "connection ended inside DATA");
+		buf_note(err, "connection ended inside DATA");
 		rc = EX_DATAERR;
-		goto out;
-	}
-	if (submission_flush(sub, &w) == -1) {
-		rc = submit_commit(sub, qid, err);	/* collects why */
-		sub = NULL;
-		if (rc == EX_OK)
-			rc = EX_TEMPFAIL;
 		goto out;
 	}
 	rc = submit_commit(sub, qid, err);
@@ -578,12 +620,17 @@ toolarge:
 		if (changes[0] != '\0')
 			log_info("%s: input normalised: %s", qid->s, changes);
 	}
+	goto out;
+broken:
+	rc = submit_commit(sub, qid, err);	/* collects why */
+	sub = NULL;
+	if (rc == EX_OK)
+		rc = EX_TEMPFAIL;
 out:
 	if (sub != NULL)
 		submit_abort(sub);
 	envelope_free(&env);
 	free(sender);
-	buf_free(&w);
 	buf_free(&line);
 	header_block_free(&hb);
 	return rc;

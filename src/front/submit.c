@@ -160,7 +160,7 @@ submit_open(const char *drop_program, const char *config,
 
 	buf_init(&req, SPOOL_ENVELOPE_MAX);
 	if (envelope_write_request(env, &req) == -1) {
-		buf_printf(err, "cannot pass the envelope to postern-drop: %s",
+		buf_note(err, "cannot pass the envelope to postern-drop: %s",
 		    errno == EINVAL ? "an address is empty, too long or "
 		    "contains a space or control character" : strerror(errno));
 		buf_free(&req);
@@ -182,11 +182,11 @@ submit_open(const char *drop_program, const char *config,
 	(void)sigaction(SIGCHLD, &sa, &s->old_chld);
 	if (pipe2(in, O_CLOEXEC) == -1 || pipe2(out, O_CLOEXEC) == -1 ||
 	    pipe2(errp, O_CLOEXEC) == -1 || pipe2(st, O_CLOEXEC) == -1) {
-		buf_printf(err, "pipe: %s", strerror(errno));
+		buf_note(err, "pipe: %s", strerror(errno));
 		goto fail;
 	}
 	if ((s->pid = fork()) == -1) {
-		buf_printf(err, "fork: %s", strerror(errno));
+		buf_note(err, "fork: %s", strerror(errno));
 		goto fail;
 	}
 	if (s->pid == 0)
@@ -204,7 +204,7 @@ submit_open(const char *drop_program, const char *config,
 	submit_close_fd(&st[0]);
 	if (r != 0) {
 		(void)submit_wait(s);
-		buf_printf(err, "cannot run %s: %s: check drop_program in "
+		buf_note(err, "cannot run %s: %s: check drop_program in "
 		    "postern.conf, or reinstall postern", drop_program,
 		    r == (ssize_t)sizeof(child_errno) ? strerror(child_errno) :
 		    "exec failed");
@@ -281,22 +281,30 @@ submit_collect(struct submit *s, struct buf *out, struct buf *errtext)
 				pfd[i].fd = -1;
 				continue;
 			}
-			/* beyond the limit the rest is dropped, not kept */
-			(void)buf_append(dst[i], tmp, (size_t)r);
+			/* beyond the limit the rest is read but not kept:
+			   the error is sticky and submit_errtext says so */
+			if (buf_append(dst[i], tmp, (size_t)r) == -1)
+				continue;
 		}
 	}
 	submit_close_fd(&s->out_fd);
 	submit_close_fd(&s->err_fd);
 }
 
-/* submit_errtext - the helper's stderr as one safe line */
+/*
+ * submit_errtext - the helper's stderr as one safe line, into err through
+ * buf_note (a message too long for err ends in "...")
+ */
 static void
 submit_errtext(const struct buf *in, struct buf *err)
 {
 	const char	*p = buf_cstr(in);
 	size_t		 n = in->len;
+	struct buf	 line;
 	bool		 sep = false;
 
+	/* each byte gives at most two ("\n" -> "; ") */
+	buf_init(&line, 2 * n);
 	while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == ' '))
 		n--;
 	for (; n > 0; p++, n--) {
@@ -306,12 +314,16 @@ submit_errtext(const struct buf *in, struct buf *err)
 			sep = true;
 			continue;
 		}
-		if (sep && buf_puts(err, "; ") == -1)
-			return;
+		if (sep && buf_puts(&line, "; ") == -1)
+			break;
 		sep = false;
-		if (buf_putc(err, c < 0x20 || c == 0x7f ? '?' : c) == -1)
-			return;
+		if (buf_putc(&line, c < 0x20 || c == 0x7f ? '?' : c) == -1)
+			break;
 	}
+	buf_note(err, "%s%s%s", buf_cstr(&line), buf_error(&line) != 0 ?
+	    " [out of memory: rest not shown]" : "", buf_error(in) != 0 ?
+	    " [more output not kept]" : "");
+	buf_free(&line);
 }
 
 /* submit_commit - end marker, reply, verdict */
@@ -334,10 +346,10 @@ submit_commit(struct submit *s, struct qid *qid, struct buf *err)
 	status = submit_wait(s);
 
 	if (status == -1) {
-		buf_printf(err, "wait for postern-drop: %s", strerror(errno));
+		buf_note(err, "wait for postern-drop: %s", strerror(errno));
 		code = EX_TEMPFAIL;
 	} else if (WIFSIGNALED(status)) {
-		buf_printf(err, "postern-drop killed by signal %d",
+		buf_note(err, "postern-drop killed by signal %d",
 		    WTERMSIG(status));
 		code = EX_TEMPFAIL;
 	} else if (WEXITSTATUS(status) == 0 && !s->broken) {
@@ -351,7 +363,7 @@ submit_commit(struct submit *s, struct qid *qid, struct buf *err)
 				code = EX_TEMPFAIL;
 		}
 		if (code != EX_OK)
-			buf_puts(err, "postern-drop exited 0 without printing "
+			buf_note(err, "postern-drop exited 0 without printing "
 			    "a queue id: the message may or may not be queued "
 			    "(check mailq)");
 	} else {
@@ -361,7 +373,7 @@ submit_commit(struct submit *s, struct qid *qid, struct buf *err)
 		if (errtext.len > 0)
 			submit_errtext(&errtext, err);
 		else
-			buf_printf(err, "postern-drop exited with status %d "
+			buf_note(err, "postern-drop exited with status %d "
 			    "and no message", WEXITSTATUS(status));
 	}
 	buf_free(&out);

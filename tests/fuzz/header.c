@@ -40,8 +40,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t len)
 		if (rc != HEADER_MORE)
 			break;
 		if (!(hb.from_dropped && in.len == 0 && hb.n == 0)) {
-			(void)buf_append(&in, p, n);
-			(void)buf_putc(&in, '\n');
+			if (buf_append(&in, p, n) == -1 ||
+			    buf_putc(&in, '\n') == -1)
+				abort();	/* no maximum: only ENOMEM */
 		}
 		p += n;
 		left -= n;

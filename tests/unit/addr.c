@@ -44,10 +44,10 @@ parse_join(const char *value, size_t len)
 	buf_init(&out, 1 << 20);
 	buf_init(&err, 1024);
 	if (addr_parse_header_mem(value, len, &l, &err) == -1)
-		(void)buf_printf(&out, "ERR: %s", buf_cstr(&err));
+		FIXTURE(buf_printf(&out, "ERR: %s", buf_cstr(&err)));
 	else
 		for (i = 0; i < l.n; i++)
-			(void)buf_printf(&out, "%s%s", i ? "|" : "", l.v[i]);
+			FIXTURE(buf_printf(&out, "%s%s", i ? "|" : "", l.v[i]));
 	s = buf_steal(&out);
 	addr_list_free(&l);
 	buf_free(&err);

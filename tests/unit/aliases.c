@@ -39,12 +39,12 @@ expand(const struct aliases *al, const char *name)
 	buf_init(&err, 4096);
 	rc = aliases_expand(al, name, &l, &err);
 	if (rc == -1)
-		(void)buf_printf(&out, "ERR: %s", buf_cstr(&err));
+		FIXTURE(buf_printf(&out, "ERR: %s", buf_cstr(&err)));
 	else if (rc == 0)
-		(void)buf_puts(&out, l.n == 0 ? "none" : "none-but-touched");
+		FIXTURE(buf_puts(&out, l.n == 0 ? "none" : "none-but-touched"));
 	else
 		for (i = 0; i < l.n; i++)
-			(void)buf_printf(&out, "%s%s", i ? "|" : "", l.v[i]);
+			FIXTURE(buf_printf(&out, "%s%s", i ? "|" : "", l.v[i]));
 	s = buf_steal(&out);
 	addr_list_free(&l);
 	buf_free(&err);
@@ -133,8 +133,8 @@ test_loops(void)
 	/* a chain 21 deep is refused, 20 deep is fine */
 	buf_init(&text, 1 << 16);
 	for (i = 0; i < 21; i++)
-		(void)buf_printf(&text, "n%d: n%d\n", i, i + 1);
-	(void)buf_puts(&text, "n21: end@x\n");
+		FIXTURE(buf_printf(&text, "n%d: n%d\n", i, i + 1));
+	FIXTURE(buf_puts(&text, "n21: end@x\n"));
 	al = load(buf_cstr(&text), &err);
 	check_expand(al, "n2", "end@x");
 	check_expand(al, "n1", "ERR: aliases nested deeper than 20: n1 -> ");
@@ -145,9 +145,9 @@ test_loops(void)
 	/* exponential fan-out stays linear (each alias expands once) */
 	buf_init(&text, 1 << 16);
 	for (i = 0; i < 19; i++)
-		(void)buf_printf(&text, "f%d: f%d, f%d, f%d\n", i, i + 1,
-		    i + 1, i + 1);
-	(void)buf_puts(&text, "f19: leaf@x\n");
+		FIXTURE(buf_printf(&text, "f%d: f%d, f%d, f%d\n", i, i + 1,
+		    i + 1, i + 1));
+	FIXTURE(buf_puts(&text, "f19: leaf@x\n"));
 	al = load(buf_cstr(&text), &err);
 	check_expand(al, "f0", "leaf@x");
 	aliases_free(al);
@@ -156,10 +156,10 @@ test_loops(void)
 
 	/* an expansion past ALIASES_EXPAND_MAX */
 	buf_init(&text, 1 << 20);
-	(void)buf_puts(&text, "big: ");
+	FIXTURE(buf_puts(&text, "big: "));
 	for (i = 0; i < ALIASES_TARGETS_MAX; i++)
-		(void)buf_printf(&text, "u%d@x,", i);
-	(void)buf_puts(&text, "\nbigger: big, extra@x\n");
+		FIXTURE(buf_printf(&text, "u%d@x,", i));
+	FIXTURE(buf_puts(&text, "\nbigger: big, extra@x\n"));
 	al = load(buf_cstr(&text), &err);
 	is_int((long long)aliases_errors(al), 0, "1000 targets accepted");
 	check_expand(al, "bigger", "ERR: alias bigger expands to more than");
@@ -362,11 +362,12 @@ test_hostile(void)
 
 	/* an entry past ALIASES_LINE_MAX through continuation lines */
 	buf_init(&text, 1 << 20);
-	(void)buf_puts(&text, "long: a@b\n");
+	FIXTURE(buf_puts(&text, "long: a@b\n"));
 	for (i = 0; i < 1000; i++)
-		(void)buf_puts(&text, "  , xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx@example.org\n");
-	(void)buf_puts(&text, "after: ok@x\n");
+		FIXTURE(buf_puts(&text, "  , xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+		    "xxxx@example.org\n"));
+	FIXTURE(buf_puts(&text, "after: ok@x\n"));
 	al = load(buf_cstr(&text), &err);
 	ok(strstr(buf_cstr(&err), "aliases:1: entry longer than") != NULL,
 	    "overlong entry reported");
@@ -379,7 +380,7 @@ test_hostile(void)
 	/* many errors: the count goes on, the text stops */
 	buf_init(&text, 1 << 20);
 	for (i = 0; i < 200; i++)
-		(void)buf_puts(&text, "bad\n");
+		FIXTURE(buf_puts(&text, "bad\n"));
 	al = load(buf_cstr(&text), &err);
 	is_int((long long)aliases_errors(al), 200, "200 errors counted");
 	ok(strstr(buf_cstr(&err), "aliases:50:") != NULL &&

@@ -48,7 +48,7 @@ dec_bad(const char *s)
 	int		bad;
 
 	buf_init(&b, 200);
-	buf_puts(&b, "keep");
+	FIXTURE(buf_puts(&b, "keep"));
 	errno = 0;
 	bad = base64_decode(s, strlen(s), &b) == -1 && errno == EINVAL &&
 	    strcmp(buf_cstr(&b), "keep") == 0;

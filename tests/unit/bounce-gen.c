@@ -51,8 +51,9 @@ main(int argc, char **argv)
 	info.max_return_size = 1 << 20;
 	buf_init(&orig, 8u << 20);
 	buf_init(&err, 4096);
-	(void)buf_puts(&orig, "From: alice@example.org\nTo: bob@example.net\n"
-	    "Subject: test\nMessage-ID: <m@example.org>\n\nhello\n");
+	if (buf_puts(&orig, "From: alice@example.org\nTo: bob@example.net\n"
+	    "Subject: test\nMessage-ID: <m@example.org>\n\nhello\n") == -1)
+		return 2;
 	if (strcmp(mode, "headers") == 0)
 		info.ret_full = 0;
 	else if (strcmp(mode, "delay") == 0) {
@@ -67,10 +68,13 @@ main(int argc, char **argv)
 		buf_reset(&orig);
 	else if (strcmp(mode, "hostile") == 0) {
 		buf_reset(&orig);
-		(void)buf_puts(&orig, "Subject: x\r\n");
+		if (buf_puts(&orig, "Subject: x\r\n") == -1)
+			return 2;
 		for (i = 0; i < 200000; i++)
-			(void)buf_putc(&orig, 'h');
-		(void)buf_puts(&orig, "\n\n--=_postern_\n--\n\r--x--\n");
+			if (buf_putc(&orig, 'h') == -1)
+				return 2;
+		if (buf_puts(&orig, "\n\n--=_postern_\n--\n\r--x--\n") == -1)
+			return 2;
 		r[1].diagnostic = "smtp; 550 a\n--=_postern_ b\r\nc\001d";
 		info.max_return_size = 100000;
 	}

@@ -241,7 +241,7 @@ t_golden(const struct buf *b, const char *name)
 	buf_init(&want, T_OUT_MAX);
 	if ((f = fopen(path, "r")) != NULL) {
 		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			(void)buf_append(&want, chunk, n);
+			FIXTURE(buf_append(&want, chunk, n));
 		fclose(f);
 	}
 	if (!ok(want.len == b->len && memcmp(want.data, b->data, b->len) == 0,
@@ -412,9 +412,9 @@ test_hostile(struct buf *out)
 	t_info(&info);
 
 	/* the original holds the first candidates as line starts */
-	(void)buf_puts(&orig, "Subject: x\n\n--" T_BOUNDARY0 "\n"
+	FIXTURE(buf_puts(&orig, "Subject: x\n\n--" T_BOUNDARY0 "\n"
 	    "--=_postern_TEST_0001--\n--=_postern_TEST_0003 x\n"
-	    "--=_postern_TEST_000\n");
+	    "--=_postern_TEST_000\n"));
 	ok(t_gen(&info, t_rcpts, 1, orig.data, orig.len, out) == 0,
 	    "colliding original");
 	t_parse(out, &s);
@@ -437,7 +437,7 @@ test_hostile(struct buf *out)
 	/* every candidate taken: the injected seed cannot be replaced */
 	buf_reset(&orig);
 	for (i = 0; i < 10000; i++)
-		(void)buf_printf(&orig, "--=_postern_TEST_%04zu\n", i);
+		FIXTURE(buf_printf(&orig, "--=_postern_TEST_%04zu\n", i));
 	errno = 0;
 	ok(t_gen(&info, t_rcpts, 1, orig.data, orig.len, out) == -1 &&
 	    errno == EEXIST, "all candidates taken: EEXIST");
@@ -452,10 +452,10 @@ test_hostile(struct buf *out)
 
 	/* a 1 MB header line, whole and headers only */
 	buf_reset(&orig);
-	(void)buf_puts(&orig, "Subject: ");
+	FIXTURE(buf_puts(&orig, "Subject: "));
 	for (i = 0; i < (1u << 20); i++)
-		(void)buf_putc(&orig, 'x');
-	(void)buf_puts(&orig, "\nX-After: 1\n\nbody\n");
+		FIXTURE(buf_putc(&orig, 'x'));
+	FIXTURE(buf_puts(&orig, "\nX-After: 1\n\nbody\n"));
 	info.max_return_size = 0;
 	ok(t_gen(&info, t_rcpts, 1, orig.data, orig.len, out) == 0,
 	    "1 MB header line");
@@ -469,7 +469,7 @@ test_hostile(struct buf *out)
 	/* a header section that never ends */
 	buf_reset(&orig);
 	for (i = 0; i < 100; i++)
-		(void)buf_printf(&orig, "X-H%zu: v\n", i);
+		FIXTURE(buf_printf(&orig, "X-H%zu: v\n", i));
 	ok(t_gen(&info, t_rcpts, 1, orig.data, orig.len - 1, out) == 0 &&
 	    t_count(out, "X-H99: v\n") == 1, "endless header section");
 	t_parse(out, &s);

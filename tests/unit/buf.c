@@ -25,12 +25,19 @@ main(void)
 	ok(buf_putc(&b, '!') == -1 && errno == EMSGSIZE,
 	    "append past the limit fails with EMSGSIZE");
 	is_str(buf_cstr(&b), "helloworld", "contents intact after failure");
+	is_int(buf_error(&b), EMSGSIZE, "the failure is recorded");
 	buf_consume(&b, 5);
 	is_str(buf_cstr(&b), "world", "consume drops a prefix");
 	buf_truncate(&b, 3);
 	is_str(buf_cstr(&b), "wor", "truncate shortens");
 	buf_consume(&b, 100);
 	is_int((long long)b.len, 0, "consume past the end empties");
+	errno = 0;
+	ok(buf_putc(&b, 'x') == -1 && errno == EMSGSIZE && b.len == 0,
+	    "sticky: after a failure an append that fits fails too");
+	is_int(buf_error(&b), EMSGSIZE, "consume and truncate keep the error");
+	buf_reset(&b);
+	is_int(buf_error(&b), 0, "reset clears it");
 	ok(buf_printf(&b, "%d-%s", 42, "x") == 0, "printf appends");
 	is_str(buf_cstr(&b), "42-x", "printf result");
 	ok(buf_printf(&b, "%s", "0123456789") == -1 && errno == EMSGSIZE,
@@ -38,7 +45,14 @@ main(void)
 	is_str(buf_cstr(&b), "42-x", "printf failure leaves contents");
 	ok(b.len == 4 && strlen(b.data) == 4,
 	    "printf failure puts the NUL back");
+	ok(buf_printf(&b, "%s", "y") == -1 && buf_puts(&b, "z") == -1 &&
+	    buf_append(&b, "z", 1) == -1 && b.len == 4,
+	    "sticky: printf, puts and append fail after a printf failure");
+	errno = 0;
+	ok(buf_steal(&b) == NULL && errno == EMSGSIZE && b.len == 4,
+	    "steal refuses a buffer whose build failed");
 	buf_free(&b);
+	is_int(buf_error(&b), 0, "free clears the error");
 
 	/* buf_printf formats into the spare capacity when it fits */
 	buf_init(&b, 1000);
@@ -53,11 +67,16 @@ main(void)
 	    "printf one byte past the capacity grows");
 	is_str(b.data + b.len - 7, "grow-12", "its result");
 	while (b.len < 990)
-		(void)buf_putc(&b, 'a');
+		FIXTURE(buf_putc(&b, 'a'));
 	ok(buf_printf(&b, "%s", "0123456789X") == -1 && errno == EMSGSIZE,
 	    "printf past the maximum with room allocated fails");
 	ok(b.len == 990 && strlen(b.data) == 990,
 	    "contents and NUL intact after that failure");
+	buf_truncate(&b, 0);
+	ok(buf_error(&b) == EMSGSIZE, "the error outlives a truncate");
+	buf_reset(&b);
+	while (b.len < 990)
+		FIXTURE(buf_putc(&b, 'a'));
 	ok(buf_printf(&b, "%s", "0123456789") == 0 && b.len == 1000,
 	    "printf up to the maximum exactly");
 	buf_free(&b);
@@ -76,10 +95,16 @@ main(void)
 	ok(b.cap <= 1001, "capacity never exceeds max+1 (%zu)", b.cap);
 	ok(buf_append(&b, big, sizeof(big)) == -1, "fourth block refused");
 	is_int((long long)b.len, 900, "length after refused block");
-	ok(buf_append(&b, "\0x", 2) == 0 && b.data[900] == '\0' &&
-	    b.data[901] == 'x', "NUL bytes are data");
+	ok(buf_append(&b, "\0x", 2) == -1 && b.len == 900,
+	    "a block that would fit is refused after that: nothing is cut "
+	    "out of the middle");
+	buf_reset(&b);
+	ok(buf_append(&b, big, sizeof(big)) == 0 &&
+	    buf_append(&b, "\0x", 2) == 0 && b.data[300] == '\0' &&
+	    b.data[301] == 'x', "NUL bytes are data");
 	s = buf_steal(&b);
-	ok(s != NULL && strlen(s) == 900, "steal hands over the storage");
+	ok(s != NULL && memcmp(s, big, sizeof(big)) == 0 && s[301] == 'x',
+	    "steal hands over the storage");
 	ok(b.data == NULL && b.len == 0, "stolen buffer is empty");
 	free(s);
 	s = buf_steal(&b);
@@ -93,6 +118,35 @@ main(void)
 	buf_init(&b, 0);
 	ok(buf_append(&b, "", 0) == 0, "zero-length append to zero buffer");
 	ok(buf_putc(&b, 'x') == -1, "zero-max buffer refuses a byte");
+	buf_free(&b);
+
+	/* the chained pattern: build freely, check once */
+	buf_init(&b, 8);
+	ok((buf_puts(&b, "abc") | buf_puts(&b, "defgh") |
+	    buf_puts(&b, "i")) != 0 && buf_error(&b) == EMSGSIZE &&
+	    b.len == 8, "three appends, the last one over: one check sees it");
+	buf_free(&b);
+
+	/* buf_note: diagnostics are cut visibly, never data */
+	buf_init(&b, 10);
+	buf_note(&b, "%s", "abc");
+	buf_note(&b, "%d", 42);
+	is_str(buf_cstr(&b), "abc42", "notes append");
+	buf_note(&b, "%s", "0123456789");
+	is_str(buf_cstr(&b), "abc4201...", "a note too long ends in '...' "
+	    "at the maximum");
+	buf_note(&b, "x");
+	is_str(buf_cstr(&b), "abc4201...", "nothing after a cut note");
+	is_int(buf_error(&b), 0, "a note never sets the error");
+	buf_reset(&b);
+	buf_note(&b, "%s", "0123456789");
+	is_str(buf_cstr(&b), "0123456789", "a note of exactly the maximum "
+	    "is whole");
+	buf_reset(&b);
+	FIXTURE(buf_puts(&b, "12345678"));
+	buf_note(&b, "%s", "xyz");
+	is_str(buf_cstr(&b), "12345678", "no room even for the mark: "
+	    "nothing");
 	buf_free(&b);
 	return done_testing();
 }

@@ -137,7 +137,7 @@ test_example(void)
 	buf_init(&text, 1 << 20);
 	if ((fp = fopen(EXAMPLE_CONF, "r")) != NULL) {
 		while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-			buf_append(&text, chunk, n);
+			FIXTURE(buf_append(&text, chunk, n));
 		fclose(fp);
 	}
 	for (i = 0; (name = conf_key_name(i, &sect)) != NULL; i++) {
@@ -482,9 +482,9 @@ test_error_cap(void)
 	const char	*s;
 
 	buf_init(&text, 1 << 16);
-	buf_puts(&text, "[queue]\n");
+	FIXTURE(buf_puts(&text, "[queue]\n"));
 	for (i = 0; i < 60; i++)
-		buf_puts(&text, "concurrency = x\n");
+		FIXTURE(buf_puts(&text, "concurrency = x\n"));
 	ok(load(buf_cstr(&text), false, &c) == -1, "60 errors fail");
 	for (s = got; (s = strchr(s, '\n')) != NULL; s++)
 		lines++;

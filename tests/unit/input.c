@@ -47,9 +47,9 @@ run(const char *data, size_t len, enum input_dots dots, size_t step)
 		io_set_nonblock(p[0], 1);
 	input_init(&in, p[0], dots);
 	while ((rc = input_next(&in, &piece, &n, &complete)) == 1) {
-		buf_append(&out, piece, n);
+		FIXTURE(buf_append(&out, piece, n));
 		if (complete)
-			buf_putc(&out, '\n');
+			FIXTURE(buf_putc(&out, '\n'));
 	}
 	close(p[0]);
 	waitpid(pid, NULL, 0);

@@ -68,7 +68,7 @@ put(const char *sub, const struct qid *qid, const char *qid_in_file)
 	env.size = 3;
 	buf_init(&b, 65536);
 	(void)envelope_write(&env, &b);
-	(void)buf_puts(&b, "hi\n");
+	FIXTURE(buf_puts(&b, "hi\n"));
 	fd = open(path(sub, qid->s), O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	if (fd == -1 || write(fd, b.data, b.len) != (ssize_t)b.len)
 		diag("write %s failed", qid->s);

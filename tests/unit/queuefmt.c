@@ -74,7 +74,7 @@ test_json(void)
 	is_str(json("\xe2\x80\xa8"), "\"\\u2028\"", "json: U+2028 escaped");
 	is_str(json("\xc2\x9b"), "\"\xc2\x9b\"", "json: C1 is valid JSON");
 	buf_init(&b, 4);
-	buf_puts(&b, "ab");
+	FIXTURE(buf_puts(&b, "ab"));
 	ok(queuefmt_json_str(&b, "cdef") == -1 && b.len == 2,
 	    "json: a full buffer fails and leaves the contents");
 	buf_free(&b);

@@ -251,10 +251,10 @@ test_envelope(void)
 		int		i;
 
 		buf_init(&many, SPOOL_ENVELOPE_MAX);
-		buf_puts(&many, HEAD "S\n");
+		FIXTURE(buf_puts(&many, HEAD "S\n"));
 		for (i = 0; i <= SPOOL_RCPT_MAX; i++)
-			buf_printf(&many, "R u%d@example.org\n", i);
-		buf_puts(&many, "Z 1\n\n");
+			FIXTURE(buf_printf(&many, "R u%d@example.org\n", i));
+		FIXTURE(buf_puts(&many, "Z 1\n\n"));
 		refused(many.data, many.len, false, "more than 10000",
 		    "10001 recipients");
 		buf_free(&many);
@@ -449,11 +449,12 @@ test_bytes(void)
 				if (c == '\n')
 					continue;
 				buf_reset(&in);
-				buf_puts(&in, "V 1\nA 1\nX 1\nW 1\ne ");
+				FIXTURE(buf_puts(&in,
+				    "V 1\nA 1\nX 1\nW 1\ne "));
 				while (in.len < 19 + len)
-					buf_putc(&in, 'x');
+					FIXTURE(buf_putc(&in, 'x'));
 				in.data[19 + pos] = (char)c;
-				buf_putc(&in, '\n');
+				FIXTURE(buf_putc(&in, '\n'));
 				want = c >= 0x20 && c != 0x7f;
 				buf_reset(&err);
 				got = spool_state_parse(in.data, in.len, &st,
@@ -528,8 +529,8 @@ test_state_envelope(const char *dir)
 	    st.version == SPOOL_STATE_VERSION, "set the envelope copy");
 	ok(spool_state_set_envelope(&st, &e) == 0, "set it again (replaced)");
 	ok(spool_state_format(&st, &out) == 0, "format version 2");
-	buf_puts(&img, v2);
-	buf_puts(&img, golden);
+	FIXTURE(buf_puts(&img, v2));
+	FIXTURE(buf_puts(&img, golden));
 	is_str(buf_cstr(&out), buf_cstr(&img), "version 2 form: the records, "
 	    "a blank line, the envelope as in the queue file");
 	ok(spool_state_parse(out.data, out.len, &rd, &err) == 0 &&
@@ -559,27 +560,27 @@ test_state_envelope(const char *dir)
 
 	/* refused forms */
 	buf_reset(&img);
-	buf_printf(&img, "V 1\nA 1\nX 1\nW 1\n\n%s", golden);
+	FIXTURE(buf_printf(&img, "V 1\nA 1\nX 1\nW 1\n\n%s", golden));
 	state_refused(buf_cstr(&img), "unknown record", "version 1 with a copy");
 	buf_reset(&img);
-	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%.*s", 20, golden);
+	FIXTURE(buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%.*s", 20, golden));
 	state_refused(buf_cstr(&img), "line 5: the envelope copy after it: "
 	    "line 2", "a copy cut short");
 	buf_reset(&img);
-	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\nV 1\nI %s\nT 1\nU 1\nS\n"
-	    "Z 00000000000000000001\n\n", QID1);
+	FIXTURE(buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\nV 1\nI %s\nT 1\n"
+	    "U 1\nS\nZ 00000000000000000001\n\n", QID1));
 	state_refused(buf_cstr(&img), "required record 'R' missing",
 	    "a copy without a recipient");
 	buf_reset(&img);
-	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%sx\n", golden);
+	FIXTURE(buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%sx\n", golden));
 	state_refused(buf_cstr(&img), "line 21: data after the envelope copy",
 	    "data after the copy");
 	buf_reset(&img);
-	buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%s\n", golden);
+	FIXTURE(buf_printf(&img, "V 2\nA 1\nX 1\nW 1\n\n%s\n", golden));
 	state_refused(buf_cstr(&img), "data after the envelope copy",
 	    "a blank line after the copy");
 	buf_reset(&img);
-	buf_printf(&img, "V 2\nA 1\n\n%s", golden);
+	FIXTURE(buf_printf(&img, "V 2\nA 1\n\n%s", golden));
 	state_refused(buf_cstr(&img), "'X' missing",
 	    "the copy before the required records");
 

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_failed;
@@ -72,6 +73,23 @@ diag(const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 }
+
+/*
+ * tap_fixture - a test's own setup step that must work (building input
+ * in a struct buf, ...): when it fails, the run stops ("Bail out!"), so a
+ * cut fixture can never pass as a tested input.  Use FIXTURE(expr).
+ */
+__attribute__((unused))
+static void
+tap_fixture(int rc, const char *what, const char *file, int line)
+{
+	if (rc == 0)
+		return;
+	printf("Bail out! %s:%d: fixture failed: %s\n", file, line, what);
+	fflush(stdout);
+	exit(99);
+}
+#define FIXTURE(expr)	tap_fixture((expr), #expr, __FILE__, __LINE__)
 
 __attribute__((unused))
 static int
