@@ -869,10 +869,24 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 		sm.body = SMTP_BODY_8BITMIME;
 	sm.read = deliver_read;
 	sm.read_arg = &rd;
+	/* SIZE= is the wire size (RFC 1870), found by a dry run */
+	if (smtp_message_measure(&s->smtp, &sm) == -1)
+		log_warn("%s: measure the message for SIZE=: read the queue "
+		    "file", m->qid.s);
+	rd.head_off = 0;
+	rd.pos = m->body_offset + (off_t)hdr.len;
 
 	t_start = deliver_now_secs();
 	session_transact(s, &sm, &failure);
 	t_end = deliver_now_secs();
+	if (sm.hdr_cut > 0)
+		log_info("%s: %llu header lines split without white space "
+		    "(a space was inserted)", m->qid.s,
+		    (unsigned long long)sm.hdr_cut);
+	if (sm.lines_split > 0)
+		log_info("%s: %llu body lines over %d octets split",
+		    m->qid.s, (unsigned long long)sm.lines_split,
+		    DOTSTUFF_LINE_MAX);
 	relay_fault = deliver_classify(&sm, &failure, v);
 	if (!relay_fault) {
 		m->state.attempts++;

@@ -827,6 +827,8 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 	why_clear(&m->reply);
 	m->naccepted = 0;
 	m->body_8bit = false;
+	m->lines_split = 0;
+	m->hdr_cut = 0;
 	for (i = 0; i < m->nrcpts; i++) {
 		m->rcpts[i].replied = false;
 		m->rcpts[i].accepted = false;
@@ -863,6 +865,43 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 	return 0;
 }
 
+/* smtp_message_measure - the wire size, by a dry run of the conversion */
+int
+smtp_message_measure(struct smtp_session *s, struct smtp_message *m)
+{
+	struct dotstuff	 ds;
+	struct buf	 scratch;
+	uint64_t	 total = 0;
+	ssize_t		 n;
+	int		 rc = -1;
+
+	buf_init(&scratch, DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK) +
+	    DOTSTUFF_FINISH_MAX);
+	dotstuff_init(&ds);
+	for (;;) {
+		n = m->read(m->read_arg, s->chunk, SMTP_BODY_CHUNK);
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		if ((size_t)n > SMTP_BODY_CHUNK)
+			fatal_exit(EX_SOFTWARE, "smtp: body reader overran");
+		if (dotstuff_feed(&ds, s->chunk, (size_t)n, &scratch) == -1)
+			fatal_errno(EX_SOFTWARE, "smtp: measure output");
+		total += scratch.len;
+		buf_reset(&scratch);
+	}
+	if (dotstuff_finish(&ds, &scratch) == -1)
+		fatal_errno(EX_SOFTWARE, "smtp: measure output");
+	total += scratch.len;
+	/* RFC 1870 4: without the stuffed dots and the final ".\r\n" */
+	m->size = total - ds.stuffed - 3;
+	rc = 0;
+out:
+	buf_free(&scratch);
+	return rc;
+}
+
 /* smtp_body_pump - more body for the wire */
 void
 smtp_body_pump(struct smtp_session *s)
@@ -897,9 +936,8 @@ smtp_body_pump(struct smtp_session *s)
 	if (dotstuff_finish(&s->ds, &s->out) == -1)
 		fatal_errno(EX_SOFTWARE, "smtp: body output");
 	s->msg->body_8bit = s->ds.has_8bit;
-	if (s->ds.lines_split > 0)
-		log_debug("smtp: %llu long lines split",
-		    (unsigned long long)s->ds.lines_split);
+	s->msg->lines_split = s->ds.lines_split;
+	s->msg->hdr_cut = s->ds.hdr_cut;
 	smtp_set_state(s, SMTP_S_DATA_END);
 }
 

@@ -185,7 +185,8 @@ struct smtp_message {
 	size_t		 nrcpts;
 	enum smtp_body	 body;
 	bool		 smtputf8;	/* needs SMTPUTF8 (RFC 6531) */
-	uint64_t	 size;		/* for SIZE= (RFC 1870) */
+	uint64_t	 size;		/* for SIZE= (RFC 1870): the wire size,
+					   see smtp_message_measure */
 	enum smtp_ret	 ret;
 	const char	*envid;		/* ENVID= (xtext-encoded here), NULL */
 	/*
@@ -204,6 +205,9 @@ struct smtp_message {
 	struct why	 reply;		/* that stage's reply (or reason) */
 	size_t		 naccepted;	/* recipients with a 2xx RCPT */
 	bool		 body_8bit;	/* the body held 8-bit bytes */
+	uint64_t	 lines_split;	/* body lines cut at 998 octets */
+	uint64_t	 hdr_cut;	/* header lines cut without white
+					   space (a space was inserted) */
 };
 
 struct smtp_session {
@@ -278,6 +282,17 @@ void	smtp_tls_done(struct smtp_session *);
  * (MAIL, every RCPT and DATA at once under PIPELINING, else MAIL alone).
  */
 int	smtp_message_start(struct smtp_session *, struct smtp_message *m);
+
+/*
+ * smtp_message_measure - before smtp_message_start, on a session that is
+ * ready (its capabilities known): read m's body to its end with m->read
+ * and put into m->size its size as this session will send it (RFC 1870
+ * section 4: octets with CRLF line ends, any folding and cuts included,
+ * stuffed dots and the final "." excluded).  The caller rewinds the
+ * reader before the transaction.  Returns 0, or -1 with errno from the
+ * reader (m->size is then unchanged).
+ */
+int	smtp_message_measure(struct smtp_session *, struct smtp_message *m);
 
 /*
  * smtp_body_pump - in SMTP_S_BODY: read the body in SMTP_BODY_CHUNK

@@ -94,6 +94,43 @@ like "$(dsn_body 1)" 'Content-Type: text/rfc822-headers' \
 unlike "$(dsn_body 1)" 'line 050 of a message' "SIZE: no body returned"
 smarthost_stop
 
+# SIZE= is the wire size with CRLF (RFC 1870; issue 9 defect 6): at the
+# server's limit exactly the message goes, one octet more and it is
+# refused before anything is sent, though its spool size (LF line ends)
+# is well under the limit
+# wire_msg FILE N - a message of exactly N octets on the wire
+wire_msg() {
+	/usr/bin/python3 - "$1" "$2" "$SENDER" <<'PY'
+import sys
+path, n, sender = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+msg = "From: %s\nSubject: size edge\n\n" % sender
+wire = lambda m: len(m) + m.count("\n")
+while wire(msg) + 40 < n:
+    msg += "a line of text for the size boundary\n"
+msg += "x" * (n - wire(msg) - 2) + "\n"
+assert wire(msg) == n
+open(path, "w").write(msg)
+PY
+}
+agent_spool
+: >"$T/agent.log"
+start_host sizeedge --size 2000
+wire_msg "$T/w2000" 2000
+wire_msg "$T/w2001" 2001
+qid=$(agent_queue "$SENDER" "$T/w2000" fits@example.net)
+agent_once
+is "$(smarthost_count "$SMARTHOST_DIR")" 1 "SIZE edge: 2000 octets went"
+like "$(smarthost_json "$SMARTHOST_DIR" 1 mail_options)" '^SIZE=2000$' \
+    "SIZE edge: SIZE= is the CRLF size (spool $(wc -c <"$T/w2000"))"
+is "$(smarthost_json "$SMARTHOST_DIR" 1 size)" 2000 \
+    "SIZE edge: and that is what arrived"
+qid=$(agent_queue "$SENDER" "$T/w2001" over@example.net)
+agent_once
+like "$(cat "$T/agent.log")" "$qid: to=<over@example.net>.*status=bounced \\(message size 2001 exceeds the server's limit of 2000 bytes\\)" \
+    "SIZE edge: 2001 wire octets (spool $(wc -c <"$T/w2001")) refused"
+unlike "$(tr_log)" 'C: RCPT TO:<over@' "SIZE edge: nothing of it was sent"
+smarthost_stop
+
 # ---------------------------------------------------------------- max_age
 agent_spool
 : >"$T/agent.log"

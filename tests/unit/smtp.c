@@ -565,6 +565,101 @@ test_auth(void)
 	smtp_free(&s);
 }
 
+/*
+ * rfc1870_size - the SIZE= an RFC 1870 client must announce for the
+ * DATA bytes w: every octet sent, without the final ".\r\n" and without
+ * the dot added to each line that starts with one
+ */
+static size_t
+rfc1870_size(const char *w)
+{
+	size_t	n = strlen(w), i, dots = 0;
+
+	for (i = 0; i < n; i++)
+		if (w[i] == '.' && (i == 0 || w[i - 1] == '\n'))
+			dots++;
+	return n - 3 - (dots - 1);	/* the final "." is not stuffed */
+}
+
+/*
+ * test_measure - issue 9 defect 6: SIZE= is the size on the wire (CRLF
+ * line ends, folds and cuts), checked against the bytes actually sent
+ */
+static void
+test_measure(void)
+{
+	static const char *bodies[] = { "", "a", "a\n", "a\nb\n\n",
+	    "a\r\nb\r\n", "Subject: x\n\n.\n..\n.a\n", "\n\n\n\n",
+	    "a\rb\r", "x" };
+	struct smtp_session	s;
+	struct smtp_message	m;
+	struct smtp_rcpt	r[2];
+	struct body		b;
+	char			*big, mail[128];
+	const char		*wire;
+	size_t			 i, bad = 0, n;
+
+	big = malloc(3 * 1200 + 16);
+	/* a folded header line, one cut without space, a cut body line */
+	memset(big, 'h', 3 * 1200 + 15);
+	memcpy(big, "X-A: ", 5);
+	big[600] = ' ';
+	big[1200] = '\n';
+	memcpy(big + 1201, "X-B:", 4);
+	big[2401] = '\n';
+	big[2402] = '\n';
+	big[3 * 1200 + 14] = '\n';
+	big[3 * 1200 + 15] = '\0';
+	for (i = 0; i <= sizeof(bodies) / sizeof(bodies[0]); i++) {
+		const char *body = i < sizeof(bodies) / sizeof(bodies[0]) ?
+		    bodies[i] : big;
+
+		open_session(&s, &plain_params, EHLO_PIPE);
+		msg_init(&m, r, &b, body);
+		m.size = 0;
+		if (smtp_message_measure(&s, &m) == -1)
+			bad++;
+		b.off = 0;
+		if (strcmp(body, big) != 0 || m.size <= 1000) {
+			/* under the server's SIZE 1000 */
+			smtp_message_start(&s, &m);
+			(void)snprintf(mail, sizeof(mail), "MAIL FROM:"
+			    "<root@client.example> SIZE=%llu\r\n",
+			    (unsigned long long)m.size);
+			if (strncmp(take(&s), mail, strlen(mail)) != 0)
+				bad++;
+			(void)say(&s, "250 ok\r\n250 ok\r\n250 ok\r\n"
+			    "354 go\r\n");
+			wire = pump(&s);
+			n = rfc1870_size(wire);
+			if (n != m.size) {
+				diag("body %zu: SIZE=%llu but %zu on the wire",
+				    i, (unsigned long long)m.size, n);
+				bad++;
+			}
+		} else {
+			/* too big for the canned server: check via pump */
+			s.caps.size = 0;
+			smtp_message_start(&s, &m);
+			(void)take(&s);
+			(void)say(&s, "250 ok\r\n250 ok\r\n250 ok\r\n"
+			    "354 go\r\n");
+			wire = pump(&s);
+			n = rfc1870_size(wire);
+			if (n != m.size || m.hdr_cut != 1 ||
+			    m.lines_split != 1) {
+				diag("big body: SIZE=%llu but %zu on the wire",
+				    (unsigned long long)m.size, n);
+				bad++;
+			}
+		}
+		smtp_free(&s);
+	}
+	is_int(bad, 0, "SIZE= is the RFC 1870 size of the bytes sent "
+	    "(CRLF, folds, cuts; no stuffed dots)");
+	free(big);
+}
+
 /* test_local_refusals - SIZE, SMTPUTF8, control characters */
 static void
 test_local_refusals(void)
@@ -919,6 +1014,7 @@ main(void)
 	test_starttls();
 	test_auth();
 	test_local_refusals();
+	test_measure();
 	test_421();
 	test_split_replies();
 	test_garbage();
