@@ -9,8 +9,7 @@
 #     is sent, with that reason;
 #   - max_age: a recipient that is always deferred expires, and the DSN
 #     says the agent gave up (4.4.7 with the last error);
-#   - no 8BITMIME on the server: an 8-bit message is sent as is, without
-#     BODY=8BITMIME (doc/agent.md);
+#   - (no 8BITMIME on the server: agent-8bit.sh)
 #   - an SMTPUTF8 message to a server without SMTPUTF8 bounces with a
 #     clear reason, nothing sent;
 #   - sendmail -N success,failure -R hdrs -V envid: the server that
@@ -152,23 +151,6 @@ like "$(dsn_body 1)" 'Status: 5\.4\.7' "max_age: DSN status 5.4.7"
 like "$(dsn_body 1 | tr '\n' ' ' | tr -s ' ')" \
     'Diagnostic-Code: .*expired after .* 451 4\.3\.0 mailbox busy' \
     "max_age: the DSN says it gave up, with the last error"
-smarthost_stop
-
-# ---------------------------------------------------------------- 8BITMIME
-agent_spool
-: >"$T/agent.log"
-start_host 8bit --no-8bitmime
-printf 'From: %s\nSubject: 8-bit\n\n\303\251t\303\251 \342\202\254\n' \
-    "$SENDER" >"$T/body8"
-agent_queue "$SENDER" "$T/body8" scanned@example.net >/dev/null
-AGENT_ENVELOPE_EXTRA='B 8BITMIME' agent_queue "$SENDER" "$T/body8" \
-    declared@example.net >/dev/null
-agent_once
-is "$(smarthost_count "$SMARTHOST_DIR")" 2 \
-    "no 8BITMIME: both 8-bit messages delivered (scanned and -B8BITMIME)"
-unlike "$(tr_log)" 'BODY=8BITMIME' "no 8BITMIME: BODY=8BITMIME never sent"
-eml 1 >"$T/got"
-ok "no 8BITMIME: the body is sent as is" cmp "$T/body8" "$T/got"
 smarthost_stop
 
 # ---------------------------------------------------------------- SMTPUTF8

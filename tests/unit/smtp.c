@@ -660,6 +660,70 @@ test_measure(void)
 	free(big);
 }
 
+/*
+ * test_downgrade - issue 9 defect 5: 8-bit to a server without 8BITMIME
+ * goes converted to 7 bit (tiny reads: the state carries), SIZE= counts
+ * the converted bytes; one that cannot be converted is refused (5.6.3)
+ * before anything is sent
+ */
+static void
+test_downgrade(void)
+{
+	static const char ehlo7[] = "250-mx.example\r\n250-PIPELINING\r\n"
+	    "250 SIZE 100000\r\n";
+	struct smtp_session	s;
+	struct smtp_message	m;
+	struct smtp_rcpt	r[2];
+	struct body		b;
+	const char		*wire;
+
+	open_session(&s, &plain_params, ehlo7);
+	msg_init(&m, r, &b, "Subject: x\n\n\xc3\xa9 =\n.\n");
+	m.body = SMTP_BODY_8BITMIME;
+	ok(smtp_message_measure(&s, &m) == 0 && !m.unconvertible,
+	    "downgrade: measured, convertible");
+	b.off = 0;
+	is_int(smtp_message_start(&s, &m), 0, "downgrade: message starts");
+	wire = take(&s);
+	ok(strncmp(wire, "MAIL FROM:<root@client.example> SIZE=", 37) == 0 &&
+	    strstr(wire, "BODY=") == NULL, "downgrade: no BODY=8BITMIME");
+	(void)say(&s, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	wire = pump(&s);
+	is_str(wire, "Subject: x\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "=C3=A9 =3D\r\n..\r\n.\r\n",
+	    "downgrade: quoted-printable on the wire, dot-stuffed");
+	is_int((long long)m.size, (long long)rfc1870_size(wire),
+	    "downgrade: SIZE= is the converted size");
+	(void)say(&s, "250 queued\r\n");
+	ok(m.status == SMTP_MSG_SENT && m.downgraded && m.converted == 1,
+	    "downgrade: sent, one part converted");
+	smtp_free(&s);
+
+	open_session(&s, &plain_params, ehlo7);
+	msg_init(&m, r, &b, "Subject: \xc3\xa9\n\nx\n");
+	m.body = SMTP_BODY_8BITMIME;
+	ok(smtp_message_measure(&s, &m) == 0 && m.unconvertible,
+	    "downgrade: an 8-bit header field cannot be converted");
+	is_int(smtp_message_start(&s, &m), -1,
+	    "downgrade: refused before anything is sent");
+	is_str(take(&s), "", "downgrade: nothing written");
+	ok(m.status == SMTP_MSG_LOCAL && strcmp(m.reply.enh, "5.6.3") == 0 &&
+	    strstr(m.reply.text, "no 8BITMIME") != NULL &&
+	    strstr(m.reply.text, "8-bit header field") != NULL,
+	    "downgrade: 5.6.3 with the reason");
+	smtp_free(&s);
+
+	/* the same message to a server with 8BITMIME goes as it is */
+	open_session(&s, &plain_params, EHLO_PIPE);
+	msg_init(&m, r, &b, "Subject: \xc3\xa9\n\nx\n");
+	m.body = SMTP_BODY_8BITMIME;
+	ok(smtp_message_measure(&s, &m) == 0 && !m.unconvertible &&
+	    m.size == 18, "8BITMIME offered: no conversion, wire size");
+	smtp_free(&s);
+}
+
 /* test_local_refusals - SIZE, SMTPUTF8, control characters */
 static void
 test_local_refusals(void)
@@ -1015,6 +1079,7 @@ main(void)
 	test_auth();
 	test_local_refusals();
 	test_measure();
+	test_downgrade();
 	test_421();
 	test_split_replies();
 	test_garbage();
