@@ -27,12 +27,15 @@
 #define MIME7BIT_REASON_MAX	160
 
 /*
- * worst case output octets of one mime7bit_feed of n octets: quoted-
- * printable triples plus soft breaks, a held header field and the
- * header fields the converter adds
+ * worst case output octets of one mime7bit_feed of n octets: what was
+ * held from earlier calls (a header field and the Content-Transfer-
+ * Encoding fields, each at most MIME7BIT_FIELD_MAX), and per input octet
+ * at most 24: a quoted-printable triple with its share of soft breaks is
+ * under 4, but an empty part of a multipart/digest ("--b", empty line,
+ * empty line: 6 octets) gains three header fields (115 octets in all)
  */
 #define MIME7BIT_OUT_MAX(n) \
-	(4 * (size_t)(n) + MIME7BIT_FIELD_MAX + 4096)
+	(24 * (size_t)(n) + 2 * (size_t)MIME7BIT_FIELD_MAX + 4096)
 
 struct mime7bit;
 

@@ -903,6 +903,7 @@ smtp_message_measure(struct smtp_session *s, struct smtp_message *m)
 	struct buf	 mid, scratch;
 	uint64_t	 total = 0;
 	ssize_t		 n;
+	size_t		 off, k;
 	int		 rc = -1;
 	bool		 eof = false;
 	const char	*why;
@@ -910,7 +911,7 @@ smtp_message_measure(struct smtp_session *s, struct smtp_message *m)
 	m->unconvertible = false;
 	m->unconvertible_why[0] = '\0';
 	buf_init(&mid, MIME7BIT_OUT_MAX(SMTP_BODY_CHUNK));
-	buf_init(&scratch, DOTSTUFF_OUT_MAX(MIME7BIT_OUT_MAX(SMTP_BODY_CHUNK)) +
+	buf_init(&scratch, DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK) +
 	    DOTSTUFF_FINISH_MAX);
 	dotstuff_init(&ds);
 	if (smtp_downgrade(s, m))
@@ -935,9 +936,16 @@ smtp_message_measure(struct smtp_session *s, struct smtp_message *m)
 				rc = 0;
 				goto out;
 			}
-			if (dotstuff_feed(&ds, mid.data, mid.len,
-			    &scratch) == -1)
-				fatal_errno(EX_SOFTWARE, "smtp: measure output");
+			for (off = 0; off < mid.len; off += k) {
+				k = mid.len - off < SMTP_BODY_CHUNK ?
+				    mid.len - off : SMTP_BODY_CHUNK;
+				if (dotstuff_feed(&ds, mid.data + off, k,
+				    &scratch) == -1)
+					fatal_errno(EX_SOFTWARE,
+					    "smtp: measure output");
+				total += scratch.len;
+				buf_reset(&scratch);
+			}
 		} else if (dotstuff_feed(&ds, s->chunk, (size_t)n,
 		    &scratch) == -1)
 			fatal_errno(EX_SOFTWARE, "smtp: measure output");

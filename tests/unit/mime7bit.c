@@ -469,6 +469,30 @@ main(void)
 	    "Content-Transfer-Encoding: 7bit\n") != NULL,
 	    "... and is relabelled 7bit");
 
+	/* the worst expansion: empty parts of a multipart/digest */
+	{
+		struct buf	 in;
+		struct mime7bit	*m = mime7bit_new();
+
+		buf_init(&in, OUT_MAX);
+		if (buf_puts(&in, "Content-Type: multipart/digest; "
+		    "boundary=b\n\n") == -1)
+			abort();
+		for (i = 0; i < 1000; i++)
+			if (buf_puts(&in, "--b\n\n\n") == -1)
+				abort();
+		n = in.len;
+		buf_reset(&b);
+		bad = mime7bit_feed(m, in.data, n, &b) != 0 ||
+		    mime7bit_finish(m, &b) != 0 || !seven_bit(&b);
+		ok(!bad && b.len > 19 * n && b.len <= MIME7BIT_OUT_MAX(n),
+		    "1000 empty digest parts: output %zu for %zu in, within "
+		    "MIME7BIT_OUT_MAX", b.len, n);
+		mime7bit_free(m);
+		buf_free(&in);
+		buf_reset(&b);
+	}
+
 	/* a long stream: bounded memory, 16 KiB chunks, 8 MB */
 	{
 		struct mime7bit	*m = mime7bit_new();
