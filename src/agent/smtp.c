@@ -910,6 +910,8 @@ smtp_message_measure(struct smtp_session *s, struct smtp_message *m)
 
 	m->unconvertible = false;
 	m->unconvertible_why[0] = '\0';
+	if (!(s->caps.ext & EHLO_SIZE) && !smtp_downgrade(s, m))
+		return 0;	/* nothing to learn: no SIZE=, no conversion */
 	buf_init(&mid, MIME7BIT_OUT_MAX(SMTP_BODY_CHUNK));
 	buf_init(&scratch, DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK) +
 	    DOTSTUFF_FINISH_MAX);

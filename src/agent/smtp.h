@@ -306,8 +306,9 @@ int	smtp_message_start(struct smtp_session *, struct smtp_message *m);
  * bit (mime7bit.h), so that conversion is measured too, and a message
  * that cannot be converted is marked (m->unconvertible, with the reason)
  * so that smtp_message_start refuses it before sending anything.  The
- * caller rewinds the reader before the transaction.  Returns 0, or -1
- * with errno from the reader (m->size is then unchanged).
+ * caller rewinds the reader before the transaction.  When the server
+ * offers no SIZE and no conversion is needed, nothing is read.  Returns
+ * 0, or -1 with errno from the reader (m->size is then unchanged).
  */
 int	smtp_message_measure(struct smtp_session *, struct smtp_message *m);
 
