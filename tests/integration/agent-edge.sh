@@ -9,6 +9,8 @@
 #     is sent, with that reason;
 #   - max_age: a recipient that is always deferred expires, and the DSN
 #     says the agent gave up (4.4.7 with the last error);
+#   - a header line over 998 octets is folded at white space and unfolds
+#     to the submitted line; one without white space is logged (issue 9);
 #   - (no 8BITMIME on the server: agent-8bit.sh)
 #   - an SMTPUTF8 message to a server without SMTPUTF8 bounces with a
 #     clear reason, nothing sent;
@@ -128,6 +130,36 @@ agent_once
 like "$(cat "$T/agent.log")" "$qid: to=<over@example.net>.*status=bounced \\(message size 2001 exceeds the server's limit of 2000 bytes\\)" \
     "SIZE edge: 2001 wire octets (spool $(wc -c <"$T/w2001")) refused"
 unlike "$(tr_log)" 'C: RCPT TO:<over@' "SIZE edge: nothing of it was sent"
+smarthost_stop
+
+# ------------------------------------------------------- long header lines
+# issue 9 defect 4: a header line over 998 octets is folded at white space
+# and unfolds to what was submitted; only a line without white space gets
+# a space inserted, and that is logged
+agent_spool
+: >"$T/agent.log"
+start_host longhdr
+/usr/bin/python3 - "$T/longhdr" "$SENDER" <<'PY'
+import sys
+words = " ".join("w%d 0123" % i for i in range(400))      # about 3,600
+open(sys.argv[1], "w").write("From: %s\nSubject: long header\n"
+    "X-Words: %s\nX-Solid: %s\n\nbody\n" % (sys.argv[2], words, "s" * 1200))
+PY
+qid=$(agent_queue "$SENDER" "$T/longhdr" longhdr@example.net)
+agent_once
+ok "long header: unfolding gives back the submitted X-Words line" \
+    /usr/bin/python3 - "$T/longhdr" "$SMARTHOST_DIR/0001.eml" <<'PY'
+import re, sys
+sent = open(sys.argv[1]).read().split("\n\n")[0]
+got = open(sys.argv[2], newline="").read().split("\r\n\r\n")[0]
+assert all(len(l) <= 998 for l in got.split("\r\n")), "a line over 998"
+unfolded = re.sub(r"\r\n(?=[ \t])", "", got)
+want = [l for l in sent.split("\n") if l.startswith("X-Words:")][0]
+have = [l for l in unfolded.split("\r\n") if l.startswith("X-Words:")][0]
+sys.exit(0 if have == want else "X-Words differs after unfolding")
+PY
+like "$(cat "$T/agent.log")" "$qid: 1 header lines split without white space" \
+    "long header: the one line without white space is logged"
 smarthost_stop
 
 # ---------------------------------------------------------------- max_age
