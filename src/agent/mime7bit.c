@@ -499,7 +499,7 @@ m7_header_end(struct mime7bit *m, bool blank)
 	buf_reset(&m->cte_fld);
 }
 
-/* ---- boundaries ------------------------------------------------------------ */
+/* ---- boundaries ---------------------------------------------------------- */
 
 /*
  * m7_boundary_of - is line l[0..n) (no LF) a delimiter of an enclosing
@@ -555,7 +555,7 @@ m7_delimiter(struct mime7bit *m, int lvl, bool close, const char *l,
 		m7_entity(m, false, m->stack[lvl].digest);
 }
 
-/* ---- header section -------------------------------------------------------- */
+/* ---- header section ------------------------------------------------------ */
 
 /* m7_header_byte - one octet of a header section */
 static void
@@ -603,7 +603,7 @@ m7_header_byte(struct mime7bit *m, char c)
 	m7_delimiter(m, lvl, close, line, n);
 }
 
-/* ---- bodies ----------------------------------------------------------------- */
+/* ---- bodies -------------------------------------------------------------- */
 
 /* m7_qp_flush - write the pending token; lim: the column it may reach */
 static void
