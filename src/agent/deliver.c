@@ -400,7 +400,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	const char		*semi;
 	size_t			 i, n = 0;
 	int			 rc = -1;
-	bool			 too_big = false;
+	bool			 headers_only = false;
 
 	br = xcalloc(m->env.nrcpts, sizeof(*br));
 	orcpt = xcalloc(m->env.nrcpts, sizeof(*orcpt));
@@ -425,11 +425,16 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 			br[n].orcpt = orcpt[n];
 		}
 		br[n].action = "failed";
-		/* X.3.4: refused for its size (before sending or by the
-		   server): the whole message back would be refused too */
+		/*
+		 * X.3.4: refused for its size (before sending or by the
+		 * server); X.6.3: 8-bit data the relay cannot take and that
+		 * cannot be converted: the whole message back would be
+		 * refused too, so only its header section goes back
+		 */
 		if (rs != NULL && strlen(rs->enh) == 5 &&
-		    strcmp(rs->enh + 1, ".3.4") == 0)
-			too_big = true;
+		    (strcmp(rs->enh + 1, ".3.4") == 0 ||
+		    strcmp(rs->enh + 1, ".6.3") == 0))
+			headers_only = true;
 		if (rs != NULL && rs->enh[0] != '\0')
 			(void)snprintf(status[n], sizeof(status[n]), "%s",
 			    rs->enh);
@@ -462,7 +467,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	    envid, sizeof(envid)) : NULL;
 	info.queue_id = m->qid.s;
 	info.arrival = (time_t)m->env.arrival;
-	info.ret_full = m->env.ret != ENVELOPE_RET_HDRS && !too_big;
+	info.ret_full = m->env.ret != ENVELOPE_RET_HDRS && !headers_only;
 	info.reason_summary = summary;
 	info.max_return_size = DELIVER_RETURN_MAX;
 	if (lseek(m->fd, m->body_offset, SEEK_SET) == -1) {
@@ -869,10 +874,28 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 		sm.body = SMTP_BODY_8BITMIME;
 	sm.read = deliver_read;
 	sm.read_arg = &rd;
+	/* SIZE= is the wire size (RFC 1870), found by a dry run */
+	if (smtp_message_measure(&s->smtp, &sm) == -1)
+		log_warn("%s: measure the message for SIZE=: read the queue "
+		    "file", m->qid.s);
+	rd.head_off = 0;
+	rd.pos = m->body_offset + (off_t)hdr.len;
 
 	t_start = deliver_now_secs();
 	session_transact(s, &sm, &failure);
 	t_end = deliver_now_secs();
+	if (sm.hdr_cut > 0)
+		log_info("%s: %llu header lines split without white space "
+		    "(a space was inserted)", m->qid.s,
+		    (unsigned long long)sm.hdr_cut);
+	if (sm.downgraded)
+		log_info("%s: converted to 7 bit for a server without "
+		    "8BITMIME (%lu parts made quoted-printable)", m->qid.s,
+		    sm.converted);
+	if (sm.lines_split > 0)
+		log_info("%s: %llu body lines over %d octets split",
+		    m->qid.s, (unsigned long long)sm.lines_split,
+		    DOTSTUFF_LINE_MAX);
 	relay_fault = deliver_classify(&sm, &failure, v);
 	if (!relay_fault) {
 		m->state.attempts++;

@@ -6,10 +6,15 @@
  * line limit (RFC 5321 4.5.3.1.6), for one message streamed in chunks.
  * Must never emit a bare CR or LF, a wire line over 1000 octets, or a line
  * that reads as the end-of-data marker; must give the same bytes however
- * the input is chunked (all state lives in struct dotstuff).  Long lines
- * are cut, not re-encoded: a cut header line continues with a space so it
- * stays one folded header; a cut body line simply continues on the next
- * line (Postfix does the same).  Callers: smtp.c for the body, its tests.
+ * the input is chunked (all state lives in struct dotstuff).  A header
+ * line over the limit is folded before its last white space, so that
+ * RFC 5322 unfolding gives back the submitted line; only a line with no
+ * white space to fold at is cut and continued with an inserted space
+ * (counted: the caller logs it).  The header line being built is held in
+ * struct dotstuff (998 octets) for that.  A long body line is cut, not
+ * re-encoded: it simply continues on the next line (Postfix does the
+ * same; mime7bit.c re-encodes text parts when it converts anyway).
+ * Callers: smtp.c for the body and its size, their tests.
  */
 #include "config.h"
 
@@ -81,29 +86,87 @@ dotstuff_put(struct dotstuff_out *o, const char *s, size_t n)
 static void
 dotstuff_eol(struct dotstuff *ds, struct dotstuff_out *o)
 {
-	if (ds->col == 0 && ds->in_header)
-		ds->in_header = false;	/* the empty line ends the header */
+	if (ds->in_header) {
+		if (ds->col == 0)
+			ds->in_header = false;	/* the empty line ends it */
+		else
+			dotstuff_put(o, ds->hline, ds->col);
+		ds->hline_cut = false;
+	}
 	dotstuff_put(o, "\r\n", 2);
 	ds->col = 0;
+}
+
+/* dotstuff_is_wsp - RFC 5234 WSP */
+static bool
+dotstuff_is_wsp(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * dotstuff_fold - the held header line is full and c comes next: send
+ * the line up to its last white space that follows a non-white octet
+ * (c itself when it is white) and keep the rest, which starts with that
+ * white space, so the line continues the field and unfolds to the
+ * original; with no such white space, send it all and continue with an
+ * inserted space.
+ */
+static void
+dotstuff_fold(struct dotstuff *ds, struct dotstuff_out *o, char c)
+{
+	size_t	p, first = 0;
+
+	while (first < ds->col && dotstuff_is_wsp(ds->hline[first]))
+		first++;
+	if (dotstuff_is_wsp(c) && first < ds->col)
+		p = ds->col + 1;	/* fold before c */
+	else
+		for (p = ds->col; p > first + 1; p--)
+			if (dotstuff_is_wsp(ds->hline[p - 1]))
+				break;
+	if (p > first + 1) {
+		p--;		/* fold before hline[p] */
+		dotstuff_put(o, ds->hline, p);
+		dotstuff_put(o, "\r\n", 2);
+		memmove(ds->hline, ds->hline + p, ds->col - p);
+		ds->col -= p;
+		ds->hdr_folded++;
+		return;
+	}
+	dotstuff_put(o, ds->hline, ds->col);
+	dotstuff_put(o, "\r\n", 2);
+	ds->hline[0] = ' ';
+	ds->col = 1;
+	if (!ds->hline_cut)
+		ds->hdr_cut++;
+	ds->hline_cut = true;
 }
 
 /* dotstuff_byte - one content byte (neither CR nor LF) */
 static void
 dotstuff_byte(struct dotstuff *ds, struct dotstuff_out *o, char c)
 {
+	if (ds->in_header) {
+		if (ds->col >= DOTSTUFF_LINE_MAX)
+			dotstuff_fold(ds, o, c);
+		if (c == '.' && ds->col == 0) {
+			ds->hline[ds->col++] = '.';
+			ds->stuffed++;
+		}
+		ds->hline[ds->col++] = c;
+		return;
+	}
 	if (ds->col >= DOTSTUFF_LINE_MAX) {
-		/* cut: in the header, fold with a leading space */
+		/* a body line is cut */
 		dotstuff_put(o, "\r\n", 2);
 		ds->col = 0;
 		ds->lines_split++;
-		if (ds->in_header) {
-			dotstuff_put(o, " ", 1);
-			ds->col = 1;
-		}
 	}
 	if (c == '.' && ds->col == 0) {
 		dotstuff_put(o, "..", 2);
 		ds->col = 2;
+		ds->stuffed++;
 		return;
 	}
 	dotstuff_put(o, &c, 1);
@@ -169,7 +232,10 @@ dotstuff_feed(struct dotstuff *ds, const void *in, size_t n,
 			room = DOTSTUFF_LINE_MAX - ds->col;
 			k = dotstuff_span(s, (size_t)(end - s) < room ?
 			    (size_t)(end - s) : room);
-			dotstuff_put(&o, s, k);
+			if (ds->in_header)
+				memcpy(ds->hline + ds->col, s, k);
+			else
+				dotstuff_put(&o, s, k);
 			ds->col += k;
 			s += k;
 		}

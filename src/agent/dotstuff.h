@@ -16,18 +16,29 @@
 /* RFC 5321 4.5.3.1.6: 1000 octets with CRLF, so 998 before it */
 #define DOTSTUFF_LINE_MAX	998
 
-/* worst case output octets for n input octets (see dotstuff_feed) */
-#define DOTSTUFF_OUT_MAX(n)	(4 * (size_t)(n))
+/*
+ * worst case output octets for n input octets (see dotstuff_feed): the
+ * held header line (at most DOTSTUFF_LINE_MAX) can leave with any call
+ */
+#define DOTSTUFF_OUT_MAX(n)	(4 * (size_t)(n) + DOTSTUFF_LINE_MAX + 3)
 /* dotstuff_finish appends at most this much */
-#define DOTSTUFF_FINISH_MAX	5
+#define DOTSTUFF_FINISH_MAX	(DOTSTUFF_LINE_MAX + 5)
 
 struct dotstuff {
 	size_t	 col;		/* wire octets on the current line */
 	bool	 in_header;	/* still before the first empty line */
 	bool	 pending_cr;	/* last input byte was CR */
 	bool	 has_8bit;	/* a byte >= 0x80 was seen */
-	uint64_t lines_split;	/* lines cut at DOTSTUFF_LINE_MAX */
+	bool	 hline_cut;	/* this header line was cut without WSP */
+	uint64_t lines_split;	/* body lines cut at DOTSTUFF_LINE_MAX */
+	uint64_t hdr_folded;	/* header lines folded at white space */
+	uint64_t hdr_cut;	/* header lines cut where no WSP was:
+				   a space was inserted (changes the
+				   field's value; logged) */
+	uint64_t stuffed;	/* dots doubled (not in RFC 1870 SIZE) */
 	uint64_t in_bytes;	/* input octets seen */
+	/* the header line being built, in wire form; col == hlen there */
+	char	 hline[DOTSTUFF_LINE_MAX];
 };
 
 /* dotstuff_init - start a message: header section, beginning of line */
@@ -35,11 +46,14 @@ void	dotstuff_init(struct dotstuff *);
 
 /*
  * dotstuff_feed - convert in[0..n) and append it to out: LF becomes CRLF;
- * a '.' that starts a wire line is doubled; a line reaching
- * DOTSTUFF_LINE_MAX wire octets is cut with CRLF, and while in the header
- * section (before the first empty line) the cut is followed by a space so
- * the header stays one folded field (RFC 5322 2.2.3: that space survives
- * unfolding; the alternative, an over-long line, is rejected by servers).
+ * a '.' that starts a wire line is doubled.  A body line over
+ * DOTSTUFF_LINE_MAX wire octets is cut with CRLF (counted in
+ * lines_split).  In the header section (before the first empty line) a
+ * line over the limit is folded (RFC 5322 2.2.3) before its last white
+ * space (SP or HTAB) that has a non-white octet before it, so unfolding
+ * (removing the CRLF) restores the submitted line exactly (hdr_folded);
+ * only a line with no such white space is cut with CRLF SP, a space the
+ * sender never wrote (hdr_cut counts those lines: the caller logs them).
  * A CR before LF is dropped (CRLF input is tolerated); a lone CR, which
  * the spool never holds, becomes a line end too, so the wire never
  * carries a bare CR or LF.  State carries across calls, so any chunking

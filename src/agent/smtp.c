@@ -142,6 +142,7 @@ smtp_init(struct smtp_session *s, const struct smtp_params *p)
 	s->tls = p->tls_active;
 	s->state = SMTP_S_GREETING;
 	buf_init(&s->out, SMTP_OUT_MAX);
+	buf_init(&s->mid, MIME7BIT_OUT_MAX(SMTP_BODY_CHUNK));
 	buf_init(&s->auth_tmp, SMTP_AUTH_TOKEN_MAX);
 	buf_init(&s->auth_pending, base64_encoded_len(SMTP_AUTH_TOKEN_MAX));
 	reply_init(&s->parser);
@@ -162,6 +163,9 @@ smtp_free(struct smtp_session *s)
 	buf_free(&s->auth_tmp);
 	buf_free(&s->auth_pending);
 	reply_free(&s->parser);
+	mime7bit_free(s->m7);
+	s->m7 = NULL;
+	buf_free(&s->mid);
 	free(s->chunk);
 	s->chunk = NULL;
 	s->msg = NULL;
@@ -513,6 +517,17 @@ smtp_after_hello(struct smtp_session *s)
 	smtp_enter(s, SMTP_S_READY);
 }
 
+/*
+ * smtp_downgrade - m's body must go converted to 7 bit: it is 8-bit and
+ * the server did not offer 8BITMIME (RFC 6152 3)
+ */
+static bool
+smtp_downgrade(const struct smtp_session *s, const struct smtp_message *m)
+{
+	return m->body == SMTP_BODY_8BITMIME &&
+	    !(s->caps.ext & EHLO_8BITMIME);
+}
+
 /* smtp_enter - go to st and write its command */
 static void
 smtp_enter(struct smtp_session *s, enum smtp_state st)
@@ -553,6 +568,12 @@ smtp_enter(struct smtp_session *s, enum smtp_state st)
 		break;
 	case SMTP_S_BODY:
 		dotstuff_init(&s->ds);
+		mime7bit_free(s->m7);
+		s->m7 = smtp_downgrade(s, s->msg) ? mime7bit_new() : NULL;
+		s->msg->downgraded = s->m7 != NULL;
+		buf_reset(&s->mid);
+		s->mid_off = 0;
+		s->body_eof = false;
 		break;
 	case SMTP_S_DATA_END:
 		break;
@@ -827,6 +848,10 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 	why_clear(&m->reply);
 	m->naccepted = 0;
 	m->body_8bit = false;
+	m->lines_split = 0;
+	m->hdr_cut = 0;
+	m->downgraded = false;
+	m->converted = 0;
 	for (i = 0; i < m->nrcpts; i++) {
 		m->rcpts[i].replied = false;
 		m->rcpts[i].accepted = false;
@@ -851,6 +876,12 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 	if (m->smtputf8 && !(s->caps.ext & EHLO_SMTPUTF8))
 		return smtp_msg_local(m, "5.6.7", "message needs SMTPUTF8 "
 		    "(UTF-8 addresses) but the server does not offer it");
+	if (smtp_downgrade(s, m) && m->unconvertible) {
+		snprintf(text, sizeof(text), "message has 8-bit data the "
+		    "relay cannot accept (no 8BITMIME) and it cannot be "
+		    "converted: %s", m->unconvertible_why);
+		return smtp_msg_local(m, "5.6.3", text);
+	}
 	s->msg = m;
 	s->messages++;
 	s->pipelining = !m->probe && (s->caps.ext & EHLO_PIPELINING) != 0 &&
@@ -861,6 +892,116 @@ smtp_message_start(struct smtp_session *s, struct smtp_message *m)
 	s->data_discard = false;
 	smtp_enter(s, SMTP_S_MAIL);
 	return 0;
+}
+
+/* smtp_message_measure - the wire size, by a dry run of the conversion */
+int
+smtp_message_measure(struct smtp_session *s, struct smtp_message *m)
+{
+	struct dotstuff	 ds;
+	struct mime7bit	*m7 = NULL;
+	struct buf	 mid, scratch;
+	uint64_t	 total = 0;
+	ssize_t		 n;
+	size_t		 off, k;
+	int		 rc = -1;
+	bool		 eof = false;
+	const char	*why;
+
+	m->unconvertible = false;
+	m->unconvertible_why[0] = '\0';
+	if (!(s->caps.ext & EHLO_SIZE) && !smtp_downgrade(s, m))
+		return 0;	/* nothing to learn: no SIZE=, no conversion */
+	buf_init(&mid, MIME7BIT_OUT_MAX(SMTP_BODY_CHUNK));
+	buf_init(&scratch, DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK) +
+	    DOTSTUFF_FINISH_MAX);
+	dotstuff_init(&ds);
+	if (smtp_downgrade(s, m))
+		m7 = mime7bit_new();
+	while (!eof) {
+		n = m->read(m->read_arg, s->chunk, SMTP_BODY_CHUNK);
+		if (n < 0)
+			goto out;
+		if ((size_t)n > SMTP_BODY_CHUNK)
+			fatal_exit(EX_SOFTWARE, "smtp: body reader overran");
+		eof = n == 0;
+		if (m7 != NULL) {
+			buf_reset(&mid);
+			if ((eof ? mime7bit_finish(m7, &mid) :
+			    mime7bit_feed(m7, s->chunk, (size_t)n, &mid)) == -1) {
+				if ((why = mime7bit_reason(m7)) == NULL)
+					fatal_errno(EX_SOFTWARE, "smtp: "
+					    "conversion output");
+				m->unconvertible = true;
+				(void)snprintf(m->unconvertible_why,
+				    sizeof(m->unconvertible_why), "%s", why);
+				rc = 0;
+				goto out;
+			}
+			for (off = 0; off < mid.len; off += k) {
+				k = mid.len - off < SMTP_BODY_CHUNK ?
+				    mid.len - off : SMTP_BODY_CHUNK;
+				if (dotstuff_feed(&ds, mid.data + off, k,
+				    &scratch) == -1)
+					fatal_errno(EX_SOFTWARE,
+					    "smtp: measure output");
+				total += scratch.len;
+				buf_reset(&scratch);
+			}
+		} else if (dotstuff_feed(&ds, s->chunk, (size_t)n,
+		    &scratch) == -1)
+			fatal_errno(EX_SOFTWARE, "smtp: measure output");
+		total += scratch.len;
+		buf_reset(&scratch);
+	}
+	if (dotstuff_finish(&ds, &scratch) == -1)
+		fatal_errno(EX_SOFTWARE, "smtp: measure output");
+	total += scratch.len;
+	/* RFC 1870 4: without the stuffed dots and the final ".\r\n" */
+	m->size = total - ds.stuffed - 3;
+	rc = 0;
+out:
+	mime7bit_free(m7);
+	buf_free(&mid);
+	buf_free(&scratch);
+	return rc;
+}
+
+/*
+ * smtp_body_drain - converted bytes on to the dot-stuffer, a chunk at a
+ * time, until s->out holds a chunk's worth; true when it does
+ */
+static bool
+smtp_body_drain(struct smtp_session *s)
+{
+	size_t	k;
+
+	while (s->mid_off < s->mid.len) {
+		if (s->out.len >= SMTP_BODY_CHUNK)
+			return true;
+		k = s->mid.len - s->mid_off;
+		if (k > SMTP_BODY_CHUNK)
+			k = SMTP_BODY_CHUNK;
+		if (dotstuff_feed(&s->ds, s->mid.data + s->mid_off, k,
+		    &s->out) == -1)
+			fatal_errno(EX_SOFTWARE, "smtp: body output");
+		s->mid_off += k;
+	}
+	return s->out.len >= SMTP_BODY_CHUNK;
+}
+
+/* smtp_body_convert_failed - the 7-bit conversion failed mid-body */
+static void
+smtp_body_convert_failed(struct smtp_session *s)
+{
+	char		 text[WHY_TEXT_MAX];
+	const char	*why = mime7bit_reason(s->m7);
+
+	if (why == NULL)
+		fatal_errno(EX_SOFTWARE, "smtp: conversion output");
+	snprintf(text, sizeof(text), "convert the message to 7 bit: %s",
+	    why);
+	smtp_fail(s, SMTP_E_LOCAL, NULL, text);
 }
 
 /* smtp_body_pump - more body for the wire */
@@ -878,7 +1019,11 @@ smtp_body_pump(struct smtp_session *s)
 	 * ends, so the final "." leaves in the same write (and TLS record) as
 	 * the end of the body instead of in a packet of its own.
 	 */
-	do {
+	for (;;) {
+		if (smtp_body_drain(s))
+			return;
+		if (s->body_eof)
+			break;
 		n = s->msg->read(s->msg->read_arg, s->chunk, SMTP_BODY_CHUNK);
 		if (n < 0) {
 			snprintf(text, sizeof(text), "read message body: %s",
@@ -888,18 +1033,30 @@ smtp_body_pump(struct smtp_session *s)
 		}
 		if ((size_t)n > SMTP_BODY_CHUNK)
 			fatal_exit(EX_SOFTWARE, "smtp: body reader overran");
-		if (n > 0 && dotstuff_feed(&s->ds, s->chunk, (size_t)n,
+		s->body_eof = n == 0;
+		if (s->m7 != NULL) {
+			buf_reset(&s->mid);
+			s->mid_off = 0;
+			if ((s->body_eof ? mime7bit_finish(s->m7, &s->mid) :
+			    mime7bit_feed(s->m7, s->chunk, (size_t)n,
+			    &s->mid)) == -1) {
+				smtp_body_convert_failed(s);
+				return;
+			}
+		} else if (n > 0 && dotstuff_feed(&s->ds, s->chunk, (size_t)n,
 		    &s->out) == -1)
 			fatal_errno(EX_SOFTWARE, "smtp: body output");
-	} while (n > 0 && s->out.len < SMTP_BODY_CHUNK);
-	if (n > 0)
-		return;
+	}
 	if (dotstuff_finish(&s->ds, &s->out) == -1)
 		fatal_errno(EX_SOFTWARE, "smtp: body output");
+	if (s->m7 != NULL) {
+		s->msg->converted = mime7bit_converted(s->m7);
+		mime7bit_free(s->m7);
+		s->m7 = NULL;
+	}
 	s->msg->body_8bit = s->ds.has_8bit;
-	if (s->ds.lines_split > 0)
-		log_debug("smtp: %llu long lines split",
-		    (unsigned long long)s->ds.lines_split);
+	s->msg->lines_split = s->ds.lines_split;
+	s->msg->hdr_cut = s->ds.hdr_cut;
 	smtp_set_state(s, SMTP_S_DATA_END);
 }
 

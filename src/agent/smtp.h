@@ -37,6 +37,7 @@
 
 #include "buf.h"
 #include "dotstuff.h"
+#include "mime7bit.h"
 #include "ehlo.h"
 #include "reply.h"
 #include "result.h"
@@ -185,7 +186,8 @@ struct smtp_message {
 	size_t		 nrcpts;
 	enum smtp_body	 body;
 	bool		 smtputf8;	/* needs SMTPUTF8 (RFC 6531) */
-	uint64_t	 size;		/* for SIZE= (RFC 1870) */
+	uint64_t	 size;		/* for SIZE= (RFC 1870): the wire size,
+					   see smtp_message_measure */
 	enum smtp_ret	 ret;
 	const char	*envid;		/* ENVID= (xtext-encoded here), NULL */
 	/*
@@ -204,6 +206,15 @@ struct smtp_message {
 	struct why	 reply;		/* that stage's reply (or reason) */
 	size_t		 naccepted;	/* recipients with a 2xx RCPT */
 	bool		 body_8bit;	/* the body held 8-bit bytes */
+	uint64_t	 lines_split;	/* body lines cut at 998 octets */
+	uint64_t	 hdr_cut;	/* header lines cut without white
+					   space (a space was inserted) */
+	bool		 downgraded;	/* sent converted to 7 bit */
+	unsigned long	 converted;	/* ... parts made quoted-printable */
+	/* set by smtp_message_measure, read by smtp_message_start */
+	bool		 unconvertible;	/* 8-bit, no 8BITMIME, cannot be
+					   converted: refused (5.6.3) */
+	char		 unconvertible_why[MIME7BIT_REASON_MAX];
 };
 
 struct smtp_session {
@@ -227,6 +238,10 @@ struct smtp_session {
 	bool		 data_discard;	/* 354 with nobody to send to */
 	struct dotstuff	 ds;
 	char		*chunk;		/* SMTP_BODY_CHUNK bytes */
+	struct mime7bit	*m7;		/* the 7-bit conversion, or NULL */
+	struct buf	 mid;		/* its output, on to the dot-stuffer */
+	size_t		 mid_off;	/* ... how much of it went */
+	bool		 body_eof;	/* the reader returned 0 */
 	struct buf	 auth_tmp;	/* decoded tokens; wiped */
 	struct buf	 auth_pending;	/* initial response awaiting 334 */
 	bool		 auth_has_pending;
@@ -273,19 +288,38 @@ void	smtp_tls_done(struct smtp_session *);
  * locally, before sending anything, when m's size exceeds the server's
  * SIZE, when m needs SMTPUTF8 that is not offered, or when an address
  * holds a control character: returns -1 with m->status SMTP_MSG_LOCAL
- * (m->reply: code 0, enh "5.3.4" for the size, "5.6.7" for SMTPUTF8)
+ * (m->reply: code 0, enh "5.3.4" for the size, "5.6.7" for SMTPUTF8,
+ * "5.6.3" for 8-bit data that the server cannot take (no 8BITMIME) and
+ * smtp_message_measure found could not be converted to 7 bit)
  * and the state still READY.  Otherwise 0, with the commands in s->out
  * (MAIL, every RCPT and DATA at once under PIPELINING, else MAIL alone).
  */
 int	smtp_message_start(struct smtp_session *, struct smtp_message *m);
 
 /*
+ * smtp_message_measure - before smtp_message_start, on a session that is
+ * ready (its capabilities known): read m's body to its end with m->read
+ * and put into m->size its size as this session will send it (RFC 1870
+ * section 4: octets with CRLF line ends, any folding and cuts included,
+ * stuffed dots and the final "." excluded).  When m->body is 8BITMIME
+ * and the server did not offer 8BITMIME the body will be converted to 7
+ * bit (mime7bit.h), so that conversion is measured too, and a message
+ * that cannot be converted is marked (m->unconvertible, with the reason)
+ * so that smtp_message_start refuses it before sending anything.  The
+ * caller rewinds the reader before the transaction.  When the server
+ * offers no SIZE and no conversion is needed, nothing is read.  Returns
+ * 0, or -1 with errno from the reader (m->size is then unchanged).
+ */
+int	smtp_message_measure(struct smtp_session *, struct smtp_message *m);
+
+/*
  * smtp_body_pump - in SMTP_S_BODY: read the body in SMTP_BODY_CHUNK
  * reads until s->out holds at least SMTP_BODY_CHUNK bytes or the body
- * ends, appending the wire form (each read adds at most
- * DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK)); at the end, append the final "."
+ * ends, appending the wire form (converted to 7 bit first when the
+ * message is 8BITMIME and the server did not offer it; each step adds at
+ * most DOTSTUFF_OUT_MAX(SMTP_BODY_CHUNK)); at the end, append the final "."
  * (so a small body and its "." leave in one write) and wait for the
- * verdict.  A read error ends the session (SMTP_E_LOCAL, message
+ * verdict.  A read or conversion error ends the session (SMTP_E_LOCAL, message
  * ABORTED) without the final ".": the caller must close the connection so
  * that the server discards the partial message.
  */

@@ -136,10 +136,13 @@ _postfix_master_cf() {
 }
 
 # postfix_start DIR [discard] - configure and start a private instance in
-# DIR; wait until all listeners accept.  Exports POSTFIX_PORT (plain with
-# STARTTLS), POSTFIX_TLS_PORT (implicit TLS), POSTFIX_PLAIN_PORT (no TLS,
-# no AUTH, relays for 127.0.0.0/8), POSTFIX_USER,
-# POSTFIX_PASSWORD, POSTFIX_MAILDIR (empty in discard mode), POSTFIX_CERTS.
+# DIR; wait until all listeners accept (POSTFIX_EXTRA_MAINCF, when set, is
+# appended to its main.cf, e.g. "smtpd_discard_ehlo_keywords = 8bitmime,
+# smtputf8" for a server that does not announce 8BITMIME).  Exports
+# POSTFIX_PORT (plain with STARTTLS), POSTFIX_TLS_PORT (implicit TLS),
+# POSTFIX_PLAIN_PORT (no TLS, no AUTH, relays for 127.0.0.0/8),
+# POSTFIX_USER, POSTFIX_PASSWORD, POSTFIX_MAILDIR (empty in discard
+# mode), POSTFIX_CERTS.
 # Returns 1 with the reason on stdout as "# " lines on failure.
 postfix_start() {
 	_pf=$1
@@ -227,6 +230,7 @@ virtual_mailbox_maps = static:inbox/
 virtual_uid_maps = static:$(id -u postfix)
 virtual_gid_maps = static:$(id -g postfix)
 virtual_minimum_uid = 1
+${POSTFIX_EXTRA_MAINCF:-}
 EOF
 	# Postfix waits until a config file is older than a second (in case
 	# an editor is still writing it): backdate ours to start at once.

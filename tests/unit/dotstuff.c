@@ -97,6 +97,55 @@ wire_ok(const struct buf *b)
 	return 1;
 }
 
+/*
+ * unfold_header - the header section of wire output b (up to the empty
+ * line), CRLF turned to LF and RFC 5322 unfolded (CRLF before WSP
+ * removed), as a C string (caller frees)
+ */
+static char *
+unfold_header(const struct buf *b)
+{
+	char	*u = malloc(b->len + 1);
+	size_t	 i, o = 0;
+
+	for (i = 0; i < b->len; i++) {
+		if (b->data[i] == '\r' && i + 2 < b->len &&
+		    (b->data[i + 2] == ' ' || b->data[i + 2] == '\t')) {
+			i++;	/* a fold: drop CRLF */
+			continue;
+		}
+		if (b->data[i] == '\r' && i + 3 < b->len &&
+		    b->data[i + 2] == '\r') {
+			u[o++] = '\n';	/* the empty line: stop */
+			break;
+		}
+		if (b->data[i] == '\r')
+			continue;
+		u[o++] = b->data[i];
+	}
+	u[o] = '\0';
+	return u;
+}
+
+/*
+ * header_words - "X-W:" then words of wlen octets separated by one sep
+ * octet, n octets before the LF, then an empty line and "body\n"
+ * (caller frees)
+ */
+static char *
+header_words(size_t n, size_t wlen, char sep)
+{
+	char	*s = malloc(n + 7);
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		s[i] = (i + 1) % (wlen + 1) == 0 ? sep : (char)('a' + i % 26);
+	memcpy(s, "X-W:", n < 4 ? n : 4);
+	memcpy(s + n, "\n\nb\n", 5);
+	s[n + 5] = '\0';
+	return s;
+}
+
 /* line_of - a string of n copies of c followed by LF (caller frees) */
 static char *
 line_of(char c, size_t n)
@@ -159,8 +208,9 @@ main(void)
 	l = line_of('H', 999);
 	memcpy(l, "X-Long: ", 8);
 	oneshot(l, strlen(l), &b);
-	ok(wire_ok(&b) && memcmp(b.data + 998, "\r\n H\r\n", 6) == 0,
-	    "999-octet header line is folded with a space");
+	ok(wire_ok(&b) && memcmp(b.data, "X-Long:\r\n HHH", 13) == 0 &&
+	    b.len == 999 + 2 + 2 + 3, "999-octet header line is folded at "
+	    "its white space, nothing inserted");
 	free(l);
 
 	l = line_of('z', 5000);
@@ -210,6 +260,93 @@ main(void)
 
 	ok(every_split(mixed, strlen(mixed), 1),
 	    "mixed dots/headers: every 3-way split equals one shot");
+
+	/*
+	 * issue 9 defect 4: a long header line is folded at white space so
+	 * that unfolding gives back exactly what was submitted; lengths
+	 * around the limit, several word lengths, SP and HTAB
+	 */
+	{
+		static const size_t lens[] = { 997, 998, 999, 1000, 1001,
+		    1996, 1997, 2500, 20000 };
+		static const size_t wlens[] = { 1, 4, 80, 996, 997 };
+		size_t	li, wi, si, bad = 0, cuts = 0;
+		char	*in, *u;
+
+		for (li = 0; li < sizeof(lens) / sizeof(lens[0]); li++)
+		for (wi = 0; wi < sizeof(wlens) / sizeof(wlens[0]); wi++)
+		for (si = 0; si < 2; si++) {
+			in = header_words(lens[li], wlens[wi],
+			    si ? '\t' : ' ');
+			dotstuff_init(&ds);
+			buf_reset(&b);
+			if (dotstuff_feed(&ds, in, strlen(in), &b) == -1 ||
+			    dotstuff_finish(&ds, &b) == -1)
+				abort();
+			u = unfold_header(&b);
+			if (!wire_ok(&b) || strncmp(u, in, lens[li]) != 0 ||
+			    u[lens[li]] != '\n' || ds.hdr_cut != 0) {
+				diag("len %zu word %zu sep %d: unfolded "
+				    "differs or cut", lens[li], wlens[wi],
+				    (int)si);
+				bad++;
+			}
+			if (lens[li] <= 998 && ds.hdr_folded != 0)
+				bad++;	/* folded needlessly */
+			if (lens[li] > 998 && ds.hdr_folded == 0)
+				bad++;
+			cuts += ds.hdr_cut;
+			free(u);
+			free(in);
+		}
+		is_int(bad, 0, "long header lines fold at white space and "
+		    "unfold to the submitted line (997..20000 octets)");
+		is_int(cuts, 0, "no space inserted where white space was");
+
+		/* the issue's case: the limit falls inside a word */
+		in = header_words(1200, 4, ' ');
+		oneshot(in, strlen(in), &b);
+		u = unfold_header(&b);
+		ok(strncmp(u, in, 1200) == 0 && b.data[994] == '\r' &&
+		    b.data[996] == ' ', "limit inside a word: folded before "
+		    "the word, not inside it");
+		free(u);
+		ok(every_split(in, strlen(in), 0),
+		    "folding: every 2-way split equals one shot");
+		free(in);
+		in = header_words(2100, 997, ' ');
+		ok(every_split(in, strlen(in), 0),
+		    "folding with the only white space at 997: every split");
+		free(in);
+
+		/* no white space at all: cut with a space, counted once */
+		in = header_words(2500, 3000, ' ');
+		dotstuff_init(&ds);
+		buf_reset(&b);
+		ok(dotstuff_feed(&ds, in, strlen(in), &b) == 0 &&
+		    dotstuff_finish(&ds, &b) == 0 && wire_ok(&b) &&
+		    ds.hdr_cut == 1 && ds.hdr_folded == 0 &&
+		    memcmp(b.data + 998, "\r\n ", 3) == 0,
+		    "a header line without white space is cut with a space, "
+		    "counted once");
+		ok(every_split(in, strlen(in), 0),
+		    "cut without white space: every 2-way split");
+		free(in);
+
+		/* a continuation line whose only white space leads it */
+		in = malloc(1100);
+		memcpy(in, "X-C: a\n\t", 8);
+		memset(in + 8, 'q', 1000);
+		memcpy(in + 1008, "\n\nb\n", 5);
+		dotstuff_init(&ds);
+		buf_reset(&b);
+		ok(dotstuff_feed(&ds, in, strlen(in), &b) == 0 &&
+		    dotstuff_finish(&ds, &b) == 0 && wire_ok(&b) &&
+		    ds.hdr_cut == 1 && strstr(b.data, "\r\n\r\n") != NULL &&
+		    strstr(b.data, "\r\n\r\n") == strstr(b.data, "\r\n\r\nb"),
+		    "leading white space is no fold point (no empty line)");
+		free(in);
+	}
 	ok(every_split("a\r\n.\r\r\n.", 9, 1),
 	    "CR handling: every 3-way split equals one shot");
 

@@ -565,6 +565,165 @@ test_auth(void)
 	smtp_free(&s);
 }
 
+/*
+ * rfc1870_size - the SIZE= an RFC 1870 client must announce for the
+ * DATA bytes w: every octet sent, without the final ".\r\n" and without
+ * the dot added to each line that starts with one
+ */
+static size_t
+rfc1870_size(const char *w)
+{
+	size_t	n = strlen(w), i, dots = 0;
+
+	for (i = 0; i < n; i++)
+		if (w[i] == '.' && (i == 0 || w[i - 1] == '\n'))
+			dots++;
+	return n - 3 - (dots - 1);	/* the final "." is not stuffed */
+}
+
+/*
+ * test_measure - issue 9 defect 6: SIZE= is the size on the wire (CRLF
+ * line ends, folds and cuts), checked against the bytes actually sent
+ */
+static void
+test_measure(void)
+{
+	static const char *bodies[] = { "", "a", "a\n", "a\nb\n\n",
+	    "a\r\nb\r\n", "Subject: x\n\n.\n..\n.a\n", "\n\n\n\n",
+	    "a\rb\r", "x" };
+	struct smtp_session	s;
+	struct smtp_message	m;
+	struct smtp_rcpt	r[2];
+	struct body		b;
+	char			*big, mail[128];
+	const char		*wire;
+	size_t			 i, bad = 0, n;
+
+	big = malloc(3 * 1200 + 16);
+	/* a folded header line, one cut without space, a cut body line */
+	memset(big, 'h', 3 * 1200 + 15);
+	memcpy(big, "X-A: ", 5);
+	big[600] = ' ';
+	big[1200] = '\n';
+	memcpy(big + 1201, "X-B:", 4);
+	big[2401] = '\n';
+	big[2402] = '\n';
+	big[3 * 1200 + 14] = '\n';
+	big[3 * 1200 + 15] = '\0';
+	for (i = 0; i <= sizeof(bodies) / sizeof(bodies[0]); i++) {
+		const char *body = i < sizeof(bodies) / sizeof(bodies[0]) ?
+		    bodies[i] : big;
+
+		open_session(&s, &plain_params, EHLO_PIPE);
+		msg_init(&m, r, &b, body);
+		m.size = 0;
+		if (smtp_message_measure(&s, &m) == -1)
+			bad++;
+		b.off = 0;
+		if (strcmp(body, big) != 0 || m.size <= 1000) {
+			/* under the server's SIZE 1000 */
+			smtp_message_start(&s, &m);
+			(void)snprintf(mail, sizeof(mail), "MAIL FROM:"
+			    "<root@client.example> SIZE=%llu\r\n",
+			    (unsigned long long)m.size);
+			if (strncmp(take(&s), mail, strlen(mail)) != 0)
+				bad++;
+			(void)say(&s, "250 ok\r\n250 ok\r\n250 ok\r\n"
+			    "354 go\r\n");
+			wire = pump(&s);
+			n = rfc1870_size(wire);
+			if (n != m.size) {
+				diag("body %zu: SIZE=%llu but %zu on the wire",
+				    i, (unsigned long long)m.size, n);
+				bad++;
+			}
+		} else {
+			/* too big for the canned server: check via pump */
+			s.caps.size = 0;
+			smtp_message_start(&s, &m);
+			(void)take(&s);
+			(void)say(&s, "250 ok\r\n250 ok\r\n250 ok\r\n"
+			    "354 go\r\n");
+			wire = pump(&s);
+			n = rfc1870_size(wire);
+			if (n != m.size || m.hdr_cut != 1 ||
+			    m.lines_split != 1) {
+				diag("big body: SIZE=%llu but %zu on the wire",
+				    (unsigned long long)m.size, n);
+				bad++;
+			}
+		}
+		smtp_free(&s);
+	}
+	is_int(bad, 0, "SIZE= is the RFC 1870 size of the bytes sent "
+	    "(CRLF, folds, cuts; no stuffed dots)");
+	free(big);
+}
+
+/*
+ * test_downgrade - issue 9 defect 5: 8-bit to a server without 8BITMIME
+ * goes converted to 7 bit (tiny reads: the state carries), SIZE= counts
+ * the converted bytes; one that cannot be converted is refused (5.6.3)
+ * before anything is sent
+ */
+static void
+test_downgrade(void)
+{
+	static const char ehlo7[] = "250-mx.example\r\n250-PIPELINING\r\n"
+	    "250 SIZE 100000\r\n";
+	struct smtp_session	s;
+	struct smtp_message	m;
+	struct smtp_rcpt	r[2];
+	struct body		b;
+	const char		*wire;
+
+	open_session(&s, &plain_params, ehlo7);
+	msg_init(&m, r, &b, "Subject: x\n\n\xc3\xa9 =\n.\n");
+	m.body = SMTP_BODY_8BITMIME;
+	ok(smtp_message_measure(&s, &m) == 0 && !m.unconvertible,
+	    "downgrade: measured, convertible");
+	b.off = 0;
+	is_int(smtp_message_start(&s, &m), 0, "downgrade: message starts");
+	wire = take(&s);
+	ok(strncmp(wire, "MAIL FROM:<root@client.example> SIZE=", 37) == 0 &&
+	    strstr(wire, "BODY=") == NULL, "downgrade: no BODY=8BITMIME");
+	(void)say(&s, "250 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	wire = pump(&s);
+	is_str(wire, "Subject: x\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "=C3=A9 =3D\r\n..\r\n.\r\n",
+	    "downgrade: quoted-printable on the wire, dot-stuffed");
+	is_int((long long)m.size, (long long)rfc1870_size(wire),
+	    "downgrade: SIZE= is the converted size");
+	(void)say(&s, "250 queued\r\n");
+	ok(m.status == SMTP_MSG_SENT && m.downgraded && m.converted == 1,
+	    "downgrade: sent, one part converted");
+	smtp_free(&s);
+
+	open_session(&s, &plain_params, ehlo7);
+	msg_init(&m, r, &b, "Subject: \xc3\xa9\n\nx\n");
+	m.body = SMTP_BODY_8BITMIME;
+	ok(smtp_message_measure(&s, &m) == 0 && m.unconvertible,
+	    "downgrade: an 8-bit header field cannot be converted");
+	is_int(smtp_message_start(&s, &m), -1,
+	    "downgrade: refused before anything is sent");
+	is_str(take(&s), "", "downgrade: nothing written");
+	ok(m.status == SMTP_MSG_LOCAL && strcmp(m.reply.enh, "5.6.3") == 0 &&
+	    strstr(m.reply.text, "no 8BITMIME") != NULL &&
+	    strstr(m.reply.text, "8-bit header field") != NULL,
+	    "downgrade: 5.6.3 with the reason");
+	smtp_free(&s);
+
+	/* the same message to a server with 8BITMIME goes as it is */
+	open_session(&s, &plain_params, EHLO_PIPE);
+	msg_init(&m, r, &b, "Subject: \xc3\xa9\n\nx\n");
+	m.body = SMTP_BODY_8BITMIME;
+	ok(smtp_message_measure(&s, &m) == 0 && !m.unconvertible &&
+	    m.size == 18, "8BITMIME offered: no conversion, wire size");
+	smtp_free(&s);
+}
+
 /* test_local_refusals - SIZE, SMTPUTF8, control characters */
 static void
 test_local_refusals(void)
@@ -919,6 +1078,8 @@ main(void)
 	test_starttls();
 	test_auth();
 	test_local_refusals();
+	test_measure();
+	test_downgrade();
 	test_421();
 	test_split_replies();
 	test_garbage();
