@@ -76,6 +76,7 @@ struct agent {
 	int		 sig_fd, ino_fd, fifo_fd;
 	gid_t		 drop_gid, agent_gid;
 	uint64_t	 last_scan;
+	bool		 saturated;	/* due messages wait for a worker */
 	int64_t		*rate;		/* ring of send times, now_ms() */
 	size_t		 rate_n, rate_head;
 	bool		 rate_logged;
@@ -1090,8 +1091,9 @@ agent_dispatch(struct agent *a, uint64_t due_by, bool *blocked)
 	size_t		 i;
 
 	*blocked = false;
+	a->saturated = false;
 	for (;;) {
-		agent_signals(a);
+		/* signals: read by agent_wait; handing out never blocks */
 		if (a->stop || a->reload)
 			break;
 		agent_park_busy(a);
@@ -1113,8 +1115,11 @@ agent_dispatch(struct agent *a, uint64_t due_by, bool *blocked)
 			return wait;
 		}
 		a->rate_logged = false;
-		if ((w = agent_worker_idle(a)) == NULL)
+		if ((w = agent_worker_idle(a)) == NULL) {
+			/* a worker's report or a slot's rest wakes us */
+			a->saturated = true;
 			break;
+		}
 		memset(&job, 0, sizeof(job));
 		job.kind = POOL_MSG_JOB;
 		job.qid = qid;
@@ -1175,23 +1180,58 @@ agent_scan(struct agent *a, uint64_t now)
 		agent_flush(a);
 }
 
-/* agent_timeout_ms - how long poll may sleep */
+/*
+ * agent_respawn_ms - milliseconds until a dead worker's slot has rested
+ * (AGENT_RESPAWN_MS), or -1 when no slot rests
+ */
+static int64_t
+agent_respawn_ms(const struct agent *a, int64_t now)
+{
+	int64_t	 ms = -1, end;
+	unsigned i;
+
+	for (i = 0; i < a->nworkers; i++) {
+		if (a->workers[i].pid > 0 || a->died_ms[i] == 0)
+			continue;
+		end = a->died_ms[i] + AGENT_RESPAWN_MS - now;
+		if (end < 0)
+			end = 0;
+		if (ms == -1 || end < ms)
+			ms = end;
+	}
+	return ms;
+}
+
+/*
+ * agent_timeout_ms - how long poll may sleep: until the next scan, the
+ * next message due (or, when messages wait for a relay, the relay's next
+ * try), the rate limit's end, the session's idle end.  When every
+ * worker is busy (a->saturated), a message that is due waits for a
+ * worker: the worker's report wakes poll, so due messages set no timer,
+ * only a dead worker's slot that rests does.  This never returns 0
+ * unless something can be done now.
+ */
 static int
 agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
     bool blocked)
 {
 	uint64_t next = a->last_scan + a->conf.scan_interval, t;
-	int64_t	 idle_end, ms;
+	int64_t	 idle_end, ms, respawn;
 
 	t = queue_next_time(&a->queue);
 	if (blocked)
 		t = queue_relays_next_try(&a->relays);
+	else if (a->saturated)
+		t = UINT64_MAX;
 	if (t < next)
 		next = t;
 	ms = next <= now ? 0 : next - now > INT_MAX / 1000 ? INT_MAX :
 	    (int64_t)(next - now) * 1000;
 	if (rate_wait > 0 && rate_wait < ms)
 		ms = rate_wait;
+	if (a->saturated && !blocked &&
+	    (respawn = agent_respawn_ms(a, now_ms())) != -1 && respawn < ms)
+		ms = respawn;
 	if (session_is_open(&a->sess)) {
 		idle_end = a->sess.idle_since_ms +
 		    (int64_t)a->conf.session_idle * 1000 - now_ms();
@@ -1239,11 +1279,14 @@ agent_wait(struct agent *a, int timeout)
 			fatal_errno(EX_OSERR, "poll");
 		return;
 	}
-	agent_signals(a);
+	/* only what poll reported: a read that fails costs a system call */
+	if (pfd[0].revents != 0)
+		agent_signals(a);
 	for (i = 0; i < a->nworkers; i++)
 		if (wfd[i] != -1 && pfd[wfd[i]].revents != 0)
 			agent_worker_read(a, i);
-	agent_inotify(a, agent_now());
+	if (pfd[1].revents != 0)
+		agent_inotify(a, agent_now());
 	if (fifo != -1 && (pfd[fifo].revents & POLLIN))
 		agent_trigger(a);
 }
