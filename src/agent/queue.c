@@ -94,6 +94,16 @@ queue_schedule(struct queue *q, const struct qid *qid, uint64_t next)
 	q->n++;
 }
 
+/* queue_flush - everything due now */
+void
+queue_flush(struct queue *q)
+{
+	size_t	i;
+
+	for (i = 0; i < q->n; i++)
+		q->v[i].next = 0;
+}
+
 /* queue_unschedule - remove by swapping in the last entry */
 void
 queue_unschedule(struct queue *q, const struct qid *qid)

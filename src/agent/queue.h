@@ -104,6 +104,9 @@ int	queue_fix_modes(struct queue *);
 /* queue_schedule - add qid due at next, or move it to next if present */
 void	queue_schedule(struct queue *, const struct qid *, uint64_t next);
 
+/* queue_flush - every scheduled message due now (a flush) */
+void	queue_flush(struct queue *);
+
 /* queue_unschedule - forget qid (delivered, failed, set aside) */
 void	queue_unschedule(struct queue *, const struct qid *);
 
