@@ -969,7 +969,7 @@ agent_worker_job(struct agent *a, const struct pool_msg *job)
 		a->relays.r[i].down = (job->relay_mask & (1U << i)) == 0;
 		a->relays.r[i].next_try = a->relays.r[i].down ? UINT64_MAX : 0;
 	}
-	a->queue.n = 0;
+	queue_clear(&a->queue);
 	queue_schedule(&a->queue, &job->qid, now);
 	(void)agent_deliver_one(a, &job->qid, now, now);
 	/* the job and anything this worker queued (DSNs), the job last */
@@ -992,7 +992,7 @@ agent_worker_job(struct agent *a, const struct pool_msg *job)
 		}
 	if (pool_send(a->worker_fd, &msg) == -1)
 		log_warn("worker: report %s", msg.qid.s);
-	a->queue.n = 0;
+	queue_clear(&a->queue);
 }
 
 /*
