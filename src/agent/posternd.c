@@ -1377,8 +1377,9 @@ agent_respawn_ms(const struct agent *a, int64_t now)
  * try), the rate limit's end, the session's idle end.  When every
  * worker is busy (a->saturated), a message that is due waits for a
  * worker: the worker's report wakes poll, so due messages set no timer,
- * only a dead worker's slot that rests does.  This never returns 0
- * unless something can be done now.
+ * only a dead worker's slot that rests does; when the rate limit holds
+ * them, its end is their timer.  This never returns 0 unless something
+ * can be done now.
  */
 static int
 agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
@@ -1390,8 +1391,8 @@ agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
 	t = queue_next_time(&a->queue);
 	if (blocked)
 		t = queue_relays_next_try(&a->relays);
-	else if (a->saturated)
-		t = UINT64_MAX;
+	else if (a->saturated || rate_wait > 0)
+		t = UINT64_MAX;	/* due ones wait for a worker, the rate */
 	if (t < next)
 		next = t;
 	ms = next <= now ? 0 : next - now > INT_MAX / 1000 ? INT_MAX :

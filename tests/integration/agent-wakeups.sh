@@ -8,7 +8,9 @@
 # report, mostly), so the count is bounded by a small multiple of the
 # messages; the agent that spun with a zero timeout while every worker
 # was busy made about 50 a message.  Then, with nothing due, the idle
-# agent must not wake at all between its scans.  Counts, never times.
+# agent must not wake at all between its scans; and while the rate limit
+# holds due messages it sleeps until the limit's end (it spun there
+# too).  Counts, never times.
 . "$top_srcdir/tests/integration/agent-common.sh"
 
 need_cmd strace
@@ -74,9 +76,31 @@ p1=$(polls)
 ok "idle with nothing due: no wake-up in 4 s (polls $p0 -> $p1)" \
     [ $((p1 - p0)) -le 1 ]
 
+# the rate limit holds due messages: its end is their timer, not a
+# zero-timeout poll (2 per 2 s: 6 messages take about 4 s)
+sed 's/^\[queue\]$/[queue]\nrate_limit = 2\nrate_period = 2s/' "$CONF" \
+    >"$T/conf.new" && cat "$T/conf.new" >"$CONF"
+kill -HUP "$AGENT_PID"
+ok "rate limit: configuration reloaded" wait_until 10 \
+    grep -q 'reload: configuration .* loaded' "$T/agent.log"
+sleep 1
+p0=$(polls)
+for i in 1 2 3 4 5 6; do
+	$AS "$DROP" -C "$CONF" <"$T/request" >/dev/null 2>"$T/drop.err" ||
+		bail_out "postern-drop: $(cat "$T/drop.err")"
+done
+ok "rate limit: the 6 messages are delivered" \
+    smarthost_wait_count "$SMARTHOST_DIR" $((N + 6)) 30
+like "$(cat "$T/agent.log")" 'rate limit of 2 per 2s reached' \
+    "rate limit: it held messages back"
+p1=$(polls)
+diag "rate limit: $((p1 - p0)) poll calls for 6 messages"
+ok "rate limit: the scheduler sleeps until the limit lets the next go ($((p1 - p0)) poll calls, at most 60)" \
+    [ $((p1 - p0)) -le 60 ]
+
 kill -TERM "$AGENT_PID"
 ok "the agent stops" wait_until 20 eval '! kill -0 "$AGENT_PID" 2>/dev/null'
 wait "$strace_job"
 like "$(cat "$T/agent.log")" 'posternd: stopped' "clean exit"
-is "$(smarthost_count "$SMARTHOST_DIR")" "$N" "each message sent once"
+is "$(smarthost_count "$SMARTHOST_DIR")" $((N + 6)) "each message sent once"
 done_testing
