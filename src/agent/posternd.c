@@ -57,7 +57,8 @@
 
 #define AGENT_NAME		"posternd"
 #define AGENT_INOTIFY_BUF	8192
-#define AGENT_TRIGGER_BUF	256
+#define AGENT_TRIGGER_BUF	4096
+#define AGENT_TRIGGER_DRAIN	65536	/* bytes read from a FIFO per wake */
 #define AGENT_ERR_MAX		8192
 #define AGENT_RATE_MAX		100000	/* rate_limit values honoured */
 #define AGENT_RESPAWN_MS	1000	/* a dead worker's slot rests */
@@ -641,17 +642,26 @@ agent_inotify(struct agent *a, uint64_t now)
  * the schedule from the state files and would undo it.
  */
 
-/* agent_trigger_drain - read fd until empty; true when an 'f' came */
+/*
+ * agent_trigger_drain - read fd until empty, or AGENT_TRIGGER_DRAIN bytes
+ * (a pipe's worth: a writer that keeps refilling it cannot hold us here;
+ * the rest waits for the next wake-up); true when an 'f' came
+ */
 static bool
 agent_trigger_drain(int fd)
 {
 	char	buf[AGENT_TRIGGER_BUF];
-	ssize_t	n, i;
+	ssize_t	n;
+	size_t	total = 0;
 	bool	flush = false;
 
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n && !flush; i++)
-			flush = buf[i] == AGENT_TRIGGER_FLUSH;
+	while (total < AGENT_TRIGGER_DRAIN &&
+	    (n = read(fd, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
+		if (!flush && memchr(buf, AGENT_TRIGGER_FLUSH, (size_t)n) !=
+		    NULL)
+			flush = true;
+	}
 	return flush;
 }
 
