@@ -189,7 +189,7 @@ def generate(seed, k, seven=False):
                         (b"X-Folded: one\n\ttwo\n three", 0.2)):
             if r.random() < p:
                 head.extend(name.split(b"\n"))
-        if c.world != "seven" and r.random() < 0.15:
+        if r.random() < (0.1 if c.world == "seven" else 0.15):
             head.append("X-Eight: \u00e9t\u00e9".encode())
             c.desc.append("8-bit header")
         if r.random() < 0.3:
@@ -213,7 +213,7 @@ def generate(seed, k, seven=False):
             body.append(b".")
         elif x < 0.25:
             body.append(b"." * r.randint(1, 3) + b"lead")
-        elif x < 0.35 and c.world != "seven":
+        elif x < (0.45 if c.world == "seven" else 0.35):
             body.append(_text(r, r.randint(1, 80), eight=True))
         elif x < 0.4:
             body.append(b"x\0y")
@@ -228,8 +228,7 @@ def generate(seed, k, seven=False):
             if r.random() < 0.5:
                 body.append(b"b" * n)
             else:
-                body.append(_text(r, n, eight=c.world != "seven" and
-                                  r.random() < 0.2))
+                body.append(_text(r, n, eight=r.random() < 0.2))
             c.desc.append("body line %d" % n)
         else:
             body.append(_text(r, r.randint(0, 100)))

@@ -58,6 +58,10 @@ class Expect:
             out.extend(f)
         return out
 
+    def has_8bit_header(self):
+        return any(any(c >= 0x80 for c in ln) for ln in
+                   self.spool_lines())
+
     def has_8bit(self):
         return any(any(c >= 0x80 for c in ln) for ln in
                    self.spool_lines() + self.body)
