@@ -44,6 +44,20 @@ if [ "$(id -u)" = 0 ]; then
 	ORACLE_RUN_AS=${TEST_USER_PREFIX}1
 fi
 export ORACLE_RUN_AS
+# A sample goes to a private Postfix when one can run here (root).
+ORACLE_POSTFIX=
+. "$top_srcdir/tests/lib/postfix.sh"
+if why=$(postfix_available); then
+	if postfix_start "$T/pf" >"$T/pf.out" 2>&1; then
+		ORACLE_POSTFIX=$POSTFIX_PLAIN_PORT:$POSTFIX_MAILDIR
+	else
+		diag "no Postfix sample: the private Postfix did not start:"
+		diag "$(cat "$T/pf.out")"
+	fi
+else
+	diag "no Postfix sample: $why"
+fi
+export ORACLE_POSTFIX
 
 ORACLE_TAP_FIRST=1 ORACLE_TAP_STATE=$T/tap \
     $PYTHON "$TESTLIB/oracle.py" "$top_builddir" "$T" "$N"

@@ -11,6 +11,9 @@ Environment:
   ORACLE_RUN_AS=USER  run sendmail and posternd as USER (when root)
   ORACLE_RECEIVED=optional|required|absent   postern's Received: field
   ORACLE_CHECK_SIZE=0 do not check SIZE= against the wire size
+  ORACLE_POSTFIX=PORT:MAILDIR  every fifth case that fits goes to the
+                      Postfix listening there (no TLS, no AUTH), which
+                      delivers into MAILDIR (tests/lib/postfix.sh)
   ORACLE_7BIT=1       also cases to a server without 8BITMIME (issue 9
                       defect 5: the agent converts to quoted-printable)
   ORACLE_SHRINK_SECONDS=T  time for shrinking all failures (60)
@@ -49,7 +52,7 @@ import oracle_model as om           # noqa: E402
 
 TOKEN = re.compile(r"^[a-z]+-(\d+)@example\.test$", re.I)
 REJECT = "reject@example.test"
-KINDS = ("exit", "arrival", "show", "bounce", "size", "7bit")
+KINDS = ("exit", "arrival", "show", "bounce", "size", "7bit", "postfix")
 KIND_TITLE = {
     "exit": "exit status, and queued or not, as the model says",
     "arrival": "what arrived is the model's message",
@@ -57,6 +60,7 @@ KIND_TITLE = {
     "bounce": "DSNs return the original header as queued",
     "size": "SIZE= covers the octets on the wire",
     "7bit": "to a server without 8BITMIME: 7-bit, decodes to the original",
+    "postfix": "what arrived at Postfix is the model's message",
 }
 
 
@@ -70,9 +74,10 @@ def env_flag(name, default):
 
 
 class World:
-    """A spool, a configuration and a smarthost."""
+    """A spool, a configuration and a smarthost (or a Postfix)."""
 
-    def __init__(self, name, root, build, as_user, smarthost_flags):
+    def __init__(self, name, root, build, as_user, smarthost_flags,
+                 postfix=None):
         self.name = name
         self.dir = os.path.join(root, name)
         self.spool = os.path.join(self.dir, "spool")
@@ -85,6 +90,15 @@ class World:
         if as_user:
             for d, _, fs in os.walk(self.spool):
                 os.chown(d, as_user.pw_uid, as_user.pw_gid)
+        self.seen = 0           # smarthost records already read
+        self.postfix = postfix
+        self.sh = None
+        if postfix:
+            self.port, self.maildir = postfix
+            self.pf_seen = set()
+            self.confs = {"main": self.write_conf("main",
+                                                  gen.CONFIGS["main"])}
+            return
         ready = os.path.join(self.shdir, "ready")
         here = os.path.dirname(os.path.abspath(__file__))
         self.sh = subprocess.Popen(
@@ -106,7 +120,6 @@ class World:
         else:
             raise SystemExit("Bail out! smarthost %s did not start" % name)
         self.port = int(open(ready).read())
-        self.seen = 0           # smarthost records already read
         self.confs = {}
         for cname, c in gen.CONFIGS.items():
             self.confs[cname] = self.write_conf(cname, c)
@@ -175,6 +188,8 @@ class World:
 
     def arrivals(self):
         """The smarthost's new records: [(meta, data)]."""
+        if self.postfix:
+            return self.postfix_arrivals()
         out = []
         while True:
             base = os.path.join(self.shdir, "%04d" % (self.seen + 1))
@@ -187,7 +202,59 @@ class World:
             out.append((meta, open(base + ".eml", "rb").read()))
         return out
 
+    def postfix_wait(self, n, limit):
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            have = 0
+            for sub in ("new", "cur"):
+                d = os.path.join(self.maildir, sub)
+                if os.path.isdir(d):
+                    have += len(set(os.listdir(d)) - self.pf_seen)
+            if have >= n:
+                return
+            time.sleep(0.05)
+
+    def postfix_arrivals(self):
+        """Postfix's Maildir: each new file, its own trace fields (the
+        virtual agent's Return-Path, Delivered-To, X-Original-To and
+        smtpd's Received) taken off, LF made CRLF again."""
+        out = []
+        for sub in ("new", "cur"):
+            d = os.path.join(self.maildir, sub)
+            if not os.path.isdir(d):
+                continue
+            for name in sorted(os.listdir(d)):
+                if name in self.pf_seen:
+                    continue
+                self.pf_seen.add(name)
+                raw = open(os.path.join(d, name), "rb").read()
+                lines = raw.split(b"\n")
+                if lines and lines[-1] == b"":
+                    lines.pop()
+                meta = {"mail_options": None, "rcpt_tos": []}
+                fields = om.group_fields(
+                    lines[:lines.index(b"")] if b"" in lines else lines)
+                drop = 0
+                for f in fields:
+                    nm = om.field_name(f)
+                    v = b" ".join(f).split(b":", 1)[1].strip().decode(
+                        "latin-1")
+                    if nm == b"return-path":
+                        meta["mail_from"] = v.strip("<>")
+                    elif nm in (b"delivered-to", b"x-original-to"):
+                        if nm == b"x-original-to" or not meta["rcpt_tos"]:
+                            meta["rcpt_tos"] = [v]
+                    elif not (nm == b"received" and b"(Postfix)" in
+                              b" ".join(f)):
+                        break
+                    drop += len(f)
+                data = b"".join(ln + b"\r\n" for ln in lines[drop:])
+                out.append((meta, data))
+        return out
+
     def stop(self):
+        if self.sh is None:
+            return
         if self.sh.poll() is None:
             self.sh.terminate()
             try:
@@ -208,6 +275,11 @@ class Oracle:
         self.received = env_flag("ORACLE_RECEIVED", "optional")
         self.check_size = env_flag("ORACLE_CHECK_SIZE", "1") == "1"
         self.seven = env_flag("ORACLE_7BIT", "0") == "1"
+        pf = os.environ.get("ORACLE_POSTFIX")
+        self.postfix = None
+        if pf:
+            port, maildir = pf.split(":", 1)
+            self.postfix = (int(port), maildir)
         self.sendmail = PROGS["sendmail"]
         if self.sendmail is None:
             bindir = os.path.join(workdir, "bin")
@@ -219,10 +291,11 @@ class Oracle:
         self.worlds = {}
 
     def world(self, name):
-        key = "seven" if name == "seven" else "main"
+        key = name if name in ("seven", "postfix") else "main"
         if key not in self.worlds:
             flags = ["--no-8bitmime"] if key == "seven" else []
-            w = World(key, self.work, self.build, self.as_user, flags)
+            w = World(key, self.work, self.build, self.as_user, flags,
+                      self.postfix if key == "postfix" else None)
             w.sendmail = self.sendmail
             self.worlds[key] = w
         return self.worlds[key]
@@ -280,6 +353,12 @@ class Oracle:
             pending[c.k] = (c, e)
         for w in self.worlds.values():
             log = w.deliver()
+            if w.postfix:
+                # Postfix delivers on its own time: wait (bounded) until
+                # its Maildir holds as many new messages as were sent
+                want = sum(1 for c, _ in pending.values()
+                           if c.world == "postfix")
+                w.postfix_wait(want, 60)
             got = {}
             for meta, data in w.arrivals():
                 ks = set()
@@ -326,6 +405,7 @@ class Oracle:
                 for p in om.check_arrival(e, data, meta, self.received,
                                           self.uid, self.check_size):
                     fail(k, "size" if p.startswith("SIZE=") else
+                         "postfix" if c.world == "postfix" else
                          "arrival", p)
             for k, arr in got.items():
                 if k in refused:
@@ -451,6 +531,24 @@ def compact(data):
 
 # ---------------------------------------------------------------- main
 
+POSTFIX_HEADER_MAX = 96 * 1024  # Postfix's header_size_limit is 100 KiB
+
+
+def postfix_sample(oracle, case):
+    """Every fifth case that Postfix can take as it is (main limits, one
+    recipient, not refused, a header section under Postfix's
+    header_size_limit) goes to the private Postfix instead."""
+    if oracle.postfix is None or case.k % 5 != 3 or \
+            case.world != "main" or case.opts["t"] or case.bounce:
+        return case
+    e = oracle.expect(case)
+    if e.rc != 0 or e.header_size > POSTFIX_HEADER_MAX:
+        return case
+    case.world = "postfix"
+    case.desc.append("to Postfix")
+    return case
+
+
 def main(argv):
     build, workdir, n = argv[0], argv[1], int(argv[2])
     for name, env, rel in (("sendmail", "ORACLE_SENDMAIL", None),
@@ -478,19 +576,22 @@ def main(argv):
     counts = {}
     try:
         for b in range(0, len(ks), batch):
-            cases = [gen.generate(seed, k, seven) for k in ks[b:b + batch]]
+            cases = [postfix_sample(oracle, gen.generate(seed, k, seven))
+                     for k in ks[b:b + batch]]
             for c in cases:
                 kinds = {"exit"}
                 if c.show:
                     kinds.add("show")
                 kinds.add("bounce" if c.bounce else
-                          "7bit" if c.world == "seven" else "arrival")
+                          "7bit" if c.world == "seven" else
+                          "postfix" if c.world == "postfix" else "arrival")
                 for kd in kinds:
                     counts[kd] = counts.get(kd, 0) + 1
             fails = oracle.run_batch(cases)
             lo, hi = cases[0].k, cases[-1].k
             for kind in KINDS:
-                if kind == "7bit" and not seven:
+                if kind == "7bit" and not seven or \
+                        kind == "postfix" and not oracle.postfix:
                     continue
                 bad = sorted(k for k, fs in fails.items()
                              if any(kd == kind for kd, _ in fs))
@@ -537,7 +638,7 @@ def main(argv):
                 print("# (no time left to shrink the rest: "
                       "ORACLE_SHRINK_SECONDS)")
                 break
-            case = gen.generate(seed, k, seven)
+            case = postfix_sample(oracle, gen.generate(seed, k, seven))
             print("# ---- case %d (ORACLE_SEED=%s ORACLE_CASE=%d): "
                   "%s; args %s" % (k, seed, k, "; ".join(case.desc),
                                    case.argv()))

@@ -372,6 +372,8 @@ def check_arrival(e, data, meta, received, uid, check_size):
             sorted(a.lower() for a in e.rcpts):
         probs.append("envelope recipients %r, the model wants %r" % (
             meta.get("rcpt_tos"), e.rcpts))
+    if meta.get("mail_options") is None:
+        return probs        # not seen (Postfix's Maildir)
     params = [p.upper() for p in meta.get("mail_options") or []]
     if any(c >= 0x80 for c in data) and "BODY=8BITMIME" not in params:
         probs.append("8-bit data sent without BODY=8BITMIME (RFC 6152)")
