@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # oracle.sh [N] - the whole-path oracle of issue 9: N generated messages
-# (default ORACLE_N, else 400) go through the real sendmail ->
+# (default ORACLE_N, else 500) go through the real sendmail ->
 # postern-drop -> spool -> posternd --once -> the test smarthost, and what
 # arrives (and what `postern show` prints, and the header a DSN returns)
 # is checked against an independent model of doc/input.md
@@ -22,7 +22,7 @@ $PYTHON -c 'import aiosmtpd' 2>/dev/null ||
 	skip_all "python3-aiosmtpd is not installed for $PYTHON"
 tmpdir_make
 
-N=${1:-${ORACLE_N:-400}}
+N=${1:-${ORACLE_N:-500}}
 ORACLE_SENDMAIL=
 ORACLE_POSTERN=
 ORACLE_DROP=

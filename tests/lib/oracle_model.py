@@ -295,11 +295,16 @@ def check_header(e, arr_lines, received, uid, sender):
                      "+ %d added (%s)" % (len(arr), len(e.fields),
                                            len(e.added),
                                            ", ".join(e.added)))
+    bad = 0
     for n, f in enumerate(e.fields):
         if n >= len(arr):
             break
         why = match_field(f, arr[n])
         if why:
+            bad += 1
+            if bad > 3:
+                probs.append("and more header fields differ")
+                break
             probs.append("header field %d (%s): %s" % (
                 n + 1, field_name(f).decode("latin-1")[:40], why))
     tail = arr[len(e.fields):]
@@ -510,4 +515,69 @@ def check_7bit(e, data):
                   if got[i] != want[i]), min(len(got), len(want)))
         probs.append("decoded body differs at octet %d: got %r, want %r"
                      % (n, got[n:n + 40], want[n:n + 40]))
+    return probs
+
+
+# ---------------------------------------------------------------- self-test
+
+def fold_rfc5322(line, limit=LINE_MAX):
+    """A reference folding for the self-test: at the last white space
+    before the limit, a space inserted only where there is none."""
+    out = []
+    while len(line) > limit:
+        k = max(line.rfind(b" ", 1, limit), line.rfind(b"\t", 1, limit))
+        if k <= 0:
+            out.append(line[:limit - 1])
+            line = b" " + line[limit - 1:]
+        else:
+            out.append(line[:k])
+            line = line[k:]
+    out.append(line)
+    return out
+
+
+def self_test():
+    """The checks against outputs made by hand: right ones pass, the
+    known wrong ones fail.  Returns a list of problems (empty: good)."""
+    probs = []
+    words = b"X-Long: " + b" ".join(b"w%d" % i for i in range(5000))
+    nows = b"X-Long:" + b"x" * 3000
+    mixed = b"X-Long: a " + b"y" * 2500 + b" b c"
+    for ln in (words, nows, mixed, words[:999], words[:998]):
+        pieces = fold_rfc5322(ln)
+        if any(len(p) > LINE_MAX for p in pieces):
+            probs.append("self-test: the reference folding is wrong")
+        why = match_field([ln], pieces)
+        if why:
+            probs.append("self-test: right folding of a %d-octet line "
+                         "refused: %s" % (len(ln), why))
+    # issue 9 defect 4: cut at 998 with a space inserted where the line
+    # had white space to fold at
+    cut = [words[:LINE_MAX], b" " + words[LINE_MAX:]]
+    if match_field([words[:LINE_MAX + 500]], [cut[0], cut[1][:501]]) \
+            is None:
+        probs.append("self-test: an inserted space was not noticed")
+    if match_field([words[:998]], [words[:500], b" " + words[500:998]]) \
+            is None:
+        probs.append("self-test: a line of 998 octets may not be folded")
+    body = [b"b" * 20000, b".", b""]
+    wire = [b"b" * 998] * 20 + [b"b" * 40, b".", b""]
+    if check_body(body, wire):
+        probs.append("self-test: a right body split refused: %s"
+                     % check_body(body, wire))
+    if not check_body(body, [b"b" * 998] * 11 + [b"b" * 830, b".", b""]):
+        probs.append("self-test: a cut body line (defect 1) not noticed")
+    e = model(b"A: 1\r\nB: 2\rC: 3\n\n.\nx\0y", {"t": False, "i": False,
+              "f": None, "rcpts": ["r@x"], "user": "u"},
+              {"max_header_size": 1024, "max_message_size": 1 << 20,
+               "domain": "example.org"})
+    if e.spool_lines() != [b"A: 1", b"B: 2", b"C: 3"] or e.body != [] or \
+            e.added != ["from", "date", "message-id"]:
+        probs.append("self-test: model of a small message is wrong")
+    e = model(b"From x\nA: 1\nbody\n", {"t": False, "i": True, "f": None,
+              "rcpts": ["r@x"], "user": "u"},
+              {"max_header_size": 1024, "max_message_size": 1 << 20,
+               "domain": "example.org"})
+    if e.spool_lines() != [b"A: 1"] or e.body != [b"body"]:
+        probs.append("self-test: mbox line / no blank line modelled wrong")
     return probs
