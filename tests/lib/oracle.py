@@ -101,13 +101,16 @@ class World:
             return
         ready = os.path.join(self.shdir, "ready")
         here = os.path.dirname(os.path.abspath(__file__))
+        # --size: the server announces SIZE (RFC 1870), so the agent
+        # sends SIZE=, which is checked against the octets on the wire
+        self.shout = open(os.path.join(self.shdir, "server.out"), "wb")
         self.sh = subprocess.Popen(
             ["/usr/bin/python3", os.path.join(here, "smarthost.py"),
              "--port", "0", "--outdir", self.shdir, "--ready-file", ready,
              "--fault", "rcpt=%s:550 5.1.1 <%s>: no such user" %
-             (REJECT, REJECT)] + smarthost_flags,
+             (REJECT, REJECT), "--size", str(1 << 30)] + smarthost_flags,
             stdin=subprocess.DEVNULL,
-            stdout=open(os.path.join(self.shdir, "server.out"), "wb"),
+            stdout=self.shout,
             stderr=subprocess.STDOUT)
         for _ in range(400):
             if os.path.exists(ready) and open(ready).read().strip():
