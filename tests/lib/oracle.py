@@ -41,7 +41,6 @@ import os
 import pwd
 import random
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -67,6 +66,11 @@ KIND_TITLE = {
 # The programs, as in production; ORACLE_SENDMAIL etc. replace them (the
 # valgrind wrappers of tests/lib/valgrind.sh)
 PROGS = {}
+
+
+def slurp(path):
+    with open(path, "rb") as f:
+        return f.read()
 
 
 def env_flag(name, default):
@@ -113,16 +117,17 @@ class World:
             stdout=self.shout,
             stderr=subprocess.STDOUT)
         for _ in range(400):
-            if os.path.exists(ready) and open(ready).read().strip():
+            if os.path.exists(ready) and slurp(ready).strip():
                 break
             if self.sh.poll() is not None:
                 raise SystemExit("Bail out! smarthost %s did not start: %s"
-                                 % (name, open(os.path.join(
-                                     self.shdir, "server.out")).read()))
+                                 % (name, slurp(os.path.join(
+                                     self.shdir, "server.out")).decode(
+                                     "latin-1")))
             time.sleep(0.025)
         else:
             raise SystemExit("Bail out! smarthost %s did not start" % name)
-        self.port = int(open(ready).read())
+        self.port = int(slurp(ready))
         self.confs = {}
         for cname, c in gen.CONFIGS.items():
             self.confs[cname] = self.write_conf(cname, c)
@@ -199,10 +204,10 @@ class World:
             if not os.path.exists(base + ".json"):
                 break
             self.seen += 1
-            meta = json.load(open(base + ".json"))
+            meta = json.loads(slurp(base + ".json"))
             meta.pop("data", None)
             meta.pop("data_b64", None)
-            out.append((meta, open(base + ".eml", "rb").read()))
+            out.append((meta, slurp(base + ".eml")))
         return out
 
     def postfix_wait(self, n, limit):
@@ -230,7 +235,7 @@ class World:
                 if name in self.pf_seen:
                     continue
                 self.pf_seen.add(name)
-                raw = open(os.path.join(d, name), "rb").read()
+                raw = slurp(os.path.join(d, name))
                 lines = raw.split(b"\n")
                 if lines and lines[-1] == b"":
                     lines.pop()
@@ -258,6 +263,7 @@ class World:
     def stop(self):
         if self.sh is None:
             return
+        self.shout.close()
         if self.sh.poll() is None:
             self.sh.terminate()
             try:
@@ -272,6 +278,11 @@ class Oracle:
         self.build = build
         self.work = workdir
         user = os.environ.get("ORACLE_RUN_AS")
+        if not user and os.getuid() == 0:
+            # the agent would drop to its own user and set aside queue
+            # files of group root: run as a user, as in production
+            raise SystemExit("Bail out! as root, set ORACLE_RUN_AS=USER "
+                             "(tests/integration/oracle.sh does)")
         self.as_user = pwd.getpwnam(user) if user else None
         self.uid = self.as_user.pw_uid if self.as_user else os.getuid()
         self.login = pwd.getpwuid(self.uid).pw_name
@@ -640,12 +651,13 @@ def main(argv):
         for sig, cases in sorted(sigs.items(), key=lambda x: x[1][:1]):
             print("#   %s -- %d case(s): %s" % (
                 sig, len(cases), " ".join(map(str, cases[:20]))))
+        # one shrink per signature, the rarest first (a failure every
+        # case has must not take the time, nor stand for a rarer one)
         stop_at = time.monotonic() + shrink_s
-        first = {}
-        for sig, cases in sigs.items():
-            if cases:
-                first.setdefault(cases[0], set()).add(sig)
-        for k, ksigs in sorted(first.items()):
+        for sig, cases in sorted(sigs.items(), key=lambda x: len(x[1])):
+            if not cases:
+                continue
+            k, ksigs = cases[0], {sig}
             left = stop_at - time.monotonic()
             if left <= 1:
                 print("# (no time left to shrink the rest: "
