@@ -50,6 +50,14 @@ BOUNDARIES = {
 }
 # Line lengths (octets, without the line end) every run must see
 LINE_LENGTHS = (997, 998, 999, 1000, 20000)
+# and, less often, a line across the front end's piece size
+PIECE_LENGTHS = (8191, 8192, 8193)
+
+
+def _line_length(r):
+    if r.random() < 0.15:
+        return r.choice(PIECE_LENGTHS)
+    return r.choice(LINE_LENGTHS)
 
 # The two configurations the cases are submitted with (postern.conf
 # keys); "small" makes the header and message limits cheap to cross.
@@ -193,9 +201,15 @@ def generate(seed, k, seven=False):
             head.append("X-Eight: \u00e9t\u00e9".encode())
             c.desc.append("8-bit header")
         if r.random() < 0.3:
-            n = r.choice(LINE_LENGTHS)
+            n = _line_length(r)
             head.append(_long_header(r, n))
             c.desc.append("header line %d" % n)
+        if r.random() < 0.1:
+            # a long continuation line of a folded field
+            n = _line_length(r)
+            head.append(b"X-Cont: start")
+            head.append(b" " + _text(r, n - 1))
+            c.desc.append("continuation line %d" % n)
         pool = list(BOUNDARIES.values()) + [maxh, maxh - 1, maxh + 1]
         pool = [x for x in pool if x <= maxh + 1]
         target = _size_target(r, maxh, pool)
@@ -224,7 +238,7 @@ def generate(seed, k, seven=False):
         elif x < 0.6:
             body.append(b"Looks-Like: a header")
         elif x < 0.8:
-            n = r.choice(LINE_LENGTHS)
+            n = _line_length(r)
             if r.random() < 0.5:
                 body.append(b"b" * n)
             else:
