@@ -17,7 +17,7 @@ Environment:
   ORACLE_7BIT=1       also cases to a server without 8BITMIME (issue 9
                       defect 5: the agent converts to quoted-printable)
   ORACLE_SHRINK_SECONDS=T  time for shrinking all failures (60)
-  ORACLE_SAVE=DIR     write each shrunk input to DIR/seed-S-case-K.in
+  ORACLE_SAVE=DIR     write each shrunk input to DIR/seed-S-case-K-*.in
   ORACLE_REPORT=FILE  append every failure to FILE (case, kind, why)
   ORACLE_SENDMAIL, ORACLE_POSTERN, ORACLE_DROP, ORACLE_POSTERND
                       the programs (default: BUILDDIR/src/...; sendmail
@@ -654,8 +654,9 @@ def main(argv):
         # one shrink per signature, the rarest first (a failure every
         # case has must not take the time, nor stand for a rarer one)
         stop_at = time.monotonic() + shrink_s
+        shown = set()   # signatures a shrunk input already shows
         for sig, cases in sorted(sigs.items(), key=lambda x: len(x[1])):
-            if not cases:
+            if not cases or sig in shown:
                 continue
             k, ksigs = cases[0], {sig}
             left = stop_at - time.monotonic()
@@ -680,7 +681,9 @@ def main(argv):
             c2 = gen.Case(k)
             c2.__dict__.update(case.__dict__)
             c2.data = small
-            for kd, why in oracle.run_batch([c2]).get(k, [])[:8]:
+            again = oracle.run_batch([c2]).get(k, [])
+            shown |= {signature(kd, why) for kd, why in again}
+            for kd, why in again[:8]:
                 print("#   shrunk case %s: %s" % (kd, why[:300]))
             e = oracle.expect(c2)
             print("#   model: rc %d%s, %d kept fields + added %s, %d body "
@@ -689,7 +692,8 @@ def main(argv):
                                  e.why))
             if save:
                 os.makedirs(save, exist_ok=True)
-                p = os.path.join(save, "seed-%s-case-%d.in" % (seed, k))
+                p = os.path.join(save, "seed-%s-case-%d-%s.in" % (
+                    seed, k, re.sub(r"\W+", "-", sig)[:40].strip("-")))
                 with open(p, "wb") as f:
                     f.write(small)
                 print("#   saved %s" % p)

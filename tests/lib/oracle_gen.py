@@ -99,12 +99,18 @@ def _text(r, n, eight=False):
 
 
 def _size_target(r, maxh, pool):
-    """A size: mostly at a boundary -1/0/+1, sometimes anywhere."""
+    """A size: mostly at a boundary -1/0/+1, sometimes between two
+    neighbouring boundaries, sometimes anywhere."""
     x = r.random()
     if x < 0.15:
         return r.randint(0, 400)
     if x < 0.25:
         return r.randint(0, maxh + 1)
+    if x < 0.4:
+        bs = sorted(set(pool))
+        i = r.randrange(len(bs))
+        lo = bs[i - 1] if i > 0 else 0
+        return r.randint(lo, bs[i])
     base = r.choice(pool)
     return max(0, base + r.choice((-1, 0, 1)))
 
@@ -246,12 +252,26 @@ def generate(seed, k, seven=False):
             c.desc.append("body line %d" % n)
         else:
             body.append(_text(r, r.randint(0, 100)))
-    if no_blank and r.random() < 0.5:
-        # issue 9 defect 1: a long first body line right after the header
-        body.insert(0, b"b" * r.choice(LINE_LENGTHS))
+    hsize = sum(len(x) + 1 for x in head)
+    x = r.random()
+    if no_blank and x < 0.3:
+        # issue 9 defect 1: a first body line right after the header
+        # that ends at a buffer size of the front end, -1/0/+1
+        ends = [b - hsize + r.choice((-2, -1, 0)) for b in
+                (BOUNDARIES["SUBMISSION_BUFFER"],
+                 BOUNDARIES["SUBMISSION_WRITE_CHUNK"],
+                 BOUNDARIES["INPUT_PIECE_MAX"])]
+        ends = [n for n in ends if 0 < n <= 100000]
+        n = r.choice(ends) if ends else _line_length(r)
+        body.insert(0, b"b" * n)
+        c.desc.append("first body line %d" % n)
+    elif no_blank and x < 0.6:
+        # a long first body line right after the header
+        n = _line_length(r)
+        body.insert(0, b"b" * n)
+        c.desc.append("first body line %d" % n)
     if no_blank and (not body or body[0] == b"" or b":" in body[0]):
         body.insert(0, b"not a header line")
-    hsize = sum(len(x) + 1 for x in head)
     if r.random() < 0.5:
         total = _size_target(r, maxh, list(BOUNDARIES.values()) +
                              [conf["max_message_size"] + d for d in
