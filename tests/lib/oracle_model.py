@@ -580,4 +580,24 @@ def self_test():
                "domain": "example.org"})
     if e.spool_lines() != [b"A: 1"] or e.body != [b"body"]:
         probs.append("self-test: mbox line / no blank line modelled wrong")
+    # postern's own Received: field, before and after it lands
+    arr = [b"A: 1", b"From: u@example.org",
+           b"Date: Mon, 7 Dec 2026 10:00:00 +0000",
+           b"Message-ID: <a@b>"]
+    e = model(b"A: 1\n\nx\n", {"t": False, "i": False, "f": None,
+              "rcpts": ["r@x"], "user": "u"},
+              {"max_header_size": 1024, "max_message_size": 1 << 20,
+               "domain": "example.org"})
+    rcvd = [b"Received: from uid 1001 (user u)", b"\tby host; date"]
+    for mode, lines, uid, good in (
+            ("optional", arr, 1001, True),
+            ("optional", rcvd + arr, 1001, True),
+            ("optional", rcvd + arr, 1002, False),
+            ("required", arr, 1001, False),
+            ("absent", rcvd + arr, 1001, False),
+            ("optional", rcvd + rcvd + arr, 1001, False)):
+        got = check_header(e, lines, mode, uid, "u@example.org")
+        if bool(got) == good:
+            probs.append("self-test: Received: %s, uid %d, %d lines: %s"
+                         % (mode, uid, len(lines), got or "accepted"))
     return probs
