@@ -16,7 +16,7 @@ Environment:
                       delivers into MAILDIR (tests/lib/postfix.sh)
   ORACLE_7BIT=1       also cases to a server without 8BITMIME (issue 9
                       defect 5: the agent converts to quoted-printable)
-  ORACLE_SHRINK_SECONDS=T  time for shrinking all failures (45)
+  ORACLE_SHRINK_SECONDS=T  time for shrinking all failures (30)
   ORACLE_SAVE=DIR     write each shrunk input to DIR/seed-S-case-K-*.in
   ORACLE_REPORT=FILE  append every failure to FILE (case, kind, why)
   ORACLE_SENDMAIL, ORACLE_POSTERN, ORACLE_DROP, ORACLE_POSTERND
@@ -582,7 +582,7 @@ def main(argv):
     seed = os.environ.get("ORACLE_SEED") or str(random.randrange(1 << 31))
     only = os.environ.get("ORACLE_CASE")
     batch = int(os.environ.get("ORACLE_BATCH", "100"))
-    shrink_s = float(os.environ.get("ORACLE_SHRINK_SECONDS", "45"))
+    shrink_s = float(os.environ.get("ORACLE_SHRINK_SECONDS", "30"))
     save = os.environ.get("ORACLE_SAVE")
     report = os.environ.get("ORACLE_REPORT")
     print("# oracle: ORACLE_SEED=%s N=%d%s" % (
