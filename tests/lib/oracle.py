@@ -45,6 +45,7 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True     # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import oracle_gen as gen            # noqa: E402
 import oracle_model as om           # noqa: E402
