@@ -12,9 +12,12 @@
  * queues: spool.h); started as anyone else it stays that user (tests).
  * It picks every new message up from new/ (the drop group's) into cur/
  * (the agent's group's) at once, so that admins see it.  Never loses or
- * duplicates a message on a signal: SIGTERM/SIGINT are blocked while a
- * transaction runs (each stage is bounded by [timeouts]) and acted on
- * between messages.  A bad configuration on SIGHUP keeps the old one.
+ * duplicates a message on a signal: SIGTERM/SIGINT are blocked (read
+ * from a signalfd) and acted on between messages, or at once inside an
+ * SMTP stage (conn_set_stop: the wait ends, the session is dropped
+ * without QUIT, the message stays queued and the relay is not blamed;
+ * only a server that stored it without answering the end of data gets
+ * it twice, RFC 1047).  A bad configuration on SIGHUP keeps the old one.
  * Concurrency: with concurrency = 1 this process delivers itself over one
  * cached session; with more, it only schedules and hands queue ids to
  * up to `concurrency` worker processes (pool.c), each with its own
@@ -469,6 +472,32 @@ agent_signals(struct agent *a)
 	}
 }
 
+/*
+ * agent_stopping - conn.c's stop hook in the main process: drain the
+ * signals; true on SIGTERM/SIGINT, which then ends any SMTP stage at once
+ */
+static bool
+agent_stopping(int fd, void *arg)
+{
+	struct agent	*a = arg;
+
+	(void)fd;
+	agent_signals(a);
+	return a->stop;
+}
+
+/* agent_worker_stopping - the same in a worker: any signal read stops */
+static bool
+agent_worker_stopping(int fd, void *arg)
+{
+	struct agent		*a = arg;
+	struct signalfd_siginfo	 si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		a->stop = true;
+	return a->stop;
+}
+
 /* agent_reload - SIGHUP: a bad new configuration keeps the old one */
 static void
 agent_reload(struct agent *a)
@@ -686,6 +715,8 @@ agent_session(struct agent *a, uint64_t now, uint64_t usable_by)
 			agent_relay_up(a, i, now);
 			return true;
 		}
+		if (a->stop)
+			return false;	/* our SIGTERM, not the relay's fault */
 		agent_relay_down(a, i, why.text, now);
 	}
 	return false;
@@ -733,7 +764,9 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
 	if (deliver_message(&ctx, &a->sess, &m, &why) ==
 	    DELIVER_RELAY_FAULT) {
 		session_abort(&a->sess);
-		agent_relay_down(a, a->sess.relay_index, why.text, now);
+		if (!a->stop)
+			agent_relay_down(a, a->sess.relay_index, why.text,
+			    now);
 	}
 out:
 	queue_msg_free(&m);
@@ -857,6 +890,7 @@ agent_worker(int fd, void *arg)
 	sigaddset(&set, SIGINT);
 	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal_errno(EX_OSERR, "worker: signalfd");
+	conn_set_stop(sfd, agent_worker_stopping, a);
 	log_debug("worker %ld started", (long)getpid());
 	while (!a->stop) {
 		idle = -1;
@@ -904,6 +938,7 @@ agent_worker(int fd, void *arg)
 		agent_worker_job(a, &job);
 	}
 	session_close(&a->sess);
+	conn_set_stop(-1, NULL, NULL);
 	close(sfd);
 	queue_free(&a->queue);
 	agent_tls_free(a->tls);
@@ -1407,6 +1442,7 @@ main(int argc, char **argv)
 	}
 	(void)queue_fix_modes(&a.queue);
 	agent_open_fds(&a);
+	conn_set_stop(a.sig_fd, agent_stopping, &a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :
 	    "", a.conf.spool_dir, a.conf.nrelays);
 

@@ -66,6 +66,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
 STAGES = ("greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
           "dot", "tls")
 SIMPLE_ACTIONS = ("disconnect", "stall", "garbage", "oversized", "endless",
+                  "dribble",
                   "abort-at-mail", "abort-in-data", "garbage-record",
                   "abort-after-dot")
 # the random mode's catalogue (--fault-rate)
@@ -612,6 +613,26 @@ class FaultSMTP(SMTP):
             await asyncio.sleep(0.05)
             self.tls_abort()
             await self.hang()
+        elif f.action == "dribble":
+            # a reply that never ends, one byte every --dribble-interval
+            # seconds: each read gets a byte, no stage ever completes
+            self._timeout_handle.cancel()
+            i = 0
+            try:
+                while self.transport is not None and \
+                        not self.transport.is_closing():
+                    line = ("%s-dribble %d\r\n" % (code, i)).encode()
+                    for b in line:
+                        self._writer.write(bytes([b]))
+                        await self._writer.drain()
+                        await asyncio.sleep(self.state.args.dribble_interval)
+                    i += 1
+            except ConnectionError:
+                pass
+            finally:
+                self.state.note(self.conn, "--", "dribble: %d lines sent"
+                                % i)
+            await self.hang()
         elif f.action == "endless":
             self._timeout_handle.cancel()
             i = 0
@@ -793,6 +814,8 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=300.0,
                    help="idle timeout per command")
     p.add_argument("--stall-seconds", type=float, default=3600.0)
+    p.add_argument("--dribble-interval", type=float, default=0.5,
+                   help="seconds between two bytes of a dribble fault")
     p.add_argument("--max-lifetime", type=float, default=1800.0,
                    help="exit after this many seconds whatever happens")
     p.add_argument("--fault", action="append", default=[],
