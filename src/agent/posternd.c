@@ -249,18 +249,23 @@ agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
 	struct stat	sb;
 	size_t		i;
 	int		fd;
+	bool		created = false;
 
-	if (mkdir(spool, SPOOL_MODE_ROOT) == 0) {
-		if (chown(spool, uid, agent_gid) == -1 ||
-		    chmod(spool, SPOOL_MODE_ROOT) == -1)
-			fatal_errno(EX_OSERR, "set owner of %s", spool);
-		log_info("created %s", spool);
-	} else if (errno != EEXIST)
+	if (mkdir(spool, SPOOL_MODE_ROOT) == 0)
+		created = true;
+	else if (errno != EEXIST)
 		fatal_errno(EX_OSERR, "create %s", spool);
-	/* spool_dir comes from root's configuration: its path is trusted */
+	/* spool_dir comes from root's configuration and its parent is
+	 * root's: its path is trusted; what is inside goes by descriptor */
 	fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &sb) == -1)
 		fatal_errno(EX_CONFIG, "spool_dir %s", spool);
+	if (created) {
+		if (fchown(fd, uid, agent_gid) == -1 ||
+		    fchmod(fd, SPOOL_MODE_ROOT) == -1 || fstat(fd, &sb) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s", spool);
+		log_info("created %s", spool);
+	}
 	if (sb.st_uid != uid || sb.st_gid != agent_gid)
 		log_warnx("%s belongs to uid %lu gid %lu, not to the agent's "
 		    "user and group: left as it is (make install or chown "
@@ -272,31 +277,71 @@ agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
 	close(fd);
 }
 
-/* agent_mkfifo - the trigger FIFO, mode 0622, owned by uid (-1: as we are) */
+/*
+ * agent_mkfifo - the trigger FIFO, mode 0622, owned by uid (-1: as we
+ * are).  Started as root this works in a directory the agent's user
+ * owns, so nothing goes by path after the mkfifoat: the FIFO is opened
+ * O_NOFOLLOW|O_NONBLOCK, checked on the descriptor (a FIFO, one link,
+ * owned by us or by uid) and only then given its owner and mode with
+ * fchown/fchmod.  A symbolic link or another file swapped in between
+ * is refused, never followed (issue 11).
+ */
 static void
 agent_mkfifo(const char *spool, uid_t uid, gid_t gid)
 {
-	char		path[PATH_MAX];
 	struct stat	sb;
+	bool		created = false;
+	int		dfd, fd;
 
-	if (spool_path(spool, SPOOL_TRIGGER, NULL, path, sizeof(path)) == -1)
+	/* spool_dir comes from root's configuration: its path is trusted */
+	dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
 		fatal_errno(EX_CONFIG, "spool_dir %s", spool);
-	if (lstat(path, &sb) == 0) {
-		if (S_ISFIFO(sb.st_mode))
-			return;
-		fatal_exit(EX_CONFIG, "%s exists and is not a FIFO: remove "
-		    "it", path);
-	}
-	if (mkfifo(path, AGENT_MODE_FIFO) == -1) {
+	if (mkfifoat(dfd, SPOOL_TRIGGER, AGENT_MODE_FIFO) == 0)
+		created = true;
+	else if (errno != EEXIST) {
 		if (uid != (uid_t)-1)
-			fatal_errno(EX_OSERR, "mkfifo %s", path);
-		log_warn("mkfifo %s (flush triggers are off)", path);
+			fatal_errno(EX_OSERR, "mkfifo %s/%s", spool,
+			    SPOOL_TRIGGER);
+		log_warn("mkfifo %s/%s (flush triggers are off)", spool,
+		    SPOOL_TRIGGER);
+		close(dfd);
 		return;
 	}
-	if ((uid != (uid_t)-1 && chown(path, uid, gid) == -1) ||
-	    chmod(path, AGENT_MODE_FIFO) == -1)
-		fatal_errno(EX_OSERR, "set owner of %s", path);
-	log_info("created %s", path);
+	fd = openat(dfd, SPOOL_TRIGGER, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		fatal_errno(EX_CONFIG, "open %s/%s (it must be a FIFO, not a "
+		    "symbolic link: remove it)", spool, SPOOL_TRIGGER);
+	if (fstat(fd, &sb) == -1)
+		fatal_errno(EX_OSERR, "fstat %s/%s", spool, SPOOL_TRIGGER);
+	if (!S_ISFIFO(sb.st_mode) || sb.st_nlink != 1)
+		fatal_exit(EX_CONFIG, "%s/%s exists and is not a FIFO (type "
+		    "%o, %lu links): remove it", spool, SPOOL_TRIGGER,
+		    (unsigned)(sb.st_mode & S_IFMT), (unsigned long)sb.st_nlink);
+	if (uid == (uid_t)-1) {
+		/* unprivileged: whoever made an existing one keeps it */
+		if (created && fchmod(fd, AGENT_MODE_FIFO) == -1)
+			fatal_errno(EX_OSERR, "set mode of %s/%s", spool,
+			    SPOOL_TRIGGER);
+	} else {
+		if (sb.st_uid != geteuid() && sb.st_uid != uid)
+			fatal_exit(EX_CONFIG, "%s/%s belongs to uid %lu, "
+			    "neither root nor the agent's user: remove it",
+			    spool, SPOOL_TRIGGER, (unsigned long)sb.st_uid);
+		/* chown first: it may clear mode bits */
+		if ((sb.st_uid != uid || sb.st_gid != gid) &&
+		    fchown(fd, uid, gid) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s/%s", spool,
+			    SPOOL_TRIGGER);
+		if (fchmod(fd, AGENT_MODE_FIFO) == -1)
+			fatal_errno(EX_OSERR, "set mode of %s/%s", spool,
+			    SPOOL_TRIGGER);
+	}
+	close(fd);
+	close(dfd);
+	if (created)
+		log_info("created %s/%s", spool, SPOOL_TRIGGER);
 }
 
 /* agent_group - the gid of group name, or fatal naming the fix */
