@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -354,6 +355,14 @@ drop_create(struct envelope *env)
 	if (fd == -1)
 		drop_io_die("create", drop_tmp);
 	drop_armed = 1;
+	/*
+	 * Held until we exit: the agent's tmp/ cleaner skips a locked file,
+	 * so a slow writer (a job that streams, then goes quiet for longer
+	 * than tmp_max_age) never loses its message.  A fresh file is young
+	 * enough that the moment before the lock does not matter.
+	 */
+	if (flock(fd, LOCK_EX) == -1)
+		drop_io_die("lock", drop_tmp);
 	/* umask is 077: set the readers' bit explicitly */
 	if (fchmod(fd, SPOOL_MODE_FILE) == -1)
 		drop_io_die("chmod", drop_tmp);
@@ -418,8 +427,15 @@ main(int argc, char **argv)
 	if (fsync(fd) == -1)
 		drop_io_die("fsync", drop_tmp);
 	snprintf(path, sizeof(path), "%s/%s", SPOOL_NEW, env.qid.s);
-	if (rename(drop_tmp, path) == -1)
+	if (rename(drop_tmp, path) == -1) {
+		if (errno == ENOENT)
+			drop_die(EX_TEMPFAIL, "rename %s/%s to new/: the file "
+			    "was removed while it was being written (by hand, "
+			    "or by an agent that does not honour the writer's "
+			    "lock): nothing was queued; submit the message "
+			    "again", drop_spool, drop_tmp);
 		drop_io_die("rename to new/", drop_tmp);
+	}
 	drop_armed = 0;
 	/*
 	 * Make the rename durable.  new/ is 1770 so the group can open it to
