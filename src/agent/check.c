@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -1297,6 +1298,41 @@ check_secrets(struct check *ck)
 	buf_free(&err);
 }
 
+/*
+ * check_drop_root - run as root (postern check by an administrator):
+ * become the agent's user and group for good, checked, before any
+ * password_command or token_command runs and before anything goes to
+ * the network, as the agent itself would be (issue 11).
+ */
+static void
+check_drop_root(void)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (geteuid() != 0 && getuid() != 0)
+		return;
+	if ((pw = getpwnam(POSTERN_USER)) == NULL || pw->pw_uid == 0)
+		fatal_exit(EX_NOUSER, "user '%s' does not exist or is root: "
+		    "postern check as root runs as the agent's user; create "
+		    "it (useradd --system %s) or run the check as that user",
+		    POSTERN_USER, POSTERN_USER);
+	if ((gr = getgrnam(POSTERN_GROUP)) == NULL)
+		fatal_exit(EX_NOUSER, "group '%s' does not exist: create it "
+		    "(groupadd --system %s)", POSTERN_GROUP, POSTERN_GROUP);
+	gid = gr->gr_gid;
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal_errno(EX_OSERR, "drop privileges to %s", POSTERN_USER);
+	if (setuid(0) != -1 || seteuid(0) != -1 || geteuid() == 0 ||
+	    getuid() == 0 || getegid() == 0 || getgid() == 0)
+		fatal_exit(EX_SOFTWARE, "could regain root after dropping "
+		    "privileges: refusing to run the checks");
+	log_debug("checks run as %s (uid %lu), not root", POSTERN_USER,
+	    (unsigned long)pw->pw_uid);
+}
+
 /* check_load - the configuration step; returns 0 when loaded */
 static int
 check_load(struct check *ck)
@@ -1651,6 +1687,8 @@ check_main(int argc, char **argv)
 		buf_free(&ck.steps);
 		return EX_USAGE;
 	}
+	/* as root: the secrets were read with the agent's rules; now be it */
+	check_drop_root();
 	for (i = 0; i < ck.conf.nrelays; i++)
 		if (ck.relay_only == 0 || ck.relay_only == i + 1)
 			check_one_relay(&ck, i);

@@ -92,6 +92,21 @@ DSN_RCPT_PARAMS = ("NOTIFY", "ORCPT")
 log = logging.getLogger("smarthost")
 
 
+def peer_uid(port):
+    """The uid owning the local client socket bound to PORT (loopback
+    clients only: /proc/net/tcp lists both ends), or None."""
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(name).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) > 7 and int(f[1].split(":")[1], 16) == port:
+                return int(f[7])
+    return None
+
+
 class Fault:
     """One --fault STAGE[#N|=ADDR]:ACTION[:COUNT] entry."""
 
@@ -466,6 +481,9 @@ class FaultSMTP(SMTP):
             self.rfault_session = self.state.draw_session()
             self.state.note(self.conn, "--", "connect from %s tls=%s"
                             % (peer, self.tls_info() is not None))
+            uid = peer_uid(peer[1]) if peer else None
+            if uid is not None:
+                self.state.note(self.conn, "--", "client uid %d" % uid)
         else:
             self.state.note(self.conn, "--", "tls %s"
                             % json.dumps(self.tls_info()))
