@@ -113,6 +113,8 @@ agent_usage(int code)
 	    "      --once         deliver what is due now, then exit\n"
 	    "      --check        diagnose the relays, step by step, and "
 	    "exit (postern check)\n"
+	    "      --layout DIR   root: make or converge the spool DIR's "
+	    "owners and modes, then exit\n"
 	    "Started as root, %s drops to the user '%s' at once; started as\n"
 	    "any other user it runs as that user (tests, private spools).\n",
 	    AGENT_NAME, AGENT_NAME, CONFDIR, AGENT_NAME, POSTERN_USER);
@@ -233,7 +235,8 @@ agent_layout_dir(int spool_fd, const char *spool, const char *sub,
  * state/ the agent's group's.  Idempotent: an older layout converges.
  */
 static void
-agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
+agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid,
+    bool fix_root)
 {
 	static const struct {
 		const char	*sub;
@@ -265,6 +268,14 @@ agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
 		    fchmod(fd, SPOOL_MODE_ROOT) == -1 || fstat(fd, &sb) == -1)
 			fatal_errno(EX_OSERR, "set owner of %s", spool);
 		log_info("created %s", spool);
+	}
+	if (fix_root && !S_ISDIR(sb.st_mode))
+		fatal_exit(EX_CONFIG, "%s is not a directory", spool);
+	if (fix_root && (sb.st_uid != uid || sb.st_gid != agent_gid ||
+	    (sb.st_mode & 07777) != SPOOL_MODE_ROOT)) {
+		if (fchown(fd, uid, agent_gid) == -1 ||
+		    fchmod(fd, SPOOL_MODE_ROOT) == -1 || fstat(fd, &sb) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s", spool);
 	}
 	if (sb.st_uid != uid || sb.st_gid != agent_gid)
 		log_warnx("%s belongs to uid %lu gid %lu, not to the agent's "
@@ -381,7 +392,7 @@ agent_drop_privileges(struct agent *a)
 		    "(gid %lu): postern-drop's group must be a group of its "
 		    "own", POSTERN_GROUP, POSTERN_DROP_GROUP,
 		    (unsigned long)gid);
-	agent_layout(a->conf.spool_dir, uid, gid, drop_gid);
+	agent_layout(a->conf.spool_dir, uid, gid, drop_gid, false);
 	agent_mkfifo(a->conf.spool_dir, uid, gid);
 	/* the agent's group only: never the drop group (spool.h) */
 	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
@@ -397,6 +408,42 @@ agent_drop_privileges(struct agent *a)
 	    "without the drop group %s (gid %lu); root cannot be regained",
 	    POSTERN_USER, (unsigned long)uid, POSTERN_GROUP,
 	    (unsigned long)gid, POSTERN_DROP_GROUP, (unsigned long)drop_gid);
+}
+
+/*
+ * agent_layout_main - posternd --layout DIR, root only: the spool tree
+ * at DIR and its trigger FIFO with the layout's owners and modes, made
+ * or converged through descriptors (agent_layout, agent_mkfifo), then
+ * exit.  What `make install` and the Debian postinst run instead of
+ * chown and chmod by path in a directory the agent's user owns.
+ */
+static int
+agent_layout_main(const char *spool)
+{
+	struct passwd	*pw;
+	gid_t		 gid, drop_gid;
+
+	if (geteuid() != 0)
+		fatal_exit(EX_NOPERM, "--layout %s: only root sets the spool's "
+		    "owners", spool);
+	if (spool[0] != '/')
+		fatal_exit(EX_USAGE, "--layout %s: give an absolute path",
+		    spool);
+	if ((pw = getpwnam(POSTERN_USER)) == NULL || pw->pw_uid == 0)
+		fatal_exit(EX_NOUSER, "user '%s' does not exist or is root: "
+		    "create it (useradd --system %s)", POSTERN_USER,
+		    POSTERN_USER);
+	gid = agent_group(POSTERN_GROUP, "the agent's group, --with-group");
+	drop_gid = agent_group(POSTERN_DROP_GROUP, "postern-drop's group, "
+	    "--with-drop-group");
+	if (gid == drop_gid)
+		fatal_exit(EX_CONFIG, "groups '%s' and '%s' are the same group: "
+		    "postern-drop's group must be a group of its own",
+		    POSTERN_GROUP, POSTERN_DROP_GROUP);
+	umask(077);
+	agent_layout(spool, pw->pw_uid, gid, drop_gid, true);
+	agent_mkfifo(spool, pw->pw_uid, gid);
+	return EX_OK;
 }
 
 /*
@@ -1418,6 +1465,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--check") == 0)
 			return check_main(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "--layout") == 0)
+		return agent_layout_main(argv[2]);
 	while ((ch = getopt_long(argc, argv, "C:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
