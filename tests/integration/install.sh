@@ -115,7 +115,7 @@ like "$out" '/usr/sbin/posternd --layout /var/spool/postern' \
     "packaging: prints the posternd --layout it could not run"
 unlike "$out" 'chown|chmod [0-9]+ /var/spool' \
     "packaging: no chown or chmod by path in the spool is suggested"
-steps=$(printf '%s\n' "$out" | grep -E '^ +(ch(grp|own|mod)|/.*posternd) ')
+steps=$(printf '%s\n' "$out" | grep -E '^ +(ch(grp|own|mod) |/[^ ]*/posternd --layout )')
 [ -n "$steps" ] && ! printf '%s\n' "$steps" | grep -q "$DEST"
 is $? 0 "packaging: printed steps name the final paths, not DESTDIR"
 
