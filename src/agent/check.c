@@ -423,15 +423,24 @@ check_run(struct check_conn *cc, unsigned mask)
 	char			 rbuf[CHECK_READ_MAX];
 	char			 text[WHY_TEXT_MAX];
 	struct why		 why;
-	uint64_t		 secs;
+	uint64_t		 secs = 0;
 	ssize_t			 n;
+	int64_t			 deadline = 0;
+	enum smtp_state		 stage = s->state;
+	bool			 armed = false;
 
 	for (;;) {
-		secs = check_secs(cc, s->state);
+		/* one deadline per stage, fixed when it starts (session.c) */
+		if (!armed || s->state != stage) {
+			stage = s->state;
+			secs = check_secs(cc, s->state);
+			deadline = now_ms() + (int64_t)secs * 1000;
+			armed = true;
+		}
 		if (s->out.len > 0) {
 			why_clear(&why);
 			if (conn_write_all(cc->conn, s->out.data, s->out.len,
-			    now_ms() + (int64_t)secs * 1000, &why) == -1) {
+			    deadline, &why) == -1) {
 				smtp_output_done(s);
 				smtp_io_error(s, why.text);
 				continue;
@@ -442,8 +451,7 @@ check_run(struct check_conn *cc, unsigned mask)
 		    smtp_want(s) != SMTP_WANT_READ)
 			return;
 		why_clear(&why);
-		n = conn_read(cc->conn, rbuf, sizeof(rbuf),
-		    now_ms() + (int64_t)secs * 1000, &why);
+		n = conn_read(cc->conn, rbuf, sizeof(rbuf), deadline, &why);
 		if (n > 0) {
 			smtp_feed(s, rbuf, (size_t)n);
 			continue;

@@ -140,6 +140,24 @@ for row in 'ehlo relay' 'auth relay' 'mail retry' 'dot retry'; do
 	smarthost_stop
 done
 
+# ---------------------------------------------------------------- check
+# postern check has its own SMTP loop: the same whole-stage deadline
+POSTERN=$top_builddir/src/postern
+agent_spool
+smarthost_start "$T/chk" --starttls $TLSOPTS $SHAUTH \
+    --fault 'greeting:dribble' || bail_out "smarthost did not start"
+agent_conf "$SMARTHOST_PORT"
+printf 'agent_program = %s\n' "$POSTERND" >"$T/agentprog"
+sed -i "/^\[postern\]$/r $T/agentprog" "$CONF"
+short_timeouts
+$AS timeout -k 2 "$RUN_MAX" "$POSTERN" check -C "$CONF" >"$T/check.out" \
+    2>&1
+rc=$?
+ok "postern check against a dribbled greeting ends by itself (exit $rc)" \
+    test "$rc" -ne 124 -a "$rc" -ne 137
+like "$(cat "$T/check.out")" 'FAIL' "postern check reports the failure"
+smarthost_stop
+
 # ---------------------------------------------------------------- SIGTERM
 agent_spool
 : >"$T/agent.log"
