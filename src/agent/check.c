@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -422,15 +423,24 @@ check_run(struct check_conn *cc, unsigned mask)
 	char			 rbuf[CHECK_READ_MAX];
 	char			 text[WHY_TEXT_MAX];
 	struct why		 why;
-	uint64_t		 secs;
+	uint64_t		 secs = 0;
 	ssize_t			 n;
+	int64_t			 deadline = 0;
+	enum smtp_state		 stage = s->state;
+	bool			 armed = false;
 
 	for (;;) {
-		secs = check_secs(cc, s->state);
+		/* one deadline per stage, fixed when it starts (session.c) */
+		if (!armed || s->state != stage) {
+			stage = s->state;
+			secs = check_secs(cc, s->state);
+			deadline = now_ms() + (int64_t)secs * 1000;
+			armed = true;
+		}
 		if (s->out.len > 0) {
 			why_clear(&why);
 			if (conn_write_all(cc->conn, s->out.data, s->out.len,
-			    now_ms() + (int64_t)secs * 1000, &why) == -1) {
+			    deadline, &why) == -1) {
 				smtp_output_done(s);
 				smtp_io_error(s, why.text);
 				continue;
@@ -441,8 +451,7 @@ check_run(struct check_conn *cc, unsigned mask)
 		    smtp_want(s) != SMTP_WANT_READ)
 			return;
 		why_clear(&why);
-		n = conn_read(cc->conn, rbuf, sizeof(rbuf),
-		    now_ms() + (int64_t)secs * 1000, &why);
+		n = conn_read(cc->conn, rbuf, sizeof(rbuf), deadline, &why);
 		if (n > 0) {
 			smtp_feed(s, rbuf, (size_t)n);
 			continue;
@@ -1297,6 +1306,41 @@ check_secrets(struct check *ck)
 	buf_free(&err);
 }
 
+/*
+ * check_drop_root - run as root (postern check by an administrator):
+ * become the agent's user and group for good, checked, before any
+ * password_command or token_command runs and before anything goes to
+ * the network, as the agent itself would be (issue 11).
+ */
+static void
+check_drop_root(void)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+	gid_t		 gid;
+
+	if (geteuid() != 0 && getuid() != 0)
+		return;
+	if ((pw = getpwnam(POSTERN_USER)) == NULL || pw->pw_uid == 0)
+		fatal_exit(EX_NOUSER, "user '%s' does not exist or is root: "
+		    "postern check as root runs as the agent's user; create "
+		    "it (useradd --system %s) or run the check as that user",
+		    POSTERN_USER, POSTERN_USER);
+	if ((gr = getgrnam(POSTERN_GROUP)) == NULL)
+		fatal_exit(EX_NOUSER, "group '%s' does not exist: create it "
+		    "(groupadd --system %s)", POSTERN_GROUP, POSTERN_GROUP);
+	gid = gr->gr_gid;
+	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
+	    setuid(pw->pw_uid) == -1)
+		fatal_errno(EX_OSERR, "drop privileges to %s", POSTERN_USER);
+	if (setuid(0) != -1 || seteuid(0) != -1 || geteuid() == 0 ||
+	    getuid() == 0 || getegid() == 0 || getgid() == 0)
+		fatal_exit(EX_SOFTWARE, "could regain root after dropping "
+		    "privileges: refusing to run the checks");
+	log_debug("checks run as %s (uid %lu), not root", POSTERN_USER,
+	    (unsigned long)pw->pw_uid);
+}
+
 /* check_load - the configuration step; returns 0 when loaded */
 static int
 check_load(struct check *ck)
@@ -1651,6 +1695,8 @@ check_main(int argc, char **argv)
 		buf_free(&ck.steps);
 		return EX_USAGE;
 	}
+	/* as root: the secrets were read with the agent's rules; now be it */
+	check_drop_root();
 	for (i = 0; i < ck.conf.nrelays; i++)
 		if (ck.relay_only == 0 || ck.relay_only == i + 1)
 			check_one_relay(&ck, i);

@@ -20,9 +20,11 @@
  *   --wait-for QID  --wait SECONDS  --send-test ADDRESS
  *   --submit-error TEXT  -v
  * Prints the report (human lines, or one JSON document with --json) on
- * stdout.  Never drops privileges and never writes to the spool: run as
- * root it reads the secrets file owned by the agent's user, with the
- * agent's rules.  Returns the exit status: 0 when no step failed
+ * stdout.  Never writes to the spool.  Run as root it reads the secrets
+ * file owned by the agent's user, with the agent's rules, then becomes
+ * that user (setgroups, setgid, setuid, checked) before any
+ * password_command or token_command runs and before any DNS, TCP, TLS or
+ * SASL step.  Returns the exit status: 0 when no step failed
  * (warnings allowed), CHECK_EXIT_FAILED when one did, EX_USAGE for a bad
  * command line, EX_CONFIG when the configuration cannot be loaded.
  */

@@ -42,6 +42,70 @@ struct conn {
 	uint64_t		 nread;		/* bytes received, plain+TLS */
 };
 
+/* the stop hook (conn_set_stop): one per process */
+static int	  conn_stop_fd = -1;
+static bool	(*conn_stop_fn)(int, void *);
+static void	 *conn_stop_arg;
+
+/* conn_set_stop - see conn.h */
+void
+conn_set_stop(int fd, bool (*stopping)(int fd, void *arg), void *arg)
+{
+	conn_stop_fd = stopping != NULL ? fd : -1;
+	conn_stop_fn = stopping;
+	conn_stop_arg = arg;
+}
+
+/*
+ * conn_wait - io_wait on fd, and on the stop hook's descriptor: when that
+ * one is readable and the hook says stop, -1 with errno ECANCELED.
+ * Returns 1 ready, 0 deadline passed (errno ETIMEDOUT), -1 error.
+ */
+static int
+conn_wait(int fd, short events, int64_t deadline_ms)
+{
+	struct pollfd	pfd[2];
+	int64_t		left;
+	int		rc, timeout;
+
+	if (conn_stop_fd == -1)
+		return io_wait(fd, events, deadline_ms);
+	for (;;) {
+		timeout = -1;
+		if (deadline_ms >= 0) {
+			left = deadline_ms - now_ms();
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return 0;
+			}
+			timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
+		}
+		pfd[0].fd = fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		pfd[1].fd = conn_stop_fd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		rc = poll(pfd, 2, timeout);
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if ((pfd[1].revents & POLLIN) &&
+		    conn_stop_fn(conn_stop_fd, conn_stop_arg)) {
+			errno = ECANCELED;
+			return -1;
+		}
+		if (pfd[0].revents & POLLNVAL) {
+			errno = EBADF;
+			return -1;
+		}
+		if (pfd[0].revents != 0)
+			return 1;
+	}
+}
+
 /* conn_format_peer - "host[addr]:port" */
 static void
 conn_format_peer(char *out, size_t size, const char *host, const char *addr,
@@ -106,7 +170,7 @@ conn_try(const struct addrinfo *ai, uint64_t timeout)
 			goto fail;
 		deadline = timeout > 0 ? now_ms() + (int64_t)timeout * 1000 :
 		    -1;
-		w = io_wait(fd, POLLOUT, deadline);
+		w = conn_wait(fd, POLLOUT, deadline);
 		if (w == 0) {
 			errno = ETIMEDOUT;
 			goto fail;
@@ -275,7 +339,22 @@ conn_raw_wait(void *ctx, short events, int64_t deadline_ms)
 {
 	struct conn	*c = ctx;
 
-	return io_wait(c->fd, events, deadline_ms);
+	return conn_wait(c->fd, events, deadline_ms);
+}
+
+/* conn_why_wait - why a wait failed (errno kept) */
+static void
+conn_why_wait(const struct conn *c, const char *what, struct why *why)
+{
+	int	saved = errno;
+
+	if (errno == ECANCELED)
+		why_set(why, 0, NULL, "%s %s: interrupted: the agent is "
+		    "stopping", what, c->peer);
+	else
+		why_set(why, 0, NULL, "%s %s: %s", what, c->peer,
+		    strerror(errno));
+	errno = saved;
 }
 
 /* conn_looks_like_tls - a TLS record header (handshake or alert) */
@@ -311,7 +390,7 @@ conn_read(struct conn *c, void *buf, size_t n, int64_t deadline_ms,
 			    strerror(errno));
 			return -1;
 		}
-		rc = io_wait(c->fd, POLLIN, deadline_ms);
+		rc = conn_wait(c->fd, POLLIN, deadline_ms);
 		if (rc == 0) {
 			if (first && c->port == 465)
 				why_set(why, 0, NULL, "read from %s: timed "
@@ -325,8 +404,7 @@ conn_read(struct conn *c, void *buf, size_t n, int64_t deadline_ms,
 			return -1;
 		}
 		if (rc == -1) {
-			why_set(why, 0, NULL, "read from %s: %s", c->peer,
-			    strerror(errno));
+			conn_why_wait(c, "read from", why);
 			return -1;
 		}
 	}
@@ -370,7 +448,7 @@ conn_write_all(struct conn *c, const void *data, size_t n,
 			    strerror(errno));
 			return -1;
 		}
-		rc = io_wait(c->fd, POLLOUT, deadline_ms);
+		rc = conn_wait(c->fd, POLLOUT, deadline_ms);
 		if (rc == 0) {
 			why_set(why, 0, NULL, "write to %s: timed out",
 			    c->peer);
@@ -378,8 +456,7 @@ conn_write_all(struct conn *c, const void *data, size_t n,
 			return -1;
 		}
 		if (rc == -1) {
-			why_set(why, 0, NULL, "write to %s: %s", c->peer,
-			    strerror(errno));
+			conn_why_wait(c, "write to", why);
 			return -1;
 		}
 	}

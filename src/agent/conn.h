@@ -76,6 +76,16 @@ int	conn_write_all(struct conn *, const void *data, size_t n,
 int	conn_starttls(struct conn *, struct tls_client *client,
 	    int64_t deadline_ms, struct why *why);
 
+/*
+ * conn_set_stop - every wait of this module (connect, read, write, TLS)
+ * also polls fd (a signalfd); when it is readable, stopping(fd, arg) runs
+ * (it must drain fd) and, when it returns true, the wait ends at once
+ * with errno ECANCELED ("interrupted: the agent is stopping").  So a
+ * SIGTERM ends any stage at once, whatever the peer does.  stopping ==
+ * NULL removes the hook.  One hook per process.
+ */
+void	conn_set_stop(int fd, bool (*stopping)(int fd, void *arg), void *arg);
+
 /* conn_tls - the active TLS session (borrowed), or NULL when plain */
 struct tls_session *conn_tls(const struct conn *);
 

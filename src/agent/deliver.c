@@ -149,55 +149,41 @@ deliver_xtext_decode(const char *x, char *out, size_t outsize)
 	return out;
 }
 
-/* deliver_field_is_from - a header line that starts a From: field */
+/* deliver_field_is - a header line that starts a field called name */
 static bool
-deliver_field_is_from(const char *p, size_t n)
+deliver_field_is(const char *p, size_t n, const char *name)
 {
-	size_t	i = 4;
+	size_t	i = strlen(name);
 
-	if (n < 5 || !str_has_prefix_ci(p, "from"))
+	if (n < i + 1 || !str_has_prefix_ci(p, name))
 		return false;
 	while (i < n && (p[i] == ' ' || p[i] == '\t'))
 		i++;
 	return i < n && p[i] == ':';
 }
 
-/* deliver_rewrite_from - replace the first From: address */
-int
-deliver_rewrite_from(const char *hdr, size_t len, const char *addr,
-    struct buf *out)
+/* deliver_line_end - offset just past the line that starts at pos */
+static size_t
+deliver_line_end(const char *hdr, size_t len, size_t pos)
 {
-	size_t	 pos = 0, eol, fstart, fend, colon, i, lt = 0, gt = 0;
-	size_t	 nlt = 0, ngt = 0;
-	bool	 found = false, quoted = false, comma = false;
+	while (pos < len && hdr[pos] != '\n')
+		pos++;
+	return pos < len ? pos + 1 : pos;
+}
 
-	while (pos < len) {
-		eol = pos;
-		while (eol < len && hdr[eol] != '\n')
-			eol++;
-		if (eol < len)
-			eol++;
-		if (!deliver_field_is_from(hdr + pos, eol - pos)) {
-			pos = eol;
-			continue;
-		}
-		found = true;
-		break;
-	}
-	if (!found)
-		return buf_append(out, hdr, len) == -1 ? -1 : 0;
-	fstart = pos;
-	colon = fstart;
+/*
+ * deliver_rewrite_field - out gets the field hdr[fstart..fend) with its
+ * address replaced by addr (see deliver_rewrite_from)
+ */
+static int
+deliver_rewrite_field(const char *hdr, size_t fstart, size_t fend,
+    const char *addr, struct buf *out)
+{
+	size_t	colon = fstart, i, lt = 0, gt = 0, nlt = 0, ngt = 0;
+	bool	quoted = false, comma = false;
+
 	while (hdr[colon] != ':')
 		colon++;
-	/* the field runs on over continuation lines */
-	fend = eol;
-	while (fend < len && (hdr[fend] == ' ' || hdr[fend] == '\t')) {
-		while (fend < len && hdr[fend] != '\n')
-			fend++;
-		if (fend < len)
-			fend++;
-	}
 	/* outside quoted strings: angle brackets and list commas */
 	for (i = colon + 1; i < fend; i++) {
 		if (hdr[i] == '\\' && quoted)
@@ -215,18 +201,42 @@ deliver_rewrite_from(const char *hdr, size_t len, const char *addr,
 		} else if (hdr[i] == ',')
 			comma = true;
 	}
-	if (buf_append(out, hdr, colon + 1) == -1)
+	if (buf_append(out, hdr + fstart, colon + 1 - fstart) == -1)
 		return -1;
-	if (nlt == 1 && ngt == 1 && lt < gt && !comma) {
-		if (buf_append(out, hdr + colon + 1, lt + 1 - (colon + 1)) == -1 ||
-		    buf_puts(out, addr) == -1 ||
-		    buf_append(out, hdr + gt, fend - gt) == -1)
+	if (nlt == 1 && ngt == 1 && lt < gt && !comma)
+		return buf_append(out, hdr + colon + 1, lt + 1 - (colon + 1)) ==
+		    -1 || buf_puts(out, addr) == -1 ||
+		    buf_append(out, hdr + gt, fend - gt) == -1 ? -1 : 0;
+	return buf_printf(out, " %s\n", addr) == -1 ? -1 : 0;
+}
+
+/* deliver_rewrite_from - every From: and Sender: address replaced */
+int
+deliver_rewrite_from(const char *hdr, size_t len, const char *addr,
+    struct buf *out)
+{
+	size_t	pos = 0, eol, fend;
+	int	rewritten = 0;
+
+	while (pos < len) {
+		eol = deliver_line_end(hdr, len, pos);
+		if (!deliver_field_is(hdr + pos, eol - pos, "from") &&
+		    !deliver_field_is(hdr + pos, eol - pos, "sender")) {
+			if (buf_append(out, hdr + pos, eol - pos) == -1)
+				return -1;
+			pos = eol;
+			continue;
+		}
+		/* the field runs on over continuation lines */
+		fend = eol;
+		while (fend < len && (hdr[fend] == ' ' || hdr[fend] == '\t'))
+			fend = deliver_line_end(hdr, len, fend);
+		if (deliver_rewrite_field(hdr, pos, fend, addr, out) == -1)
 			return -1;
-	} else if (buf_printf(out, " %s\n", addr) == -1)
-		return -1;
-	if (buf_append(out, hdr + fend, len - fend) == -1)
-		return -1;
-	return 1;
+		rewritten = 1;
+		pos = fend;
+	}
+	return rewritten;
 }
 
 /* the body reader handed to the SMTP machine */
@@ -313,8 +323,12 @@ deliver_read_header(int fd, off_t from, off_t end, struct buf *out)
 		got = pread(fd, chunk, n, from);
 		if (got == -1 && errno == EINTR)
 			continue;
-		if (got <= 0 || buf_append(out, chunk, (size_t)got) == -1)
+		if (got <= 0)
 			return -1;
+		if (buf_append(out, chunk, (size_t)got) == -1) {
+			errno = EFBIG;
+			return -1;
+		}
 		from += got;
 		if (out->len >= 1 && out->data[0] == '\n') {
 			buf_truncate(out, 1);
@@ -792,6 +806,7 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	struct smtp_failure	 failure;
 	struct deliver_reader	 rd;
 	struct buf		 hdr;
+	struct why		 refused;	/* code 0: none */
 	size_t			*map = NULL, n = 0, i, k;
 	char			**orcpts = NULL;
 	bool			*newly_failed = NULL, has8, relay_fault;
@@ -804,6 +819,7 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	char			 envid[SPOOL_ENVID_MAX + 1];
 
 	t_claim = deliver_now_secs();
+	why_clear(&refused);
 	memset(&rd, 0, sizeof(rd));
 	buf_init(&rd.head, DELIVER_HEADER_MAX + 2 * SPOOL_ADDR_MAX);
 	buf_init(&hdr, DELIVER_HEADER_MAX);
@@ -834,14 +850,24 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	if (relay->force_sender && relay->user != NULL &&
 	    strchr(relay->user, '@') != NULL && sender[0] != '\0') {
 		sender = relay->user;
+		/* never send a From: or Sender: that was not rewritten */
 		if (deliver_read_header(m->fd, m->body_offset, end,
 		    &hdr) == -1) {
-			log_warnx("%s: header section unreadable or over %d "
-			    "bytes: From: not rewritten", m->qid.s,
-			    DELIVER_HEADER_MAX);
+			if (errno == EFBIG)
+				why_set(&refused, 554, "5.3.4", "header section "
+				    "over %d bytes: force_sender cannot "
+				    "rewrite its From: and Sender: fields",
+				    DELIVER_HEADER_MAX);
+			else
+				why_set(&refused, 451, "4.3.0", "header section "
+				    "unreadable (%s): force_sender cannot "
+				    "rewrite it", strerror(errno));
 			buf_reset(&hdr);
 		} else if (deliver_rewrite_from(hdr.data != NULL ? hdr.data :
 		    "", hdr.len, relay->user, &rd.head) == -1) {
+			why_set(&refused, 554, "5.3.4", "header section too "
+			    "large for force_sender to rewrite its From: and "
+			    "Sender: fields");
 			buf_reset(&rd.head);
 			buf_reset(&hdr);
 		}
@@ -882,7 +908,15 @@ deliver_message(struct deliver_ctx *ctx, struct session *s,
 	rd.pos = m->body_offset + (off_t)hdr.len;
 
 	t_start = deliver_now_secs();
-	session_transact(s, &sm, &failure);
+	if (refused.code != 0) {
+		/* nothing sent: 5xx fails the message, 4xx defers it */
+		log_warnx("%s: not sent: %s", m->qid.s, refused.text);
+		memset(&failure, 0, sizeof(failure));
+		sm.status = refused.code >= 500 ? SMTP_MSG_LOCAL :
+		    SMTP_MSG_ABORTED;
+		sm.reply = refused;
+	} else
+		session_transact(s, &sm, &failure);
 	t_end = deliver_now_secs();
 	if (sm.hdr_cut > 0)
 		log_info("%s: %llu header lines split without white space "

@@ -83,7 +83,9 @@ struct deliver_ctx {
  * null sender; honouring NOTIFY and RET); then remove the message (all
  * sent), move it to failed/ (nothing left to try) or reschedule it with
  * back-off (deferred recipients; expiry after max_age bounces them).
- * Applies the relay's force_sender (envelope sender and From: header).
+ * Applies the relay's force_sender (envelope sender, every From: and
+ * Sender: field); a header section it cannot rewrite (over
+ * DELIVER_HEADER_MAX: permanent; unreadable: temporary) is never sent.
  * Returns DELIVER_DONE, or DELIVER_RELAY_FAULT with the reason in
  * relay_why.  m stays owned by the caller.
  */
@@ -101,13 +103,14 @@ bool	deliver_settle(struct deliver_ctx *, struct queue_msg *m);
 
 /*
  * deliver_rewrite_from - copy the header section hdr[0..len) to out with
- * the address of the first From: field replaced by addr: when the field
- * value holds exactly one "<...>" and no list comma (both outside quoted
- * strings) only the part inside the brackets is replaced (the display
- * name stays); otherwise (bare address, address list, group) the whole
- * value becomes " addr".  Folded continuation lines of that field are part of its
- * value.  Returns 1 when rewritten, 0 when there is no From: field (out
- * then holds an exact copy), -1 when out is full (errno EMSGSIZE).
+ * the address of every From: and Sender: field replaced by addr: when the
+ * field value holds exactly one "<...>" and no list comma (both outside
+ * quoted strings) only the part inside the brackets is replaced (the
+ * display name stays); otherwise (bare address, address list, group) the
+ * whole value becomes " addr".  Folded continuation lines of a field are
+ * part of its value.  Returns 1 when a field was rewritten, 0 when there
+ * is none (out then holds an exact copy), -1 when out is full (errno
+ * EMSGSIZE).
  */
 int	deliver_rewrite_from(const char *hdr, size_t len, const char *addr,
 	    struct buf *out);

@@ -12,9 +12,12 @@
  * queues: spool.h); started as anyone else it stays that user (tests).
  * It picks every new message up from new/ (the drop group's) into cur/
  * (the agent's group's) at once, so that admins see it.  Never loses or
- * duplicates a message on a signal: SIGTERM/SIGINT are blocked while a
- * transaction runs (each stage is bounded by [timeouts]) and acted on
- * between messages.  A bad configuration on SIGHUP keeps the old one.
+ * duplicates a message on a signal: SIGTERM/SIGINT are blocked (read
+ * from a signalfd) and acted on between messages, or at once inside an
+ * SMTP stage (conn_set_stop: the wait ends, the session is dropped
+ * without QUIT, the message stays queued and the relay is not blamed;
+ * only a server that stored it without answering the end of data gets
+ * it twice, RFC 1047).  A bad configuration on SIGHUP keeps the old one.
  * Concurrency: with concurrency = 1 this process delivers itself over one
  * cached session; with more, it only schedules and hands queue ids to
  * up to `concurrency` worker processes (pool.c), each with its own
@@ -122,6 +125,8 @@ agent_usage(int code)
 	    "      --once         deliver what is due now, then exit\n"
 	    "      --check        diagnose the relays, step by step, and "
 	    "exit (postern check)\n"
+	    "      --layout DIR   root: make or converge the spool DIR's "
+	    "owners and modes, then exit\n"
 	    "Started as root, %s drops to the user '%s' at once; started as\n"
 	    "any other user it runs as that user (tests, private spools).\n",
 	    AGENT_NAME, AGENT_NAME, CONFDIR, AGENT_NAME, POSTERN_USER);
@@ -242,7 +247,8 @@ agent_layout_dir(int spool_fd, const char *spool, const char *sub,
  * state/ the agent's group's.  Idempotent: an older layout converges.
  */
 static void
-agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
+agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid,
+    bool fix_root)
 {
 	static const struct {
 		const char	*sub;
@@ -258,18 +264,31 @@ agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
 	struct stat	sb;
 	size_t		i;
 	int		fd;
+	bool		created = false;
 
-	if (mkdir(spool, SPOOL_MODE_ROOT) == 0) {
-		if (chown(spool, uid, agent_gid) == -1 ||
-		    chmod(spool, SPOOL_MODE_ROOT) == -1)
-			fatal_errno(EX_OSERR, "set owner of %s", spool);
-		log_info("created %s", spool);
-	} else if (errno != EEXIST)
+	if (mkdir(spool, SPOOL_MODE_ROOT) == 0)
+		created = true;
+	else if (errno != EEXIST)
 		fatal_errno(EX_OSERR, "create %s", spool);
-	/* spool_dir comes from root's configuration: its path is trusted */
+	/* spool_dir comes from root's configuration and its parent is
+	 * root's: its path is trusted; what is inside goes by descriptor */
 	fd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd == -1 || fstat(fd, &sb) == -1)
 		fatal_errno(EX_CONFIG, "spool_dir %s", spool);
+	if (created) {
+		if (fchown(fd, uid, agent_gid) == -1 ||
+		    fchmod(fd, SPOOL_MODE_ROOT) == -1 || fstat(fd, &sb) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s", spool);
+		log_info("created %s", spool);
+	}
+	if (fix_root && !S_ISDIR(sb.st_mode))
+		fatal_exit(EX_CONFIG, "%s is not a directory", spool);
+	if (fix_root && (sb.st_uid != uid || sb.st_gid != agent_gid ||
+	    (sb.st_mode & 07777) != SPOOL_MODE_ROOT)) {
+		if (fchown(fd, uid, agent_gid) == -1 ||
+		    fchmod(fd, SPOOL_MODE_ROOT) == -1 || fstat(fd, &sb) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s", spool);
+	}
 	if (sb.st_uid != uid || sb.st_gid != agent_gid)
 		log_warnx("%s belongs to uid %lu gid %lu, not to the agent's "
 		    "user and group: left as it is (make install or chown "
@@ -281,31 +300,71 @@ agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid)
 	close(fd);
 }
 
-/* agent_mkfifo - the trigger FIFO, mode 0622, owned by uid (-1: as we are) */
+/*
+ * agent_mkfifo - the trigger FIFO, mode 0622, owned by uid (-1: as we
+ * are).  Started as root this works in a directory the agent's user
+ * owns, so nothing goes by path after the mkfifoat: the FIFO is opened
+ * O_NOFOLLOW|O_NONBLOCK, checked on the descriptor (a FIFO, one link,
+ * owned by us or by uid) and only then given its owner and mode with
+ * fchown/fchmod.  A symbolic link or another file swapped in between
+ * is refused, never followed (issue 11).
+ */
 static void
 agent_mkfifo(const char *spool, uid_t uid, gid_t gid)
 {
-	char		path[PATH_MAX];
 	struct stat	sb;
+	bool		created = false;
+	int		dfd, fd;
 
-	if (spool_path(spool, SPOOL_TRIGGER, NULL, path, sizeof(path)) == -1)
+	/* spool_dir comes from root's configuration: its path is trusted */
+	dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
 		fatal_errno(EX_CONFIG, "spool_dir %s", spool);
-	if (lstat(path, &sb) == 0) {
-		if (S_ISFIFO(sb.st_mode))
-			return;
-		fatal_exit(EX_CONFIG, "%s exists and is not a FIFO: remove "
-		    "it", path);
-	}
-	if (mkfifo(path, AGENT_MODE_FIFO) == -1) {
+	if (mkfifoat(dfd, SPOOL_TRIGGER, AGENT_MODE_FIFO) == 0)
+		created = true;
+	else if (errno != EEXIST) {
 		if (uid != (uid_t)-1)
-			fatal_errno(EX_OSERR, "mkfifo %s", path);
-		log_warn("mkfifo %s (flush triggers are off)", path);
+			fatal_errno(EX_OSERR, "mkfifo %s/%s", spool,
+			    SPOOL_TRIGGER);
+		log_warn("mkfifo %s/%s (flush triggers are off)", spool,
+		    SPOOL_TRIGGER);
+		close(dfd);
 		return;
 	}
-	if ((uid != (uid_t)-1 && chown(path, uid, gid) == -1) ||
-	    chmod(path, AGENT_MODE_FIFO) == -1)
-		fatal_errno(EX_OSERR, "set owner of %s", path);
-	log_info("created %s", path);
+	fd = openat(dfd, SPOOL_TRIGGER, O_RDONLY | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1)
+		fatal_errno(EX_CONFIG, "open %s/%s (it must be a FIFO, not a "
+		    "symbolic link: remove it)", spool, SPOOL_TRIGGER);
+	if (fstat(fd, &sb) == -1)
+		fatal_errno(EX_OSERR, "fstat %s/%s", spool, SPOOL_TRIGGER);
+	if (!S_ISFIFO(sb.st_mode) || sb.st_nlink != 1)
+		fatal_exit(EX_CONFIG, "%s/%s exists and is not a FIFO (type "
+		    "%o, %lu links): remove it", spool, SPOOL_TRIGGER,
+		    (unsigned)(sb.st_mode & S_IFMT), (unsigned long)sb.st_nlink);
+	if (uid == (uid_t)-1) {
+		/* unprivileged: whoever made an existing one keeps it */
+		if (created && fchmod(fd, AGENT_MODE_FIFO) == -1)
+			fatal_errno(EX_OSERR, "set mode of %s/%s", spool,
+			    SPOOL_TRIGGER);
+	} else {
+		if (sb.st_uid != geteuid() && sb.st_uid != uid)
+			fatal_exit(EX_CONFIG, "%s/%s belongs to uid %lu, "
+			    "neither root nor the agent's user: remove it",
+			    spool, SPOOL_TRIGGER, (unsigned long)sb.st_uid);
+		/* chown first: it may clear mode bits */
+		if ((sb.st_uid != uid || sb.st_gid != gid) &&
+		    fchown(fd, uid, gid) == -1)
+			fatal_errno(EX_OSERR, "set owner of %s/%s", spool,
+			    SPOOL_TRIGGER);
+		if (fchmod(fd, AGENT_MODE_FIFO) == -1)
+			fatal_errno(EX_OSERR, "set mode of %s/%s", spool,
+			    SPOOL_TRIGGER);
+	}
+	close(fd);
+	close(dfd);
+	if (created)
+		log_info("created %s/%s", spool, SPOOL_TRIGGER);
 }
 
 /*
@@ -394,7 +453,7 @@ agent_drop_privileges(struct agent *a)
 		    "(gid %lu): postern-drop's group must be a group of its "
 		    "own", POSTERN_GROUP, POSTERN_DROP_GROUP,
 		    (unsigned long)gid);
-	agent_layout(a->conf.spool_dir, uid, gid, drop_gid);
+	agent_layout(a->conf.spool_dir, uid, gid, drop_gid, false);
 	agent_mkfifo(a->conf.spool_dir, uid, gid);
 	agent_mkfifo_admin(a->conf.spool_dir, uid, gid);
 	/* the agent's group only: never the drop group (spool.h) */
@@ -411,6 +470,42 @@ agent_drop_privileges(struct agent *a)
 	    "without the drop group %s (gid %lu); root cannot be regained",
 	    POSTERN_USER, (unsigned long)uid, POSTERN_GROUP,
 	    (unsigned long)gid, POSTERN_DROP_GROUP, (unsigned long)drop_gid);
+}
+
+/*
+ * agent_layout_main - posternd --layout DIR, root only: the spool tree
+ * at DIR and its trigger FIFO with the layout's owners and modes, made
+ * or converged through descriptors (agent_layout, agent_mkfifo), then
+ * exit.  What `make install` and the Debian postinst run instead of
+ * chown and chmod by path in a directory the agent's user owns.
+ */
+static int
+agent_layout_main(const char *spool)
+{
+	struct passwd	*pw;
+	gid_t		 gid, drop_gid;
+
+	if (geteuid() != 0)
+		fatal_exit(EX_NOPERM, "--layout %s: only root sets the spool's "
+		    "owners", spool);
+	if (spool[0] != '/')
+		fatal_exit(EX_USAGE, "--layout %s: give an absolute path",
+		    spool);
+	if ((pw = getpwnam(POSTERN_USER)) == NULL || pw->pw_uid == 0)
+		fatal_exit(EX_NOUSER, "user '%s' does not exist or is root: "
+		    "create it (useradd --system %s)", POSTERN_USER,
+		    POSTERN_USER);
+	gid = agent_group(POSTERN_GROUP, "the agent's group, --with-group");
+	drop_gid = agent_group(POSTERN_DROP_GROUP, "postern-drop's group, "
+	    "--with-drop-group");
+	if (gid == drop_gid)
+		fatal_exit(EX_CONFIG, "groups '%s' and '%s' are the same group: "
+		    "postern-drop's group must be a group of its own",
+		    POSTERN_GROUP, POSTERN_DROP_GROUP);
+	umask(077);
+	agent_layout(spool, pw->pw_uid, gid, drop_gid, true);
+	agent_mkfifo(spool, pw->pw_uid, gid);
+	return EX_OK;
 }
 
 /*
@@ -561,6 +656,32 @@ agent_signals(struct agent *a)
 			break;
 		}
 	}
+}
+
+/*
+ * agent_stopping - conn.c's stop hook in the main process: drain the
+ * signals; true on SIGTERM/SIGINT, which then ends any SMTP stage at once
+ */
+static bool
+agent_stopping(int fd, void *arg)
+{
+	struct agent	*a = arg;
+
+	(void)fd;
+	agent_signals(a);
+	return a->stop;
+}
+
+/* agent_worker_stopping - the same in a worker: any signal read stops */
+static bool
+agent_worker_stopping(int fd, void *arg)
+{
+	struct agent		*a = arg;
+	struct signalfd_siginfo	 si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		a->stop = true;
+	return a->stop;
 }
 
 /* agent_reload - SIGHUP: a bad new configuration keeps the old one */
@@ -865,6 +986,8 @@ agent_session(struct agent *a, uint64_t now, uint64_t usable_by)
 			agent_relay_up(a, i, now);
 			return true;
 		}
+		if (a->stop)
+			return false;	/* our SIGTERM, not the relay's fault */
 		agent_relay_down(a, i, why.text, now);
 	}
 	return false;
@@ -912,7 +1035,9 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
 	if (deliver_message(&ctx, &a->sess, &m, &why) ==
 	    DELIVER_RELAY_FAULT) {
 		session_abort(&a->sess);
-		agent_relay_down(a, a->sess.relay_index, why.text, now);
+		if (!a->stop)
+			agent_relay_down(a, a->sess.relay_index, why.text,
+			    now);
 	}
 out:
 	queue_msg_free(&m);
@@ -1036,6 +1161,7 @@ agent_worker(int fd, void *arg)
 	sigaddset(&set, SIGINT);
 	if ((sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) == -1)
 		fatal_errno(EX_OSERR, "worker: signalfd");
+	conn_set_stop(sfd, agent_worker_stopping, a);
 	log_debug("worker %ld started", (long)getpid());
 	while (!a->stop) {
 		idle = -1;
@@ -1083,6 +1209,7 @@ agent_worker(int fd, void *arg)
 		agent_worker_job(a, &job);
 	}
 	session_close(&a->sess);
+	conn_set_stop(-1, NULL, NULL);
 	close(sfd);
 	queue_free(&a->queue);
 	agent_tls_free(a->tls);
@@ -1572,6 +1699,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--check") == 0)
 			return check_main(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "--layout") == 0)
+		return agent_layout_main(argv[2]);
 	while ((ch = getopt_long(argc, argv, "C:fvh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'C':
@@ -1643,6 +1772,7 @@ main(int argc, char **argv)
 	}
 	(void)queue_fix_modes(&a.queue);
 	agent_open_fds(&a);
+	conn_set_stop(a.sig_fd, agent_stopping, &a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :
 	    "", a.conf.spool_dir, a.conf.nrelays);
 

@@ -772,6 +772,33 @@ queue_random(void)
 	return (uint32_t)now_ms() ^ (uint32_t)getpid();
 }
 
+/*
+ * queue_clean_lock - a stale-looking tmp/ file: is its writer still
+ * alive?  postern-drop holds flock(LOCK_EX) until it exits.  Returns the
+ * descriptor holding our own lock (close it after the unlink), -1 when
+ * the file cannot be opened (it goes by age alone, as before), or -2
+ * when a writer holds it (leave it alone).
+ */
+static int
+queue_clean_lock(const char *path)
+{
+	int	fd;
+	bool	busy;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		busy = errno == EWOULDBLOCK;
+		if (busy)
+			log_info("%s: old but still being written: kept",
+			    path);
+		close(fd);
+		return busy ? -2 : -1;
+	}
+	return fd;
+}
+
 /* queue_clean_dir - remove entries of sub older than max_age */
 static int
 queue_clean_dir(struct queue *q, const char *sub, uint64_t now,
@@ -782,7 +809,7 @@ queue_clean_dir(struct queue *q, const char *sub, uint64_t now,
 	struct dirent	*de;
 	struct stat	 sb;
 	struct qid	 qid;
-	int		 removed = 0;
+	int		 removed = 0, lock_fd;
 
 	if (queue_path(q, sub, NULL, dir, sizeof(dir)) == -1)
 		return 0;
@@ -804,10 +831,19 @@ queue_clean_dir(struct queue *q, const char *sub, uint64_t now,
 			log_warnx("%s: a directory; remove it by hand", path);
 			continue;
 		}
+		/* tmp/: postern-drop holds LOCK_EX while it writes */
+		lock_fd = -1;
+		if (strcmp(sub, SPOOL_TMP) == 0 && S_ISREG(sb.st_mode) &&
+		    (lock_fd = queue_clean_lock(path)) == -2)
+			continue;
 		if (unlink(path) == -1) {
 			log_warn("remove %s", path);
+			if (lock_fd >= 0)
+				close(lock_fd);
 			continue;
 		}
+		if (lock_fd >= 0)
+			close(lock_fd);
 		log_info("%s: removed from %s/ after %llus", de->d_name, sub,
 		    (unsigned long long)(now - (uint64_t)sb.st_mtime));
 		removed++;

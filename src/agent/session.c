@@ -4,9 +4,10 @@
  * (conn.c) to one relay: greeting, EHLO, STARTTLS or implicit TLS, AUTH
  * (auth.c behind the machine's plug-in interface), transactions, QUIT.
  *
- * Every read and write has an absolute deadline taken from [timeouts]
- * for the stage the machine is in (RFC 5321 4.5.3.2), so a slow or
- * silent server costs at most that long.  The session never sends a
+ * Every stage has one absolute deadline, fixed when it starts, from
+ * [timeouts] (RFC 5321 4.5.3.2): a slow, silent or dribbling server
+ * costs at most that long per stage, however it spaces its bytes (the
+ * body gets SESSION_MIN_DATA_RATE more per byte sent).  The session never sends a
  * command in clear when TLS is required (the machine ends it), never
  * logs a secret (AUTH lines are marked secret by the machine), and never
  * judges an outcome: deliver.c does.  RFCs 5321, 3207, 4954.
@@ -50,12 +51,25 @@ session_stage_timeout(const struct conf *c, enum smtp_state st)
 	}
 }
 
-/* session_deadline - now + the stage's timeout, in now_ms() time */
+/*
+ * session_deadline - the absolute deadline (now_ms() time) of the stage
+ * the machine is in, fixed when the stage starts: when session_drive
+ * starts (we are about to send a command) or when the machine changes
+ * state.  Bytes from the server never push it back, so a server that
+ * dribbles one byte a second cannot hold a stage beyond its [timeouts]
+ * value (Postfix's smtp_per_request_deadline).  While the body is sent
+ * session_drive extends it by SESSION_MIN_DATA_RATE per byte written.
+ */
 static int64_t
-session_deadline(const struct session *s)
+session_deadline(struct session *s)
 {
-	return now_ms() + (int64_t)session_stage_timeout(s->conf,
-	    s->smtp.state) * 1000;
+	if (!s->stage_armed || s->stage_state != s->smtp.state) {
+		s->stage_state = s->smtp.state;
+		s->stage_deadline = now_ms() + (int64_t)session_stage_timeout(
+		    s->conf, s->smtp.state) * 1000;
+		s->stage_armed = true;
+	}
+	return s->stage_deadline;
 }
 
 /* session_auth_start - the machine's plug-in: pick a mechanism */
@@ -117,10 +131,13 @@ session_drive(struct session *s)
 	struct why	 why;
 	ssize_t		 n;
 	char		 text[WHY_TEXT_MAX];
+	size_t		 sent;
 
+	s->stage_armed = false;		/* a new stage: see session_deadline */
 	for (;;) {
 		if (s->smtp.out.len > 0) {
 			why_clear(&why);
+			sent = s->smtp.out.len;
 			if (conn_write_all(s->conn, s->smtp.out.data,
 			    s->smtp.out.len, session_deadline(s), &why) == -1) {
 				smtp_output_done(&s->smtp);
@@ -128,6 +145,10 @@ session_drive(struct session *s)
 				continue;
 			}
 			smtp_output_done(&s->smtp);
+			/* the body: the deadline grows with what was sent */
+			if (s->smtp.state == SMTP_S_BODY)
+				s->stage_deadline += (int64_t)(sent * 1000 /
+				    SESSION_MIN_DATA_RATE);
 		}
 		switch (smtp_want(&s->smtp)) {
 		case SMTP_WANT_READ:
@@ -143,6 +164,9 @@ session_drive(struct session *s)
 				    "connection closed by %s while waiting "
 				    "for the reply to %s", s->peer,
 				    smtp_state_name(s->smtp.state));
+			else if (errno == ECANCELED)
+				(void)snprintf(text, sizeof(text), "%s",
+				    why.text);
 			else if (errno == ETIMEDOUT)
 				(void)snprintf(text, sizeof(text),
 				    "timeout after %llus waiting for the "

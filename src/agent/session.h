@@ -21,6 +21,9 @@
 
 #define SESSION_READ_MAX	8192	/* bytes per read from the server */
 #define SESSION_TLS_INFO_MAX	200	/* "TLS1.3/AES-256-GCM" ... */
+#define SESSION_MIN_DATA_RATE	500	/* bytes/s of body that extend the
+					   data_block deadline (Postfix's
+					   smtp_min_data_rate) */
 
 struct auth_session;
 
@@ -38,6 +41,9 @@ struct session {
 	int64_t		 opened_ms;	/* now_ms() when ready */
 	int64_t		 idle_since_ms;	/* last transaction's end */
 	double		 setup_secs;	/* connect to ready, for delays= */
+	int64_t		 stage_deadline; /* now_ms() end of this stage */
+	enum smtp_state	 stage_state;	/* the stage it was fixed for */
+	bool		 stage_armed;	/* stage_deadline is valid */
 	char		 peer[CONN_PEER_MAX];	/* "host[addr]:port" */
 	char		 tls_info[SESSION_TLS_INFO_MAX]; /* "" when plain */
 	char		 auth_user[128];	/* "" when no AUTH */

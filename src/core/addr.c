@@ -677,6 +677,57 @@ addr_set_err(struct buf *err, const char *text)
 	}
 }
 
+/*
+ * addr_group_syntax - offset of an unquoted ':' or ';' outside angle
+ * brackets and comments (RFC 5322 group syntax: "x:y;"), or -1.  A
+ * route "<@a:b@c>" is inside angle brackets and does not count.
+ */
+static ssize_t
+addr_group_syntax(const char *p, size_t n)
+{
+	size_t	i;
+	int	angle = 0, comment = 0;
+	bool	quoted = false;
+
+	for (i = 0; i < n; i++) {
+		if ((quoted || comment > 0) && p[i] == '\\' && i + 1 < n) {
+			i++;
+			continue;
+		}
+		if (quoted) {
+			quoted = p[i] != '"';
+			continue;
+		}
+		if (comment > 0) {
+			comment += p[i] == '(' ? 1 : p[i] == ')' ? -1 : 0;
+			continue;
+		}
+		switch (p[i]) {
+		case '"':
+			quoted = true;
+			break;
+		case '(':
+			comment = 1;
+			break;
+		case '<':
+			angle++;
+			break;
+		case '>':
+			if (angle > 0)
+				angle--;
+			break;
+		case ':':
+		case ';':
+			if (angle == 0)
+				return (ssize_t)i;
+			break;
+		default:
+			break;
+		}
+	}
+	return -1;
+}
+
 /* addr_parse_sender - the -f / -r value */
 int
 addr_parse_sender(const char *s, char **out, struct buf *err)
@@ -696,6 +747,13 @@ addr_parse_sender(const char *s, char **out, struct buf *err)
 	if (e == p || (e - p == 2 && p[0] == '<' && p[1] == '>')) {
 		*out = xstrdup("");
 		return 0;
+	}
+	/* "x:y;" would parse as a group and give y: never guess */
+	if (addr_group_syntax(p, (size_t)(e - p)) != -1) {
+		addr_set_err(err, "group syntax or a header (':' or ';') "
+		    "in the sender");
+		errno = EINVAL;
+		goto out;
 	}
 	if (addr_parse_header_mem(p, (size_t)(e - p), &l, err) == -1)
 		goto out;

@@ -85,7 +85,8 @@ int	addr_parse_arg(const char *arg, struct addr_list *out, struct buf *err);
  * sender), "<a@b>" and "a@b" give "a@b", "user" gives "user" (unqualified),
  * "Name <a@b>" gives "a@b".  *out is set to a string the caller frees with
  * free().  Returns 0, or -1 with the reason in err (*out is then NULL):
- * syntax error, more than one address, or unsafe for SMTP (see
+ * syntax error, group syntax or anything after the address (an unquoted
+ * ':' or ';' outside <>), more than one address, or unsafe for SMTP (see
  * addr_valid_envelope).
  */
 int	addr_parse_sender(const char *s, char **out, struct buf *err);

@@ -154,6 +154,10 @@ static const struct conf_key conf_keys[] = {
 	    G(drop_program), NULL, 0, "the setgid spool writer" },
 	{ SECT_POSTERN, "agent_program", T_PATH, SBINDIR "/posternd", 0, 0,
 	    G(agent_program), NULL, 0, "the forwarding agent" },
+	{ SECT_POSTERN, "alternate_config_directories", T_STRING, "", 0, 0,
+	    G(alternate_config_directories), NULL, K_EMPTY,
+	    "directories whose files any user may name with -C; read from "
+	    "the default configuration only" },
 	{ SECT_POSTERN, "domain", T_HOST, NULL, 0, 0, G(domain), NULL, 0,
 	    "qualifies bare user names; default the machine's FQDN" },
 	{ SECT_POSTERN, "hostname", T_HOST, NULL, 0, 0, G(hostname), NULL, 0,
@@ -1249,6 +1253,23 @@ conf_validate(struct conf_parse *p)
 	unsigned	 l;
 	size_t		 i;
 
+	if (c->alternate_config_directories != NULL) {
+		const char	*w = c->alternate_config_directories;
+
+		while (*w == ' ' || *w == '\t')
+			w++;
+		for (; *w != '\0'; w += strcspn(w, " \t"),
+		    w += strspn(w, " \t"))
+			if (*w != '/') {
+				conf_err(p, conf_line_of(c->origins,
+				    SECT_POSTERN, "alternate_config_directories"),
+				    "postern", "alternate_config_directories",
+				    "'%.*s' is not an absolute path: list "
+				    "directories starting with /",
+				    (int)strcspn(w, " \t"), w);
+				break;
+			}
+	}
 	if (c->retry_min > c->retry_max) {
 		l = conf_line_of(c->origins, SECT_QUEUE, "retry_min");
 		conf_err(p, l ? l : conf_line_of(c->origins, SECT_QUEUE,

@@ -80,6 +80,8 @@ struct conf {
 	char		*secrets_file;
 	char		*drop_program;	/* default SBINDIR/postern-drop */
 	char		*agent_program;	/* default SBINDIR/posternd */
+	char		*alternate_config_directories; /* absolute paths,
+					   space separated; "": none */
 	char		*domain;	/* qualifies bare names; default FQDN */
 	char		*hostname;	/* EHLO name, Message-ID; default FQDN */
 	char		*admin;		/* address for root / system users */

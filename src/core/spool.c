@@ -79,6 +79,13 @@ spool_xtext_valid(const char *s, size_t max)
 	return true;
 }
 
+/* spool_envid_valid - see spool.h */
+bool
+spool_envid_valid(const char *s)
+{
+	return spool_xtext_valid(s, SPOOL_ENVID_MAX);
+}
+
 /* spool_orcpt_valid - "addr-type;xtext" (RFC 3461 4.2) */
 static bool
 spool_orcpt_valid(const char *s)

@@ -225,6 +225,13 @@ int	spool_patch_size(int fd, size_t envelope_len, uint64_t size);
 bool	spool_addr_safe(const char *addr);
 
 /*
+ * spool_envid_valid - s is a DSN envelope id as RFC 3461 4.4 wants it:
+ * xtext (printable US-ASCII but '+' and '=', or "+XX" hex), 1 to
+ * SPOOL_ENVID_MAX bytes.  What envelope_write and postern-drop accept.
+ */
+bool	spool_envid_valid(const char *s);
+
+/*
  * spool_path - "spool_dir/sub/QID" into out (sub one of SPOOL_TMP ...;
  * qid NULL gives "spool_dir/sub").  Returns 0, or -1 with errno
  * ENAMETOOLONG.

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -37,6 +38,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "header.h"
 #include "io.h"
 #include "log.h"
 #include "qid.h"
@@ -49,6 +51,8 @@
 #define DROP_PATH_MAX		(sizeof("tmp/") + QID_LEN)
 
 /* stdin, buffered; the body is copied through without being held */
+#define DROP_HOST_MAX	256	/* host name in the Received: field */
+
 struct drop_in {
 	char	buf[DROP_IN_MAX];
 	size_t	start, end;
@@ -250,6 +254,36 @@ drop_header(struct drop_in *in, uint64_t *n)
 	return line[0];
 }
 
+/*
+ * drop_received - append to out the trace field that opens every queued
+ * message, like Postfix's pickup/cleanup: "Received: by HOST (postern,
+ * from userid UID)" and, folded, "id QUEUEID; DATE".  The uid is the one
+ * we recorded (getuid()), never anything the caller said; no login name,
+ * no more than Postfix shows.  HOST is the configured hostname or, since
+ * we resolve no names, gethostname().  Returns out's length before the
+ * field.
+ */
+static size_t
+drop_received(const struct conf *c, const struct envelope *env,
+    struct buf *out)
+{
+	char	 host[DROP_HOST_MAX], date[HEADER_DATE_SIZE];
+	size_t	 before = out->len;
+
+	if (c->hostname != NULL && c->hostname[0] != '\0')
+		(void)str_copy(host, c->hostname, sizeof(host));
+	else if (gethostname(host, sizeof(host) - 1) == -1 || host[0] == '\0')
+		(void)str_copy(host, "localhost", sizeof(host));
+	host[sizeof(host) - 1] = '\0';
+	if (header_date((time_t)env->arrival, date, sizeof(date)) == -1)
+		drop_die(EX_SOFTWARE, "cannot format the date");
+	if (buf_printf(out, "Received: by %s (postern, from userid %lu)\n"
+	    "\tid %s; %s\n", host, (unsigned long)env->uid, env->qid.s,
+	    date) == -1)
+		drop_die(EX_SOFTWARE, "cannot write the Received: field");
+	return before;
+}
+
 /* drop_copy_body - chunks to fd until the end marker; returns the size */
 static uint64_t
 drop_copy_body(struct drop_in *in, int fd, uint64_t limit)
@@ -354,6 +388,14 @@ drop_create(struct envelope *env)
 	if (fd == -1)
 		drop_io_die("create", drop_tmp);
 	drop_armed = 1;
+	/*
+	 * Held until we exit: the agent's tmp/ cleaner skips a locked file,
+	 * so a slow writer (a job that streams, then goes quiet for longer
+	 * than tmp_max_age) never loses its message.  A fresh file is young
+	 * enough that the moment before the lock does not matter.
+	 */
+	if (flock(fd, LOCK_EX) == -1)
+		drop_io_die("lock", drop_tmp);
 	/* umask is 077: set the readers' bit explicitly */
 	if (fchmod(fd, SPOOL_MODE_FILE) == -1)
 		drop_io_die("chmod", drop_tmp);
@@ -371,6 +413,7 @@ main(int argc, char **argv)
 	const char	*conf_path = CONFDIR "/postern.conf";
 	bool		 elevated;
 	uint64_t	 size, limit;
+	size_t		 trace;
 	int		 fd;
 
 	drop_sanitize();
@@ -411,15 +454,28 @@ main(int argc, char **argv)
 	limit = conf.max_message_size == 0 ||
 	    conf.max_message_size > SPOOL_SIZE_MAX ? SPOOL_SIZE_MAX :
 	    conf.max_message_size;
-	size = drop_copy_body(&in, fd, limit);
+	trace = drop_received(&conf, &env, &out);
+	if (io_write_all(fd, out.data + trace, out.len - trace) == -1)
+		drop_io_die("write", drop_tmp);
+	trace = out.len - trace;
+	/* max_message_size is the caller's: our trace field is extra */
+	size = trace + drop_copy_body(&in, fd, limit > SPOOL_SIZE_MAX - trace ?
+	    SPOOL_SIZE_MAX - trace : limit);
 	env.size = size;
-	if (spool_patch_size(fd, out.len, size) == -1)
+	if (spool_patch_size(fd, out.len - trace, size) == -1)
 		drop_io_die("write", drop_tmp);
 	if (fsync(fd) == -1)
 		drop_io_die("fsync", drop_tmp);
 	snprintf(path, sizeof(path), "%s/%s", SPOOL_NEW, env.qid.s);
-	if (rename(drop_tmp, path) == -1)
+	if (rename(drop_tmp, path) == -1) {
+		if (errno == ENOENT)
+			drop_die(EX_TEMPFAIL, "rename %s/%s to new/: the file "
+			    "was removed while it was being written (by hand, "
+			    "or by an agent that does not honour the writer's "
+			    "lock): nothing was queued; submit the message "
+			    "again", drop_spool, drop_tmp);
 		drop_io_die("rename to new/", drop_tmp);
+	}
 	drop_armed = 0;
 	/*
 	 * Make the rename durable.  new/ is 1770 so the group can open it to

@@ -27,6 +27,7 @@
 #include "admin.h"
 #include "aliases.h"
 #include "conf.h"
+#include "confpath.h"
 #include "front.h"
 #include "input.h"
 #include "log.h"
@@ -374,6 +375,7 @@ admin_check(int argc, char **argv)
 {
 	const char	*args[ADMIN_CHECK_ARGS_MAX];
 	const char	*config = NULL, *send_to = NULL, *agent;
+	char		*checked = NULL;
 	struct conf	 c;
 	struct buf	 err;
 	struct qid	 qid;
@@ -410,12 +412,20 @@ admin_check(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
+	/* a broken configuration is the agent's first step to report */
+	buf_init(&err, ADMIN_ERR_MAX);
+	/* -C from anyone but root: never run an agent_program it names */
 	if (config != NULL) {
+		if (confpath_check(config, CONFDIR "/postern.conf", &checked,
+		    &err) == -1) {
+			log_error("%s", buf_cstr(&err));
+			buf_free(&err);
+			return EX_USAGE;
+		}
+		config = checked;
 		args[n++] = "-C";
 		args[n++] = config;
 	}
-	/* a broken configuration is the agent's first step to report */
-	buf_init(&err, ADMIN_ERR_MAX);
 	loaded = conf_load(&c, config != NULL ? config : CONFDIR
 	    "/postern.conf", false, &err) == 0;
 	agent = loaded ? c.agent_program : SBINDIR "/posternd";
@@ -448,6 +458,7 @@ admin_check(int argc, char **argv)
 	if (loaded)
 		conf_free(&c);
 	buf_free(&err);
+	free(checked);
 	return EX_UNAVAILABLE;
 }
 

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "options.h"
+#include "spool.h"
 #include "util.h"
 
 /* options that take an argument, attached or as the next word */
@@ -185,6 +186,15 @@ sm_opt_with_arg(struct sm_options *o, char c, const char *v,
 		}
 		return 0;
 	case 'V':
+		/* refused here: the queue would refuse it later (exit 75) */
+		if (!spool_envid_valid(v)) {
+			buf_printf(err, "-V %.100s: not a valid DSN envelope "
+			    "id: give 1 to %d printable ASCII characters "
+			    "without spaces, '+' or '=' (RFC 3461 xtext; "
+			    "write '+2B' for '+' and '+3D' for '=')", v,
+			    SPOOL_ENVID_MAX);
+			return -1;
+		}
 		o->envid = v;
 		return 0;
 	case 'f':

@@ -22,6 +22,7 @@
 #include "input.h"
 #include "log.h"
 #include "options.h"
+#include "confpath.h"
 #include "rcpt.h"
 #include "submission.h"
 #include "util.h"
@@ -33,10 +34,15 @@ void
 front_load_conf(struct conf *c, const char *path)
 {
 	struct buf	err;
+	char		*checked = NULL;
 
 	buf_init(&err, SENDMAIL_ERR_MAX);
-	if (conf_load(c, path ? path : CONFDIR "/postern.conf", false,
-	    &err) == -1) {
+	/* -C from anyone but root: only where Postfix would allow it */
+	if (path != NULL && confpath_check(path, CONFDIR "/postern.conf",
+	    &checked, &err) == -1)
+		fatal_exit(EX_USAGE, "%s", buf_cstr(&err));
+	if (conf_load(c, checked != NULL ? checked : CONFDIR "/postern.conf",
+	    false, &err) == -1) {
 		/* each line already names file:line and the fix */
 		char	*line, *save = NULL, *copy = buf_steal(&err);
 
@@ -47,6 +53,7 @@ front_load_conf(struct conf *c, const char *path)
 		fatal_exit(EX_CONFIG, "bad configuration: fix the lines "
 		    "above");
 	}
+	free(checked);
 	buf_free(&err);
 	if (c->debug)
 		log_set_debug(true);
@@ -177,7 +184,8 @@ sendmail_main(int argc, char **argv)
 	}
 	submitter_init(&who);
 	submission_init(&s, &c, &res, &who);
-	s.config_path = o.config;
+	/* the file checked and loaded, not the caller's name for it */
+	s.config_path = o.config != NULL ? c.path : NULL;
 	s.sender = o.sender;
 	s.fullname = o.fullname;
 	s.extract_rcpts = o.extract_rcpts;
@@ -190,7 +198,8 @@ sendmail_main(int argc, char **argv)
 		rc = sendmail_verify(&s, &o);
 		break;
 	case SM_MODE_SMTP:
-		rc = smtpd_bs_main(&c, o.config, &res, &who);
+		rc = smtpd_bs_main(&c, o.config != NULL ? c.path : NULL, &res,
+		    &who);
 		break;
 	case SM_MODE_DELIVER:
 		rc = sendmail_submit(&s, &o);

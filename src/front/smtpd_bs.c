@@ -28,6 +28,7 @@
 #include "io.h"
 #include "log.h"
 #include "submission.h"
+#include "spool.h"
 #include "util.h"
 
 #define SMTPD_BS_TIMEOUT_MS	(300 * 1000)
@@ -213,8 +214,16 @@ smtpd_bs_mail(struct smtpd_bs *b, char *arg)
 			b->s.ret = SM_RET_FULL;
 		else if (strcasecmp(tok, "RET=HDRS") == 0)
 			b->s.ret = SM_RET_HDRS;
-		else if (strncasecmp(tok, "ENVID=", 6) == 0)
+		else if (strncasecmp(tok, "ENVID=", 6) == 0) {
+			if (!spool_envid_valid(tok + 6)) {
+				smtpd_bs_reply("501 5.5.4 Syntax error in ENVID "
+				    "parameter: xtext of 1 to %d characters "
+				    "(RFC 3461)", SPOOL_ENVID_MAX);
+				b->errors++;
+				return;
+			}
 			b->s.envid = tok + 6;	/* copied below */
+		}
 		else if (strncasecmp(tok, "AUTH=", 5) == 0)
 			continue;
 		else {

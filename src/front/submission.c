@@ -175,16 +175,27 @@ submission_extract(struct submission *s, struct header_block *hb,
 	return rc;
 }
 
-/* submission_sender - the envelope sender: -f, or login@domain */
+/*
+ * submission_sender - the envelope sender: -f, or login@domain.  NULL
+ * with *rc EX_USAGE when -f is not one address (a command-line error),
+ * EX_DATAERR when the result is no usable address.
+ */
 static char *
-submission_sender(struct submission *s, struct buf *err)
+submission_sender(struct submission *s, int *rc, struct buf *err)
 {
 	const struct conf	*c = s->conf;
 	char			*a = NULL, *q;
 
+	*rc = EX_DATAERR;
 	if (s->sender != NULL) {
-		if (addr_parse_sender(s->sender, &a, err) == -1)
+		if (addr_parse_sender(s->sender, &a, err) == -1) {
+			/* the parser's reason, then what was given */
+			if (buf_printf(err, ": -f '%.200s' refused: give "
+			    "one address, user@domain", s->sender) == -1)
+				log_debug("the -f refusal lost its suffix");
+			*rc = EX_USAGE;
 			return NULL;
+		}
 		if (a[0] == '\0')
 			return a;		/* null sender */
 	} else
@@ -553,10 +564,8 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 		rc = EX_USAGE;
 		goto out;
 	}
-	if ((sender = submission_sender(s, err)) == NULL) {
-		rc = EX_DATAERR;
+	if ((sender = submission_sender(s, &rc, err)) == NULL)
 		goto out;
-	}
 	if ((rc = submission_rewrite(s, &hb, sender, err)) != EX_OK)
 		goto out;
 	if ((rc = submission_envelope(s, sender, &env, err)) != EX_OK)

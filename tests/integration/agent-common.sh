@@ -164,8 +164,11 @@ count() {
 }
 
 # eml N - the Nth message the smarthost received, CRLF turned into LF and
-# the trace headers it may add removed
+# the trace headers it may add removed, and postern-drop's own trace field
+# (the first two lines, "Received: by ... (postern, from userid N)" and
+# its folded "id" line; sendmail-received.sh tests it)
 eml() {
 	tr -d '\r' <"$SMARTHOST_DIR/$(printf %04d "$1").eml" |
-	    grep -v '^X-Peer:\|^X-MailFrom:\|^X-RcptTo:'
+	    grep -v '^X-Peer:\|^X-MailFrom:\|^X-RcptTo:' |
+	    sed '1{/^Received: by .* (postern, from userid [0-9]*)$/{N;d;}}'
 }

@@ -111,13 +111,11 @@ like "$out" 'chgrp postern-drop /usr/sbin/postern-drop' \
     "packaging: prints the chgrp (to the drop group) it could not do"
 like "$out" 'chmod 2755 /usr/sbin/postern-drop' \
     "packaging: prints the chmod 2755 it could not do"
-like "$out" 'chown postern:postern /var/spool/postern /var/spool/postern/cur /var/spool/postern/failed /var/spool/postern/state /var/spool/postern/trigger' \
-    "packaging: prints the spool chown (the agent's group) it could not do"
-like "$out" 'chown postern:postern-drop /var/spool/postern/tmp /var/spool/postern/new' \
-    "packaging: prints the tmp/ new/ chown (the drop group) it could not do"
-like "$out" 'chmod 2770 /var/spool/postern/cur /var/spool/postern/failed /var/spool/postern/state' \
-    "packaging: prints the chmod 2770 it could not do"
-steps=$(printf '%s\n' "$out" | grep -E '^ +ch(grp|own|mod) ')
+like "$out" '/usr/sbin/posternd --layout /var/spool/postern' \
+    "packaging: prints the posternd --layout it could not run"
+unlike "$out" 'chown|chmod [0-9]+ /var/spool' \
+    "packaging: no chown or chmod by path in the spool is suggested"
+steps=$(printf '%s\n' "$out" | grep -E '^ +(ch(grp|own|mod) |/[^ ]*/posternd --layout )')
 [ -n "$steps" ] && ! printf '%s\n' "$steps" | grep -q "$DEST"
 is $? 0 "packaging: printed steps name the final paths, not DESTDIR"
 

@@ -137,7 +137,7 @@ is "$(queue_envelope "$f" | grep -c '^R ')" 1 "-F cannot add a recipient"
 queue_clear
 printf 'Subject: inj\n\nb\n' | "$SENDMAIL" -C "$CONF" -i \
 	-f "$(printf 'a@b\nR evil@example.net')" x@example.net 2>/dev/null
-is "$?" 65 "-f with a newline is refused (65)"
+is "$?" 64 "-f with a newline is refused (64: not one address)"
 is "$(queue_count)" 0 "nothing queued for a forged sender"
 
 # --- null sender and -f forms

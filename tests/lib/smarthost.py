@@ -66,6 +66,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword, MISSING
 STAGES = ("greeting", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
           "dot", "tls")
 SIMPLE_ACTIONS = ("disconnect", "stall", "garbage", "oversized", "endless",
+                  "dribble",
                   "abort-at-mail", "abort-in-data", "garbage-record",
                   "abort-after-dot")
 # the random mode's catalogue (--fault-rate)
@@ -89,6 +90,21 @@ DSN_MAIL_PARAMS = ("RET", "ENVID")
 DSN_RCPT_PARAMS = ("NOTIFY", "ORCPT")
 
 log = logging.getLogger("smarthost")
+
+
+def peer_uid(port):
+    """The uid owning the local client socket bound to PORT (loopback
+    clients only: /proc/net/tcp lists both ends), or None."""
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(name).read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            if len(f) > 7 and int(f[1].split(":")[1], 16) == port:
+                return int(f[7])
+    return None
 
 
 class Fault:
@@ -465,6 +481,9 @@ class FaultSMTP(SMTP):
             self.rfault_session = self.state.draw_session()
             self.state.note(self.conn, "--", "connect from %s tls=%s"
                             % (peer, self.tls_info() is not None))
+            uid = peer_uid(peer[1]) if peer else None
+            if uid is not None:
+                self.state.note(self.conn, "--", "client uid %d" % uid)
         else:
             self.state.note(self.conn, "--", "tls %s"
                             % json.dumps(self.tls_info()))
@@ -611,6 +630,26 @@ class FaultSMTP(SMTP):
                           b"\x00\x01\x02")
             await asyncio.sleep(0.05)
             self.tls_abort()
+            await self.hang()
+        elif f.action == "dribble":
+            # a reply that never ends, one byte every --dribble-interval
+            # seconds: each read gets a byte, no stage ever completes
+            self._timeout_handle.cancel()
+            i = 0
+            try:
+                while self.transport is not None and \
+                        not self.transport.is_closing():
+                    line = ("%s-dribble %d\r\n" % (code, i)).encode()
+                    for b in line:
+                        self._writer.write(bytes([b]))
+                        await self._writer.drain()
+                        await asyncio.sleep(self.state.args.dribble_interval)
+                    i += 1
+            except ConnectionError:
+                pass
+            finally:
+                self.state.note(self.conn, "--", "dribble: %d lines sent"
+                                % i)
             await self.hang()
         elif f.action == "endless":
             self._timeout_handle.cancel()
@@ -793,6 +832,8 @@ def parse_args(argv):
     p.add_argument("--timeout", type=float, default=300.0,
                    help="idle timeout per command")
     p.add_argument("--stall-seconds", type=float, default=3600.0)
+    p.add_argument("--dribble-interval", type=float, default=0.5,
+                   help="seconds between two bytes of a dribble fault")
     p.add_argument("--max-lifetime", type=float, default=1800.0,
                    help="exit after this many seconds whatever happens")
     p.add_argument("--fault", action="append", default=[],

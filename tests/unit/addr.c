@@ -360,6 +360,25 @@ test_arg_sender(void)
 	    s == NULL, "sender: CRLF injection refused");
 	ok(addr_parse_sender("<a@b", &s, &err) == -1 && s == NULL,
 	    "sender: unbalanced refused");
+	/* issue 11: group syntax used to give the group's member */
+	ok(addr_parse_sender("x:y;", &s, &err) == -1 && s == NULL &&
+	    strstr(buf_cstr(&err), "group syntax") != NULL,
+	    "sender: group syntax refused, not turned into its member");
+	ok(addr_parse_sender("a@b.c X-Injected:1", &s, &err) == -1 &&
+	    s == NULL, "sender: trailing 'header:value' refused");
+	ok(addr_parse_sender("a@b.c;", &s, &err) == -1 && s == NULL,
+	    "sender: trailing ';' refused");
+	ok(addr_parse_sender("Team: a@b;", &s, &err) == -1 && s == NULL,
+	    "sender: a group of one refused");
+	ok(addr_parse_sender("<@r.example:a@b>", &s, &err) == 0 &&
+	    strcmp(s, "a@b") == 0, "sender: a source route inside <> is fine");
+	free(s);
+	ok(addr_parse_sender("\"a:b;c\"@d", &s, &err) == 0 &&
+	    strcmp(s, "\"a:b;c\"@d") == 0, "sender: ':' quoted is fine");
+	free(s);
+	ok(addr_parse_sender("a@b (note: x;)", &s, &err) == 0 &&
+	    strcmp(s, "a@b") == 0, "sender: ':' in a comment is fine");
+	free(s);
 	buf_free(&err);
 }
 

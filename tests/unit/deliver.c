@@ -208,9 +208,17 @@ test_rewrite(void)
 	    "Fromage: is not From:");
 	RW("From : B <b@x>\n\n", "From : B <me@relay.example>\n\n", 1,
 	    "obsolete space before the colon");
-	RW("From: A <a@x>\nFrom: B <b@x>\n\n",
-	    "From: A <me@relay.example>\nFrom: B <b@x>\n\n", 1,
-	    "only the first From: field");
+	/* issue 11: a second From: used to go out unchanged */
+	RW("From: A <a@x>\nTo: c\nFrom: \"CEO\" <ceo@bank.example>\n\n",
+	    "From: A <me@relay.example>\nTo: c\n"
+	    "From: \"CEO\" <me@relay.example>\n\n", 1,
+	    "every From: field, not only the first");
+	RW("Sender: s@x\nFrom: A <a@x>\nSENDER : Boss\n <boss@x>\n\n",
+	    "Sender: me@relay.example\nFrom: A <me@relay.example>\n"
+	    "SENDER : Boss\n <me@relay.example>\n\n", 1,
+	    "every Sender: field too, folded or not");
+	RW("Senders: x\nTo: c\n\n", "Senders: x\nTo: c\n\n", 0,
+	    "Senders: is not Sender:");
 	RW("To: c\n\n", "To: c\n\n", 0, "no From: exact copy");
 	buf_free(&out);
 	buf_init(&out, 10);

@@ -81,16 +81,26 @@ empty "$spool/tmp"
 ok $? "nothing left in tmp/"
 [ "$(stat -c %a "$spool/new/$qid" 2>/dev/null)" = 604 ]
 ok $? "queue file mode 0604 (the drop group denied, readers through others)"
+# the trace field opens the message (doc/spool-format.md): our uid, the
+# queue id, the kernel's host name (no hostname in this configuration),
+# the date it wrote (sendmail-received.sh checks its form)
+{
+	printf 'Received: by %s (postern, from userid %s)\n' "$(hostname)" \
+	    "$(id -u)"
+	printf '\tid %s; %s\n' "$qid" \
+	    "$(sed -n 's/^\tid [0-9A-F]*; \(.*\)$/\1/p' "$spool/new/$qid")"
+	cat "$t/body"
+} >"$t/message"
 {
 	printf 'V 1\nI %s\nT X\nU %s\nL %s\nS alice@example.org\n' \
 	    "$qid" "$(id -u)" "$(id -un)"
-	printf 'R bob@example.com\nZ %020d\n\n' "$(wc -c <"$t/body")"
-	cat "$t/body"
+	printf 'R bob@example.com\nZ %020d\n\n' "$(wc -c <"$t/message")"
+	cat "$t/message"
 } >"$t/want"
 sed '3s/^T [0-9]*$/T X/' "$spool/new/$qid" >"$t/got" 2>/dev/null
 cmp -s "$t/want" "$t/got"
-ok $? "queue file content is exact (envelope + message)"
-grep -q "$qid: uid=$(id -u) from=<alice@example.org> size=$(wc -c <"$t/body") nrcpt=1" "$t/err"
+ok $? "queue file content is exact (envelope, trace field, message)"
+grep -q "$qid: uid=$(id -u) from=<alice@example.org> size=$(wc -c <"$t/message") nrcpt=1" "$t/err"
 ok $? "one log line with uid, sender, size, nrcpt"
 rm -f "$spool/new/$qid"
 

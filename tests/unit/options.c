@@ -96,6 +96,21 @@ main(void)
 	ok(parse("-N bogus x") == -1 &&
 	    strstr(buf_cstr(&err), "unknown notification 'bogus'"),
 	    "-N bogus refused");
+	/* issue 11: an ENVID the queue refuses is refused here (was 75) */
+	ok(parse("-V abc+2Bdef x") == 0 && strcmp(o.envid, "abc+2Bdef") == 0,
+	    "-V xtext accepted");
+	ok(parse("-V a=b x") == -1 && strstr(buf_cstr(&err), "-V a=b: not a "
+	    "valid DSN envelope id") != NULL, "-V with '=' refused");
+	ok(parse("-V a+zz x") == -1, "-V with a bad +XX refused");
+	{
+		char	line[200];
+
+		memset(line, 0, sizeof(line));
+		memcpy(line, "-V ", 3);
+		memset(line + 3, 'e', 101);
+		memcpy(line + 104, " x", 2);
+		ok(parse(line) == -1, "-V of 101 characters refused");
+	}
 	ok(parse("-R hdrs x") == 0 && o.ret == SM_RET_HDRS, "-R hdrs");
 	ok(parse("-Rfull x") == 0 && o.ret == SM_RET_FULL, "-Rfull");
 	ok(parse("-R x y") == -1, "-R bad");

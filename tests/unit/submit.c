@@ -22,6 +22,8 @@
 #include "tap.h"
 #include "util.h"
 
+#define TRACE_MAX	1024	/* the helper's Received: field fits */
+
 static char	dir[] = "/tmp/postern-submit-XXXXXX";
 static char	drop[1024], conf[512], spool[512];
 
@@ -98,7 +100,7 @@ test_commit(void)
 	struct qid	 q;
 	struct sigaction sa;
 	char		 path[1024], *body, *back;
-	size_t		 len = 200000, i;
+	size_t		 len = 200000, i, trace = 0;
 	off_t		 off;
 	int		 fd, code, wrote = 0;
 
@@ -126,13 +128,23 @@ test_commit(void)
 	buf_reset(&err);
 	ok(fd != -1 && spool_read_envelope_fd(fd, &got, &off, &err) == 0,
 	    "queue file parses strictly: %s", buf_cstr(&err));
-	ok(got.uid == getuid() && got.nrcpts == 2 && got.size == len &&
+	/* the helper's trace field comes first: "Received: ...\n\tid ...\n" */
+	back = xmalloc(len + TRACE_MAX);
+	memset(back, 0, len + TRACE_MAX);
+	if (fd != -1 && pread(fd, back, len + TRACE_MAX, off) > 0) {
+		char	*nl = memchr(back, '\n', TRACE_MAX);
+
+		nl = nl != NULL ? memchr(nl + 1, '\n', TRACE_MAX) : NULL;
+		trace = nl != NULL ? (size_t)(nl + 1 - back) : 0;
+	}
+	ok(trace > 0 && strncmp(back, "Received: by ", 13) == 0,
+	    "the trace field opens the message (%zu bytes)", trace);
+	ok(got.uid == getuid() && got.nrcpts == 2 && got.size == len + trace &&
 	    strcmp(got.sender, "alice@example.org") == 0 &&
 	    got.rcpts[1].notify == ENVELOPE_NOTIFY_FAILURE &&
 	    got.body == ENVELOPE_BODY_8BITMIME, "envelope as sent, uid real");
-	back = xmalloc(len);
-	ok(fd != -1 && pread(fd, back, len, off) == (ssize_t)len &&
-	    memcmp(back, body, len) == 0, "message bytes intact");
+	ok(trace > 0 && memcmp(back + trace, body, len) == 0,
+	    "message bytes intact after it");
 	if (fd != -1)
 		close(fd);
 	unlink(path);
