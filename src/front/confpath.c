@@ -132,11 +132,11 @@ confpath_check(const char *path, const char *default_conf, char **resolved,
 		return 0;
 	}
 	if (realpath(path, real) == NULL) {
-		buf_printf(err, "-C %s: %s", path, strerror(errno));
+		buf_note(err, "-C %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (!confpath_listed(real, default_conf) && !confpath_roots(real)) {
-		buf_printf(err, "-C %s: refused: only root may name a "
+		buf_note(err, "-C %s: refused: only root may name a "
 		    "configuration that is not root's own, except under a "
 		    "directory listed in alternate_config_directories of %s "
 		    "(a file you chose could make postern run any program)",

@@ -188,7 +188,7 @@ sm_opt_with_arg(struct sm_options *o, char c, const char *v,
 	case 'V':
 		/* refused here: the queue would refuse it later (exit 75) */
 		if (!spool_envid_valid(v)) {
-			buf_printf(err, "-V %.100s: not a valid DSN envelope "
+			buf_note(err, "-V %.100s: not a valid DSN envelope "
 			    "id: give 1 to %d printable ASCII characters "
 			    "without spaces, '+' or '=' (RFC 3461 xtext; "
 			    "write '+2B' for '+' and '+3D' for '=')", v,
