@@ -57,12 +57,16 @@
 
 #define AGENT_NAME		"posternd"
 #define AGENT_INOTIFY_BUF	8192
-#define AGENT_TRIGGER_BUF	256
+#define AGENT_TRIGGER_BUF	4096
+#define AGENT_TRIGGER_DRAIN	65536	/* bytes read from a FIFO per wake */
 #define AGENT_ERR_MAX		8192
 #define AGENT_RATE_MAX		100000	/* rate_limit values honoured */
 #define AGENT_RESPAWN_MS	1000	/* a dead worker's slot rests */
 #define AGENT_MODE_FIFO		0622
+#define AGENT_MODE_ADMIN_FIFO	0620	/* spool/flush: root and the group */
 #define AGENT_TRIGGER_FLUSH	'f'	/* "postern flush": all due now */
+#define AGENT_TRIGGER_SCAN_MS	5000	/* world FIFO: one rescan per 5 s */
+#define AGENT_TRIGGER_FLUSH_MS	60000	/* world FIFO: one flush a minute */
 
 struct agent {
 	const char	*conf_path;
@@ -74,8 +78,16 @@ struct agent {
 	bool		 once, foreground, verbose, privileged;
 	bool		 stop, reload, flush;
 	int		 sig_fd, ino_fd, fifo_fd;
+	/* the trigger FIFOs (agent_trigger_*); fifo_fd is the world's */
+	int		 admin_fd;	/* spool/flush; -1 */
+	bool		 flush_relays;	/* the flush ends relay back-off too */
+	bool		 trig_pending;	/* world FIFO: a rescan asked for */
+	bool		 trig_flush;	/* world FIFO: a flush asked for */
+	int64_t		 trig_scan_ms;	/* its last rescan (now_ms) */
+	int64_t		 trig_flush_ms;	/* its last flush (now_ms) */
 	gid_t		 drop_gid, agent_gid;
 	uint64_t	 last_scan;
+	bool		 saturated;	/* due messages wait for a worker */
 	int64_t		*rate;		/* ring of send times, now_ms() */
 	size_t		 rate_n, rate_head;
 	bool		 rate_logged;
@@ -296,6 +308,55 @@ agent_mkfifo(const char *spool, uid_t uid, gid_t gid)
 	log_info("created %s", path);
 }
 
+/*
+ * agent_mkfifo_admin - spool/flush, the FIFO of `postern flush` and
+ * `postern retry` for root and the agent's group (mode 0620, uid:gid;
+ * uid -1: as we are).  The spool directory belongs to the agent's user,
+ * so root works on descriptors only: mkfifoat, then an O_NOFOLLOW open
+ * and fstat (a FIFO with one link, made by us or the agent's user),
+ * then fchown and fchmod.  A FIFO checks the writer's permission at
+ * open(2): only root, the owner and the group get a descriptor.
+ */
+static void
+agent_mkfifo_admin(const char *spool, uid_t uid, gid_t gid)
+{
+	struct stat	sb;
+	int		dfd, fd;
+	bool		created = false;
+
+	dfd = open(spool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd == -1)
+		fatal_errno(EX_CONFIG, "spool_dir %s", spool);
+	if (mkfifoat(dfd, SPOOL_FLUSH, AGENT_MODE_ADMIN_FIFO) == 0)
+		created = true;
+	else if (errno != EEXIST) {
+		if (uid != (uid_t)-1)
+			fatal_errno(EX_OSERR, "mkfifo %s/%s", spool,
+			    SPOOL_FLUSH);
+		log_warn("mkfifo %s/%s (flushes by the group are off)",
+		    spool, SPOOL_FLUSH);
+		close(dfd);
+		return;
+	}
+	fd = openat(dfd, SPOOL_FLUSH, O_RDWR | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &sb) == -1)
+		fatal_errno(EX_CONFIG, "%s/%s (it must be a FIFO, not a "
+		    "symbolic link): remove it", spool, SPOOL_FLUSH);
+	if (!S_ISFIFO(sb.st_mode) || sb.st_nlink != 1 ||
+	    (sb.st_uid != geteuid() && sb.st_uid != uid))
+		fatal_exit(EX_CONFIG, "%s/%s is not a FIFO of the agent's "
+		    "user: remove it", spool, SPOOL_FLUSH);
+	if ((uid != (uid_t)-1 && fchown(fd, uid, gid) == -1) ||
+	    fchmod(fd, AGENT_MODE_ADMIN_FIFO) == -1)
+		fatal_errno(EX_OSERR, "set owner and mode of %s/%s", spool,
+		    SPOOL_FLUSH);
+	if (created)
+		log_info("created %s/%s", spool, SPOOL_FLUSH);
+	close(fd);
+	close(dfd);
+}
+
 /* agent_group - the gid of group name, or fatal naming the fix */
 static gid_t
 agent_group(const char *name, const char *role)
@@ -335,6 +396,7 @@ agent_drop_privileges(struct agent *a)
 		    (unsigned long)gid);
 	agent_layout(a->conf.spool_dir, uid, gid, drop_gid);
 	agent_mkfifo(a->conf.spool_dir, uid, gid);
+	agent_mkfifo_admin(a->conf.spool_dir, uid, gid);
 	/* the agent's group only: never the drop group (spool.h) */
 	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
 	    setuid(uid) == -1)
@@ -410,7 +472,38 @@ agent_lock(const char *spool)
 	return fd;
 }
 
-/* agent_open_fds - signalfd, inotify on new/, the FIFO */
+/*
+ * agent_open_admin - open spool/flush for reading (O_RDWR: we hold a
+ * writer, so it never reads end of file); only a FIFO this user owns
+ */
+static void
+agent_open_admin(struct agent *a)
+{
+	char		path[PATH_MAX];
+	struct stat	sb;
+
+	a->admin_fd = -1;
+	if (spool_path(a->conf.spool_dir, SPOOL_FLUSH, NULL, path,
+	    sizeof(path)) == -1)
+		return;
+	a->admin_fd = open(path, O_RDWR | O_NONBLOCK | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (a->admin_fd == -1) {
+		if (errno != ENOENT)
+			log_warn("open %s (flushes by the group are off)",
+			    path);
+		return;
+	}
+	if (fstat(a->admin_fd, &sb) == -1 || !S_ISFIFO(sb.st_mode) ||
+	    sb.st_uid != geteuid()) {
+		log_warnx("%s is not a FIFO of this user: flushes by the "
+		    "group are off", path);
+		close(a->admin_fd);
+		a->admin_fd = -1;
+	}
+}
+
+/* agent_open_fds - signalfd, inotify on new/, the FIFOs */
 static void
 agent_open_fds(struct agent *a)
 {
@@ -444,6 +537,7 @@ agent_open_fds(struct agent *a)
 			log_warn("open %s (triggers are off; new mail is "
 			    "still seen)", path);
 	}
+	agent_open_admin(a);
 }
 
 /* agent_signals - drain the signalfd; set stop / reload */
@@ -533,36 +627,121 @@ agent_inotify(struct agent *a, uint64_t now)
 	}
 }
 
-/*
- * agent_trigger - drain the FIFO; anything asks for a rescan, 'f' for a
- * flush too.  The flush is applied after that rescan (agent_scan): the
- * rescan rebuilds the schedule from the state files and would undo it.
+/* ---- the trigger FIFOs ---------------------------------------------------
+ * spool/trigger (0622) is anyone's: postern-drop writes 'n', a user's
+ * `sendmail -q` or `postern flush` 'f'.  Whatever is written, the bytes
+ * read in one wake-up count once, a rescan follows at most once per
+ * AGENT_TRIGGER_SCAN_MS, a flush of the messages (never of the relays'
+ * back-off) at most once per AGENT_TRIGGER_FLUSH_MS, and the FIFO is not
+ * even polled while a request waits: a flood costs one wake-up and one
+ * rescan per period, and no AUTH attempt beyond the relays' back-off.
+ * spool/flush (0620, the agent's group) is what root and the group's
+ * `postern flush` and `postern retry` write: any byte a rescan now, 'f'
+ * a flush of every message and every relay in back-off.  A flush is
+ * applied after the rescan it causes (agent_scan): the rescan rebuilds
+ * the schedule from the state files and would undo it.
  */
+
+/*
+ * agent_trigger_drain - read fd until empty, or AGENT_TRIGGER_DRAIN bytes
+ * (a pipe's worth: a writer that keeps refilling it cannot hold us here;
+ * the rest waits for the next wake-up); true when an 'f' came
+ */
+static bool
+agent_trigger_drain(int fd)
+{
+	char	buf[AGENT_TRIGGER_BUF];
+	ssize_t	n;
+	size_t	total = 0;
+	bool	flush = false;
+
+	while (total < AGENT_TRIGGER_DRAIN &&
+	    (n = read(fd, buf, sizeof(buf))) > 0) {
+		total += (size_t)n;
+		if (!flush && memchr(buf, AGENT_TRIGGER_FLUSH, (size_t)n) !=
+		    NULL)
+			flush = true;
+	}
+	return flush;
+}
+
+/* agent_trigger - the world's FIFO spoke: note it, act later */
 static void
 agent_trigger(struct agent *a)
 {
-	char	buf[AGENT_TRIGGER_BUF];
-	ssize_t	n, i;
+	if (agent_trigger_drain(a->fifo_fd))
+		a->trig_flush = true;
+	a->trig_pending = true;
+}
 
-	while ((n = read(a->fifo_fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++)
-			if (buf[i] == AGENT_TRIGGER_FLUSH)
-				a->flush = true;
+/* agent_trigger_admin - spool/flush spoke: a rescan now, maybe a flush */
+static void
+agent_trigger_admin(struct agent *a)
+{
+	if (agent_trigger_drain(a->admin_fd))
+		a->flush = a->flush_relays = true;
 	a->last_scan = 0;
 }
 
-/* agent_flush - every message and every relay in back-off is due now */
+/*
+ * agent_trigger_wait_ms - milliseconds until what the world's FIFO asked
+ * may be done (0: now), or -1 when it asked nothing
+ */
+static int64_t
+agent_trigger_wait_ms(const struct agent *a, int64_t now)
+{
+	int64_t	end = a->trig_scan_ms + AGENT_TRIGGER_SCAN_MS;
+
+	if (!a->trig_pending)
+		return -1;
+	if (a->trig_scan_ms == 0 || end <= now)
+		return 0;
+	return end - now;
+}
+
+/* agent_trigger_due - do what the world's FIFO asked, when its time comes */
+static void
+agent_trigger_due(struct agent *a, int64_t now)
+{
+	if (agent_trigger_wait_ms(a, now) != 0)
+		return;
+	a->trig_pending = false;
+	a->trig_scan_ms = now;
+	a->last_scan = 0;
+	if (!a->trig_flush)
+		return;
+	a->trig_flush = false;
+	if (a->trig_flush_ms != 0 &&
+	    now - a->trig_flush_ms < AGENT_TRIGGER_FLUSH_MS) {
+		log_debug("flush through %s: one a minute, the last one was "
+		    "%llds ago; a rescan only", SPOOL_TRIGGER,
+		    (long long)(now - a->trig_flush_ms) / 1000);
+		return;
+	}
+	a->trig_flush_ms = now;
+	a->flush = true;
+}
+
+/* agent_flush - every message (and, from spool/flush, relay) due now */
 static void
 agent_flush(struct agent *a)
 {
 	size_t	j;
+	bool	relays = a->flush_relays;
 
-	a->flush = false;
-	log_info("flush requested: every message and relay is due now");
-	for (j = 0; j < a->queue.n; j++)
-		a->queue.v[j].next = 0;
-	for (j = 0; j < a->relays.n; j++)
-		a->relays.r[j].next_try = 0;
+	a->flush = a->flush_relays = false;
+	if (relays)
+		log_info("flush requested: every message and relay is due "
+		    "now");
+	else
+		log_info("flush requested through %s: every message is due "
+		    "now; relays in back-off wait for their next try "
+		    "(postern flush by root or the group %s ends it)",
+		    SPOOL_TRIGGER, POSTERN_GROUP);
+	queue_flush(&a->queue);
+	if (relays)
+		for (j = 0; j < a->relays.n; j++)
+			a->relays.r[j].next_try = 0;
 }
 
 /*
@@ -800,7 +979,7 @@ agent_worker_job(struct agent *a, const struct pool_msg *job)
 		a->relays.r[i].down = (job->relay_mask & (1U << i)) == 0;
 		a->relays.r[i].next_try = a->relays.r[i].down ? UINT64_MAX : 0;
 	}
-	a->queue.n = 0;
+	queue_clear(&a->queue);
 	queue_schedule(&a->queue, &job->qid, now);
 	(void)agent_deliver_one(a, &job->qid, now, now);
 	/* the job and anything this worker queued (DSNs), the job last */
@@ -823,7 +1002,7 @@ agent_worker_job(struct agent *a, const struct pool_msg *job)
 		}
 	if (pool_send(a->worker_fd, &msg) == -1)
 		log_warn("worker: report %s", msg.qid.s);
-	a->queue.n = 0;
+	queue_clear(&a->queue);
 }
 
 /*
@@ -1030,7 +1209,7 @@ agent_workers_stop(struct agent *a)
 static struct pool_worker *
 agent_worker_idle(struct agent *a)
 {
-	int		 fds[3 + POOL_WORKERS_MAX];
+	int		 fds[4 + POOL_WORKERS_MAX];
 	size_t		 nfds = 0;
 	unsigned	 i, j;
 
@@ -1046,6 +1225,7 @@ agent_worker_idle(struct agent *a)
 		fds[nfds++] = a->sig_fd;
 		fds[nfds++] = a->ino_fd;
 		fds[nfds++] = a->fifo_fd;
+		fds[nfds++] = a->admin_fd;
 		for (j = 0; j < a->nworkers; j++)
 			if (a->workers[j].fd != -1)
 				fds[nfds++] = a->workers[j].fd;
@@ -1090,8 +1270,9 @@ agent_dispatch(struct agent *a, uint64_t due_by, bool *blocked)
 	size_t		 i;
 
 	*blocked = false;
+	a->saturated = false;
 	for (;;) {
-		agent_signals(a);
+		/* signals: read by agent_wait; handing out never blocks */
 		if (a->stop || a->reload)
 			break;
 		agent_park_busy(a);
@@ -1113,8 +1294,11 @@ agent_dispatch(struct agent *a, uint64_t due_by, bool *blocked)
 			return wait;
 		}
 		a->rate_logged = false;
-		if ((w = agent_worker_idle(a)) == NULL)
+		if ((w = agent_worker_idle(a)) == NULL) {
+			/* a worker's report or a slot's rest wakes us */
+			a->saturated = true;
 			break;
+		}
 		memset(&job, 0, sizeof(job));
 		job.kind = POOL_MSG_JOB;
 		job.qid = qid;
@@ -1175,23 +1359,61 @@ agent_scan(struct agent *a, uint64_t now)
 		agent_flush(a);
 }
 
-/* agent_timeout_ms - how long poll may sleep */
+/*
+ * agent_respawn_ms - milliseconds until a dead worker's slot has rested
+ * (AGENT_RESPAWN_MS), or -1 when no slot rests
+ */
+static int64_t
+agent_respawn_ms(const struct agent *a, int64_t now)
+{
+	int64_t	 ms = -1, end;
+	unsigned i;
+
+	for (i = 0; i < a->nworkers; i++) {
+		if (a->workers[i].pid > 0 || a->died_ms[i] == 0)
+			continue;
+		end = a->died_ms[i] + AGENT_RESPAWN_MS - now;
+		if (end < 0)
+			end = 0;
+		if (ms == -1 || end < ms)
+			ms = end;
+	}
+	return ms;
+}
+
+/*
+ * agent_timeout_ms - how long poll may sleep: until the next scan, the
+ * next message due (or, when messages wait for a relay, the relay's next
+ * try), the rate limit's end, the session's idle end.  When every
+ * worker is busy (a->saturated), a message that is due waits for a
+ * worker: the worker's report wakes poll, so due messages set no timer,
+ * only a dead worker's slot that rests does; when the rate limit holds
+ * them, its end is their timer.  This never returns 0 unless something
+ * can be done now.
+ */
 static int
 agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
     bool blocked)
 {
 	uint64_t next = a->last_scan + a->conf.scan_interval, t;
-	int64_t	 idle_end, ms;
+	int64_t	 idle_end, ms, respawn, trig;
 
 	t = queue_next_time(&a->queue);
 	if (blocked)
 		t = queue_relays_next_try(&a->relays);
+	else if (a->saturated || rate_wait > 0)
+		t = UINT64_MAX;	/* due ones wait for a worker, the rate */
 	if (t < next)
 		next = t;
 	ms = next <= now ? 0 : next - now > INT_MAX / 1000 ? INT_MAX :
 	    (int64_t)(next - now) * 1000;
 	if (rate_wait > 0 && rate_wait < ms)
 		ms = rate_wait;
+	if (a->saturated && !blocked &&
+	    (respawn = agent_respawn_ms(a, now_ms())) != -1 && respawn < ms)
+		ms = respawn;
+	if ((trig = agent_trigger_wait_ms(a, now_ms())) != -1 && trig < ms)
+		ms = trig;
 	if (session_is_open(&a->sess)) {
 		idle_end = a->sess.idle_since_ms +
 		    (int64_t)a->conf.session_idle * 1000 - now_ms();
@@ -1212,18 +1434,24 @@ agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
 static void
 agent_wait(struct agent *a, int timeout)
 {
-	struct pollfd	pfd[3 + POOL_WORKERS_MAX];
+	struct pollfd	pfd[4 + POOL_WORKERS_MAX];
 	int		wfd[POOL_WORKERS_MAX];
 	unsigned	i;
-	int		nfd = 0, fifo = -1;
+	int		nfd = 0, fifo = -1, admin = -1;
 
 	pfd[nfd].fd = a->sig_fd;
 	pfd[nfd++].events = POLLIN;
 	pfd[nfd].fd = a->ino_fd;
 	pfd[nfd++].events = POLLIN;
-	if (a->fifo_fd != -1) {
+	/* the world's FIFO waits while a request from it waits */
+	if (a->fifo_fd != -1 && !a->trig_pending) {
 		fifo = nfd;
 		pfd[nfd].fd = a->fifo_fd;
+		pfd[nfd++].events = POLLIN;
+	}
+	if (a->admin_fd != -1) {
+		admin = nfd;
+		pfd[nfd].fd = a->admin_fd;
 		pfd[nfd++].events = POLLIN;
 	}
 	for (i = 0; i < a->nworkers; i++) {
@@ -1239,13 +1467,18 @@ agent_wait(struct agent *a, int timeout)
 			fatal_errno(EX_OSERR, "poll");
 		return;
 	}
-	agent_signals(a);
+	/* only what poll reported: a read that fails costs a system call */
+	if (pfd[0].revents != 0)
+		agent_signals(a);
 	for (i = 0; i < a->nworkers; i++)
 		if (wfd[i] != -1 && pfd[wfd[i]].revents != 0)
 			agent_worker_read(a, i);
-	agent_inotify(a, agent_now());
+	if (pfd[1].revents != 0)
+		agent_inotify(a, agent_now());
 	if (fifo != -1 && (pfd[fifo].revents & POLLIN))
 		agent_trigger(a);
+	if (admin != -1 && (pfd[admin].revents & POLLIN))
+		agent_trigger_admin(a);
 }
 
 /* agent_loop - the daemon */
@@ -1263,6 +1496,7 @@ agent_loop(struct agent *a)
 			agent_reload(a);
 			agent_set_concurrency(a);
 		}
+		agent_trigger_due(a, now_ms());
 		now = agent_now();
 		if (now >= a->last_scan + a->conf.scan_interval ||
 		    a->last_scan == 0)
@@ -1331,7 +1565,7 @@ main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.conf_path = CONFDIR "/postern.conf";
-	a.sig_fd = a.ino_fd = a.fifo_fd = a.worker_fd = -1;
+	a.sig_fd = a.ino_fd = a.fifo_fd = a.admin_fd = a.worker_fd = -1;
 	a.drop_gid = a.agent_gid = (gid_t)-1;
 	log_init(AGENT_NAME, LOG_TO_STDERR);
 	/* the diagnosis has its own options and keeps this uid (check.h) */
@@ -1382,8 +1616,10 @@ main(int argc, char **argv)
 	buf_free(&err);
 	auth_global_configure(&a.conf);
 	agent_log_setup(&a);
-	if (!a.privileged)
+	if (!a.privileged) {
 		agent_mkfifo(a.conf.spool_dir, (uid_t)-1, (gid_t)-1);
+		agent_mkfifo_admin(a.conf.spool_dir, (uid_t)-1, (gid_t)-1);
+	}
 	agent_set_concurrency(&a);
 	queue_init(&a.queue, a.conf.spool_dir, a.drop_gid, a.agent_gid,
 	    a.privileged);
@@ -1423,6 +1659,8 @@ main(int argc, char **argv)
 	auth_global_done();
 	if (a.fifo_fd != -1)
 		close(a.fifo_fd);
+	if (a.admin_fd != -1)
+		close(a.admin_fd);
 	close(a.ino_fd);
 	close(a.sig_fd);
 	close(lock_fd);

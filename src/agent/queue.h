@@ -35,16 +35,22 @@
 struct queue_entry {
 	struct qid	 qid;
 	uint64_t	 next;		/* unix time of the next attempt */
+	size_t		 slot;		/* its place in queue.slots */
 };
 
-/* the schedule: every message in new/ and cur/ */
+/*
+ * the schedule: every message in new/ and cur/.  v may be read in any
+ * order (v[0..n)), never written: it is a heap with an index (queue.c).
+ */
 struct queue {
 	char		*spool_dir;	/* owned copy */
 	gid_t		 drop_gid;	/* queue files must have this group */
 	gid_t		 agent_gid;	/* ... or this one (the agent's own) */
 	bool		 check_gid;	/* false when running unprivileged */
-	struct queue_entry *v;		/* owned, unsorted */
+	struct queue_entry *v;		/* owned; a min-heap by (next, id) */
 	size_t		 n, cap;
+	uint32_t	*slots;		/* owned; id -> v index + 1, 0: free */
+	size_t		 nslots;	/* a power of two, or 0 */
 };
 
 /* a claimed, opened and parsed message */
@@ -103,6 +109,12 @@ int	queue_fix_modes(struct queue *);
 
 /* queue_schedule - add qid due at next, or move it to next if present */
 void	queue_schedule(struct queue *, const struct qid *, uint64_t next);
+
+/* queue_flush - every scheduled message due now (a flush) */
+void	queue_flush(struct queue *);
+
+/* queue_clear - an empty schedule (the memory is kept) */
+void	queue_clear(struct queue *);
 
 /* queue_unschedule - forget qid (delivered, failed, set aside) */
 void	queue_unschedule(struct queue *, const struct qid *);

@@ -149,6 +149,35 @@ spool_trigger_open(const char *spool_dir)
 	return open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 }
 
+/* spool_flush_open - the FIFO of root and the group, for a write */
+int
+spool_flush_open(const char *spool_dir)
+{
+	char	path[4096];
+
+	if (spool_path(spool_dir, SPOOL_FLUSH, NULL, path, sizeof(path)) ==
+	    -1)
+		return -1;
+	return open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* spool_poke_open - the group's FIFO if we may, else the world's */
+int
+spool_poke_open(const char *spool_dir, bool *privileged)
+{
+	int	fd;
+
+	*privileged = false;
+	if ((fd = spool_flush_open(spool_dir)) != -1) {
+		*privileged = true;
+		return fd;
+	}
+	if (errno == ENAMETOOLONG || errno == ENXIO)
+		return -1;
+	/* EACCES: not root nor the group; ENOENT: an older agent */
+	return spool_trigger_open(spool_dir);
+}
+
 /* ---- envelope ------------------------------------------------------- */
 
 /* envelope_init - empty */

@@ -69,6 +69,8 @@
 #define SPOOL_FAILED		"failed"
 #define SPOOL_STATE		"state"
 #define SPOOL_TRIGGER		"trigger"	/* FIFO made by the agent */
+#define SPOOL_FLUSH		"flush"		/* FIFO of root and the agent's
+						   group (mode 0620) */
 
 /*
  * Directory and file modes (install hook, agent, drop and the queue tools
@@ -237,6 +239,25 @@ int	spool_path(const char *spool_dir, const char *sub,
  * (none is running), ENOENT when it was never made, ENAMETOOLONG.
  */
 int	spool_trigger_open(const char *spool_dir);
+
+/*
+ * spool_flush_open - open spool_dir's SPOOL_FLUSH FIFO, the one only root
+ * and the agent's group may write (a flush from it also ends the relays'
+ * back-off), like spool_trigger_open.  Returns the descriptor, or -1
+ * with errno: EACCES for anyone else (write to SPOOL_TRIGGER instead),
+ * ENXIO when no agent reads it, ENOENT when an agent older than this
+ * FIFO runs, ENAMETOOLONG.
+ */
+int	spool_flush_open(const char *spool_dir);
+
+/*
+ * spool_poke_open - the FIFO through which this process asks the agent:
+ * SPOOL_FLUSH when it may open it (root, the agent's user and group),
+ * else SPOOL_TRIGGER (anyone: rate-limited, and a flush written there
+ * never ends a relay's back-off).  *privileged tells which.  Returns the
+ * descriptor, or -1 with spool_trigger_open's errno.
+ */
+int	spool_poke_open(const char *spool_dir, bool *privileged);
 
 /* ---- retry state: state/QID, written by the agent only ---------------- */
 

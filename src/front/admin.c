@@ -93,7 +93,8 @@ newaliases_main(const struct conf *c, const char *path)
 static int
 flush_poke(const struct conf *c, bool probe)
 {
-	int	fd = spool_trigger_open(c->spool_dir);
+	bool	privileged;
+	int	fd = spool_poke_open(c->spool_dir, &privileged);
 
 	if (fd == -1) {
 		if (errno == ENXIO || errno == ENOENT) {
@@ -108,7 +109,7 @@ flush_poke(const struct conf *c, bool probe)
 	if (!probe && write(fd, "f", 1) != 1 && errno != EAGAIN) {
 		close(fd);
 		fatal_errno(EX_TEMPFAIL, "write %s/%s", c->spool_dir,
-		    SPOOL_TRIGGER);
+		    privileged ? SPOOL_FLUSH : SPOOL_TRIGGER);
 	}
 	close(fd);
 	return EX_OK;

@@ -1627,8 +1627,8 @@ qc_show(struct qc_ctx *x, const char *arg)
 static bool
 qc_poke(struct qc_ctx *x, char byte)
 {
-	int	fd = spool_trigger_open(x->c->spool_dir);
-	bool	ok;
+	bool	ok, privileged;
+	int	fd = spool_poke_open(x->c->spool_dir, &privileged);
 
 	if (fd == -1)
 		return false;

@@ -116,6 +116,100 @@ test_schedule(void)
 	queue_free(&q);
 }
 
+/* model_rand - xorshift32: the next of a reproducible sequence */
+static unsigned
+model_rand(unsigned x)
+{
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	return x;
+}
+
+/*
+ * test_schedule_model - the heap and its index against a plain array:
+ * 20,000 random schedules, moves, removals, flushes and clears over IDS
+ * ids (<= 3,000: hash collisions, backward shifts, regrowth; a few dozen:
+ * a small, half-full index whose probes wrap around its end), the
+ * earliest entry and every lookup compared after each step
+ */
+static void
+test_schedule_model(size_t IDS, unsigned seed)
+{
+	enum { IDS_MAX = 3000, STEPS = 20000 };
+	static struct qid	 ids[IDS_MAX];
+	static uint64_t		 next[IDS_MAX];	/* UINT64_MAX: absent */
+	struct queue		 q;
+	struct qid		 out;
+	char			 name[32];
+	size_t			 i, j, n, best, bad = 0, steps;
+
+	queue_init(&q, spool, 0, 0, false);
+	for (i = 0; i < IDS; i++) {
+		seed = model_rand(seed);
+		(void)snprintf(name, sizeof(name), "%08zX%06X%06X", i,
+		    seed & 0xffffff, (seed >> 8) & 0xffffff);
+		if (qid_parse(&ids[i], name) == -1)
+			bad++;
+		next[i] = UINT64_MAX;
+	}
+	is_int((long long)bad, 0, "model: valid ids");
+	for (steps = 0; steps < STEPS; steps++) {
+		seed = model_rand(seed);
+		j = (seed >> 8) % IDS;
+		switch (seed % 16) {
+		case 0: case 1: case 2: case 3:
+			queue_unschedule(&q, &ids[j]);
+			next[j] = UINT64_MAX;
+			break;
+		case 4:
+			if ((seed >> 20) % 50 == 0) {
+				queue_flush(&q);
+				for (i = 0; i < IDS; i++)
+					if (next[i] != UINT64_MAX)
+						next[i] = 0;
+			}
+			break;
+		case 5:
+			if ((seed >> 20) % 200 == 0) {
+				queue_clear(&q);
+				for (i = 0; i < IDS; i++)
+					next[i] = UINT64_MAX;
+			}
+			break;
+		default:
+			next[j] = (seed >> 12) % 40;	/* many ties */
+			queue_schedule(&q, &ids[j], next[j]);
+			break;
+		}
+		for (i = 0, n = 0, best = IDS; i < IDS; i++) {
+			if (next[i] == UINT64_MAX)
+				continue;
+			n++;
+			if (best == IDS || next[i] < next[best])
+				best = i;	/* ids ascend: ties keep the first */
+		}
+		if (q.n != n || (n == 0 ? queue_next_time(&q) != UINT64_MAX :
+		    queue_next_time(&q) != next[best] ||
+		    !queue_next_due(&q, next[best], &out) ||
+		    strcmp(out.s, ids[best].s) != 0))
+			bad++;
+		/* every entry holds its id's time (the id's first 8
+		   characters are its index in hex) */
+		if (steps % 100 == 0)
+			for (i = 0; i < q.n; i++) {
+				memcpy(name, q.v[i].qid.s, 8);
+				name[8] = '\0';
+				j = (size_t)strtoul(name, NULL, 16);
+				if (j >= IDS || q.v[i].next != next[j])
+					bad++;
+			}
+	}
+	ok(bad == 0, "model, %zu ids: the earliest entry, count and times "
+	    "match a plain array after each of 20000 steps", IDS);
+	queue_free(&q);
+}
+
 static void
 test_backoff(void)
 {
@@ -568,6 +662,9 @@ main(void)
 	for (i = 0; i < ARRAY_SIZE(subs); i++)
 		(void)mkdir(path(subs[i], NULL), 0700);
 	test_schedule();
+	test_schedule_model(3000, 12345);
+	test_schedule_model(60, 777);
+	test_schedule_model(63, 4242);
 	test_backoff();
 	test_claim();
 	test_claim_lock();

@@ -638,6 +638,51 @@ test_trigger(const char *dir)
 	unlink(other);
 }
 
+/*
+ * test_poke - spool_poke_open: the group's FIFO when it opens, else the
+ * world's (absent, or refused); ENXIO from the group's is no agent
+ */
+static void
+test_poke(const char *dir)
+{
+	char	trig[256], flush[256], b;
+	int	tr, fr, wfd;
+	bool	priv = true;
+
+	snprintf(trig, sizeof(trig), "%s/%s", dir, SPOOL_TRIGGER);
+	snprintf(flush, sizeof(flush), "%s/%s", dir, SPOOL_FLUSH);
+	ok(mkfifo(trig, 0622) == 0, "poke: trigger made");
+	tr = open(trig, O_RDONLY | O_NONBLOCK);
+	wfd = spool_poke_open(dir, &priv);
+	ok(wfd != -1 && !priv && write(wfd, "f", 1) == 1 &&
+	    read(tr, &b, 1) == 1, "poke: no flush FIFO: the trigger");
+	if (wfd != -1)
+		close(wfd);
+	ok(mkfifo(flush, 0620) == 0, "poke: flush made");
+	ok(spool_poke_open(dir, &priv) == -1 && errno == ENXIO,
+	    "poke: nobody reads the flush FIFO: ENXIO (no agent)");
+	fr = open(flush, O_RDONLY | O_NONBLOCK);
+	wfd = spool_poke_open(dir, &priv);
+	ok(wfd != -1 && priv && write(wfd, "f", 1) == 1 &&
+	    read(fr, &b, 1) == 1 && read(tr, &b, 1) != 1,
+	    "poke: the flush FIFO when it opens, nothing in the trigger");
+	if (wfd != -1)
+		close(wfd);
+	if (getuid() != 0) {
+		/* as anyone else: the kernel refuses, the trigger is used */
+		ok(chmod(flush, 0) == 0 && (wfd = spool_poke_open(dir,
+		    &priv)) != -1 && !priv, "poke: refused: the trigger");
+		if (wfd != -1)
+			close(wfd);
+	}
+	if (fr != -1)
+		close(fr);
+	if (tr != -1)
+		close(tr);
+	unlink(flush);
+	unlink(trig);
+}
+
 int
 main(void)
 {
@@ -664,6 +709,7 @@ main(void)
 	test_state_envelope(dir);
 	test_bytes();
 	test_trigger(dir);
+	test_poke(dir);
 	snprintf(path, sizeof(path), "%s/qf", dir);
 	unlink(path);
 	rmdir(dir);
