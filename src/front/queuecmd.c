@@ -46,6 +46,7 @@
 #include "qid.h"
 #include "queuecmd.h"
 #include "queuefmt.h"
+#include "relaystate.h"
 #include "spool.h"
 #include "util.h"
 
@@ -55,11 +56,9 @@
 #define QC_HEADER_MAX		(1u << 20)	/* header shown by show, */
 #define QC_HEADER_SLACK		(64u << 10)	/* or max_header_size + this */
 #define QC_CHUNK		65536	/* body copy by show --body */
-#define QC_RELAYS_MAX		((size_t)64 << 10)	/* state/relays */
-#define QC_RELAYS_SHOWN		32	/* relay lines kept */
 #define QC_RETRY_TRIES		5	/* state changed under us: re-read */
 #define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
-#define QC_RELAYS_FILE		"relays"	/* doc/agent.md: state/relays */
+#define QC_RELAYS_FILE		RELAYSTATE_FILE	/* doc/agent.md */
 #define QC_JSON_VERSION		1
 #define QC_THREADS_MAX		4	/* threads reading a big queue */
 #define QC_THREAD_MIN		2000	/* fewer messages: no thread */
@@ -120,11 +119,6 @@ struct qc_msg {
 	char		*problem;	/* owned: why !ok, or state trouble */
 };
 
-struct qc_relays {
-	struct queuefmt_relay r[QC_RELAYS_SHOWN];
-	size_t		 n;
-	size_t		 bad;		/* lines that did not parse */
-};
 
 /* ---- context, permissions, output ----------------------------------- */
 
@@ -658,57 +652,24 @@ qc_collect_or_die(struct qc_ctx *x, enum qc_where w, const char *prefix,
 
 /* qc_relays_read - parse state/relays when present and readable */
 static void
-qc_relays_read(struct qc_ctx *x, struct qc_relays *rs)
+qc_relays_read(struct qc_ctx *x, struct relaystate_file *rs)
 {
-	char		 chunk[4096];
-	struct buf	 b;
-	ssize_t		 r;
-	char		*line, *nl;
-	int		 fd;
-
 	memset(rs, 0, sizeof(*rs));
-	if (x->state_fd == -1)
-		return;
-	fd = openat(x->state_fd, QC_RELAYS_FILE, O_RDONLY | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	buf_init(&b, QC_RELAYS_MAX);
-	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1)
-			break;
-	close(fd);
-	if (buf_error(&b) != 0) {
-		/* longer than the agent ever writes: the whole lines that
-		   fit are shown, the rest is said to be unreadable */
-		char	*last = b.len > 0 ? memrchr(b.data, '\n', b.len) : NULL;
-
-		buf_truncate(&b, last != NULL ? (size_t)(last - b.data) + 1 : 0);
+	if (x->state_fd != -1 && relaystate_read(x->state_fd, rs) == -1 &&
+	    errno != ENOENT && errno != EACCES)
 		rs->bad++;
-	}
-	for (line = b.data; line != NULL && *line != '\0'; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		if (rs->n == QC_RELAYS_SHOWN)
-			break;
-		if (queuefmt_relay_parse(line, &rs->r[rs->n]) == 0)
-			rs->n++;
-		else
-			rs->bad++;
-	}
-	buf_free(&b);
 }
 
 /* qc_relays_text - "relay X down since ..." for every relay down */
 static void
-qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
+qc_relays_text(struct qc_ctx *x, const struct relaystate_file *rs)
 {
 	char	since[64], next[64], age[QUEUEFMT_AGE_MAX];
 	size_t	i;
 	bool	any = false;
 
 	for (i = 0; i < rs->n; i++) {
-		const struct queuefmt_relay *r = &rs->r[i];
+		const struct relaystate *r = &rs->r[i];
 
 		if (!r->down)
 			continue;
@@ -742,13 +703,13 @@ qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
 
 /* qc_relays_json - the "relays" array */
 static void
-qc_relays_json(struct qc_ctx *x, const struct qc_relays *rs)
+qc_relays_json(struct qc_ctx *x, const struct relaystate_file *rs)
 {
 	size_t	i;
 
 	qc_puts(x, "\"relays\":[");
 	for (i = 0; i < rs->n; i++) {
-		const struct queuefmt_relay *r = &rs->r[i];
+		const struct relaystate *r = &rs->r[i];
 
 		qc_puts(x, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
 		queuefmt_json_str(&x->out, r->name);
@@ -1207,7 +1168,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 {
 	struct qc_list		l = { NULL, 0, 0 };
 	struct qc_list		failed = { NULL, 0, 0 };
-	struct qc_relays	rs;
+	struct relaystate_file	rs;
 	unsigned long long	bytes = 0;
 	unsigned long		count = 0, bad = 0;
 	int			w;
@@ -1866,7 +1827,7 @@ static int
 qc_retry(struct qc_ctx *x, int n, char **ids)
 {
 	struct qc_list	l = { NULL, 0, 0 };
-	struct qc_relays rs;
+	struct relaystate_file rs;
 	struct qid	qid;
 	enum qc_where	w;
 	size_t		i, done = 0, moved = 0;
@@ -1900,8 +1861,15 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 	/* 'f' also ends relay back-off; one message only asks for a rescan */
 	if (done == 0 && !x->all)
 		return rc;
-	if (!qc_poke(x, x->all ? 'f' : 'n'))
+	if (!qc_poke(x, x->all ? 'f' : 'n')) {
 		qc_no_agent();
+		/* --all: the next run also ends the relays' back-off */
+		if (x->all && x->state_fd != -1 &&
+		    relaystate_flush_save(x->state_fd) == -1)
+			log_warn("save the flush of the relays for the next "
+			    "run in %s/%s/%s", x->c->spool_dir, SPOOL_STATE,
+			    RELAYSTATE_FLUSH_FILE);
+	}
 	else if (!x->all) {
 		qc_relays_read(x, &rs);
 		for (i = 0; i < rs.n; i++)
