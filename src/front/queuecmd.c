@@ -101,6 +101,9 @@ struct qc_ctx {
 					   for queue files [0], states [1] */
 	unsigned long	 uid;
 	char		 who[64];	/* login of the caller, for the log */
+	const struct relaystate *hold;	/* every relay is down: the one back
+					   first (its reason holds the mail);
+					   NULL otherwise (qc_hold_set) */
 };
 
 struct qc_list {
@@ -660,6 +663,69 @@ qc_relays_read(struct qc_ctx *x, struct relaystate_file *rs)
 		rs->bad++;
 }
 
+/*
+ * qc_hold_set - when every relay of rs is down, mail can leave only when
+ * one is back: remember the one whose next try comes first, whose reason
+ * then holds every waiting message (rs must outlive x's use of it)
+ */
+static void
+qc_hold_set(struct qc_ctx *x, const struct relaystate_file *rs)
+{
+	size_t	i;
+
+	x->hold = NULL;
+	for (i = 0; i < rs->n; i++) {
+		if (!rs->r[i].down) {
+			x->hold = NULL;
+			return;
+		}
+		if (x->hold == NULL || rs->r[i].next_try < x->hold->next_try)
+			x->hold = &rs->r[i];
+	}
+}
+
+/*
+ * qc_held - m waits for the relays, not for its own back-off: every
+ * relay is down and m would be due before the first one is back
+ */
+static bool
+qc_held(const struct qc_ctx *x, const struct qc_msg *m)
+{
+	return x->hold != NULL && m->ok && m->problem == NULL &&
+	    m->where != QC_FAILED && m->st.next_attempt <=
+	    (x->hold->next_try > x->now ? x->hold->next_try : x->now);
+}
+
+/* qc_hold_next - when a held message is tried next: the relay's next try */
+static uint64_t
+qc_hold_next(const struct qc_ctx *x)
+{
+	return x->hold->next_try > x->now ? x->hold->next_try : x->now;
+}
+
+/* qc_hold_text - "next TIME (in N); relay R down since T: REASON" */
+static void
+qc_hold_text(struct qc_ctx *x)
+{
+	char	age[QUEUEFMT_AGE_MAX], when[QUEUEFMT_TIME_MAX];
+
+	qc_puts(x, "next ");
+	if (x->hold->next_try > x->now) {
+		qc_puts(x, qc_time(x, x->hold->next_try, when, sizeof(when)));
+		qc_puts(x, " (in ");
+		qc_puts(x, queuefmt_age(x->hold->next_try - x->now, age,
+		    sizeof(age)));
+		qc_putc(x, ')');
+	} else
+		qc_puts(x, "now (due)");
+	qc_puts(x, "; waiting for relay ");
+	qc_text(x, x->hold->name);
+	qc_puts(x, ", down since ");
+	qc_puts(x, qc_time(x, x->hold->down_since, when, sizeof(when)));
+	qc_puts(x, ": ");
+	qc_text(x, x->hold->reason);
+}
+
 /* qc_relays_text - "relay X down since ..." for every relay down */
 static void
 qc_relays_text(struct qc_ctx *x, const struct relaystate_file *rs)
@@ -742,8 +808,25 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 	    m->env.arrival : 0, age, sizeof(age)));
 	qc_puts(x, ", ");
 	/* picked up into cur/ but not tried (an unreadable state says nothing) */
-	if (m->where == QC_NEW || (m->where == QC_CUR && m->problem == NULL &&
-	    m->st.attempts == 0 && m->st.next_attempt <= x->now))
+	if (qc_held(x, m)) {
+		if (m->st.attempts == 0)
+			qc_puts(x, "not tried yet");
+		else {
+			qc_num(x, m->st.attempts);
+			qc_puts(x, " attempt");
+			qc_puts(x, qc_plural(m->st.attempts));
+		}
+		qc_puts(x, ", ");
+		qc_hold_text(x);
+		if (m->st.last_error != NULL) {
+			qc_puts(x, "; its last error: ");
+			qc_text(x, m->st.last_error);
+		}
+		qc_puts(x, ")\n");
+		return;
+	} else if (m->where == QC_NEW || (m->where == QC_CUR &&
+	    m->problem == NULL && m->st.attempts == 0 &&
+	    m->st.next_attempt <= x->now))
 		qc_puts(x, "new, not tried yet");
 	else if (m->where == QC_FAILED) {
 		qc_puts(x, "failed after ");
@@ -817,7 +900,9 @@ qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i,
 				qc_text(x, rs->text);
 			}
 		}
-	} else if (m->where != QC_NEW)
+	} else if (qc_held(x, m))
+		qc_puts(x, " pending: waiting for the relay (see above)");
+	else if (m->where != QC_NEW)
 		qc_puts(x, " pending");
 	qc_putc(x, '\n');
 }
@@ -949,13 +1034,26 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 	qc_json_time(x, "first_attempt", m->st.first_attempt);
 	if (m->where == QC_FAILED)
 		qc_puts(x, ",\"next_attempt\":null");
-	else {
+	else if (qc_held(x, m)) {
+		qc_puts(x, ",\"next_attempt\":");
+		qc_num(x, qc_hold_next(x));
+	} else {
 		qc_puts(x, ",\"next_attempt\":");
 		qc_num(x, m->st.next_attempt > x->now ? m->st.next_attempt :
 		    x->now);
 	}
 	qc_puts(x, ",\"last_error\":");
 	queuefmt_json_str(&x->out, m->st.last_error);
+	if (qc_held(x, m)) {
+		qc_puts(x, ",\"held_by_relay\":{\"name\":");
+		queuefmt_json_str(&x->out, x->hold->name);
+		qc_printf(x, ",\"down_since\":%llu,\"next_try\":%llu,"
+		    "\"reason\":", (unsigned long long)x->hold->down_since,
+		    (unsigned long long)qc_hold_next(x));
+		queuefmt_json_str(&x->out, x->hold->reason);
+		qc_putc(x, '}');
+	} else
+		qc_puts(x, ",\"held_by_relay\":null");
 	qc_puts(x, ",\"problem\":");
 	queuefmt_json_str(&x->out, m->problem);
 	qc_puts(x, ",\"recipients\":[");
@@ -1184,6 +1282,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 		memset(&rs, 0, sizeof(rs));
 	else
 		qc_relays_read(x, &rs);
+	qc_hold_set(x, &rs);
 	if (x->json) {
 		qc_printf(x, "{\"postern_queue\":%d,\"now\":%llu,"
 		    "\"queue\":\"%s\",\n", QC_JSON_VERSION,
@@ -1225,6 +1324,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 			    "is listed only for root (sudo postern queue)\n");
 	}
 	qc_flush(x);
+	x->hold = NULL;		/* rs goes */
 	free(l.v);
 	free(failed.v);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
@@ -1469,7 +1569,11 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 		qc_printf(x, ", first %s", qc_time(x,
 		    m->st.first_attempt, when, sizeof(when)));
 	qc_putc(x, '\n');
-	if (m->where == QC_CUR) {
+	if (qc_held(x, m)) {
+		qc_puts(x, "Next attempt:  ");
+		qc_hold_text(x);
+		qc_putc(x, '\n');
+	} else if (m->where == QC_CUR) {
 		if (m->st.next_attempt > x->now)
 			qc_printf(x, "Next attempt:  %s (in %s)\n",
 			    qc_time(x, m->st.next_attempt, when, sizeof(when)),
@@ -1531,6 +1635,7 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 static int
 qc_show(struct qc_ctx *x, const char *arg)
 {
+	struct relaystate_file *rs;
 	struct qc_msg	m;
 	struct qid	qid;
 	enum qc_where	w;
@@ -1557,10 +1662,15 @@ qc_show(struct qc_ctx *x, const char *arg)
 		qc_msg_free(&m);
 		return EX_DATAERR;
 	}
+	rs = xmalloc(sizeof(*rs));
+	qc_relays_read(x, rs);
+	qc_hold_set(x, rs);
 	if (x->json)
 		qc_msg_json(x, &m, false);
 	else
 		qc_show_text(x, &m);
+	x->hold = NULL;
+	free(rs);
 	(void)spool_path(x->c->spool_dir, qc_dirs[w], &qid, path,
 	    sizeof(path));
 	fd = openat(x->dir[w], qid.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |

@@ -39,6 +39,31 @@ like "$(cat "$SPOOL/state/relays")" "^127.0.0.1:$SMARTHOST_PORT down [0-9]+ [0-9
     "state/relays: the relay is down, one failure, the AUTH reason"
 s1=$(since)
 
+# issue 12, item 3: the message held by the relay says why, and when
+$AS "$POSTERN" queue -C "$CONF" >"$T/q.out" 2>"$T/q.err"
+is "$?" 0 "postern queue: exit 0"
+like "$(grep -A1 "^$qid " "$T/q.out" | tail -1)" "^ \\(age [0-9a-z]+, not tried yet, next [^;(]+ \\(in [0-9a-z]+\\); waiting for relay 127\\.0\\.0\\.1:$SMARTHOST_PORT, down since [^;]*[0-9]: authentication failed: wrong user name or password .*535 5\\.7\\.8.*\\)$" \
+    "postern queue: the message shows the relay's reason and its next attempt"
+like "$(cat "$T/q.out")" "<carol@example\\.net> pending: waiting for the relay" \
+    "postern queue: its recipient says it waits for the relay"
+unlike "$(cat "$T/q.out")" 'new, not tried yet' \
+    "postern queue: not 'new, not tried yet' with no reason"
+$AS "$POSTERN" queue --json -C "$CONF" >"$T/q.json" 2>>"$T/q.err"
+is "$(/usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+rel = d["relays"][0]
+m = [m for m in d["messages"] if m["id"] == sys.argv[2]][0]
+h = m["held_by_relay"]
+print(h["name"] == rel["name"], h["reason"] == rel["reason"],
+      "535 5.7.8" in h["reason"], m["next_attempt"] == rel["next_try"],
+      h["next_try"] == rel["next_try"], h["down_since"] == rel["down_since"],
+      m["next_attempt"] > d["now"])
+' "$T/q.json" "$qid" 2>&1)" "True True True True True True True" \
+    "postern queue --json: held_by_relay names the relay, its reason, and next_attempt is the relay's next try"
+$AS "$POSTERN" show -C "$CONF" "$qid" >"$T/show.out" 2>>"$T/q.err"
+like "$(cat "$T/show.out")" "Next attempt:  next .*; waiting for relay 127\\.0\\.0\\.1:$SMARTHOST_PORT, down since .*: authentication failed" \
+    "postern show: the relay's reason and the next attempt"
 sleep 1
 agent_once
 is "$?" 0 "second --once run: exit 0"
