@@ -190,9 +190,11 @@ relaystate_flush_save(int dirfd)
 {
 	int	fd;
 
+	/* O_EXCL: never opens what is there (root may run this in a
+	   directory the agent's user writes); one there is the request */
 	if ((fd = openat(dirfd, RELAYSTATE_FLUSH_FILE, O_WRONLY | O_CREAT |
-	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640)) == -1)
-		return -1;
+	    O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640)) == -1)
+		return errno == EEXIST ? 0 : -1;
 	close(fd);
 	return 0;
 }

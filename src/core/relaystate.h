@@ -83,8 +83,9 @@ int	relaystate_read(int dirfd, struct relaystate_file *f);
 
 /*
  * relaystate_flush_save - leave a flush request for the next agent run:
- * create state/flush-relays at dirfd (O_CREAT, O_NOFOLLOW, non-blocking,
- * mode 0640; an existing one is kept).  Only root and the agent's group
+ * create state/flush-relays at dirfd (O_CREAT|O_EXCL, so nothing that
+ * is there is ever opened, not even through a link; mode 0640; an
+ * existing entry counts as the request).  Only root and the agent's group
  * may write state/, which is the whole authentication.  Returns 0, or -1
  * with errno (EACCES: the caller may not).
  */
