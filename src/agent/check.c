@@ -44,6 +44,7 @@
 #include "smtp.h"
 #include "spool.h"
 #include "tls.h"
+#include "tlsprobe.h"
 #include "util.h"
 
 #define CHECK_CAP_DEFAULT	20	/* s: longest wait per step (--timeout) */
@@ -51,7 +52,7 @@
 #define CHECK_WAIT_DEFAULT	60	/* s: follow the test message (--wait) */
 #define CHECK_WAIT_MAX		86400
 #define CHECK_WAIT_POLL_MS	200
-#define CHECK_PROBE_MAX		5	/* s: the implicit-TLS probe */
+#define CHECK_PROBE_MAX		TLSPROBE_WAIT_S /* s: the implicit-TLS probe */
 #define CHECK_ADDRS_MAX		8	/* addresses tried per relay */
 #define CHECK_JSON_MAX		(1024 * 1024)
 #define CHECK_ERR_MAX		8192
@@ -688,37 +689,14 @@ check_tls(struct check_conn *cc, enum check_step st_tls,
 }
 
 /*
- * check_probe_implicit - does the server at ai speak TLS first?  A fresh
- * connection and a handshake without verification, briefly.  True when
- * the handshake completed.
+ * check_probe_implicit - does the server at ai speak TLS first?
+ * (tlsprobe.c, shared with delivery)
  */
 static bool
 check_probe_implicit(struct check_conn *cc, const struct addrinfo *ai)
 {
-	struct conf_relay	 pr = *cc->r;
-	struct tls_client	*tc;
-	struct conn		*c;
-	struct addrinfo		 one = *ai;
-	struct why		 why;
-	bool			 yes = false;
-
-	pr.tls = CONF_TLS_IMPLICIT;
-	pr.tls_verify = false;
-	pr.tls_npins = 0;
-	pr.tls_cert_file = NULL;
-	pr.tls_key_file = NULL;
-	one.ai_next = NULL;
-	if ((tc = tls_client_new(&pr, &why)) == NULL)
-		return false;
-	c = conn_connect_ai(cc->r->host, cc->r->port, &one,
-	    check_cap(cc->ck, CHECK_PROBE_MAX), &why);
-	if (c != NULL) {
-		yes = conn_starttls(c, tc, now_ms() + (int64_t)check_cap(cc->ck,
-		    CHECK_PROBE_MAX) * 1000, &why) == 0;
-		conn_close(c);
-	}
-	tls_client_free(tc);
-	return yes;
+	return tlsprobe_implicit(cc->r, ai, check_cap(cc->ck,
+	    CHECK_PROBE_MAX));
 }
 
 /* check_ehlo_report - the EHLO step once the server said 2xx */
@@ -1102,9 +1080,8 @@ check_greeting(struct check_conn *cc, const struct addrinfo *ai)
 	else if (f->kind == SMTP_E_IO && cc->r->tls != CONF_TLS_IMPLICIT &&
 	    (cc->io_errno == ETIMEDOUT || cc->io_errno == EPROTO)) {
 		if (cc->io_errno == EPROTO || check_probe_implicit(cc, ai))
-			(void)snprintf(hint, sizeof(hint), "port %u expects "
-			    "implicit TLS: set tls = implicit",
-			    cc->r->port);
+			(void)tlsprobe_fix_implicit(cc->r->port, hint,
+			    sizeof(hint));
 		else
 			(void)snprintf(hint, sizeof(hint), "the server sent "
 			    "no greeting: a wrong port, or an overloaded "

@@ -1644,6 +1644,32 @@ agent_loop(struct agent *a)
 	agent_workers_stop(a);
 }
 
+/*
+ * agent_relays_restore - at start, with the spool lock held: the relays'
+ * back-off and "down since" from state/relays (so --once runs and
+ * restarts keep them), and a flush saved while no agent ran
+ */
+static void
+agent_relays_restore(struct agent *a)
+{
+	const char	*files[2] = { a->conf_path, a->conf.secrets_file };
+	struct timespec	 changed = { 0, 0 };
+	struct stat	 sb;
+	size_t		 i;
+
+	/* the newest of the configuration and the secrets */
+	for (i = 0; i < 2; i++)
+		if (files[i] != NULL && stat(files[i], &sb) == 0 &&
+		    (sb.st_mtim.tv_sec > changed.tv_sec ||
+		    (sb.st_mtim.tv_sec == changed.tv_sec &&
+		    sb.st_mtim.tv_nsec > changed.tv_nsec)))
+			changed = sb.st_mtim;
+	queue_relays_load(&a->relays, a->conf.spool_dir, agent_now(),
+	    a->conf.retry_max, &changed);
+	if (queue_relays_flush_take(a->conf.spool_dir))
+		a->flush = a->flush_relays = true;
+}
+
 /* agent_once - deliver what is due now, then exit */
 static void
 agent_once(struct agent *a)
@@ -1771,6 +1797,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	(void)queue_fix_modes(&a.queue);
+	agent_relays_restore(&a);
 	agent_open_fds(&a);
 	conn_set_stop(a.sig_fd, agent_stopping, &a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :

@@ -31,6 +31,7 @@
 #include "io.h"
 #include "log.h"
 #include "queue.h"
+#include "relaystate.h"
 #include "util.h"
 
 #define QUEUE_PATH_MAX		4096
@@ -1147,6 +1148,136 @@ queue_relays_next_try(const struct queue_relays *rs)
 	return t;
 }
 
+/* queue_relay_to_line - r as a line of state/relays (relaystate.h) */
+static void
+queue_relay_to_line(const struct queue_relay *r, struct relaystate *line)
+{
+	memset(line, 0, sizeof(*line));
+	(void)str_copy(line->name, r->name, sizeof(line->name));
+	line->down = r->down;
+	line->down_since = r->down_since;
+	line->next_try = r->next_try;
+	line->failures = r->failures;
+	(void)str_copy(line->reason, r->reason, sizeof(line->reason));
+}
+
+/* queue_state_dir - spool/state opened as a directory, or -1 (logged) */
+static int
+queue_state_dir(const char *spool_dir)
+{
+	char	dir[QUEUE_PATH_MAX];
+	int	fd;
+
+	if (spool_path(spool_dir, SPOOL_STATE, NULL, dir, sizeof(dir)) == -1) {
+		log_warnx("%s/%s: path too long", spool_dir, SPOOL_STATE);
+		return -1;
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		log_warn("open %s", dir);
+	return fd;
+}
+
+/*
+ * queue_relays_load - take the state of rs's relays from state/relays,
+ * matched by name; see queue.h
+ */
+void
+queue_relays_load(struct queue_relays *rs, const char *spool_dir,
+    uint64_t now, uint64_t retry_max, const struct timespec *conf_changed)
+{
+	struct relaystate_file	*f;
+	struct queue_relay	*r;
+	char			 when[64], wait[32];
+	size_t			 i, j, loaded = 0, dropped = 0;
+	bool			 taken[CONF_RELAYS_MAX] = { false }, edited;
+	int			 dfd;
+
+	if ((dfd = queue_state_dir(spool_dir)) == -1)
+		return;
+	f = xmalloc(sizeof(*f));
+	if (relaystate_read(dfd, f) == -1) {
+		if (errno != ENOENT)
+			log_warn("%s/%s/%s: ignored, every relay starts up",
+			    spool_dir, SPOOL_STATE, RELAYSTATE_FILE);
+		goto out;
+	}
+	if (f->bad > 0) {
+		log_warnx("%s/%s/%s: %s: ignored, every relay starts up "
+		    "(the agent rewrites it at the next change)", spool_dir,
+		    SPOOL_STATE, RELAYSTATE_FILE, f->cut ? "too long" :
+		    "malformed");
+		goto out;
+	}
+	/* edited since the last failure (a new password?): try again */
+	edited = conf_changed != NULL && (conf_changed->tv_sec >
+	    f->mtime.tv_sec || (conf_changed->tv_sec == f->mtime.tv_sec &&
+	    conf_changed->tv_nsec > f->mtime.tv_nsec));
+	for (j = 0; j < f->n; j++) {
+		/* by name: the configuration may have changed meanwhile */
+		for (i = 0; i < rs->n; i++)
+			if (!taken[i] && strcmp(rs->r[i].name,
+			    f->r[j].name) == 0)
+				break;
+		if (i == rs->n) {
+			dropped++;
+			continue;
+		}
+		taken[i] = true;
+		if (!f->r[j].down)
+			continue;
+		r = &rs->r[i];
+		r->down = true;
+		r->down_since = f->r[j].down_since <= now ?
+		    f->r[j].down_since : now;
+		r->failures = f->r[j].failures;
+		/* the clock went back, or a hand-edited file: never longer
+		   than one full back-off from now */
+		r->next_try = f->r[j].next_try <= now + retry_max ?
+		    f->r[j].next_try : now + retry_max;
+		if (edited)
+			r->next_try = 0;
+		(void)str_copy(r->reason, f->r[j].reason, sizeof(r->reason));
+		loaded++;
+		log_info("relay %s down since %s (state/relays), reason %s, "
+		    "next try %s%s", r->name, queue_time_str(r->down_since,
+		    when, sizeof(when)), r->reason, r->next_try > now ?
+		    "in " : "now", r->next_try > now ? format_duration(
+		    r->next_try - now, wait, sizeof(wait)) : "");
+	}
+	if (edited && loaded > 0)
+		log_info("the configuration changed after %s/%s/%s was "
+		    "written: every relay is tried again now", spool_dir,
+		    SPOOL_STATE, RELAYSTATE_FILE);
+	if (dropped > 0)
+		log_info("%s/%s/%s: %zu relay(s) no longer configured: "
+		    "forgotten", spool_dir, SPOOL_STATE, RELAYSTATE_FILE,
+		    dropped);
+	if (dropped > 0 || f->n != rs->n)
+		queue_relays_log_write(rs, spool_dir);
+out:
+	free(f);
+	close(dfd);
+}
+
+/* queue_relays_flush_take - consume a saved flush request; see queue.h */
+bool
+queue_relays_flush_take(const char *spool_dir)
+{
+	bool	taken;
+	int	dfd;
+
+	if ((dfd = queue_state_dir(spool_dir)) == -1)
+		return false;
+	taken = relaystate_flush_take(dfd);
+	close(dfd);
+	if (taken)
+		log_info("a flush was saved while no agent ran (postern flush "
+		    "by root or the group %s): every message and relay is "
+		    "due now", POSTERN_GROUP);
+	return taken;
+}
+
 /* queue_relays_write - state/relays, atomically */
 int
 queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
@@ -1161,9 +1292,9 @@ queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
 	buf_init(&b, (size_t)CONF_RELAYS_MAX * (QUEUE_RELAY_NAME_MAX +
 	    QUEUE_RELAY_REASON_MAX + 128));
 	n1 = snprintf(path, sizeof(path), "%s/%s/%s", spool_dir, SPOOL_STATE,
-	    QUEUE_RELAYS_FILE);
+	    RELAYSTATE_FILE);
 	n2 = snprintf(tmp, sizeof(tmp), "%s/%s/.%s.tmp", spool_dir,
-	    SPOOL_STATE, QUEUE_RELAYS_FILE);
+	    SPOOL_STATE, RELAYSTATE_FILE);
 	if (n1 < 0 || (size_t)n1 >= sizeof(path) || n2 < 0 ||
 	    (size_t)n2 >= sizeof(tmp) || spool_path(spool_dir, SPOOL_STATE,
 	    NULL, dir, sizeof(dir)) == -1) {
@@ -1171,18 +1302,12 @@ queue_relays_write(const struct queue_relays *rs, const char *spool_dir,
 		goto out;
 	}
 	for (i = 0; i < rs->n; i++) {
-		const struct queue_relay *r = &rs->r[i];
-		int	x;
+		struct relaystate line;
 
-		if (!r->down)
-			x = buf_printf(&b, "%s up\n", r->name);
-		else
-			x = buf_printf(&b, "%s down %llu %llu %llu %s\n",
-			    r->name, (unsigned long long)r->down_since,
-			    (unsigned long long)r->next_try,
-			    (unsigned long long)r->failures, r->reason);
-		if (x == -1) {
-			buf_note(err, "%s: too long", path);
+		queue_relay_to_line(&rs->r[i], &line);
+		if (relaystate_format_line(&b, &line) == -1) {
+			buf_note(err, "%s: relay %s: too long or unwritable "
+			    "name", path, rs->r[i].name);
 			goto out;
 		}
 	}

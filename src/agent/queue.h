@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "buf.h"
 #include "conf.h"
@@ -27,7 +28,6 @@
 #define QUEUE_ENTRIES_MAX	1000000	/* messages scheduled at once */
 #define QUEUE_NAME_MAX		255	/* a directory entry name */
 #define QUEUE_JITTER_PERCENT	10	/* back-off jitter, +- percent */
-#define QUEUE_RELAYS_FILE	"relays" /* state/relays: relay up/down */
 #define QUEUE_RELAY_REASON_MAX	400	/* reason kept per relay */
 #define QUEUE_BUSY_DELAY	5	/* seconds: retry a message another
 					   agent process holds */
@@ -260,6 +260,30 @@ bool	queue_relay_usable(const struct queue_relays *, size_t i,
 
 /* queue_relays_next_try - earliest next_try of a down relay, or UINT64_MAX */
 uint64_t queue_relays_next_try(const struct queue_relays *);
+
+/*
+ * queue_relays_load - at start (after the spool lock is held): take each
+ * relay's state from state/relays (relaystate_read), matched by name
+ * ("host:port"), never by position.  Lines of relays no longer configured
+ * are dropped (and the file rewritten without them); a next try beyond
+ * now + retry_max (the clock went back) is brought to it.  A missing
+ * file changes nothing; an unreadable, malformed or oversized one is
+ * logged and ignored as a whole (every relay starts up).  When
+ * conf_changed (the newest modification time of the configuration and
+ * secrets files; NULL: unknown) is later than the file's, every relay
+ * is due now, keeping its "down since": the admin changed something
+ * (a password?) since the last failure, so one new try is fair.
+ */
+void	queue_relays_load(struct queue_relays *, const char *spool_dir,
+	    uint64_t now, uint64_t retry_max,
+	    const struct timespec *conf_changed);
+
+/*
+ * queue_relays_flush_take - true (logged) when root or the agent's group
+ * saved a flush while no agent ran (postern flush, postern retry --all:
+ * state/flush-relays), which this call consumes.
+ */
+bool	queue_relays_flush_take(const char *spool_dir);
 
 /*
  * queue_relays_write - state/relays: one line per relay,

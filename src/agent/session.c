@@ -21,6 +21,7 @@
 #include "auth.h"
 #include "log.h"
 #include "session.h"
+#include "tlsprobe.h"
 #include "util.h"
 
 /* session_init - closed */
@@ -121,6 +122,52 @@ session_tls_info(struct session *s)
 }
 
 /*
+ * session_greeting_read - the read of the greeting when the relay is not
+ * configured for implicit TLS; false for any other read (the caller
+ * reads).  Nothing in TLSPROBE_WAIT_S: a second, brief connection tries
+ * a TLS handshake (tlsprobe.c, as `postern check` does); when it
+ * completes, the port wants implicit TLS: *n = -1, errno EPROTO, why
+ * says so with the fix, long before the greeting timeout.  Otherwise
+ * the wait goes on until the greeting's own deadline (*until, set at the
+ * first call).
+ */
+static bool
+session_greeting_read(struct session *s, char *buf, size_t size,
+    int64_t *until, ssize_t *n, struct why *why)
+{
+	char	fix[WHY_TEXT_MAX];
+	int64_t	probe_at;
+
+	if (s->smtp.state != SMTP_S_GREETING ||
+	    s->relay->tls == CONF_TLS_IMPLICIT || conn_tls(s->conn) != NULL)
+		return false;
+	if (*until == -1) {
+		*until = session_deadline(s);
+		probe_at = now_ms() + TLSPROBE_WAIT_S * 1000;
+		if (probe_at < *until) {
+			*n = conn_read(s->conn, buf, size, probe_at, why);
+			if (*n != -1 || errno != ETIMEDOUT)
+				return true;
+			log_debug("%s: no greeting within %ds: is it an "
+			    "implicit-TLS port?", s->peer, TLSPROBE_WAIT_S);
+			if (tlsprobe_implicit(s->relay, NULL,
+			    TLSPROBE_WAIT_S)) {
+				why_set(why, 0, NULL, "no greeting from %s "
+				    "within %ds, and the port completes a "
+				    "TLS handshake: %s", s->peer,
+				    TLSPROBE_WAIT_S, tlsprobe_fix_implicit(
+				    s->relay->port, fix, sizeof(fix)));
+				*n = -1;
+				errno = EPROTO;
+				return true;
+			}
+		}
+	}
+	*n = conn_read(s->conn, buf, size, *until, why);
+	return true;
+}
+
+/*
  * session_drive - run the machine until it wants a message or is over.
  * I/O failures go to the machine (smtp_io_error), which records them.
  */
@@ -132,6 +179,7 @@ session_drive(struct session *s)
 	ssize_t		 n;
 	char		 text[WHY_TEXT_MAX];
 	size_t		 sent;
+	int64_t		 greet_until = -1;	/* the greeting's deadline */
 
 	s->stage_armed = false;		/* a new stage: see session_deadline */
 	for (;;) {
@@ -153,13 +201,20 @@ session_drive(struct session *s)
 		switch (smtp_want(&s->smtp)) {
 		case SMTP_WANT_READ:
 			why_clear(&why);
-			n = conn_read(s->conn, rbuf, sizeof(rbuf),
-			    session_deadline(s), &why);
+			if (session_greeting_read(s, rbuf, sizeof(rbuf),
+			    &greet_until, &n, &why))
+				;	/* the greeting, with its probe */
+			else
+				n = conn_read(s->conn, rbuf, sizeof(rbuf),
+				    session_deadline(s), &why);
 			if (n > 0) {
 				smtp_feed(&s->smtp, rbuf, (size_t)n);
 				break;
 			}
-			if (n == 0)
+			if (n == -1 && errno == EPROTO)
+				(void)snprintf(text, sizeof(text), "%s",
+				    why.text);
+			else if (n == 0)
 				(void)snprintf(text, sizeof(text),
 				    "connection closed by %s while waiting "
 				    "for the reply to %s", s->peer,

@@ -34,13 +34,13 @@
 #include "qid.h"
 #include "queuecmd.h"
 #include "rcpt.h"
+#include "relaystate.h"
 #include "spool.h"
 #include "submission.h"
 #include "util.h"
 
 #define ADMIN_ERR_MAX	8192
 #define ADMIN_WAIT_MS	200	/* flush --wait: poll interval */
-#define ADMIN_RELAYS_MAX 65536	/* state/relays bytes read */
 #define ADMIN_CHECK_ARGS_MAX	32	/* posternd --check argv */
 
 /* admin_usage - subcommands */
@@ -90,6 +90,25 @@ newaliases_main(const struct conf *c, const char *path)
 	return errors == 0 ? EX_OK : EX_DATAERR;
 }
 
+static int	flush_state_dir(const struct conf *);
+
+/*
+ * flush_save - no agent runs: leave the flush for its next run
+ * (state/flush-relays), which only root and the agent's group may
+ * write.  Returns 0, or -1 when the caller may not (or it failed).
+ */
+static int
+flush_save(const struct conf *c)
+{
+	int	dfd, rc;
+
+	if ((dfd = flush_state_dir(c)) == -1)
+		return -1;
+	rc = relaystate_flush_save(dfd);
+	close(dfd);
+	return rc;
+}
+
 /* flush_poke - write the flush byte; EX_OK or the exit code */
 static int
 flush_poke(const struct conf *c, bool probe)
@@ -99,9 +118,16 @@ flush_poke(const struct conf *c, bool probe)
 
 	if (fd == -1) {
 		if (errno == ENXIO || errno == ENOENT) {
-			log_warnx("the delivery agent is not running: start "
-			    "it (systemctl start postern) or run posternd "
-			    "--once");
+			if (!probe && flush_save(c) == 0)
+				log_warnx("the delivery agent is not running: "
+				    "the flush is saved, and its next run "
+				    "(systemctl start postern, or posternd "
+				    "--once) tries every message and relay "
+				    "at once");
+			else
+				log_warnx("the delivery agent is not running: "
+				    "start it (systemctl start postern) or "
+				    "run posternd --once");
 			return EX_UNAVAILABLE;
 		}
 		fatal_errno(errno == ENAMETOOLONG ? EX_CONFIG : EX_TEMPFAIL,
@@ -193,28 +219,39 @@ out:
 	return rc;
 }
 
+/* flush_state_dir - spool/state opened as a directory, or -1 */
+static int
+flush_state_dir(const struct conf *c)
+{
+	char	path[4096];
+
+	if (spool_path(c->spool_dir, SPOOL_STATE, NULL, path,
+	    sizeof(path)) == -1)
+		return -1;
+	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* flush_relays_down - state/relays written since and every relay down */
 static bool
 flush_relays_down(const struct conf *c, const struct timespec *since)
 {
-	char		 path[4096], buf[ADMIN_RELAYS_MAX];
-	struct stat	 sb;
-	ssize_t		 n;
-	int		 fd;
-	bool		 down;
+	struct relaystate_file	*f;
+	struct stat		 sb;
+	size_t			 i;
+	int			 dfd;
+	bool			 down = false;
 
-	if (snprintf(path, sizeof(path), "%s/%s/relays", c->spool_dir,
-	    SPOOL_STATE) >= (int)sizeof(path) ||
-	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((dfd = flush_state_dir(c)) == -1)
 		return false;
-	if (fstat(fd, &sb) == -1 || ts_before(&sb.st_mtim, since) ||
-	    (n = read(fd, buf, sizeof(buf) - 1)) <= 0) {
-		close(fd);
-		return false;
+	f = xmalloc(sizeof(*f));
+	if (fstatat(dfd, RELAYSTATE_FILE, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !ts_before(&sb.st_mtim, since) && relaystate_read(dfd, f) == 0 &&
+	    f->n > 0) {
+		for (down = true, i = 0; i < f->n; i++)
+			down = down && f->r[i].down;
 	}
-	close(fd);
-	buf[n] = '\0';
-	down = strstr(buf, " up\n") == NULL && strstr(buf, " down ") != NULL;
+	free(f);
+	close(dfd);
 	return down;
 }
 

@@ -46,6 +46,7 @@
 #include "qid.h"
 #include "queuecmd.h"
 #include "queuefmt.h"
+#include "relaystate.h"
 #include "spool.h"
 #include "util.h"
 
@@ -55,11 +56,9 @@
 #define QC_HEADER_MAX		(1u << 20)	/* header shown by show, */
 #define QC_HEADER_SLACK		(64u << 10)	/* or max_header_size + this */
 #define QC_CHUNK		65536	/* body copy by show --body */
-#define QC_RELAYS_MAX		((size_t)64 << 10)	/* state/relays */
-#define QC_RELAYS_SHOWN		32	/* relay lines kept */
 #define QC_RETRY_TRIES		5	/* state changed under us: re-read */
 #define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
-#define QC_RELAYS_FILE		"relays"	/* doc/agent.md: state/relays */
+#define QC_RELAYS_FILE		RELAYSTATE_FILE	/* doc/agent.md */
 #define QC_JSON_VERSION		1
 #define QC_THREADS_MAX		4	/* threads reading a big queue */
 #define QC_THREAD_MIN		2000	/* fewer messages: no thread */
@@ -102,6 +101,9 @@ struct qc_ctx {
 					   for queue files [0], states [1] */
 	unsigned long	 uid;
 	char		 who[64];	/* login of the caller, for the log */
+	const struct relaystate *hold;	/* every relay is down: the one back
+					   first (its reason holds the mail);
+					   NULL otherwise (qc_hold_set) */
 };
 
 struct qc_list {
@@ -120,11 +122,6 @@ struct qc_msg {
 	char		*problem;	/* owned: why !ok, or state trouble */
 };
 
-struct qc_relays {
-	struct queuefmt_relay r[QC_RELAYS_SHOWN];
-	size_t		 n;
-	size_t		 bad;		/* lines that did not parse */
-};
 
 /* ---- context, permissions, output ----------------------------------- */
 
@@ -658,57 +655,87 @@ qc_collect_or_die(struct qc_ctx *x, enum qc_where w, const char *prefix,
 
 /* qc_relays_read - parse state/relays when present and readable */
 static void
-qc_relays_read(struct qc_ctx *x, struct qc_relays *rs)
+qc_relays_read(struct qc_ctx *x, struct relaystate_file *rs)
 {
-	char		 chunk[4096];
-	struct buf	 b;
-	ssize_t		 r;
-	char		*line, *nl;
-	int		 fd;
-
 	memset(rs, 0, sizeof(*rs));
-	if (x->state_fd == -1)
-		return;
-	fd = openat(x->state_fd, QC_RELAYS_FILE, O_RDONLY | O_NOFOLLOW |
-	    O_NONBLOCK | O_CLOEXEC);
-	if (fd == -1)
-		return;
-	buf_init(&b, QC_RELAYS_MAX);
-	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1)
-			break;
-	close(fd);
-	if (buf_error(&b) != 0) {
-		/* longer than the agent ever writes: the whole lines that
-		   fit are shown, the rest is said to be unreadable */
-		char	*last = b.len > 0 ? memrchr(b.data, '\n', b.len) : NULL;
-
-		buf_truncate(&b, last != NULL ? (size_t)(last - b.data) + 1 : 0);
+	if (x->state_fd != -1 && relaystate_read(x->state_fd, rs) == -1 &&
+	    errno != ENOENT && errno != EACCES)
 		rs->bad++;
+}
+
+/*
+ * qc_hold_set - when every relay of rs is down, mail can leave only when
+ * one is back: remember the one whose next try comes first, whose reason
+ * then holds every waiting message (rs must outlive x's use of it)
+ */
+static void
+qc_hold_set(struct qc_ctx *x, const struct relaystate_file *rs)
+{
+	size_t	i;
+
+	x->hold = NULL;
+	for (i = 0; i < rs->n; i++) {
+		if (!rs->r[i].down) {
+			x->hold = NULL;
+			return;
+		}
+		if (x->hold == NULL || rs->r[i].next_try < x->hold->next_try)
+			x->hold = &rs->r[i];
 	}
-	for (line = b.data; line != NULL && *line != '\0'; line = nl) {
-		if ((nl = strchr(line, '\n')) != NULL)
-			*nl++ = '\0';
-		if (rs->n == QC_RELAYS_SHOWN)
-			break;
-		if (queuefmt_relay_parse(line, &rs->r[rs->n]) == 0)
-			rs->n++;
-		else
-			rs->bad++;
-	}
-	buf_free(&b);
+}
+
+/*
+ * qc_held - m waits for the relays, not for its own back-off: every
+ * relay is down and m would be due before the first one is back
+ */
+static bool
+qc_held(const struct qc_ctx *x, const struct qc_msg *m)
+{
+	return x->hold != NULL && m->ok && m->problem == NULL &&
+	    m->where != QC_FAILED && m->st.next_attempt <=
+	    (x->hold->next_try > x->now ? x->hold->next_try : x->now);
+}
+
+/* qc_hold_next - when a held message is tried next: the relay's next try */
+static uint64_t
+qc_hold_next(const struct qc_ctx *x)
+{
+	return x->hold->next_try > x->now ? x->hold->next_try : x->now;
+}
+
+/* qc_hold_text - "next TIME (in N); relay R down since T: REASON" */
+static void
+qc_hold_text(struct qc_ctx *x)
+{
+	char	age[QUEUEFMT_AGE_MAX], when[QUEUEFMT_TIME_MAX];
+
+	qc_puts(x, "next ");
+	if (x->hold->next_try > x->now) {
+		qc_puts(x, qc_time(x, x->hold->next_try, when, sizeof(when)));
+		qc_puts(x, " (in ");
+		qc_puts(x, queuefmt_age(x->hold->next_try - x->now, age,
+		    sizeof(age)));
+		qc_putc(x, ')');
+	} else
+		qc_puts(x, "now (due)");
+	qc_puts(x, "; waiting for relay ");
+	qc_text(x, x->hold->name);
+	qc_puts(x, ", down since ");
+	qc_puts(x, qc_time(x, x->hold->down_since, when, sizeof(when)));
+	qc_puts(x, ": ");
+	qc_text(x, x->hold->reason);
 }
 
 /* qc_relays_text - "relay X down since ..." for every relay down */
 static void
-qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
+qc_relays_text(struct qc_ctx *x, const struct relaystate_file *rs)
 {
 	char	since[64], next[64], age[QUEUEFMT_AGE_MAX];
 	size_t	i;
 	bool	any = false;
 
 	for (i = 0; i < rs->n; i++) {
-		const struct queuefmt_relay *r = &rs->r[i];
+		const struct relaystate *r = &rs->r[i];
 
 		if (!r->down)
 			continue;
@@ -742,13 +769,13 @@ qc_relays_text(struct qc_ctx *x, const struct qc_relays *rs)
 
 /* qc_relays_json - the "relays" array */
 static void
-qc_relays_json(struct qc_ctx *x, const struct qc_relays *rs)
+qc_relays_json(struct qc_ctx *x, const struct relaystate_file *rs)
 {
 	size_t	i;
 
 	qc_puts(x, "\"relays\":[");
 	for (i = 0; i < rs->n; i++) {
-		const struct queuefmt_relay *r = &rs->r[i];
+		const struct relaystate *r = &rs->r[i];
 
 		qc_puts(x, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
 		queuefmt_json_str(&x->out, r->name);
@@ -781,8 +808,25 @@ qc_status_text(struct qc_ctx *x, const struct qc_msg *m)
 	    m->env.arrival : 0, age, sizeof(age)));
 	qc_puts(x, ", ");
 	/* picked up into cur/ but not tried (an unreadable state says nothing) */
-	if (m->where == QC_NEW || (m->where == QC_CUR && m->problem == NULL &&
-	    m->st.attempts == 0 && m->st.next_attempt <= x->now))
+	if (qc_held(x, m)) {
+		if (m->st.attempts == 0)
+			qc_puts(x, "not tried yet");
+		else {
+			qc_num(x, m->st.attempts);
+			qc_puts(x, " attempt");
+			qc_puts(x, qc_plural(m->st.attempts));
+		}
+		qc_puts(x, ", ");
+		qc_hold_text(x);
+		if (m->st.last_error != NULL) {
+			qc_puts(x, "; its last error: ");
+			qc_text(x, m->st.last_error);
+		}
+		qc_puts(x, ")\n");
+		return;
+	} else if (m->where == QC_NEW || (m->where == QC_CUR &&
+	    m->problem == NULL && m->st.attempts == 0 &&
+	    m->st.next_attempt <= x->now))
 		qc_puts(x, "new, not tried yet");
 	else if (m->where == QC_FAILED) {
 		qc_puts(x, "failed after ");
@@ -856,7 +900,9 @@ qc_rcpt_text(struct qc_ctx *x, const struct qc_msg *m, size_t i,
 				qc_text(x, rs->text);
 			}
 		}
-	} else if (m->where != QC_NEW)
+	} else if (qc_held(x, m))
+		qc_puts(x, " pending: waiting for the relay (see above)");
+	else if (m->where != QC_NEW)
 		qc_puts(x, " pending");
 	qc_putc(x, '\n');
 }
@@ -988,13 +1034,26 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 	qc_json_time(x, "first_attempt", m->st.first_attempt);
 	if (m->where == QC_FAILED)
 		qc_puts(x, ",\"next_attempt\":null");
-	else {
+	else if (qc_held(x, m)) {
+		qc_puts(x, ",\"next_attempt\":");
+		qc_num(x, qc_hold_next(x));
+	} else {
 		qc_puts(x, ",\"next_attempt\":");
 		qc_num(x, m->st.next_attempt > x->now ? m->st.next_attempt :
 		    x->now);
 	}
 	qc_puts(x, ",\"last_error\":");
 	queuefmt_json_str(&x->out, m->st.last_error);
+	if (qc_held(x, m)) {
+		qc_puts(x, ",\"held_by_relay\":{\"name\":");
+		queuefmt_json_str(&x->out, x->hold->name);
+		qc_printf(x, ",\"down_since\":%llu,\"next_try\":%llu,"
+		    "\"reason\":", (unsigned long long)x->hold->down_since,
+		    (unsigned long long)qc_hold_next(x));
+		queuefmt_json_str(&x->out, x->hold->reason);
+		qc_putc(x, '}');
+	} else
+		qc_puts(x, ",\"held_by_relay\":null");
 	qc_puts(x, ",\"problem\":");
 	queuefmt_json_str(&x->out, m->problem);
 	qc_puts(x, ",\"recipients\":[");
@@ -1207,7 +1266,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 {
 	struct qc_list		l = { NULL, 0, 0 };
 	struct qc_list		failed = { NULL, 0, 0 };
-	struct qc_relays	rs;
+	struct relaystate_file	rs;
 	unsigned long long	bytes = 0;
 	unsigned long		count = 0, bad = 0;
 	int			w;
@@ -1223,6 +1282,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 		memset(&rs, 0, sizeof(rs));
 	else
 		qc_relays_read(x, &rs);
+	qc_hold_set(x, &rs);
 	if (x->json) {
 		qc_printf(x, "{\"postern_queue\":%d,\"now\":%llu,"
 		    "\"queue\":\"%s\",\n", QC_JSON_VERSION,
@@ -1264,6 +1324,7 @@ qc_list(struct qc_ctx *x, unsigned mask)
 			    "is listed only for root (sudo postern queue)\n");
 	}
 	qc_flush(x);
+	x->hold = NULL;		/* rs goes */
 	free(l.v);
 	free(failed.v);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
@@ -1508,7 +1569,11 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 		qc_printf(x, ", first %s", qc_time(x,
 		    m->st.first_attempt, when, sizeof(when)));
 	qc_putc(x, '\n');
-	if (m->where == QC_CUR) {
+	if (qc_held(x, m)) {
+		qc_puts(x, "Next attempt:  ");
+		qc_hold_text(x);
+		qc_putc(x, '\n');
+	} else if (m->where == QC_CUR) {
 		if (m->st.next_attempt > x->now)
 			qc_printf(x, "Next attempt:  %s (in %s)\n",
 			    qc_time(x, m->st.next_attempt, when, sizeof(when)),
@@ -1570,6 +1635,7 @@ qc_show_text(struct qc_ctx *x, const struct qc_msg *m)
 static int
 qc_show(struct qc_ctx *x, const char *arg)
 {
+	struct relaystate_file *rs;
 	struct qc_msg	m;
 	struct qid	qid;
 	enum qc_where	w;
@@ -1596,10 +1662,15 @@ qc_show(struct qc_ctx *x, const char *arg)
 		qc_msg_free(&m);
 		return EX_DATAERR;
 	}
+	rs = xmalloc(sizeof(*rs));
+	qc_relays_read(x, rs);
+	qc_hold_set(x, rs);
 	if (x->json)
 		qc_msg_json(x, &m, false);
 	else
 		qc_show_text(x, &m);
+	x->hold = NULL;
+	free(rs);
 	(void)spool_path(x->c->spool_dir, qc_dirs[w], &qid, path,
 	    sizeof(path));
 	fd = openat(x->dir[w], qid.s, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
@@ -1866,7 +1937,7 @@ static int
 qc_retry(struct qc_ctx *x, int n, char **ids)
 {
 	struct qc_list	l = { NULL, 0, 0 };
-	struct qc_relays rs;
+	struct relaystate_file rs;
 	struct qid	qid;
 	enum qc_where	w;
 	size_t		i, done = 0, moved = 0;
@@ -1900,8 +1971,15 @@ qc_retry(struct qc_ctx *x, int n, char **ids)
 	/* 'f' also ends relay back-off; one message only asks for a rescan */
 	if (done == 0 && !x->all)
 		return rc;
-	if (!qc_poke(x, x->all ? 'f' : 'n'))
+	if (!qc_poke(x, x->all ? 'f' : 'n')) {
 		qc_no_agent();
+		/* --all: the next run also ends the relays' back-off */
+		if (x->all && x->state_fd != -1 &&
+		    relaystate_flush_save(x->state_fd) == -1)
+			log_warn("save the flush of the relays for the next "
+			    "run in %s/%s/%s", x->c->spool_dir, SPOOL_STATE,
+			    RELAYSTATE_FLUSH_FILE);
+	}
 	else if (!x->all) {
 		qc_relays_read(x, &rs);
 		for (i = 0; i < rs.n; i++)

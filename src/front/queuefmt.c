@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * queuefmt.c - formatting for the queue tools: JSON strings, terminal-safe
- * text, ages, id arguments, and the relay state lines the agent writes.
+ * text, ages and id arguments (the relay state lines: relaystate.c).
  *
  * Everything printed by `postern queue`, `show` and `failed` that came
  * from outside (addresses, server replies, headers) passes through
@@ -459,62 +459,4 @@ queuefmt_id_arg(const char *arg, char *out)
 	return n == QID_LEN ? 1 : 0;
 }
 
-/* queuefmt_num - strict decimal field of a relay line */
-static int
-queuefmt_num(const char *s, size_t n, uint64_t *v)
-{
-	char	tmp[QUEUEFMT_NUM_MAX + 1];
 
-	if (n == 0 || n > QUEUEFMT_NUM_MAX || strspn(s, "0123456789") < n)
-		return -1;
-	memcpy(tmp, s, n);
-	tmp[n] = '\0';
-	return parse_uint(tmp, 0, UINT64_MAX, v);
-}
-
-/* queuefmt_relay_parse - "NAME up" | "NAME down SINCE NEXT FAILURES WHY" */
-int
-queuefmt_relay_parse(const char *line, struct queuefmt_relay *r)
-{
-	const char	*sp, *p;
-	uint64_t	*v[3];
-	size_t		 i, n;
-
-	memset(r, 0, sizeof(*r));
-	if ((sp = strchr(line, ' ')) == NULL || sp == line ||
-	    (size_t)(sp - line) >= sizeof(r->name))
-		goto bad;
-	for (p = line; p < sp; p++)
-		if ((unsigned char)*p < 0x21 || *p == 0x7f)
-			goto bad;
-	memcpy(r->name, line, (size_t)(sp - line));
-	p = sp + 1;
-	if (strcmp(p, "up") == 0)
-		return 0;
-	if (strncmp(p, "down ", 5) != 0)
-		goto bad;
-	p += 5;
-	r->down = true;
-	v[0] = &r->down_since;
-	v[1] = &r->next_try;
-	v[2] = &r->failures;
-	for (i = 0; i < 3; i++) {
-		if ((sp = strchr(p, ' ')) == NULL)
-			goto bad;
-		if (queuefmt_num(p, (size_t)(sp - p), v[i]) == -1)
-			goto bad;
-		p = sp + 1;
-	}
-	n = strlen(p);
-	if (n > QUEUEFMT_RELAY_REASON_MAX)
-		n = QUEUEFMT_RELAY_REASON_MAX;
-	memcpy(r->reason, p, n);
-	r->reason[n] = '\0';
-	for (i = 0; i < n; i++)
-		if ((unsigned char)r->reason[i] < 0x20 || r->reason[i] == 0x7f)
-			r->reason[i] = '?';
-	return 0;
-bad:
-	errno = EINVAL;
-	return -1;
-}

@@ -3,7 +3,7 @@
  * queuefmt.h - the pure formatting and parsing pieces of the queue tools
  * (postern queue/show/failed): JSON string escaping, terminal-safe text,
  * numbers, ages, local times, queue id prefixes, listed ids and their
- * sort, and the agent's relay state lines.  No I/O (queuefmt_time uses
+ * sort (the agent's relay state lines: relaystate.h).  No I/O (queuefmt_time uses
  * localtime_r: the caller runs tzset first), so tests/unit/queuefmt.c
  * covers all of it.
  */
@@ -19,8 +19,6 @@
 #include "qid.h"
 
 #define QUEUEFMT_PREFIX_MIN	4	/* shortest accepted id prefix */
-#define QUEUEFMT_RELAY_NAME_MAX	300	/* doc/agent.md: host:port */
-#define QUEUEFMT_RELAY_REASON_MAX 400	/* doc/agent.md: reason kept */
 #define QUEUEFMT_AGE_MAX	24	/* "213503982334601d07h" + NUL */
 #define QUEUEFMT_TIME_MAX	20	/* "Thu Nov 23 08:15:39" + NUL */
 #define QUEUEFMT_U64_MAX	21	/* 18446744073709551615 + NUL */
@@ -126,22 +124,6 @@ void	queuefmt_entry_qid(const struct queuefmt_entry *e, struct qid *qid);
  */
 void	queuefmt_sort(struct queuefmt_entry *v, size_t n);
 
-/* the relay state of one line of the agent's state/relays (doc/agent.md) */
-struct queuefmt_relay {
-	char		 name[QUEUEFMT_RELAY_NAME_MAX];	/* "host:port" */
-	bool		 down;
-	uint64_t	 down_since;	/* unix time; 0 when up */
-	uint64_t	 next_try;	/* unix time; 0 when up */
-	uint64_t	 failures;	/* consecutive; 0 when up */
-	char		 reason[QUEUEFMT_RELAY_REASON_MAX + 1]; /* "" when up */
-};
-
-/*
- * queuefmt_relay_parse - parse one line (without its LF) of state/relays:
- * "NAME up" or "NAME down SINCE NEXT FAILURES REASON".  Returns 0, or -1
- * (errno EINVAL) for any other form; *r is then unspecified.  A reason
- * over the limit is cut, control characters become '?'.
- */
-int	queuefmt_relay_parse(const char *line, struct queuefmt_relay *r);
+/* the relay state lines are parsed by relaystate.h, their one owner */
 
 #endif

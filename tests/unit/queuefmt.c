@@ -2,7 +2,7 @@
 /*
  * queuefmt.c - unit tests of the queue tools' formatting: JSON escaping
  * of hostile strings (quotes, backslashes, controls, invalid UTF-8),
- * terminal-safe text, ages, id arguments and relay state lines; the
+ * terminal-safe text, ages and id arguments; the
  * hand-made number and time formats against printf and strftime, the
  * latter across time zone changes and a leap second.
  */
@@ -363,42 +363,6 @@ test_id(void)
 	is_int(queuefmt_id_arg("", out), -1, "id: empty refused");
 }
 
-static void
-test_relay(void)
-{
-	struct queuefmt_relay	r;
-	char			long_reason[1000];
-
-	ok(queuefmt_relay_parse("smtp.example.com:587 up", &r) == 0 &&
-	    strcmp(r.name, "smtp.example.com:587") == 0 && !r.down,
-	    "relay: up");
-	ok(queuefmt_relay_parse("mx:25 down 1700000000 1700000600 3 "
-	    "connect: Connection refused", &r) == 0 && r.down &&
-	    r.down_since == 1700000000 && r.next_try == 1700000600 &&
-	    r.failures == 3, "relay: down with times and count");
-	is_str(r.reason, "connect: Connection refused", "relay: reason");
-	ok(queuefmt_relay_parse("mx:25 down 1 2 3 a\x01" "b", &r) == 0 &&
-	    strcmp(r.reason, "a?b") == 0, "relay: control in reason made ?");
-	ok(queuefmt_relay_parse("mx:25 down 1 2 3 ", &r) == 0 &&
-	    r.reason[0] == '\0', "relay: empty reason");
-	ok(queuefmt_relay_parse("mx:25 sideways", &r) == -1 &&
-	    errno == EINVAL, "relay: unknown state refused");
-	ok(queuefmt_relay_parse("mx:25 down x 2 3 r", &r) == -1,
-	    "relay: non-numeric time refused");
-	ok(queuefmt_relay_parse("mx:25 down 1 2", &r) == -1,
-	    "relay: missing fields refused");
-	ok(queuefmt_relay_parse(" up", &r) == -1, "relay: empty name refused");
-	ok(queuefmt_relay_parse("up", &r) == -1, "relay: no state refused");
-	ok(queuefmt_relay_parse("mx:25 down 1 2 123456789012345678901 r",
-	    &r) == -1, "relay: over-long number refused");
-	memset(long_reason, 'x', sizeof(long_reason) - 1);
-	long_reason[sizeof(long_reason) - 1] = '\0';
-	memcpy(long_reason, "m:1 down 1 2 3 ", 15);
-	ok(queuefmt_relay_parse(long_reason, &r) == 0 &&
-	    strlen(r.reason) == QUEUEFMT_RELAY_REASON_MAX,
-	    "relay: long reason cut at the limit");
-}
-
 int
 main(void)
 {
@@ -409,6 +373,5 @@ main(void)
 	test_time();
 	test_entry();
 	test_id();
-	test_relay();
 	return done_testing();
 }
