@@ -10,14 +10,16 @@
 . "$top_srcdir/tests/lib/smarthost.sh"
 . "$top_srcdir/tests/lib/valgrind.sh"
 
-POSTERND=$top_builddir/src/posternd
-DROP=$top_builddir/src/postern-drop
-[ -x "$POSTERND" ] && [ -x "$DROP" ] || skip_all "posternd or postern-drop not built"
+[ -x "$top_builddir/src/posternd" ] && [ -x "$top_builddir/src/postern-drop" ] ||
+	skip_all "posternd or postern-drop not built"
 need_cmd certtool
 /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null ||
 	skip_all "python3-aiosmtpd is not installed for /usr/bin/python3"
 
 tmpdir_make
+# the copies in $BUILT (tests/lib/common.sh): the test user runs them
+POSTERND=$BUILT/posternd
+DROP=$BUILT/postern-drop
 if vg_enabled; then
 	vg_setup
 	POSTERND=$(vg_wrap posternd "$POSTERND")

@@ -213,7 +213,7 @@ agent_spool
 start_host dsn --dsn
 # the real front end, as the submitting user
 mkdir -p "$T/bin"
-ln -sf "$(cd "$top_builddir" && pwd)/src/postern" "$T/bin/sendmail"
+ln -sf "$BUILT/postern" "$T/bin/sendmail"
 sed "s|^\\[postern\\]\$|[postern]\\ndrop_program = $DROP\\naliases =|" \
     "$CONF" >"$T/front.conf"
 chmod 644 "$T/front.conf"

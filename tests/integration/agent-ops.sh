@@ -14,7 +14,7 @@
 need_cmd timeout
 printf 'From: bob@example.org\nSubject: ops\n\nbody\n' >"$T/body"
 SMARTOPTS="--starttls $TLSOPTS --auth PLAIN --user alice@example.org --password s3cret"
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 
 # ops_conf PORT - agent_conf plus what the front end needs
 ops_conf() {

@@ -12,7 +12,7 @@
 # server text; --send-test delivered, and with no agent running.
 . "$top_srcdir/tests/integration/agent-common.sh"
 
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 [ -x "$POSTERN" ] || skip_all "postern not built"
 
 # ck_conf PORT [relay lines...] - a config for one relay at $CK_HOST

@@ -68,12 +68,12 @@ agent_program = $POSTERND\\
 aliases =" "$CONF"
 mkdir -p "$T/bin"
 if vg_enabled; then
-	SENDMAIL=$(vg_wrap sendmail "$top_builddir/src/postern")
+	SENDMAIL=$(vg_wrap sendmail "$BUILT/postern")
 else
-	ln -sf "$(cd "$top_builddir" && pwd)/src/postern" "$T/bin/sendmail"
+	ln -sf "$BUILT/postern" "$T/bin/sendmail"
 	SENDMAIL=$T/bin/sendmail
 fi
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 
 # queue_active - messages in new/ and cur/ (bounces included)
 queue_active() {

@@ -3,7 +3,8 @@
 # install.sh - `make install` and `make uninstall` of a private copy
 # (configured out of tree from $top_srcdir):
 #   1. packaging: --prefix=/usr into DESTDIR by an unprivileged user (a
-#      test user when run as root): binaries, the sendmail, mailq,
+#      test user when run as root, from a copy of the sources in $T that
+#      it can read wherever the clone is): binaries, the sendmail, mailq,
 #      newaliases and /usr/lib/sendmail links, the spool tree with its
 #      modes, and the ownership steps it could not do printed;
 #   2. uninstall removes binaries and links and keeps the spool;
@@ -30,7 +31,7 @@ build() {
 	shift
 	(cd "$_b_dir" &&
 	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-		"$top_srcdir/configure" -q "$@" &&
+		"$SRC/configure" -q "$@" &&
 	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
 		make -s -j2) >"$_b_dir.log" 2>&1
 }
@@ -45,6 +46,20 @@ mk() {
 MAKESH
 chmod 0644 "$T/make.sh"
 . "$T/make.sh"
+# SRC: the sources the builds are configured from.  As root, a copy in
+# $T that the test user can read (the clone may be in /root, mode 0700):
+# the build directories (_build*, distcheck's _inst) and .git left out,
+# modification times kept (so make does not rerun autotools).
+SRC=$top_srcdir
+if [ "$(id -u)" -eq 0 ]; then
+	SRC=$T/src
+	mkdir -p "$SRC" &&
+	    (cd "$top_srcdir" && tar -cf - --exclude='./_*' --exclude=./.git .) |
+	    (cd "$SRC" && tar -xf -) &&
+	    chmod -R a+rX "$SRC" ||
+		bail_out "cannot copy the sources from $top_srcdir to $SRC"
+fi
+export SRC
 
 # --- 1. packaging install, unprivileged, into DESTDIR
 D=$T/pkg
@@ -52,7 +67,7 @@ mkdir -p "$D" "$T/dest"
 asuser=
 if [ "$(id -u)" -eq 0 ]; then
 	make_test_users 1 || bail_out "cannot create test users"
-	if run_as "${TEST_USER_PREFIX}1" test -r "$top_srcdir/configure"; then
+	if run_as "${TEST_USER_PREFIX}1" test -r "$SRC/configure"; then
 		asuser=${TEST_USER_PREFIX}1
 		# the user's own TMPDIR: make writes temporary files there,
 		# and ours (a private one under test) may not be writable

@@ -35,6 +35,8 @@ fi
 GEN=$top_builddir/tests/lib/load-gen
 [ -x "$GEN" ] || skip_all "tests/lib/load-gen not built (make check builds it)"
 tmpdir_make
+# the agent's user runs it: a copy it can reach (tests/lib/common.sh)
+GEN=$(stage_program "$GEN")
 # users 1..LOAD_USERS submit; the agent has a user of its own
 [ "$LOAD_USERS" -le 20 ] || LOAD_USERS=20
 make_test_users "$LOAD_USERS" || bail_out "cannot create test users"

@@ -105,13 +105,14 @@ while [ "$i" -le "$RUNS" ]; do
 		done
 		victim=$drop
 	fi
-	# every eighth run waits well past the calibrated time, so some
-	# runs complete even when a slow machine (valgrind) makes the
-	# calibration optimistic
-	[ $((i % 8)) -ne 7 ] || delay=$((dur * 4 + 200))
-	msleep "$delay"
+	# every eighth run is not killed: some runs complete however much
+	# slower than the calibration the machine has become (valgrind
+	# beside other jobs: a late kill still came too early there)
+	spare=no
+	[ $((i % 8)) -ne 7 ] || spare=yes
+	[ $spare = yes ] || msleep "$delay"
 	killed=no
-	if [ -n "$victim" ]; then
+	if [ -n "$victim" ] && [ $spare = no ]; then
 		[ -z "$drop" ] && drop=$(child_of "$pid")
 		kill -9 "$victim" 2>/dev/null && killed=yes
 	fi
@@ -138,7 +139,7 @@ diag "$RUNS runs: $ok_runs exited 0, $killed_runs were cut short;" \
 [ "$killed_runs" -gt 0 ]
 is $? 0 "some runs were killed mid-way (the test exercised crashes)"
 [ "$ok_runs" -gt 0 ]
-is $? 0 "some runs completed (the kills were not all too early)"
+is $? 0 "some runs completed (every eighth is not killed)"
 
 # status of each run: 0, 137 (front end killed), 75 (helper killed)
 bad=$(awk '($2 < 2 && $3 != 0 && $3 != 137) ||

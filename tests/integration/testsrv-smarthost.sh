@@ -240,6 +240,24 @@ out=$(smtp_send --port "$SMARTHOST_PORT" --mail-option BODY=8BITMIME)
 like "$out" "FAILED at mail: 555" "BODY=8BITMIME refused when not offered"
 smarthost_stop
 
+# ---------------------------------------------------------------- ::1
+# A client naming "localhost" may get ::1 first (Debian's usual
+# /etc/hosts): where the loopback has IPv6 the server listens there too,
+# on the same port.
+if /usr/bin/python3 -c 'import socket
+socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null; then
+	smarthost_start "$T/s6" || bail_out "smarthost did not start"
+	out=$(smtp_send --host ::1 --port "$SMARTHOST_PORT" --to b@example.net)
+	like "$out" "^SENT" "the server accepts a message on [::1]:PORT"
+	out=$(smtp_send --host 127.0.0.1 --port "$SMARTHOST_PORT" \
+	    --to b@example.net)
+	like "$out" "^SENT" "and on 127.0.0.1:PORT"
+	is "$(smarthost_count "$T/s6")" 2 "one server recorded both"
+	smarthost_stop
+else
+	skip "the loopback has no IPv6 address here" 3
+fi
+
 # ---------------------------------------------------------------- common.sh
 like "$(free_port)" '^[0-9]+$' "free_port prints a port"
 ( sleep 0.2; echo x >"$T/late" ) &
@@ -255,10 +273,15 @@ if [ "$(id -u)" -eq 0 ]; then
 	echo secret >"$T/root-only" && chmod 0600 "$T/root-only"
 	not_ok "run_as user cannot read a root-only file" \
 	    run_as postern-t2 cat "$T/root-only"
+	# the copies of the built programs: reachable wherever the clone is
+	# (/root is mode 0700); an unprivileged shell runs one
+	ok "a test user runs \$BUILT/postern (tmpdir_make's copy)" \
+	    run_as postern-t1 sh -c '"$1" -C /nonexistent -bv x@example.org
+	    rc=$?; [ $rc -ne 126 ] && [ $rc -ne 127 ]' sh "$BUILT/postern"
 	is "$(getent passwd postern-t1 | cut -d: -f7)" /usr/sbin/nologin \
 	    "test users have no login shell"
 else
-	skip "make_test_users needs root" 6
+	skip "make_test_users needs root" 7
 fi
 
 # Cleanup: the servers are gone, nothing listens for this test.

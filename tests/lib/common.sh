@@ -6,7 +6,16 @@
 # whole script (skip_all, need_root, need_cmd), one private temporary
 # directory per test removed by an EXIT trap together with everything
 # registered by cleanup_push (servers are stopped before the directory
-# goes), free_port, wait_for_file, and unprivileged test users.
+# goes), copies of the built programs in it that other users can run
+# ($BUILT, stage_program), free_port, wait_for_file, and unprivileged
+# test users.
+#
+# Other users: the tests run postern's programs as test users and system
+# users (setpriv, runuser, strace -u, the front end running the drop
+# helper and the agent).  The clone may sit where only root can enter
+# (/root is mode 0700), so nothing run or read as another user may be
+# named by a path in the source or build tree: use $BUILT/postern,
+# $BUILT/postern-drop, $BUILT/posternd, or stage_program for the others.
 #
 # Skipping: under Automake's TAP driver an exit status of 77 is reported
 # as an ERROR, so skip_all/need_root print "1..0 # SKIP reason" and exit 0,
@@ -210,6 +219,25 @@ tmpdir_make() {
 	trap 'exit 129' HUP
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
+	BUILT=$T/built
+	export BUILT
+	mkdir -p "$BUILT" && chmod 0755 "$BUILT" ||
+		bail_out "cannot create $BUILT"
+	for _tm_p in postern postern-drop posternd; do
+		[ ! -x "$top_builddir/src/$_tm_p" ] ||
+			stage_program "$top_builddir/src/$_tm_p" >/dev/null
+	done
+}
+
+# stage_program PATH - copy the program PATH (from the build tree) into
+# $BUILT, mode 0755, and print the copy's path.  $T is mode 0755 under
+# /tmp: any user can run the copy wherever the clone is (see the header).
+# Call after tmpdir_make.
+stage_program() {
+	_sp_dst=$BUILT/$(basename "$1")
+	cp "$1" "$_sp_dst" && chmod 0755 "$_sp_dst" ||
+		bail_out "cannot copy $1 to $BUILT"
+	echo "$_sp_dst"
 }
 
 # ---------------------------------------------------------------- misc

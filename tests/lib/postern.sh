@@ -5,8 +5,8 @@
 #
 # postern_setup [EXTRA_CONFIG_LINES]
 #   writes $T/postern.conf (spool $T/spool, aliases $T/aliases, domain
-#   example.org, admin admin@example.org, drop helper and agent from the
-#   build tree), creates the spool tree, and links $T/bin/sendmail,
+#   example.org, admin admin@example.org, drop helper and agent: the
+#   copies of the built programs in $BUILT), creates the spool tree, and links $T/bin/sendmail,
 #   $T/bin/mailq and $T/bin/newaliases to the built front end.
 #   Exports CONF SPOOL SENDMAIL MAILQ NEWALIASES POSTERN.
 #   Under POSTERN_VALGRIND=1 (tests/lib/valgrind.sh) every one of those,
@@ -21,9 +21,10 @@
 . "$top_srcdir/tests/lib/valgrind.sh"
 
 postern_setup() {
-	_ps_drop=$top_builddir/src/postern-drop
-	_ps_agent=$top_builddir/src/posternd
-	POSTERN_BIN=$top_builddir/src/postern
+	# the copies in $BUILT (common.sh): test users run them
+	_ps_drop=$BUILT/postern-drop
+	_ps_agent=$BUILT/posternd
+	POSTERN_BIN=$BUILT/postern
 	if vg_enabled; then
 		vg_setup
 		_ps_drop=$(vg_wrap postern-drop "$_ps_drop")

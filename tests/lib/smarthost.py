@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """smarthost.py - a scriptable, fault-injecting SMTP server for postern's tests.
 
-Owns: one listening socket on 127.0.0.1 (plain+STARTTLS or implicit TLS),
+Owns: one listening port on 127.0.0.1, and on ::1 too where the loopback
+has IPv6 (plain+STARTTLS or implicit TLS): a client that names "localhost"
+reaches it whichever address that resolves to (Debian's usual /etc/hosts
+gives ::1 and 127.0.0.1);
 AUTH PLAIN/LOGIN (aiosmtpd built-ins) plus CRAM-MD5, XOAUTH2 and OAUTHBEARER
 (here), a fault plan applied per SMTP stage, and the record of what arrived:
 OUTDIR/NNNN.eml (the exact DATA bytes after dot-unstuffing, CRLF as sent),
@@ -11,7 +14,7 @@ OUTDIR/transcript.log ("PORT C: line" for every command received, "PORT S:"
 for every reply line, "PORT --" for events).  The .json is written last and
 atomically, so counting *.json counts complete messages.
 
-Never: listens beyond 127.0.0.1, relays anything, outlives its parent (it
+Never: listens beyond the loopback addresses, relays anything, outlives its parent (it
 exits when its parent process goes away or after --max-lifetime), or
 reads stdin.  It prints "ready PORT" on stdout once listening.
 
@@ -49,6 +52,7 @@ RFCs: 5321 (SMTP), 3207 (STARTTLS), 4954 (AUTH), 2195 (CRAM-MD5),
 import argparse
 import asyncio
 import base64
+import errno
 import hashlib
 import hmac
 import json
@@ -785,11 +789,35 @@ def tls_context(args):
     return ctx
 
 
+async def listen(loop, factory, args, ssl_ctx):
+    """Listen on 127.0.0.1:PORT and, where the loopback has IPv6, on
+    [::1]:PORT (the same port).  With --port 0 a port free on both is
+    picked (another try when ::1 has the one 127.0.0.1 got).  Returns the
+    two servers, the second None without IPv6 on the loopback."""
+    tries = 20 if args.port == 0 else 1
+    for n in range(tries):
+        server = await loop.create_server(factory, host="127.0.0.1",
+                                          port=args.port, ssl=ssl_ctx)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            server6 = await loop.create_server(factory, host="::1",
+                                               port=port, ssl=ssl_ctx)
+            return server, server6
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                # no IPv6 on the loopback (EADDRNOTAVAIL, EAFNOSUPPORT)
+                return server, None
+            server.close()
+            await server.wait_closed()
+            if n + 1 == tries:
+                raise
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         description="fault-injecting SMTP server for postern's tests")
     p.add_argument("--port", type=int, default=0,
-                   help="port on 127.0.0.1 (0: pick one, printed)")
+                   help="port on 127.0.0.1 and ::1 (0: pick one, printed)")
     p.add_argument("--ready-file", help="write the port here when ready")
     p.add_argument("--outdir", help="record messages and transcript here")
     p.add_argument("--tls-cert")
@@ -909,9 +937,8 @@ async def serve(args, state):
             auth_exclude_mechanism=[m for m in mechs if m not in args.auth],
             loop=loop)
 
-    server = await loop.create_server(
-        factory, host="127.0.0.1", port=args.port,
-        ssl=ctx if args.implicit_tls else None)
+    server, server6 = await listen(loop, factory, args,
+                                   ctx if args.implicit_tls else None)
     port = server.sockets[0].getsockname()[1]
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -931,6 +958,8 @@ async def serve(args, state):
     await stop.wait()
     wd.cancel()
     server.close()
+    if server6 is not None:
+        server6.close()
     for proto in list(state.protocols):
         if proto.transport is not None:
             proto.transport.abort()

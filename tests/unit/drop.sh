@@ -12,6 +12,10 @@ fi
 t=$(mktemp -d "${TMPDIR:-/tmp}/postern-drop.XXXXXX") || exit 99
 trap 'chmod -R u+rwx "$t" 2>/dev/null; rm -rf "$t"' EXIT
 chmod 755 "$t"
+# nobody runs it below: a copy in $t, which any user can reach (the build
+# tree may be inside /root, mode 0700)
+cp "$DROP" "$t/postern-drop" || exit 99
+DROP=$t/postern-drop
 spool=$t/spool
 conf=$t/postern.conf
 n=0
