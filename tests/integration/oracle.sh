@@ -23,17 +23,20 @@ $PYTHON -c 'import aiosmtpd' 2>/dev/null ||
 tmpdir_make
 
 N=${1:-${ORACLE_N:-500}}
-ORACLE_SENDMAIL=
-ORACLE_POSTERN=
-ORACLE_DROP=
-ORACLE_POSTERND=
+# The programs run as a test user: the copies in $BUILT (tmpdir_make),
+# which that user can reach wherever the clone is (/root is 0700).
+ln -s postern "$BUILT/sendmail" || bail_out "cannot link $BUILT/sendmail"
+ORACLE_SENDMAIL=$BUILT/sendmail
+ORACLE_POSTERN=$BUILT/postern
+ORACLE_DROP=$BUILT/postern-drop
+ORACLE_POSTERND=$BUILT/posternd
 if vg_enabled; then
 	N=${1:-${ORACLE_N:-12}}
 	vg_setup
-	ORACLE_SENDMAIL=$(vg_wrap sendmail "$top_builddir/src/postern")
-	ORACLE_POSTERN=$(vg_wrap postern "$top_builddir/src/postern")
-	ORACLE_DROP=$(vg_wrap postern-drop "$top_builddir/src/postern-drop")
-	ORACLE_POSTERND=$(vg_wrap posternd "$top_builddir/src/posternd")
+	ORACLE_SENDMAIL=$(vg_wrap sendmail "$BUILT/postern")
+	ORACLE_POSTERN=$(vg_wrap postern "$BUILT/postern")
+	ORACLE_DROP=$(vg_wrap postern-drop "$BUILT/postern-drop")
+	ORACLE_POSTERND=$(vg_wrap posternd "$BUILT/posternd")
 fi
 export ORACLE_SENDMAIL ORACLE_POSTERN ORACLE_DROP ORACLE_POSTERND
 # As root (CI), sendmail and the agent run as a test user, as a user and
