@@ -46,8 +46,7 @@
  *   space by the agent's own rule (hfold.c), so that unfolding gives
  *   them back: the returned header sits in the DSN's body, where the
  *   agent would cut them like body lines (the rest of the line would
- *   become a broken line of its own).  A line that starts with a dot is
- *   folded one octet earlier, for the dot the agent doubles.  Body lines
+ *   become a broken line of its own).  Body lines
  *   of the original are returned as they are: the agent splits lines
  *   over 998 octets on the wire for every message.
  * - Diagnostics and the summary are reduced to ASCII ('?' for 8-bit):
@@ -574,9 +573,6 @@ bounce_walk_decide(struct bounce_walk *w, bool eol)
 		/* unreachable unless the file changed between the passes */
 		bounce_walk_text(w, " ", 1);
 	}
-	/* the agent doubles a leading dot: it counts on the wire line */
-	if (w->in_headers && w->llen > 0 && w->line[0] == '.')
-		hfold_reserve(&w->hf, 1);
 	bounce_walk_text(w, w->line, w->llen);
 }
 

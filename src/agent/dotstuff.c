@@ -4,8 +4,9 @@
  *
  * Owns: CRLF conversion, dot-stuffing (RFC 5321 4.5.2) and the 998-octet
  * line limit (RFC 5321 4.5.3.1.6), for one message streamed in chunks.
- * Must never emit a bare CR or LF, a wire line over 1000 octets, or a line
- * that reads as the end-of-data marker; must give the same bytes however
+ * Must never emit a bare CR or LF, a wire line over 1000 octets (not
+ * counting a stuffed dot, as RFC 5321 4.5.3.1.6 says), or a line that
+ * reads as the end-of-data marker; must give the same bytes however
  * the input is chunked (all state lives in struct dotstuff).  A header
  * line over the limit is folded before its last white space, so that
  * RFC 5322 unfolding gives back the submitted line; only a line with no
@@ -121,12 +122,15 @@ static void
 dotstuff_byte(struct dotstuff *ds, struct dotstuff_out *o, char c)
 {
 	if (ds->in_header) {
-		/* the stuffed dot is part of the wire line the folder holds */
+		/*
+		 * the stuffed dot goes out first (nothing of the line is out
+		 * yet) and, RFC 5321 4.5.3.1.6, does not count on the line
+		 */
 		if (c == '.' && ds->col == 0) {
-			dotstuff_hput(ds, o, "..", 2);
+			dotstuff_put(o, ".", 1);
 			ds->stuffed++;
-		} else
-			dotstuff_hput(ds, o, &c, 1);
+		}
+		dotstuff_hput(ds, o, &c, 1);
 		return;
 	}
 	if (ds->col >= DOTSTUFF_LINE_MAX) {
@@ -136,8 +140,9 @@ dotstuff_byte(struct dotstuff *ds, struct dotstuff_out *o, char c)
 		ds->lines_split++;
 	}
 	if (c == '.' && ds->col == 0) {
+		/* the stuffed dot does not count (RFC 5321 4.5.3.1.6) */
 		dotstuff_put(o, "..", 2);
-		ds->col = 2;
+		ds->col = 1;
 		ds->stuffed++;
 		return;
 	}

@@ -21,7 +21,6 @@ void
 hfold_init(struct hfold *h, const char *eol)
 {
 	memset(h, 0, sizeof(*h));
-	h->max = HFOLD_LINE_MAX;
 	h->eol = eol;
 	h->eol_len = strlen(eol);
 }
@@ -52,7 +51,6 @@ hfold_fold(struct hfold *h, char c, hfold_out_fn *out, void *ctx)
 		for (p = h->len; p > first + 1; p--)
 			if (hfold_is_wsp(h->line[p - 1]))
 				break;
-	h->max = HFOLD_LINE_MAX;
 	if (p > first + 1) {
 		p--;		/* fold before line[p] */
 		out(ctx, h->line, p);
@@ -79,22 +77,15 @@ hfold_put(struct hfold *h, const char *p, size_t n, hfold_out_fn *out,
 	size_t	k;
 
 	while (n > 0) {
-		if (h->len >= h->max)
+		if (h->len >= HFOLD_LINE_MAX)
 			hfold_fold(h, *p, out, ctx);
-		/* a fold leaves at most max - 1 octets held */
-		k = h->max - h->len < n ? h->max - h->len : n;
+		/* a fold leaves at most HFOLD_LINE_MAX - 1 octets held */
+		k = HFOLD_LINE_MAX - h->len < n ? HFOLD_LINE_MAX - h->len : n;
 		memcpy(h->line + h->len, p, k);
 		h->len += k;
 		p += k;
 		n -= k;
 	}
-}
-
-/* hfold_reserve - fold this line n octets earlier */
-void
-hfold_reserve(struct hfold *h, size_t n)
-{
-	h->max = n < HFOLD_LINE_MAX ? HFOLD_LINE_MAX - n : 1;
 }
 
 /* hfold_end - send the held line; a new line starts */
@@ -105,5 +96,4 @@ hfold_end(struct hfold *h, hfold_out_fn *out, void *ctx)
 		out(ctx, h->line, h->len);
 	h->len = 0;
 	h->cut = false;
-	h->max = HFOLD_LINE_MAX;
 }

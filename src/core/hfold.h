@@ -22,8 +22,6 @@ typedef void hfold_out_fn(void *ctx, const char *p, size_t n);
 
 struct hfold {
 	size_t		 len;	/* octets held: the output line so far */
-	size_t		 max;	/* this output line's limit (HFOLD_LINE_MAX
-				   less what hfold_reserve reserved) */
 	bool		 cut;	/* this line was cut without white space */
 	uint64_t	 folded;	/* folds at white space */
 	uint64_t	 cut_lines;	/* lines cut where no white space
@@ -50,13 +48,6 @@ void	hfold_init(struct hfold *, const char *eol);
  */
 void	hfold_put(struct hfold *, const char *p, size_t n, hfold_out_fn *,
 	    void *ctx);
-
-/*
- * hfold_reserve - the current output line will carry n more octets on
- * the wire than it holds (a dot the SMTP layer doubles): fold it n octets
- * earlier.  Holds until the next fold or hfold_end.
- */
-void	hfold_reserve(struct hfold *, size_t n);
 
 /*
  * hfold_end - the input line ends: send what is held (without a line
