@@ -116,8 +116,11 @@ def _size_target(r, maxh, pool):
 
 
 def _long_header(r, n):
-    """A header line of exactly n octets: words, or no white space."""
-    name = b"X-Long-%d: " % r.randint(0, 99)
+    """A header line of exactly n octets: words, or no white space; now
+    and then its name starts with a dot (stuffed on the wire, which
+    does not count on the line)."""
+    name = b"%sX-Long-%d: " % (b"." if r.random() < 0.15 else b"",
+                               r.randint(0, 99))
     if r.random() < 0.7:
         return name + _text(r, n - len(name))
     return name.rstrip(b" ") + b"x" * (n - len(name) + 1)
@@ -353,9 +356,14 @@ def generate(seed, k, seven=False):
         elif x < 0.8:
             n = _line_length(r)
             if r.random() < 0.5:
-                body.append(b"b" * n)
+                ln = b"b" * n
             else:
-                body.append(_text(r, n, eight=r.random() < 0.2))
+                ln = _text(r, n, eight=r.random() < 0.2)
+            if r.random() < 0.15:
+                # a dot-led long line: its stuffed dot does not count
+                ln = b"." + ln[1:]
+                c.desc.append("dot-led")
+            body.append(ln)
             c.desc.append("body line %d" % n)
         else:
             body.append(_text(r, r.randint(0, 100)))
