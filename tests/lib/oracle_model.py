@@ -560,14 +560,18 @@ def why_not_7bit(e):
 
 
 def _leaves(msg):
-    """(content type, decoded payload with LF line ends) of every leaf."""
+    """(content type, decoded payload with LF line ends) of every leaf.
+    Empty text/plain leaves are left out: Python's parser drops a part of
+    zero octets ("--b" at once followed by "--b"), which the conversion
+    writes with its MIME fields, as an empty text part."""
     out = []
     for part in msg.walk():
         if part.is_multipart():
             continue
-        data = part.get_payload(decode=True) or b""
-        out.append((part.get_content_type(),
-                    data.replace(b"\r\n", b"\n")))
+        data = (part.get_payload(decode=True) or b"").replace(b"\r\n",
+                                                              b"\n")
+        if data or part.get_content_type() != "text/plain":
+            out.append((part.get_content_type(), data))
     return out
 
 
