@@ -729,6 +729,32 @@ test_long_header(struct buf *out)
 		    lens[i], wsp ? "with" : "without", full ? "RET=FULL" :
 		    "headers only", why ? ": " : "", why ? why : "");
 	}
+	/*
+	 * a header section over max_return_size is cut there too, folds
+	 * counted, and the report says so (only reachable when
+	 * max_header_size is raised above the agent's 1 MiB)
+	 */
+	buf_reset(&orig);
+	FIXTURE(buf_puts(&orig, "Subject: x\nX-Big:"));
+	for (i = 0; i < 300; i++)
+		FIXTURE(buf_puts(&orig, " word"));
+	FIXTURE(buf_puts(&orig, "\nX-After: 1\n\nbody\n"));
+	info.ret_full = 0;
+	info.max_return_size = 1000;
+	h = NULL;
+	ok(t_gen(&info, t_rcpts, 1, orig.data, orig.len, out) == 0 &&
+	    (h = t_returned(out, "text/rfc822-headers", &hlen)) != NULL &&
+	    t_max_line(out->data, out->len) <= 998 &&
+	    t_count(out, "It was cut to its first 1000 bytes") == 1 &&
+	    t_count(out, "X-After") == 0,
+	    "a header section over max_return_size: cut, folded lines, said");
+	if (h != NULL) {
+		const char *e = strstr(h, "\n--" T_BOUNDARY0 "--\n");
+
+		ok(e != NULL && (size_t)(e - h) <= 1000 + 1,
+		    "... at most 1000 bytes returned (%zu)",
+		    e != NULL ? (size_t)(e - h) : 0);
+	}
 	free(line);
 	buf_free(&orig);
 }
