@@ -46,9 +46,9 @@
  *   space by the agent's own rule (hfold.c), so that unfolding gives
  *   them back: the returned header sits in the DSN's body, where the
  *   agent would cut them like body lines (the rest of the line would
- *   become a broken line of its own).  Body lines
- *   of the original are returned as they are: the agent splits lines
- *   over 998 octets on the wire for every message.
+ *   become a broken line of its own).  Body lines of the original are
+ *   returned as they are: the agent splits lines over 998 octets on the
+ *   wire for every message.
  * - Diagnostics and the summary are reduced to ASCII ('?' for 8-bit):
  *   server replies are untrusted and rarely valid UTF-8; addresses keep
  *   UTF-8 and then select message/global-delivery-status (RFC 6533).

@@ -574,6 +574,43 @@ main(void)
 		buf_reset(&b);
 	}
 
+	/*
+	 * held output: a Content-Transfer-Encoding field of almost
+	 * MIME7BIT_FIELD_MAX (replaced, as the part is text), then a line
+	 * of 998 '=' and blanks up to the field limit, which the next octet
+	 * shows is no header line: it goes out quoted-printable (3 octets
+	 * for each '=', soft breaks) in one 2-octet feed
+	 */
+	{
+		struct buf	 in;
+		struct mime7bit	*m = mime7bit_new();
+		size_t		 k;
+
+		buf_init(&in, OUT_MAX);
+		FIXTURE(buf_puts(&in, "Content-Type: multipart/mixed; "
+		    "boundary=q\n\n--q\nContent-Transfer-Encoding: 8bit\n "));
+		k = in.len;
+		while (in.len - k < MIME7BIT_FIELD_MAX - 64)
+			FIXTURE(buf_putc(&in, ' '));
+		FIXTURE(buf_puts(&in, "\n"));
+		for (k = 0; k < 998; k++)
+			FIXTURE(buf_putc(&in, '='));
+		while (in.len < 2 * (size_t)MIME7BIT_FIELD_MAX - 64)
+			FIXTURE(buf_putc(&in, ' '));
+		buf_reset(&b);
+		bad = mime7bit_feed(m, in.data, in.len, &b) != 0;
+		buf_reset(&b);
+		bad |= mime7bit_feed(m, "x\n", 2, &b) != 0;
+		ok(!bad && seven_bit(&b) && b.len > MIME7BIT_FIELD_MAX &&
+		    b.len <= MIME7BIT_OUT_MAX(2),
+		    "a held field and a held line that is no header line: "
+		    "%zu octets out of a 2-octet feed, within MIME7BIT_OUT_MAX",
+		    b.len);
+		mime7bit_free(m);
+		buf_free(&in);
+		buf_reset(&b);
+	}
+
 	/* a long stream: bounded memory, 16 KiB chunks, 50 MiB */
 	{
 		struct mime7bit	*m = mime7bit_new();
