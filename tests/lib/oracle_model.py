@@ -10,8 +10,10 @@ max_message_size; exit 64: no recipients), and the checks of what
 arrives: at the smarthost (CRLF, lines of at most 998 octets, long
 header lines folded so that RFC 5322 unfolding gives the submitted
 field back, long body lines split on the next line), in `postern show`
-(the queued message unchanged) and in a DSN (the returned header section
-as queued).
+(the queued message unchanged), in a DSN (the returned header section
+as queued), and at a server without 8BITMIME (7-bit, the same MIME
+leaves decoding to the queued ones, or a bounce where doc/input.md says
+the message cannot be converted).
 
 Never: runs a program, reads the C sources, or knows a buffer size (the
 generator does); the headers postern adds (From, Date, Message-ID, and
