@@ -605,11 +605,12 @@ t_returned(const struct buf *out, const char *ctype, size_t *hlen)
  * t_unfold_check - the first field of a returned header section
  * [p, p+n) against the submitted line: every line at most 998 octets
  * (the dot the agent stuffs before a dot-led line does not count, RFC
- * 5321 4.5.3.1.6); each continuation starts with white space; unfolding (removing the
- * LF before it) gives back the line exactly when it had white space to
- * fold at; else the pieces are max octets each and continue with one
- * inserted space; each fold is at the last white space that fits; the
- * next field is "X-After: 1".  Returns NULL or what is wrong.
+ * 5321 4.5.3.1.6); each continuation starts with white space; unfolding
+ * (removing the LF before it) gives back the line exactly when it had
+ * white space to fold at; else the pieces are 998 octets each and
+ * continue with one inserted space; each fold is at the last white space
+ * that fits; the next field is "X-After: 1".  Returns NULL or what is
+ * wrong.
  */
 static const char *
 t_unfold_check(const char *p, size_t n, const char *line, size_t len,
@@ -626,7 +627,8 @@ t_unfold_check(const char *p, size_t n, const char *line, size_t len,
 		if (!first && p[0] != ' ' && p[0] != '\t')
 			break;		/* the next field */
 		if (plen > max) {
-			snprintf(why, sizeof(why), "a line of %zu octets", plen);
+			snprintf(why, sizeof(why), "a line of %zu octets",
+			    plen);
 			return why;
 		}
 		k = 0;

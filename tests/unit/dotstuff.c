@@ -380,9 +380,9 @@ main(void)
 			    (n <= 998 ? d2.lines_split == 0 &&
 			    b.data[3 + n] == '\r' : d2.lines_split == 1 &&
 			    b.data[3 + 998] == '\r'),
-			    "a dot-led body line of %zu octets: %s", n, n <= 998 ?
-			    "whole, on a wire line of one more" : "cut at 998 "
-			    "octets after the stuffed dot");
+			    "a dot-led body line of %zu octets: %s", n,
+			    n <= 998 ? "whole, on a wire line of one more" :
+			    "cut at 998 octets after the stuffed dot");
 		}
 		for (n = 997; n <= 1000; n++) {
 			size_t	k;

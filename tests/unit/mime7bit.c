@@ -503,7 +503,8 @@ main(void)
 		ok(every_split("Content-Type: multipart/mixed; boundary=q\n\n"
 		    "--q\nX: 1\nab\xe9\n--q\nContent-Type: message/rfc822\n"
 		    "S: 1\n\xe9\n--q--\n", 83, 1),
-		    "separator-less headers: every 3-way split equals one shot");
+		    "separator-less headers: every 3-way split equals one "
+		    "shot");
 		buf_free(&in);
 		buf_free(&dec);
 	}
