@@ -28,6 +28,7 @@
 
 #include "bounce.h"
 #include "buf.h"
+#include "hfold.h"
 #include "io.h"
 #include "util.h"
 
@@ -41,13 +42,21 @@
  * - CR and CR LF end a line in the returned copy: parsers (Python's email
  *   among them) split lines at a bare CR, so "\r--boundary" must be seen
  *   as a line start by the scan.  NUL bytes are dropped.
- * - Long lines of the original are returned as they are: the agent
- *   splits lines over 998 octets on the wire for every message.
+ * - Header lines of the original over 998 octets are folded at white
+ *   space by the agent's own rule (hfold.c), so that unfolding gives
+ *   them back: the returned header sits in the DSN's body, where the
+ *   agent would cut them like body lines (the rest of the line would
+ *   become a broken line of its own).  Body lines of the original are
+ *   returned as they are: the agent splits lines over 998 octets on the
+ *   wire for every message.
  * - Diagnostics and the summary are reduced to ASCII ('?' for 8-bit):
  *   server replies are untrusted and rarely valid UTF-8; addresses keep
  *   UTF-8 and then select message/global-delivery-status (RFC 6533).
- * - A cut copy is cut at max_return_size bytes, mid-line if need be,
- *   and ends with a line end; the text and Content-Description say so.
+ * - A cut copy is cut at max_return_size bytes (of the copy as written,
+ *   folds included), mid-line if need be, and ends with a line end; the
+ *   text and Content-Description say so.  This holds for a header-only
+ *   return too: a header section over max_return_size (only possible
+ *   when max_header_size is raised above it) is cut.
  */
 #define BOUNCE_READ_CHUNK	16384	/* bytes read from the original at once */
 #define BOUNCE_OUT_CHUNK	65536	/* bytes handed to write_fn at most */
@@ -93,6 +102,7 @@ struct bounce_walk {
 	int		 last;		/* last byte emitted, -1 none */
 	size_t		 llen;
 	char		 line[BOUNCE_PREFIX_MAX];
+	struct hfold	 hf;		/* folds the header lines */
 };
 
 static const char *bounce_days[] = {
@@ -503,6 +513,26 @@ bounce_walk_emit(struct bounce_walk *w, const char *p, size_t n)
 	w->last = (unsigned char)p[n - 1];
 }
 
+/* bounce_walk_hout - the folder's output, counted like any other */
+static void
+bounce_walk_hout(void *ctx, const char *p, size_t n)
+{
+	bounce_walk_emit(ctx, p, n);
+}
+
+/*
+ * bounce_walk_text - line content (no line end): a header line goes
+ * through the folder, a body line as it is
+ */
+static void
+bounce_walk_text(struct bounce_walk *w, const char *p, size_t n)
+{
+	if (w->in_headers)
+		hfold_put(&w->hf, p, n, bounce_walk_hout, w);
+	else
+		bounce_walk_emit(w, p, n);
+}
+
 /*
  * bounce_walk_decide - the held start of a line is complete (eol) or
  * BOUNCE_PREFIX_MAX long: classify it, note or guard a boundary lookalike,
@@ -541,9 +571,9 @@ bounce_walk_decide(struct bounce_walk *w, bool eol)
 	    memcmp(w->line, "--", 2) == 0 &&
 	    memcmp(w->line + 2, g->boundary, g->boundary_len) == 0) {
 		/* unreachable unless the file changed between the passes */
-		bounce_walk_emit(w, " ", 1);
+		bounce_walk_text(w, " ", 1);
 	}
-	bounce_walk_emit(w, w->line, w->llen);
+	bounce_walk_text(w, w->line, w->llen);
 }
 
 /* bounce_walk_eol - end of one line of the original */
@@ -552,6 +582,8 @@ bounce_walk_eol(struct bounce_walk *w)
 {
 	if (!w->decided)
 		bounce_walk_decide(w, true);
+	if (w->in_headers)
+		hfold_end(&w->hf, bounce_walk_hout, w);
 	bounce_walk_emit(w, "\n", 1);
 	w->llen = 0;
 	w->decided = false;
@@ -573,6 +605,7 @@ bounce_walk(struct bounce_walk *w, int fd, off_t off, struct buf *err)
 
 	w->in_headers = true;
 	w->last = -1;
+	hfold_init(&w->hf, "\n");
 	if (lseek(fd, off, SEEK_SET) == (off_t)-1) {
 		bounce_fail(err, errno, "seek in the original message: %s",
 		    strerror(errno));
@@ -604,7 +637,7 @@ bounce_walk(struct bounce_walk *w, int fd, off_t off, struct buf *err)
 			for (j = i; j < (size_t)n && rbuf[j] != '\0' &&
 			    rbuf[j] != '\r' && rbuf[j] != '\n'; j++)
 				;
-			bounce_walk_emit(w, rbuf + i, j - i);
+			bounce_walk_text(w, rbuf + i, j - i);
 			i = j - 1;
 		}
 	}

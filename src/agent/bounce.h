@@ -101,9 +101,14 @@ struct bounce_info {
  * (ret_full) or text/rfc822-headers; message/global or
  * message/global-headers when its header section holds 8-bit bytes.
  * Every line we generate is at most BOUNCE_LINE_MAX octets; lines of the
- * returned original are copied as they are (the agent splits long lines
- * on the wire), except that CR and CR LF end a line (written as LF), NUL
- * bytes are dropped, and the copy is cut at max_return_size bytes.
+ * returned original are copied as they are, except that a header line
+ * over BOUNCE_LINE_MAX octets is folded at white space by the agent's
+ * wire rule (hfold.h), so that unfolding gives it back (the agent would
+ * cut it like a body line: the returned header is in the DSN's body),
+ * body lines are left to the agent, which splits long ones on the wire,
+ * CR and CR LF end a line (written as LF), NUL bytes are dropped, and
+ * the copy (folds included) is cut at max_return_size bytes, a
+ * header-only copy too.
  *
  * Returns 0, or -1 with a message in err (appended; err may be NULL) and
  * errno set: EINVAL (a required field is missing or nrcpt is 0), ESPIPE

@@ -4,14 +4,16 @@
  *
  * Owns: CRLF conversion, dot-stuffing (RFC 5321 4.5.2) and the 998-octet
  * line limit (RFC 5321 4.5.3.1.6), for one message streamed in chunks.
- * Must never emit a bare CR or LF, a wire line over 1000 octets, or a line
- * that reads as the end-of-data marker; must give the same bytes however
+ * Must never emit a bare CR or LF, a wire line over 1000 octets (not
+ * counting a stuffed dot, as RFC 5321 4.5.3.1.6 says), or a line that
+ * reads as the end-of-data marker; must give the same bytes however
  * the input is chunked (all state lives in struct dotstuff).  A header
  * line over the limit is folded before its last white space, so that
  * RFC 5322 unfolding gives back the submitted line; only a line with no
  * white space to fold at is cut and continued with an inserted space
- * (counted: the caller logs it).  The header line being built is held in
- * struct dotstuff (998 octets) for that.  A long body line is cut, not
+ * (counted: the caller logs it); the rule is hfold.c's, shared with the
+ * header a DSN returns.  The header line being built is held in struct
+ * dotstuff (998 octets) for that.  A long body line is cut, not
  * re-encoded: it simply continues on the next line (Postfix does the
  * same; mime7bit.c re-encodes text parts when it converts anyway).
  * Callers: smtp.c for the body and its size, their tests.
@@ -31,6 +33,7 @@ dotstuff_init(struct dotstuff *ds)
 {
 	memset(ds, 0, sizeof(*ds));
 	ds->in_header = true;
+	hfold_init(&ds->hf, "\r\n");
 }
 
 /* dotstuff_has_8bit - any byte with the high bit, eight bytes at a time */
@@ -82,6 +85,24 @@ dotstuff_put(struct dotstuff_out *o, const char *s, size_t n)
 	o->n += n;
 }
 
+/* dotstuff_hout - hfold's output: staged like the rest */
+static void
+dotstuff_hout(void *ctx, const char *p, size_t n)
+{
+	dotstuff_put(ctx, p, n);
+}
+
+/* dotstuff_hput - header content through the folder */
+static void
+dotstuff_hput(struct dotstuff *ds, struct dotstuff_out *o, const char *p,
+    size_t n)
+{
+	hfold_put(&ds->hf, p, n, dotstuff_hout, o);
+	ds->col = ds->hf.len;
+	ds->hdr_folded = ds->hf.folded;
+	ds->hdr_cut = ds->hf.cut_lines;
+}
+
 /* dotstuff_eol - end the current input line */
 static void
 dotstuff_eol(struct dotstuff *ds, struct dotstuff_out *o)
@@ -90,57 +111,10 @@ dotstuff_eol(struct dotstuff *ds, struct dotstuff_out *o)
 		if (ds->col == 0)
 			ds->in_header = false;	/* the empty line ends it */
 		else
-			dotstuff_put(o, ds->hline, ds->col);
-		ds->hline_cut = false;
+			hfold_end(&ds->hf, dotstuff_hout, o);
 	}
 	dotstuff_put(o, "\r\n", 2);
 	ds->col = 0;
-}
-
-/* dotstuff_is_wsp - RFC 5234 WSP */
-static bool
-dotstuff_is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/*
- * dotstuff_fold - the held header line is full and c comes next: send
- * the line up to its last white space that follows a non-white octet
- * (c itself when it is white) and keep the rest, which starts with that
- * white space, so the line continues the field and unfolds to the
- * original; with no such white space, send it all and continue with an
- * inserted space.
- */
-static void
-dotstuff_fold(struct dotstuff *ds, struct dotstuff_out *o, char c)
-{
-	size_t	p, first = 0;
-
-	while (first < ds->col && dotstuff_is_wsp(ds->hline[first]))
-		first++;
-	if (dotstuff_is_wsp(c) && first < ds->col)
-		p = ds->col + 1;	/* fold before c */
-	else
-		for (p = ds->col; p > first + 1; p--)
-			if (dotstuff_is_wsp(ds->hline[p - 1]))
-				break;
-	if (p > first + 1) {
-		p--;		/* fold before hline[p] */
-		dotstuff_put(o, ds->hline, p);
-		dotstuff_put(o, "\r\n", 2);
-		memmove(ds->hline, ds->hline + p, ds->col - p);
-		ds->col -= p;
-		ds->hdr_folded++;
-		return;
-	}
-	dotstuff_put(o, ds->hline, ds->col);
-	dotstuff_put(o, "\r\n", 2);
-	ds->hline[0] = ' ';
-	ds->col = 1;
-	if (!ds->hline_cut)
-		ds->hdr_cut++;
-	ds->hline_cut = true;
 }
 
 /* dotstuff_byte - one content byte (neither CR nor LF) */
@@ -148,13 +122,15 @@ static void
 dotstuff_byte(struct dotstuff *ds, struct dotstuff_out *o, char c)
 {
 	if (ds->in_header) {
-		if (ds->col >= DOTSTUFF_LINE_MAX)
-			dotstuff_fold(ds, o, c);
+		/*
+		 * the stuffed dot goes out first (nothing of the line is out
+		 * yet) and, RFC 5321 4.5.3.1.6, does not count on the line
+		 */
 		if (c == '.' && ds->col == 0) {
-			ds->hline[ds->col++] = '.';
+			dotstuff_put(o, ".", 1);
 			ds->stuffed++;
 		}
-		ds->hline[ds->col++] = c;
+		dotstuff_hput(ds, o, &c, 1);
 		return;
 	}
 	if (ds->col >= DOTSTUFF_LINE_MAX) {
@@ -164,8 +140,9 @@ dotstuff_byte(struct dotstuff *ds, struct dotstuff_out *o, char c)
 		ds->lines_split++;
 	}
 	if (c == '.' && ds->col == 0) {
+		/* the stuffed dot does not count (RFC 5321 4.5.3.1.6) */
 		dotstuff_put(o, "..", 2);
-		ds->col = 2;
+		ds->col = 1;
 		ds->stuffed++;
 		return;
 	}
@@ -233,10 +210,11 @@ dotstuff_feed(struct dotstuff *ds, const void *in, size_t n,
 			k = dotstuff_span(s, (size_t)(end - s) < room ?
 			    (size_t)(end - s) : room);
 			if (ds->in_header)
-				memcpy(ds->hline + ds->col, s, k);
-			else
+				dotstuff_hput(ds, &o, s, k);
+			else {
 				dotstuff_put(&o, s, k);
-			ds->col += k;
+				ds->col += k;
+			}
 			s += k;
 		}
 	}

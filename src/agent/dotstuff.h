@@ -12,9 +12,13 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "hfold.h"
 
-/* RFC 5321 4.5.3.1.6: 1000 octets with CRLF, so 998 before it */
-#define DOTSTUFF_LINE_MAX	998
+/*
+ * RFC 5321 4.5.3.1.6: 1000 octets with CRLF, so 998 before it, "not
+ * counting the leading dot duplicated for transparency"
+ */
+#define DOTSTUFF_LINE_MAX	HFOLD_LINE_MAX
 
 /*
  * worst case output octets for n input octets (see dotstuff_feed): the
@@ -29,7 +33,6 @@ struct dotstuff {
 	bool	 in_header;	/* still before the first empty line */
 	bool	 pending_cr;	/* last input byte was CR */
 	bool	 has_8bit;	/* a byte >= 0x80 was seen */
-	bool	 hline_cut;	/* this header line was cut without WSP */
 	uint64_t lines_split;	/* body lines cut at DOTSTUFF_LINE_MAX */
 	uint64_t hdr_folded;	/* header lines folded at white space */
 	uint64_t hdr_cut;	/* header lines cut where no WSP was:
@@ -37,8 +40,9 @@ struct dotstuff {
 				   field's value; logged) */
 	uint64_t stuffed;	/* dots doubled (not in RFC 1870 SIZE) */
 	uint64_t in_bytes;	/* input octets seen */
-	/* the header line being built, in wire form; col == hlen there */
-	char	 hline[DOTSTUFF_LINE_MAX];
+	/* the header line being built (its stuffed dot already sent);
+	   col == hf.len there */
+	struct hfold hf;
 };
 
 /* dotstuff_init - start a message: header section, beginning of line */
@@ -47,7 +51,8 @@ void	dotstuff_init(struct dotstuff *);
 /*
  * dotstuff_feed - convert in[0..n) and append it to out: LF becomes CRLF;
  * a '.' that starts a wire line is doubled.  A body line over
- * DOTSTUFF_LINE_MAX wire octets is cut with CRLF (counted in
+ * DOTSTUFF_LINE_MAX octets (the doubled dot not counted) is cut with
+ * CRLF (counted in
  * lines_split).  In the header section (before the first empty line) a
  * line over the limit is folded (RFC 5322 2.2.3) before its last white
  * space (SP or HTAB) that has a non-white octet before it, so unfolding

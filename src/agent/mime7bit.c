@@ -11,7 +11,11 @@
  * declared 8bit or binary is walked into and relabelled 7bit; any other
  * part, preamble and epilogue must already be 7-bit, or the message is
  * refused.  A top-level message without MIME-Version gets MIME-Version
- * and, without Content-Type, "text/plain; charset=unknown-8bit".
+ * and, without Content-Type, "text/plain; charset=unknown-8bit".  The
+ * header section of every entity ends at its empty line or at the first
+ * line that is neither a header field nor a continuation (the front
+ * end's rule for the message, header.c): that line is the entity's
+ * first body line, and the empty separator line is written before it.
  * Must never emit an 8-bit octet, a quoted-printable line over 76
  * octets, or output that decodes to something other than the input; must
  * give the same bytes however the input is chunked (all state lives in
@@ -50,6 +54,17 @@ enum m7_type {
 	M7_T_RFC822,
 	M7_T_OTHER,
 };
+
+enum m7_line {			/* what a header line turns out to be */
+	M7_L_START,		/* nothing of it seen */
+	M7_L_NAME,		/* a field name so far */
+	M7_L_WSP,		/* a name and blanks: a colon must follow */
+	M7_L_FIELD,		/* a header field, or a continuation */
+	M7_L_BODY,		/* not a header line: the first body line */
+};
+
+/* the longest field name (header.c's HEADER_NAME_MAX) */
+#define M7_NAME_MAX	998
 
 enum m7_cte {
 	M7_E_NONE,		/* no field: 7bit (RFC 2045 6.1) */
@@ -90,6 +105,7 @@ struct mime7bit {
 	size_t		 line_off;	/* its current line, in fld */
 	struct buf	 cte_fld;	/* Content-Transfer-Encoding fields */
 	bool		 hdr_bol;	/* at the start of a header line */
+	enum m7_line	 lkind;		/* what the current line is */
 	/* body */
 	const char	*pass_why;	/* M7_PASS: what 8-bit there means */
 	bool		 bol;		/* at the start of a body line */
@@ -557,6 +573,62 @@ m7_delimiter(struct mime7bit *m, int lvl, bool close, const char *l,
 
 /* ---- header section ------------------------------------------------------ */
 
+/* m7_run - forward: convert s[0..n) */
+static void m7_run(struct mime7bit *, const char *, size_t);
+
+/*
+ * m7_line_step - c (not LF) is the next octet of the current header
+ * line: is the line a header field ("name" [WSP] ":", the name 1 to 998
+ * octets from 33 to 126 but ':'), a continuation (white space first,
+ * after a field), or neither?  As header.c decides for the message.
+ */
+static void
+m7_line_step(struct mime7bit *m, unsigned char c)
+{
+	size_t	pos = m->fld.len - m->line_off - 1;	/* c's offset */
+	bool	name = c > 32 && c < 127 && c != ':';
+	bool	wsp = c == ' ' || c == '\t';
+
+	switch (m->lkind) {
+	case M7_L_START:
+		m->lkind = wsp ? (m->line_off > 0 ? M7_L_FIELD : M7_L_BODY) :
+		    name ? M7_L_NAME : M7_L_BODY;
+		break;
+	case M7_L_NAME:
+		m->lkind = c == ':' ? M7_L_FIELD : wsp ? M7_L_WSP :
+		    name && pos < M7_NAME_MAX ? M7_L_NAME : M7_L_BODY;
+		break;
+	case M7_L_WSP:
+		m->lkind = c == ':' ? M7_L_FIELD : wsp ? M7_L_WSP : M7_L_BODY;
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * m7_not_header - the current line (held in fld from line_off) is not a
+ * header line: the section ends before it, the empty separator line is
+ * written, and the line is converted as the first body line (of the
+ * enclosed message too, for message/rfc822)
+ */
+static void
+m7_not_header(struct mime7bit *m)
+{
+	size_t	 n = m->fld.len - m->line_off;
+	char	*l = xmalloc(n > 0 ? n : 1);
+
+	memcpy(l, m->fld.data + m->line_off, n);
+	buf_truncate(&m->fld, m->line_off);
+	m7_field_done(m);
+	if (!m->failed) {
+		m7_header_end(m, true);
+		m->bol = true;
+		m7_run(m, l, n);
+	}
+	free(l);
+}
+
 /* m7_header_byte - one octet of a header section */
 static void
 m7_header_byte(struct mime7bit *m, char c)
@@ -579,22 +651,39 @@ m7_header_byte(struct mime7bit *m, char c)
 			m7_field_done(m);
 		m->line_off = m->fld.len;
 		m->hdr_bol = false;
+		m->lkind = M7_L_START;
 	}
 	if (buf_putc(&m->fld, c) == -1) {
 		m7_fail(m, "header field over %d octets", MIME7BIT_FIELD_MAX);
 		return;
 	}
-	if (c != '\n')
+	if (c != '\n') {
+		m7_line_step(m, (unsigned char)c);
+		/*
+		 * not a header line: a body line from here, unless it may
+		 * still be a delimiter ("--" in a multipart, short)
+		 */
+		n = m->fld.len - m->line_off;
+		if (m->lkind == M7_L_BODY && (m->depth == 0 ||
+		    m->fld.data[m->line_off] != '-' || (n >= 2 &&
+		    m->fld.data[m->line_off + 1] != '-') || n >= M7_HEAD_MAX))
+			m7_not_header(m);
 		return;
+	}
 	m->hdr_bol = true;
 	/* a delimiter where a header line was expected ends the section */
 	n = m->fld.len - m->line_off;
-	if (m->depth == 0 || n > sizeof(line) ||
-	    m->fld.data[m->line_off] != '-')
+	lvl = -1;
+	if (m->depth > 0 && n <= sizeof(line) &&
+	    m->fld.data[m->line_off] == '-') {
+		memcpy(line, m->fld.data + m->line_off, n);
+		lvl = m7_boundary_of(m, line, n - 1, &close);
+	}
+	if (lvl == -1) {
+		if (m->lkind != M7_L_FIELD)
+			m7_not_header(m);
 		return;
-	memcpy(line, m->fld.data + m->line_off, n);
-	if ((lvl = m7_boundary_of(m, line, n - 1, &close)) == -1)
-		return;
+	}
 	buf_truncate(&m->fld, m->line_off);
 	m7_field_done(m);
 	if (m->failed)
@@ -773,7 +862,11 @@ mime7bit_finish(struct mime7bit *m, struct buf *out)
 		return -1;
 	m->out = out;
 	m->sn = 0;
-	if (m->mode == M7_HEADER) {
+	/* a last line without its LF that is not a header line */
+	while (m->mode == M7_HEADER && !m->hdr_bol &&
+	    m->lkind != M7_L_FIELD && !m->failed)
+		m7_not_header(m);	/* twice for message/rfc822 */
+	if (m->mode == M7_HEADER && !m->failed) {
 		m7_field_done(m);
 		if (!m->failed)
 			m7_header_end(m, false);

@@ -145,15 +145,21 @@ header_block_feed_line(struct header_block *hb, const char *line, size_t len)
 		hb->done = true;
 		return HEADER_END;
 	}
+	/*
+	 * a line that is not a header line ends the section before the size
+	 * is checked: only header lines count (doc/input.md), so a long
+	 * first body line after a header near the limit is not a refusal
+	 */
+	if ((line[0] == ' ' || line[0] == '\t') ? hb->n == 0 :
+	    name_len == 0) {
+		hb->done = true;
+		return HEADER_BODY;
+	}
 	if (len + 1 > hb->max - hb->size) {
 		errno = EMSGSIZE;
 		return -1;
 	}
 	if (line[0] == ' ' || line[0] == '\t') {
-		if (hb->n == 0) {
-			hb->done = true;
-			return HEADER_BODY;
-		}
 		f = hb->f[hb->n - 1];
 		if (buf_append(&f->raw, line, len) == -1 ||
 		    buf_putc(&f->raw, '\n') == -1)
@@ -162,10 +168,6 @@ header_block_feed_line(struct header_block *hb, const char *line, size_t len)
 		f->value = NULL;
 		hb->size += len + 1;
 		return HEADER_MORE;
-	}
-	if (name_len == 0) {
-		hb->done = true;
-		return HEADER_BODY;
 	}
 	if ((f = header_new_field(hb)) == NULL)
 		return -1;

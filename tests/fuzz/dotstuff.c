@@ -20,7 +20,10 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-/* check_wire - abort unless b is valid DATA wire form */
+/*
+ * check_wire - abort unless b is valid DATA wire form: no line over 998
+ * octets before CRLF, a stuffed dot not counted (RFC 5321 4.5.3.1.6)
+ */
 static void
 check_wire(const struct buf *b)
 {
@@ -36,7 +39,7 @@ check_wire(const struct buf *b)
 			if (i + 1 >= b->len || b->data[i + 1] != '\n')
 				abort();	/* bare CR */
 			/* a lone "." line before the end is fatal */
-			if (col == 1 && b->data[start] == '.' &&
+			if (i - start == 1 && b->data[start] == '.' &&
 			    i + 2 != b->len)
 				abort();
 			i++;
@@ -46,6 +49,9 @@ check_wire(const struct buf *b)
 		}
 		if (b->data[i] == '\n')
 			abort();		/* bare LF */
+		if (i == start && b->data[i] == '.' && i + 1 < b->len &&
+		    b->data[i + 1] == '.')
+			i++;			/* the stuffed dot */
 		if (++col > DOTSTUFF_LINE_MAX)
 			abort();
 	}

@@ -116,8 +116,11 @@ def _size_target(r, maxh, pool):
 
 
 def _long_header(r, n):
-    """A header line of exactly n octets: words, or no white space."""
-    name = b"X-Long-%d: " % r.randint(0, 99)
+    """A header line of exactly n octets: words, or no white space; now
+    and then its name starts with a dot (stuffed on the wire, which
+    does not count on the line)."""
+    name = b"%sX-Long-%d: " % (b"." if r.random() < 0.15 else b"",
+                               r.randint(0, 99))
     if r.random() < 0.7:
         return name + _text(r, n - len(name))
     return name.rstrip(b" ") + b"x" * (n - len(name) + 1)
@@ -139,6 +142,101 @@ def _fill(lines, target, name=b"X-Oracle-Fill: "):
         else:
             break
     return lines
+
+
+def _mime_text_lines(r, eight=True):
+    """Lines of a text part: words (8-bit ones too), long lines, lone and
+    leading dots, empty lines, trailing white space, "From " lines."""
+    out = []
+    for _ in range(r.randint(0, 6)):
+        x = r.random()
+        if x < 0.35:
+            out.append(_text(r, r.randint(1, 80), eight=eight))
+        elif x < 0.5:
+            n = _line_length(r)
+            out.append(_text(r, n, eight=eight and r.random() < 0.7))
+        elif x < 0.6:
+            out.append(b".")
+        elif x < 0.65:
+            out.append(b"..lead")
+        elif x < 0.75:
+            out.append(b"")
+        elif x < 0.85:
+            out.append(_text(r, r.randint(1, 40), eight=eight) +
+                       r.choice((b" ", b"\t", b"  ")))
+        elif x < 0.9 and out:
+            # never first: with mixed line ends the separator before it
+            # may merge away, and Python's parser takes "From " for a
+            # header line (doc/input.md does not)
+            out.append(b"From the body")
+        elif x >= 0.9:
+            out.append(b"a=b =41 tab\there")
+    return out
+
+
+def _mime_body(r, bnd, depth, desc):
+    """A multipart body (lines) with boundary bnd: text parts (8-bit,
+    declared 8bit, 7bit, binary or nothing, so converted; or
+    quoted-printable with 7-bit text, kept), 7-bit base64 attachments,
+    nested multiparts, message/rfc822 parts; rarely a part that cannot be
+    converted (8-bit application/octet-stream)."""
+    out = []
+    if r.random() < 0.5:
+        out.append(b"This is a multi-part message in MIME format.")
+    for n in range(r.randint(1, 4)):
+        out.append(b"--" + bnd)
+        x = r.random()
+        if x < 0.5:
+            ct = r.choice((None, b"text/plain; charset=utf-8",
+                           b"text/html; charset=utf-8", b"Text/Plain"))
+            cte = r.choice((None, b"8bit", b"7bit", b"binary"))
+            if ct:
+                out.append(b"Content-Type: " + ct)
+            if cte:
+                out.append(b"Content-Transfer-Encoding: " + cte)
+            out.append(b"")
+            out.extend(_mime_text_lines(r))
+        elif x < 0.6:
+            out.append(b"Content-Type: text/plain; charset=utf-8")
+            out.append(b"Content-Transfer-Encoding: quoted-printable")
+            out.append(b"")
+            out.extend([b"caf=C3=A9 au lait=", b"soft break above",
+                        b"end=20"])
+        elif x < 0.75:
+            out.append(b"Content-Type: application/octet-stream; "
+                       b"name=\"a.bin\"")
+            out.append(b"Content-Transfer-Encoding: base64")
+            out.append(b"")
+            out.extend([b"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g",
+                        b"ISIjJCUmJygpKissLS4v"])
+        elif x < 0.85 and depth < 2:
+            inner = bnd + b"-%d" % n
+            out.append(b"Content-Type: multipart/alternative; "
+                       b"boundary=\"" + inner + b"\"")
+            out.append(b"")
+            out.extend(_mime_body(r, inner, depth + 1, desc))
+        elif x < 0.95:
+            out.append(b"Content-Type: message/rfc822")
+            out.append(b"")
+            out.append(b"Subject: an attached message")
+            if r.random() < 0.5:
+                out.append(b"MIME-Version: 1.0")
+            out.append(b"")
+            out.extend(_mime_text_lines(r))
+        else:
+            # doc/input.md: 8-bit data in a non-text part: a bounce
+            out.append(b"Content-Type: application/octet-stream")
+            out.append(b"Content-Transfer-Encoding: 8bit")
+            out.append(b"")
+            out.append("\u00e9t\u00e9 raw".encode())
+            desc.append("8-bit application/octet-stream")
+    if r.random() < 0.9:
+        out.append(b"--" + bnd + b"--")
+        if r.random() < 0.3:
+            out.append(b"an epilogue")
+    else:
+        desc.append("no close delimiter")
+    return out
 
 
 def generate(seed, k, seven=False):
@@ -175,6 +273,7 @@ def generate(seed, k, seven=False):
 
     # ---- the header section (spool form: lines without line ends)
     head = []
+    mime = None
     shape = r.random()
     no_header = shape < 0.05 and not t
     if r.random() < 0.05:
@@ -210,6 +309,15 @@ def generate(seed, k, seven=False):
             n = _line_length(r)
             head.append(_long_header(r, n))
             c.desc.append("header line %d" % n)
+        if c.world == "seven" and r.random() < 0.5:
+            # a MIME message for the 7-bit conversion
+            mime = b"=_oracle_%d" % k
+            if r.random() < 0.8:
+                head.append(b"MIME-Version: 1.0")
+            head.append(b"Content-Type: multipart/" +
+                        r.choice((b"mixed", b"alternative", b"related")) +
+                        b"; boundary=\"" + mime + b"\"")
+            c.desc.append("multipart")
         if r.random() < 0.1:
             # a long continuation line of a folded field
             n = _line_length(r)
@@ -224,10 +332,12 @@ def generate(seed, k, seven=False):
 
     # ---- the body
     body = []
-    no_blank = not no_header and r.random() < 0.15
+    no_blank = not no_header and mime is None and r.random() < 0.15
     if no_blank:
         c.desc.append("no blank line")
-    for _ in range(r.randint(0, 8)):
+    if mime is not None:
+        body = _mime_body(r, mime, 0, c.desc)
+    for _ in range(r.randint(0, 8) if mime is None else 0):
         x = r.random()
         if x < 0.15:
             body.append(b".")
@@ -246,9 +356,14 @@ def generate(seed, k, seven=False):
         elif x < 0.8:
             n = _line_length(r)
             if r.random() < 0.5:
-                body.append(b"b" * n)
+                ln = b"b" * n
             else:
-                body.append(_text(r, n, eight=r.random() < 0.2))
+                ln = _text(r, n, eight=r.random() < 0.2)
+            if r.random() < 0.15:
+                # a dot-led long line: its stuffed dot does not count
+                ln = b"." + ln[1:]
+                c.desc.append("dot-led")
+            body.append(ln)
             c.desc.append("body line %d" % n)
         else:
             body.append(_text(r, r.randint(0, 100)))

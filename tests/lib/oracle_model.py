@@ -10,14 +10,17 @@ max_message_size; exit 64: no recipients), and the checks of what
 arrives: at the smarthost (CRLF, lines of at most 998 octets, long
 header lines folded so that RFC 5322 unfolding gives the submitted
 field back, long body lines split on the next line), in `postern show`
-(the queued message unchanged) and in a DSN (the returned header section
-as queued).
+(the queued message unchanged), in a DSN (the returned header section
+as queued), and at a server without 8BITMIME (7-bit, the same MIME
+leaves decoding to the queued ones, or a bounce where doc/input.md says
+the message cannot be converted).
 
 Never: runs a program, reads the C sources, or knows a buffer size (the
 generator does); the headers postern adds (From, Date, Message-ID, and
 one leading Received trace field) are checked for shape, not bytes.
 """
 
+import copy
 import email
 import email.policy
 import email.utils
@@ -497,24 +500,124 @@ def check_bounce(e, data, meta, received, uid):
     return probs
 
 
-def check_7bit(e, data):
-    """To a server without 8BITMIME: what arrived is 7-bit, and decoding
-    it (quoted-printable or base64 text parts) gives the original body."""
+# The fields the 7-bit conversion may add or change (doc/input.md "On
+# the wire": Content-Transfer-Encoding becomes quoted-printable and moves
+# to the end of its header section; MIME-Version and Content-Type added)
+MIME_FIELDS = {b"mime-version", b"content-type", b"content-transfer-encoding"}
+MIME_DEPTH_MAX = 32     # doc/input.md: multiparts nested to 32 levels
+
+
+def spool_message(e):
+    """The queued message (spool form) without the fields postern adds."""
+    return b"".join(ln + b"\n" for ln in e.spool_lines()) + b"\n" + \
+        b"".join(ln + b"\n" for ln in e.body)
+
+
+def _eight(v):
+    """8-bit octets in bytes, or in a str parsed from bytes (the email
+    module keeps them as surrogate escapes)"""
+    if isinstance(v, bytes):
+        return any(c >= 0x80 for c in v)
+    return any("\udc80" <= ch <= "\udcff" or ord(ch) >= 0x80 for ch in v)
+
+
+def _why_entity(m, depth):
+    if depth > 0 and any(_eight(k) or _eight(v) for k, v in m.items()):
+        return "8-bit header field"
+    if m.is_multipart():
+        ct = m.get_content_type()
+        if depth >= MIME_DEPTH_MAX:
+            return None
+        if ct.startswith("multipart/"):
+            if m.preamble and _eight(m.preamble):
+                return "8-bit data in a multipart preamble"
+            if m.epilogue and _eight(m.epilogue):
+                return "8-bit data in a multipart epilogue"
+        for part in m.get_payload():
+            why = _why_entity(part, depth + 1)
+            if why:
+                return why
+        return None
+    payload = m.get_payload(decode=False)
+    if not isinstance(payload, str) or not _eight(payload):
+        return None
+    cte = (m.get("content-transfer-encoding") or "7bit").strip().lower()
+    if m.get_content_maintype() != "text":
+        return "8-bit data in a non-text part (%s)" % m.get_content_type()
+    if cte in ("base64", "quoted-printable"):
+        return "8-bit data in an encoded text part"
+    return None
+
+
+def why_not_7bit(e):
+    """Why doc/input.md says the message cannot be converted to 7 bit for
+    a server without 8BITMIME (it is bounced), or None."""
+    if e.has_8bit_header():
+        return "8-bit header field"
+    if not e.has_8bit():
+        return None
+    msg = email.message_from_bytes(spool_message(e),
+                                   policy=email.policy.compat32)
+    return _why_entity(msg, 0)
+
+
+def _leaves(msg):
+    """(content type, decoded payload with LF line ends) of every leaf.
+    Empty text/plain leaves are left out: Python's parser drops a part of
+    zero octets ("--b" at once followed by "--b"), which the conversion
+    writes with its MIME fields, as an empty text part."""
+    out = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        data = (part.get_payload(decode=True) or b"").replace(b"\r\n",
+                                                              b"\n")
+        if data or part.get_content_type() != "text/plain":
+            out.append((part.get_content_type(), data))
+    return out
+
+
+def _without_mime_fields(lines):
+    out = []
+    for f in group_fields(lines):
+        if field_name(f) not in MIME_FIELDS:
+            out.extend(f)
+    return out
+
+
+def check_7bit(e, data, received, uid):
+    """To a server without 8BITMIME: what arrived is 7-bit with lines of
+    at most 998 octets, its header fields are the original's (the MIME
+    fields aside), and it has the queued message's MIME structure: the
+    same leaves, each decoding (quoted-printable, base64) to the queued
+    one's content."""
     probs = []
+    lines, p = wire_lines(data, "wire")
+    probs += p
     if any(c >= 0x80 for c in data):
         probs.append("8-bit octets sent to a server without 8BITMIME")
         return probs
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
-    if msg.is_multipart():
-        return probs        # the generator sends single-part text only
-    got = msg.get_payload(decode=True) or b""
-    got = got.replace(b"\r\n", b"\n")
-    want = b"".join(ln + b"\n" for ln in e.body)
-    if got != want:
-        n = next((i for i in range(min(len(got), len(want)))
-                  if got[i] != want[i]), min(len(got), len(want)))
-        probs.append("decoded body differs at octet %d: got %r, want %r"
-                     % (n, got[n:n + 40], want[n:n + 40]))
+    head, _, _ = split_message(lines)
+    e2 = copy.copy(e)
+    e2.fields = [f for f in e.fields if field_name(f) not in MIME_FIELDS]
+    probs += ["header: " + x for x in check_header(
+        e2, _without_mime_fields(head), received, uid, e.sender)]
+    got = _leaves(email.message_from_bytes(data,
+                                           policy=email.policy.compat32))
+    want = _leaves(email.message_from_bytes(spool_message(e),
+                                            policy=email.policy.compat32))
+    if [t for t, _ in got] != [t for t, _ in want]:
+        probs.append("MIME parts %s arrived, the queued message has %s"
+                     % ([t for t, _ in got], [t for t, _ in want]))
+        return probs
+    for n, ((t, g), (_, w)) in enumerate(zip(got, want)):
+        if g != w:
+            i = next((i for i in range(min(len(g), len(w)))
+                      if g[i] != w[i]), min(len(g), len(w)))
+            probs.append("part %d (%s) decodes differently at octet %d: "
+                         "got %r, want %r" % (n + 1, t, i, g[i:i + 40],
+                                              w[i:i + 40]))
+            break
     return probs
 
 
@@ -580,6 +683,33 @@ def self_test():
                "domain": "example.org"})
     if e.spool_lines() != [b"A: 1"] or e.body != [b"body"]:
         probs.append("self-test: mbox line / no blank line modelled wrong")
+    # the 7-bit conversion: a multipart with an 8-bit text part
+    opts = {"t": False, "i": True, "f": "s@x", "rcpts": ["r@x"],
+            "user": "u"}
+    conf = {"max_header_size": 4096, "max_message_size": 1 << 20,
+            "domain": "example.org"}
+    src = (b"A: 1\nMIME-Version: 1.0\nContent-Type: multipart/mixed; "
+           b"boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\n"
+           b"caf\xc3\xa9 \n--b\nContent-Type: application/x\n\nabc\n--b--\n")
+    e = model(src, opts, conf)
+    good = (b"A: 1\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed;"
+            b" boundary=\"b\"\r\nFrom: s@x\r\nDate: Mon, 7 Dec 2026 "
+            b"10:00:00 +0000\r\nMessage-ID: <a@b>\r\n\r\n--b\r\n"
+            b"Content-Type: text/plain\r\nContent-Transfer-Encoding: "
+            b"quoted-printable\r\n\r\ncaf=C3=A9=20\r\n--b\r\n"
+            b"Content-Type: application/x\r\n\r\nabc\r\n--b--\r\n")
+    if why_not_7bit(e) or check_7bit(e, good, "optional", 0):
+        probs.append("self-test: a right 7-bit conversion refused: %s %s"
+                     % (why_not_7bit(e), check_7bit(e, good, "optional",
+                                                    0)))
+    for bad in (good.replace(b"=20", b""), good.replace(b"abc", b"abd"),
+                good.replace(b"=C3=A9", b"\xc3\xa9"),
+                good.replace(b"A: 1\r\n", b"A: 2\r\n")):
+        if not check_7bit(e, bad, "optional", 0):
+            probs.append("self-test: a wrong 7-bit conversion passed")
+    e = model(src.replace(b"abc", b"ab\xc3\xa9"), opts, conf)
+    if not why_not_7bit(e) or "non-text" not in why_not_7bit(e):
+        probs.append("self-test: 8-bit application/x is convertible?")
     # postern's own Received: field, before and after it lands
     arr = [b"A: 1", b"From: u@example.org",
            b"Date: Mon, 7 Dec 2026 10:00:00 +0000",

@@ -17,6 +17,7 @@
 #include "bounce.h"
 #include "buf.h"
 #include "tap.h"
+#include "util.h"
 
 #define T_OUT_MAX	(64u << 20)
 #define T_SEED		"TEST"
@@ -576,6 +577,190 @@ test_hostile(struct buf *out)
 	buf_free(&orig);
 }
 
+/*
+ * t_returned - the returned part's header section (its lines, without
+ * their LF) in *head: NULL when the report has no returned part
+ */
+static const char *
+t_returned(const struct buf *out, const char *ctype, size_t *hlen)
+{
+	char		 want[128];
+	const char	*p, *e;
+
+	snprintf(want, sizeof(want), "Content-Type: %s\n", ctype);
+	if ((p = memmem(out->data, out->len, want, strlen(want))) == NULL ||
+	    (p = memmem(p, (size_t)(out->data + out->len - p), "\n\n",
+	    2)) == NULL)
+		return NULL;
+	p += 2;
+	if ((e = memmem(p, (size_t)(out->data + out->len - p), "\n\n",
+	    2)) == NULL && (e = memmem(p, (size_t)(out->data + out->len - p),
+	    "\n--" T_BOUNDARY0, strlen("\n--" T_BOUNDARY0))) == NULL)
+		return NULL;
+	*hlen = (size_t)(e - p) + 1;	/* the last line's LF */
+	return p;
+}
+
+/*
+ * t_unfold_check - the first field of a returned header section
+ * [p, p+n) against the submitted line: every line at most 998 octets
+ * (the dot the agent stuffs before a dot-led line does not count, RFC
+ * 5321 4.5.3.1.6); each continuation starts with white space; unfolding
+ * (removing the LF before it) gives back the line exactly when it had
+ * white space to fold at; else the pieces are 998 octets each and
+ * continue with one inserted space; each fold is at the last white space
+ * that fits; the next field is "X-After: 1".  Returns NULL or what is
+ * wrong.
+ */
+static const char *
+t_unfold_check(const char *p, size_t n, const char *line, size_t len,
+    bool wsp)
+{
+	static char	 why[160];
+	const char	*end = p + n, *nl;
+	size_t		 got = 0, plen, k, max = 998;
+	bool		 first = true;
+
+	for (; p < end; p = nl + 1, first = false) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		plen = (size_t)(nl - p);
+		if (!first && p[0] != ' ' && p[0] != '\t')
+			break;		/* the next field */
+		if (plen > max) {
+			snprintf(why, sizeof(why), "a line of %zu octets",
+			    plen);
+			return why;
+		}
+		k = 0;
+		if (!first && !wsp) {
+			if (p[0] != ' ') {
+				snprintf(why, sizeof(why), "a cut continues "
+				    "with no space");
+				return why;
+			}
+			k = 1;	/* the inserted space */
+		}
+		if (got + plen - k > len || memcmp(line + got, p + k,
+		    plen - k) != 0) {
+			snprintf(why, sizeof(why), "differs at octet %zu", got);
+			return why;
+		}
+		got += plen - k;
+		if (got < len && wsp) {
+			/* folded at the last white space that fits */
+			for (k = 1; got + k < len && line[got + k] != ' '; k++)
+				;
+			if (got + k < len && plen + k <= max) {
+				snprintf(why, sizeof(why), "folded at octet "
+				    "%zu, though white space at %zu fits",
+				    got, got + k);
+				return why;
+			}
+		} else if (got < len && plen != max) {
+			snprintf(why, sizeof(why), "cut at %zu octets, not %zu",
+			    plen, max);
+			return why;
+		}
+	}
+	if (got != len) {
+		snprintf(why, sizeof(why), "%zu of %zu octets returned", got,
+		    len);
+		return why;
+	}
+	if ((size_t)(end - p) < 11 || memcmp(p, "X-After: 1\n", 11) != 0) {
+		snprintf(why, sizeof(why), "the next field is not X-After");
+		return why;
+	}
+	return NULL;
+}
+
+/*
+ * test_long_header - a returned header line over 998 octets is folded
+ * like the agent folds it on the wire (hfold.c): it sits in the DSN's
+ * body, where the wire code would cut it with no white space and the
+ * rest would become a broken line of its own
+ */
+static void
+test_long_header(struct buf *out)
+{
+	static const size_t	 lens[] = { 997, 998, 999, 1000, 20000 };
+	struct bounce_info	 info;
+	struct buf		 orig;
+	struct t_shape		 s;
+	char			*line;
+	const char		*h, *why;
+	size_t			 i, k, hlen;
+	int			 wsp, full, dot;
+
+	buf_init(&orig, T_OUT_MAX);
+	line = xmalloc(20001);
+	t_info(&info);
+	for (dot = 0; dot <= 1; dot++)
+	for (wsp = 0; wsp <= 1; wsp++)
+	for (full = 0; full <= 1; full++)
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		/* "Subject: " then words of 9 octets and a space, or
+		   "Subject:" and one word (no white space at all) */
+		k = (size_t)snprintf(line, 20001, "%s%s", dot ? ".Dot:" :
+		    "Subject:", wsp ? " " : "");
+		for (; k < lens[i]; k++)
+			line[k] = wsp && k % 10 == 9 && k + 1 < lens[i] ? ' ' :
+			    (char)('a' + k % 26);
+		line[k] = '\0';
+		buf_reset(&orig);
+		FIXTURE(buf_append(&orig, line, lens[i]));
+		FIXTURE(buf_puts(&orig, "\nX-After: 1\n\nbody\n"));
+		info.ret_full = full;
+		if (t_gen(&info, t_rcpts, 1, orig.data, orig.len, out) != 0) {
+			ok(0, "%s%zu-octet header line %s white space, %s: "
+			    "generated", dot ? "dot-led " : "", lens[i],
+			    wsp ? "with" : "without", full ? "RET=FULL" :
+			    "headers only");
+			continue;
+		}
+		t_parse(out, &s);
+		h = t_returned(out, full ? "message/rfc822" :
+		    "text/rfc822-headers", &hlen);
+		why = h == NULL ? "no returned part" :
+		    t_unfold_check(h, hlen, line, lens[i], wsp ||
+		    lens[i] <= 998);
+		ok(s.ok && why == NULL && t_max_line(out->data, out->len) <=
+		    998 && (!full || t_count(out, "\n\nbody\n") == 1),
+		    "%s%zu-octet header line %s white space, %s: folded, "
+		    "unfolds to the original%s%s", dot ? "dot-led " : "",
+		    lens[i], wsp ? "with" : "without", full ? "RET=FULL" :
+		    "headers only", why ? ": " : "", why ? why : "");
+	}
+	/*
+	 * a header section over max_return_size is cut there too, folds
+	 * counted, and the report says so (only reachable when
+	 * max_header_size is raised above the agent's 1 MiB)
+	 */
+	buf_reset(&orig);
+	FIXTURE(buf_puts(&orig, "Subject: x\nX-Big:"));
+	for (i = 0; i < 300; i++)
+		FIXTURE(buf_puts(&orig, " word"));
+	FIXTURE(buf_puts(&orig, "\nX-After: 1\n\nbody\n"));
+	info.ret_full = 0;
+	info.max_return_size = 1000;
+	h = NULL;
+	ok(t_gen(&info, t_rcpts, 1, orig.data, orig.len, out) == 0 &&
+	    (h = t_returned(out, "text/rfc822-headers", &hlen)) != NULL &&
+	    t_max_line(out->data, out->len) <= 998 &&
+	    t_count(out, "It was cut to its first 1000 bytes") == 1 &&
+	    t_count(out, "X-After") == 0,
+	    "a header section over max_return_size: cut, folded lines, said");
+	if (h != NULL) {
+		const char *e = strstr(h, "\n--" T_BOUNDARY0 "--\n");
+
+		ok(e != NULL && (size_t)(e - h) <= 1000 + 1,
+		    "... at most 1000 bytes returned (%zu)",
+		    e != NULL ? (size_t)(e - h) : 0);
+	}
+	free(line);
+	buf_free(&orig);
+}
+
 static void
 test_random(struct buf *out)
 {
@@ -612,6 +797,7 @@ main(void)
 	test_eightbit(&out);
 	test_truncation(&out);
 	test_hostile(&out);
+	test_long_header(&out);
 	test_random(&out);
 	buf_free(&out);
 	return done_testing();

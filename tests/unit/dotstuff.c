@@ -72,7 +72,10 @@ every_split(const char *in, size_t n, int three)
 	return good;
 }
 
-/* wire_ok - no line over 1000 with CRLF, no bare CR/LF, ends CRLF.CRLF */
+/*
+ * wire_ok - no line over 1000 with CRLF (a stuffed dot not counted, RFC
+ * 5321 4.5.3.1.6), no bare CR/LF, ends CRLF.CRLF
+ */
 static int
 wire_ok(const struct buf *b)
 {
@@ -91,7 +94,14 @@ wire_ok(const struct buf *b)
 			col = 0;
 			continue;
 		}
-		if (b->data[i] == '\n' || ++col > DOTSTUFF_LINE_MAX)
+		if (b->data[i] == '\n')
+			return 0;
+		/* the first of a line's two leading dots is the stuffed one */
+		if (col == 0 && b->data[i] == '.' && i + 1 < b->len &&
+		    b->data[i + 1] == '.' && (i == 0 || b->data[i - 1] ==
+		    '\n'))
+			i++;
+		if (++col > DOTSTUFF_LINE_MAX)
 			return 0;
 	}
 	return 1;
@@ -345,6 +355,55 @@ main(void)
 		    ds.hdr_cut == 1 && strstr(b.data, "\r\n\r\n") != NULL &&
 		    strstr(b.data, "\r\n\r\n") == strstr(b.data, "\r\n\r\nb"),
 		    "leading white space is no fold point (no empty line)");
+		free(in);
+	}
+	/*
+	 * a line that starts with a dot: the stuffed dot does not count on
+	 * the line (RFC 5321 4.5.3.1.6), so 998 octets go whole (they were
+	 * cut into 997 and 1, which changed the line)
+	 */
+	{
+		struct dotstuff	 d2;
+		char		*in = malloc(1100), *u;
+
+		for (n = 997; n <= 1000; n++) {
+			in[0] = '\n';
+			in[1] = '.';
+			memset(in + 2, 'x', n - 1);
+			memcpy(in + 1 + n, "\n", 2);
+			dotstuff_init(&d2);
+			buf_reset(&b);
+			if (dotstuff_feed(&d2, in, n + 2, &b) == -1 ||
+			    dotstuff_finish(&d2, &b) == -1)
+				abort();
+			ok(wire_ok(&b) && memcmp(b.data, "\r\n..", 4) == 0 &&
+			    (n <= 998 ? d2.lines_split == 0 &&
+			    b.data[3 + n] == '\r' : d2.lines_split == 1 &&
+			    b.data[3 + 998] == '\r'),
+			    "a dot-led body line of %zu octets: %s", n,
+			    n <= 998 ? "whole, on a wire line of one more" :
+			    "cut at 998 octets after the stuffed dot");
+		}
+		for (n = 997; n <= 1000; n++) {
+			size_t	k;
+
+			memcpy(in, ".X-D:", 5);
+			for (k = 5; k < n; k++)
+				in[k] = k % 10 == 5 ? ' ' : 'a';
+			memcpy(in + n, "\n\nb\n", 5);
+			dotstuff_init(&d2);
+			buf_reset(&b);
+			if (dotstuff_feed(&d2, in, n + 4, &b) == -1 ||
+			    dotstuff_finish(&d2, &b) == -1)
+				abort();
+			u = unfold_header(&b);
+			ok(wire_ok(&b) && strncmp(u, ".", 1) == 0 &&
+			    strncmp(u + 1, in, n) == 0 && u[n + 1] == '\n' &&
+			    d2.hdr_folded == (n > 998) && d2.hdr_cut == 0,
+			    "a dot-led header line of %zu octets: %s", n,
+			    n <= 998 ? "not folded" : "folded at white space");
+			free(u);
+		}
 		free(in);
 	}
 	ok(every_split("a\r\n.\r\r\n.", 9, 1),

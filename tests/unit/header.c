@@ -149,10 +149,20 @@ test_feed(void)
 	header_block_init(&hb, 20);
 	is_int(header_block_feed_line(&hb, "Subject: 123456789", 18),
 	    HEADER_MORE, "19 bytes fit in 20");
-	ok(header_block_feed_line(&hb, "X", 1) == -1 && errno == EMSGSIZE,
+	ok(header_block_feed_line(&hb, " X", 2) == -1 && errno == EMSGSIZE,
 	    "continuation past the limit: EMSGSIZE");
+	ok(header_block_feed_line(&hb, "X: y", 4) == -1 && errno == EMSGSIZE,
+	    "field past the limit: EMSGSIZE");
 	is_int(header_block_feed_line(&hb, "", 0), HEADER_END,
 	    "separator still recognised after EMSGSIZE");
+	header_block_free(&hb);
+	/* only header lines count: a body line past the limit ends it */
+	header_block_init(&hb, 20);
+	is_int(header_block_feed_line(&hb, "Subject: 1234567890", 19),
+	    HEADER_MORE, "20 bytes fit in 20");
+	is_int(header_block_feed_line(&hb, "X", 1), HEADER_BODY,
+	    "a line that is not a header field past the limit: body");
+	is_int((long long)hb.size, 20, "the body line is not counted");
 	header_block_free(&hb);
 	header_block_init(&hb, 20);
 	is_int(header_block_feed_line(&hb, "Subject: 1234567890", 19),

@@ -427,6 +427,88 @@ main(void)
 		    "an outer delimiter closes the inner multiparts");
 	}
 
+	/*
+	 * an entity's header section ends at the first line that is not a
+	 * header field (header.c's rule for the message): that line is its
+	 * first body line and the separator line is written before it (it
+	 * was refused as an 8-bit header field)
+	 */
+	is_str(convs("Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: text/plain\ncaf\xc3\xa9\n--q--\n"),
+	    "Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\ncaf=C3=A9\n"
+	    "--q--\n", "a part's header followed at once by an 8-bit line: "
+	    "the line is the body, encoded");
+	is_str(convs("Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "\xe9 x\n--q\n x\xe9\n--q\n\xc3\xa9: x\n--q--\n"),
+	    "Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n=E9 x\n--q\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n x=E9\n--q\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n=C3=A9: x\n"
+	    "--q--\n", "parts without a header: an 8-bit first line, a "
+	    "blank first, an 8-bit field name");
+	is_str(convs("Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: message/rfc822\n\nSubject: in\n\xc3\xa9t\xc3\xa9\n"
+	    "--q\nContent-Type: message/rfc822\n\xe9\n--q--\n"),
+	    "Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: message/rfc822\n\nSubject: in\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n=C3=A9t=C3=A9\n"
+	    "--q\nContent-Type: message/rfc822\n\nMIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=unknown-8bit\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n=E9\n--q--\n",
+	    "an enclosed message's header followed at once by its body; a "
+	    "message/rfc822 part with neither");
+	is_str(convs("Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: application/octet-stream\nAAAA\n--q--\n"),
+	    "Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: application/octet-stream\n\nAAAA\n--q--\n",
+	    "a 7-bit non-text part without the separator: written");
+	is_str(convs("Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: text/plain\n\xe9"),
+	    "Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "Content-Type: text/plain\n"
+	    "Content-Transfer-Encoding: quoted-printable\n\n=E9=\n",
+	    "a last line without its LF after a part's header");
+	is_str(refusal("Content-Type: multipart/mixed; boundary=q\n\n--q\n"
+	    "X-A: 1\nX-B : caf\xc3\xa9\n\nx\n--q--\n"), "8-bit header field",
+	    "\"Name :\" is a header field (8-bit: refused)");
+	{
+		/* a 20,000-octet first body line: no colon in 998 octets */
+		struct buf	 in, dec;
+		const char	*hd = "Content-Type: multipart/mixed; "
+		    "boundary=q\n\n--q\nContent-Type: text/plain\n";
+		const char	*want = "Content-Transfer-Encoding: "
+		    "quoted-printable\n\n", *o, *e;
+
+		buf_init(&in, OUT_MAX);
+		buf_init(&dec, OUT_MAX);
+		FIXTURE(buf_puts(&in, hd));
+		for (i = 0; i < 20000; i++)
+			FIXTURE(buf_putc(&in, i % 100 == 99 ? '\xe9' : 'b'));
+		FIXTURE(buf_puts(&in, "\n--q--\n"));
+		o = conv(in.data, in.len, &b) == NULL ? buf_cstr(&b) : "";
+		o = strstr(o, want);
+		e = o != NULL ? strstr(o, "\n--q--\n") : NULL;
+		ok(o != NULL && e != NULL && seven_bit(&b) &&
+		    qp_decode(o + strlen(want), (size_t)(e - o) + 1 -
+		    strlen(want), &dec) == 0 && dec.len == 20001 &&
+		    memcmp(dec.data, in.data + strlen(hd), 20001) == 0,
+		    "a 20,000-octet 8-bit line after a part's header: its "
+		    "body, decoding to it");
+		ok(every_split("Content-Type: multipart/mixed; boundary=q\n\n"
+		    "--q\nX: 1\nab\xe9\n--q\nContent-Type: message/rfc822\n"
+		    "S: 1\n\xe9\n--q--\n", 83, 1),
+		    "separator-less headers: every 3-way split equals one "
+		    "shot");
+		buf_free(&in);
+		buf_free(&dec);
+	}
+
 	/* refusals */
 	is_str(refusal("Subject: caf\xc3\xa9\n\nx\n"), "8-bit header field",
 	    "8-bit in a header field: refused");
@@ -488,6 +570,43 @@ main(void)
 		ok(!bad && b.len > 19 * n && b.len <= MIME7BIT_OUT_MAX(n),
 		    "1000 empty digest parts: output %zu for %zu in, within "
 		    "MIME7BIT_OUT_MAX", b.len, n);
+		mime7bit_free(m);
+		buf_free(&in);
+		buf_reset(&b);
+	}
+
+	/*
+	 * held output: a Content-Transfer-Encoding field of almost
+	 * MIME7BIT_FIELD_MAX (replaced, as the part is text), then a line
+	 * of 998 '=' and blanks up to the field limit, which the next octet
+	 * shows is no header line: it goes out quoted-printable (3 octets
+	 * for each '=', soft breaks) in one 2-octet feed
+	 */
+	{
+		struct buf	 in;
+		struct mime7bit	*m = mime7bit_new();
+		size_t		 k;
+
+		buf_init(&in, OUT_MAX);
+		FIXTURE(buf_puts(&in, "Content-Type: multipart/mixed; "
+		    "boundary=q\n\n--q\nContent-Transfer-Encoding: 8bit\n "));
+		k = in.len;
+		while (in.len - k < MIME7BIT_FIELD_MAX - 64)
+			FIXTURE(buf_putc(&in, ' '));
+		FIXTURE(buf_puts(&in, "\n"));
+		for (k = 0; k < 998; k++)
+			FIXTURE(buf_putc(&in, '='));
+		while (in.len < 2 * (size_t)MIME7BIT_FIELD_MAX - 64)
+			FIXTURE(buf_putc(&in, ' '));
+		buf_reset(&b);
+		bad = mime7bit_feed(m, in.data, in.len, &b) != 0;
+		buf_reset(&b);
+		bad |= mime7bit_feed(m, "x\n", 2, &b) != 0;
+		ok(!bad && seven_bit(&b) && b.len > MIME7BIT_FIELD_MAX &&
+		    b.len <= MIME7BIT_OUT_MAX(2),
+		    "a held field and a held line that is no header line: "
+		    "%zu octets out of a 2-octet feed, within MIME7BIT_OUT_MAX",
+		    b.len);
 		mime7bit_free(m);
 		buf_free(&in);
 		buf_reset(&b);

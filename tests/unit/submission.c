@@ -3,7 +3,11 @@
  * submission.c - unit tests for submission_run at the sizes that once
  * broke it (issue 9): header sections on every internal chunk and buffer
  * size of the front end +-1, max_header_size -1, exactly and +1, with and
- * without a blank line, each followed by 20,000-byte body lines.  Drives
+ * without a blank line, each followed by 20,000-byte body lines; and a
+ * header of exactly max_header_size (and one byte more) followed without
+ * a blank line by a first body line of 1, 4095, 4096, 8191, 8192, 8193
+ * and 70,000 bytes (once a line of 4096 to 8192 bytes there was counted
+ * into the header section and the message refused).  Drives
  * the real src/postern-drop (unprivileged, with -C) and reads the queue
  * file back: every input byte must be there, in order (doc/input.md), or
  * the submission refused with EX_DATAERR naming the key and nothing queued.
@@ -79,11 +83,12 @@ entries(const char *sub, char *first, size_t firstsize)
 
 /*
  * make_input - a header section of exactly hsize bytes (filler fields of
- * at most 900 bytes), a blank line when blank, then two BODY_LINE-byte
- * lines and "end"; *want gets what doc/input.md says is queued
+ * at most 900 bytes), a blank line when blank, then two blen-byte lines
+ * and "end"; *want gets what doc/input.md says is queued
  */
 static void
-make_input(struct buf *in, struct buf *want, size_t hsize, bool blank)
+make_input(struct buf *in, struct buf *want, size_t hsize, bool blank,
+    size_t blen)
 {
 	size_t	left, take, k, n = 0;
 	char	name[32];
@@ -107,10 +112,10 @@ make_input(struct buf *in, struct buf *want, size_t hsize, bool blank)
 	FIXTURE(buf_putc(want, '\n'));
 	if (blank)
 		FIXTURE(buf_putc(in, '\n'));
-	for (k = 0; k < BODY_LINE; k++)
+	for (k = 0; k < blen; k++)
 		FIXTURE(buf_putc(in, 'b'));
 	FIXTURE(buf_putc(in, '\n'));
-	for (k = 0; k < BODY_LINE; k++)
+	for (k = 0; k < blen; k++)
 		FIXTURE(buf_putc(in, 'c'));
 	FIXTURE(buf_puts(in, "\nend\n"));
 	FIXTURE(buf_append(want, in->data + hsize + (blank ? 1 : 0),
@@ -226,6 +231,11 @@ main(void)
 		2 * SPOOL_PIPE_CHUNK_MAX + 1,
 		MAX_HEADER - 1, MAX_HEADER,
 	};
+	/* first body lines after a header without a blank line */
+	const size_t		 blens[] = {
+		1, 4095, 4096, INPUT_PIECE_MAX - 1, INPUT_PIECE_MAX,
+		INPUT_PIECE_MAX + 1, 70000,
+	};
 	size_t			 i;
 	int			 blank, rc;
 
@@ -268,7 +278,7 @@ main(void)
 		for (i = 0; i < ARRAY_SIZE(sizes); i++) {
 			snprintf(what, sizeof(what), "header %zu bytes, %s",
 			    sizes[i], blank ? "blank line" : "no blank line");
-			make_input(&in, &want, sizes[i], blank);
+			make_input(&in, &want, sizes[i], blank, BODY_LINE);
 			rc = submit_one(&c, &res, &who, &in, &err);
 			if (!is_int(rc, EX_OK, what))
 				diag("%s", buf_cstr(&err));
@@ -277,12 +287,38 @@ main(void)
 		}
 		snprintf(what, sizeof(what), "header max_header_size + 1, %s",
 		    blank ? "blank line" : "no blank line");
-		make_input(&in, &want, MAX_HEADER + 1, blank);
+		make_input(&in, &want, MAX_HEADER + 1, blank, BODY_LINE);
 		rc = submit_one(&c, &res, &who, &in, &err);
 		is_int(rc, EX_DATAERR, what);
 		ok(strstr(buf_cstr(&err), "raise max_header_size in ") != NULL
 		    && strstr(buf_cstr(&err), conf_path) != NULL,
 		    "%s: the reason names the key and the file (%s)", what,
+		    buf_cstr(&err));
+		ok(entries("new", NULL, 0) == 0 && entries("tmp", NULL, 0) == 0,
+		    "%s: nothing queued, no tmp file left", what);
+	}
+
+	/*
+	 * only header lines count: after a header of exactly the limit, a
+	 * first body line that fits one input piece (4096 to 8192 bytes:
+	 * over the room left for added fields) is no refusal
+	 */
+	for (i = 0; i < ARRAY_SIZE(blens); i++) {
+		snprintf(what, sizeof(what), "header max_header_size, no blank "
+		    "line, first body line %zu bytes", blens[i]);
+		make_input(&in, &want, MAX_HEADER, false, blens[i]);
+		rc = submit_one(&c, &res, &who, &in, &err);
+		if (!is_int(rc, EX_OK, what))
+			diag("%s", buf_cstr(&err));
+		ok(rc == EX_OK && queued_is(&want, what),
+		    "%s: every byte queued, in order", what);
+		snprintf(what, sizeof(what), "header max_header_size + 1, no "
+		    "blank line, first body line %zu bytes", blens[i]);
+		make_input(&in, &want, MAX_HEADER + 1, false, blens[i]);
+		rc = submit_one(&c, &res, &who, &in, &err);
+		is_int(rc, EX_DATAERR, what);
+		ok(strstr(buf_cstr(&err), "larger than max_header_size") !=
+		    NULL, "%s: the reason is the header size (%s)", what,
 		    buf_cstr(&err));
 		ok(entries("new", NULL, 0) == 0 && entries("tmp", NULL, 0) == 0,
 		    "%s: nothing queued, no tmp file left", what);
