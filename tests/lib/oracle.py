@@ -9,7 +9,8 @@ Environment:
   ORACLE_CASE=K       run case K of the seed only
   ORACLE_BATCH=B      cases submitted before one delivery run (100)
   ORACLE_RUN_AS=USER  run sendmail and posternd as USER (when root)
-  ORACLE_RECEIVED=optional|required|absent   postern's Received: field
+  ORACLE_RECEIVED=required|optional|absent   postern's Received: field
+                      (default required)
   ORACLE_CHECK_SIZE=0 do not check SIZE= against the wire size
   ORACLE_POSTFIX=PORT:MAILDIR  every fifth case that fits goes to the
                       Postfix listening there (no TLS, no AUTH), which
@@ -290,7 +291,7 @@ class Oracle:
         self.as_user = pwd.getpwnam(user) if user else None
         self.uid = self.as_user.pw_uid if self.as_user else os.getuid()
         self.login = pwd.getpwuid(self.uid).pw_name
-        self.received = env_flag("ORACLE_RECEIVED", "optional")
+        self.received = env_flag("ORACLE_RECEIVED", "required")
         self.check_size = env_flag("ORACLE_CHECK_SIZE", "1") == "1"
         self.seven = env_flag("ORACLE_7BIT", "1") == "1"
         pf = os.environ.get("ORACLE_POSTFIX")
@@ -366,7 +367,8 @@ class Oracle:
                     fail(c.k, "show", "postern show exit %d: %r"
                          % (src, out[-300:]))
                 else:
-                    for p in om.check_show(e, out):
+                    for p in om.check_show(e, out, self.received,
+                                             self.uid):
                         fail(c.k, "show", p)
             pending[c.k] = (c, e)
         for w in self.worlds.values():

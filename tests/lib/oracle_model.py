@@ -37,7 +37,11 @@ ADDED = (b"from", b"date", b"message-id")
 ADDED_SLACK = 1024
 
 FIELD_NAME = re.compile(rb"^[\x21-\x39\x3b-\x7e]+:")
-RECEIVED_UID = re.compile(rb"(?i)^received:.*\buid[ =]?(\d+)", re.S)
+# postern's trace field, as doc/input.md gives it: "Received: by HOST
+# (postern, from userid UID)" folded with "id QID; DATE".
+RECEIVED_UID = re.compile(
+    rb"^Received: by [^\s()]+ \(postern, from userid (\d+)\)"
+    rb"\r?\n?[ \t]+id [0-9A-Za-z]+; [^\r\n]+$")
 
 
 class Expect:
@@ -286,7 +290,7 @@ def check_header(e, arr_lines, received, uid, sender):
     if trace is not None:
         if received == "absent":
             probs.append("a Received: field was added: %r" % trace[0][:80])
-        m = RECEIVED_UID.match(b"".join(trace))
+        m = RECEIVED_UID.match(b"\n".join(trace))
         if not m:
             probs.append("added Received: field names no uid: %r"
                          % b"".join(trace)[:200])
@@ -400,9 +404,10 @@ def check_arrival(e, data, meta, received, uid, check_size):
     return probs
 
 
-def check_show(e, out):
+def check_show(e, out, received="optional", uid=None):
     """`postern show --body ID`: the header after "Header:" and the body
-    after "Body:" are the queued message, byte for byte (spool form)."""
+    after "Body:" are the queued message, byte for byte (spool form),
+    after postern's leading trace field (checked as in check_header)."""
     k = out.find(b"\nHeader:\n")
     if k < 0:
         return ["postern show: no 'Header:' section: %r" % out[:200]]
@@ -413,6 +418,22 @@ def check_show(e, out):
     head = rest[:k].split(b"\n")
     body = rest[k + len(b"\n\nBody:\n"):]
     probs = []
+    if head and head[0][:9].lower() == b"received:":
+        n = 1
+        while n < len(head) and head[n][:1] in (b" ", b"\t"):
+            n += 1
+        trace, head = head[:n], head[n:]
+        if received == "absent":
+            probs.append("postern show: a Received: field was added")
+        m = RECEIVED_UID.match(b"\n".join(trace))
+        if not m:
+            probs.append("postern show: the trace field is not postern's: "
+                         "%r" % b"\n".join(trace)[:200])
+        elif uid is not None and int(m.group(1)) != uid:
+            probs.append("postern show: Received: names uid %s, the "
+                         "submitter is uid %d" % (m.group(1).decode(), uid))
+    elif received == "required":
+        probs.append("postern show: no leading Received: field")
     want = e.spool_lines()
     got = head[:len(want)]
     if got != want:
@@ -718,7 +739,8 @@ def self_test():
               "rcpts": ["r@x"], "user": "u"},
               {"max_header_size": 1024, "max_message_size": 1 << 20,
                "domain": "example.org"})
-    rcvd = [b"Received: from uid 1001 (user u)", b"\tby host; date"]
+    rcvd = [b"Received: by host.example.org (postern, from userid 1001)",
+            b"\tid 6B16A4B69FE724624130; Mon, 7 Dec 2026 12:21:10 +0000"]
     for mode, lines, uid, good in (
             ("optional", arr, 1001, True),
             ("optional", rcvd + arr, 1001, True),
