@@ -142,7 +142,7 @@ done
 
 # ---------------------------------------------------------------- check
 # postern check has its own SMTP loop: the same whole-stage deadline
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 agent_spool
 smarthost_start "$T/chk" --starttls $TLSOPTS $SHAUTH \
     --fault 'greeting:dribble' || bail_out "smarthost did not start"

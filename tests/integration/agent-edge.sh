@@ -100,10 +100,14 @@ smarthost_stop
 # refused before anything is sent, though its spool size (LF line ends)
 # is well under the limit
 # wire_msg FILE N - a message of exactly N octets on the wire
+# The message is made so that, with the Received: field postern-drop puts
+# above it (TRACE_WIRE octets on the wire, measured on a probe message),
+# it is N octets on the wire.
 wire_msg() {
-	/usr/bin/python3 - "$1" "$2" "$SENDER" <<'PY'
+	/usr/bin/python3 - "$1" "$2" "$SENDER" "${TRACE_WIRE:-0}" <<'PY'
 import sys
 path, n, sender = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+n -= int(sys.argv[4])
 msg = "From: %s\nSubject: size edge\n\n" % sender
 wire = lambda m: len(m) + m.count("\n")
 while wire(msg) + 40 < n:
@@ -115,6 +119,21 @@ PY
 }
 agent_spool
 : >"$T/agent.log"
+printf 'Subject: probe\n\nprobe\n' >"$T/probe"
+agent_queue "$SENDER" "$T/probe" probe@example.net >/dev/null
+TRACE_WIRE=$(/usr/bin/python3 - "$SPOOL"/new/* <<'PY'
+import sys
+# the queue file: envelope records, a blank line, then the message, whose
+# first field (with its continuation lines) is postern-drop's Received:
+msg = open(sys.argv[1], "rb").read().split(b"\n\n", 1)[1].split(b"\n")
+assert msg[0].startswith(b"Received: "), msg[0]
+n = 1
+while msg[n][:1] in (b" ", b"\t"):
+    n += 1
+print(sum(len(l) + 2 for l in msg[:n]))
+PY
+) || bail_out "cannot measure the Received: field"
+rm -f "$SPOOL"/new/*
 start_host sizeedge --size 2000
 wire_msg "$T/w2000" 2000
 wire_msg "$T/w2001" 2001

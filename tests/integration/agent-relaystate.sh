@@ -11,7 +11,7 @@
 # longer configured is dropped from it.  Counts, never times.
 . "$top_srcdir/tests/integration/agent-common.sh"
 
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 need_cmd timeout
 AGENT_RETRY_MIN=10m
 AGENT_RETRY_MAX=20m

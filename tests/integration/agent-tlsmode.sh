@@ -12,7 +12,7 @@
 # postern queue shows the reason on it.
 . "$top_srcdir/tests/integration/agent-common.sh"
 
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 printf 'Subject: tls mode\n\nbody\n' >"$T/body"
 SHAUTH="--auth PLAIN --user alice@example.org --password s3cret"
 

@@ -6,7 +6,7 @@
 # relay belongs to that user.  Needs root and the agent's user.
 . "$top_srcdir/tests/integration/agent-common.sh"
 
-POSTERN=$top_builddir/src/postern
+POSTERN=$BUILT/postern
 [ -x "$POSTERN" ] || skip_all "postern not built"
 need_root
 agent_user=$("$POSTERND" --help | sed -n "s/.*drops to the user '\\([^']*\\)'.*/\\1/p")

@@ -13,6 +13,7 @@ POSTERN_BIN=$top_builddir/src/postern
 [ -x "$POSTERN_BIN" ] || skip_all "postern not built"
 need_root
 tmpdir_make
+POSTERN_BIN=$BUILT/postern
 make_test_users 1 || bail_out "cannot create test users"
 U=${TEST_USER_PREFIX}1
 AS="run_as $U"
