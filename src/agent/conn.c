@@ -64,45 +64,16 @@ conn_set_stop(int fd, bool (*stopping)(int fd, void *arg), void *arg)
 static int
 conn_wait(int fd, short events, int64_t deadline_ms)
 {
-	struct pollfd	pfd[2];
-	int64_t		left;
-	int		rc, timeout;
+	int	rc;
 
-	if (conn_stop_fd == -1)
-		return io_wait(fd, events, deadline_ms);
 	for (;;) {
-		timeout = -1;
-		if (deadline_ms >= 0) {
-			left = deadline_ms - now_ms();
-			if (left <= 0) {
-				errno = ETIMEDOUT;
-				return 0;
-			}
-			timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
-		}
-		pfd[0].fd = fd;
-		pfd[0].events = events;
-		pfd[0].revents = 0;
-		pfd[1].fd = conn_stop_fd;
-		pfd[1].events = POLLIN;
-		pfd[1].revents = 0;
-		rc = poll(pfd, 2, timeout);
-		if (rc == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		if ((pfd[1].revents & POLLIN) &&
-		    conn_stop_fn(conn_stop_fd, conn_stop_arg)) {
+		rc = io_wait_either(fd, events, conn_stop_fd, deadline_ms);
+		if (rc != 2)
+			return rc;
+		if (conn_stop_fn(conn_stop_fd, conn_stop_arg)) {
 			errno = ECANCELED;
 			return -1;
 		}
-		if (pfd[0].revents & POLLNVAL) {
-			errno = EBADF;
-			return -1;
-		}
-		if (pfd[0].revents != 0)
-			return 1;
 	}
 }
 

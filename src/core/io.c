@@ -82,13 +82,19 @@ io_read_full(int fd, void *p, size_t n)
 int
 io_wait(int fd, short events, int64_t deadline_ms)
 {
-	struct pollfd	pfd;
+	return io_wait_either(fd, events, -1, deadline_ms);
+}
+
+/* io_wait_either - poll fd and other_fd until one is ready or deadline */
+int
+io_wait_either(int fd, short events, int other_fd, int64_t deadline_ms)
+{
+	struct pollfd	pfd[2];
 	int64_t		left;
-	int		rc;
+	int		rc, timeout;
 
 	for (;;) {
-		int timeout = -1;
-
+		timeout = -1;
 		if (deadline_ms >= 0) {
 			left = deadline_ms - now_ms();
 			if (left <= 0) {
@@ -97,10 +103,13 @@ io_wait(int fd, short events, int64_t deadline_ms)
 			}
 			timeout = left > 0x7fffffff ? 0x7fffffff : (int)left;
 		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		rc = poll(&pfd, 1, timeout);
+		pfd[0].fd = fd;
+		pfd[0].events = events;
+		pfd[0].revents = 0;
+		pfd[1].fd = other_fd;
+		pfd[1].events = POLLIN;
+		pfd[1].revents = 0;
+		rc = poll(pfd, other_fd == -1 ? 1 : 2, timeout);
 		if (rc == -1) {
 			if (errno == EINTR)
 				continue;
@@ -108,12 +117,15 @@ io_wait(int fd, short events, int64_t deadline_ms)
 		}
 		if (rc == 0)
 			continue;	/* re-check the deadline */
-		if (pfd.revents & POLLNVAL) {
+		if (other_fd != -1 && (pfd[1].revents & POLLIN))
+			return 2;
+		if (pfd[0].revents & POLLNVAL) {
 			errno = EBADF;
 			return -1;
 		}
 		/* POLLERR/POLLHUP: let the caller's read/write see why */
-		return 1;
+		if (pfd[0].revents != 0)
+			return 1;
 	}
 }
 

@@ -31,6 +31,14 @@ ssize_t	io_read(int fd, void *, size_t n);
  */
 int	io_wait(int fd, short events, int64_t deadline_ms);
 
+/*
+ * io_wait_either - io_wait on fd, and also for other_fd to be readable
+ * (-1: none).  Returns 1 fd ready, 2 other_fd readable (checked first),
+ * 0 deadline passed (errno ETIMEDOUT), -1 error (errno).
+ */
+int	io_wait_either(int fd, short events, int other_fd,
+	    int64_t deadline_ms);
+
 /* io_set_nonblock - set or clear O_NONBLOCK; 0 or -1 (errno) */
 int	io_set_nonblock(int fd, int on);
 
