@@ -46,9 +46,10 @@ pool_msg_format(const struct pool_msg *m, char *out, size_t outsize)
 			    m->next);
 		break;
 	case POOL_MSG_RELAY_UP:
+	case POOL_MSG_RELAY_SENT:
 		if (m->relay >= CONF_RELAYS_MAX)
 			goto inval;
-		n = snprintf(out, outsize, "U %u", m->relay);
+		n = snprintf(out, outsize, "%c %u", (char)m->kind, m->relay);
 		break;
 	case POOL_MSG_RELAY_DOWN:
 		if (m->relay >= CONF_RELAYS_MAX)
@@ -150,6 +151,7 @@ pool_msg_parse(struct pool_msg *m, const char *p, size_t len)
 		m->relay_mask = (uint32_t)v;
 		return 0;
 	case POOL_MSG_RELAY_UP:
+	case POOL_MSG_RELAY_SENT:
 		if (pool_parse_num(p, len, 10, CONF_RELAYS_MAX - 1, &v) == -1)
 			goto inval;
 		m->relay = (unsigned)v;

@@ -993,6 +993,38 @@ agent_session(struct agent *a, uint64_t now, uint64_t usable_by)
 	return false;
 }
 
+/*
+ * agent_relay_sent - relay i accepted a message (in a worker: tell the
+ * main process, which keeps the relay state)
+ */
+static void
+agent_relay_sent(struct agent *a, size_t i, uint64_t now)
+{
+	struct pool_msg	msg;
+
+	if (a->worker_fd == -1) {
+		queue_relay_sent(&a->relays, i, now, a->conf.spool_dir);
+		return;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = POOL_MSG_RELAY_SENT;
+	msg.relay = (unsigned)i;
+	if (pool_send(a->worker_fd, &msg) == -1)
+		log_warn("worker: report relay %zu used", i);
+}
+
+/* agent_sent_count - recipients of m accepted so far */
+static size_t
+agent_sent_count(const struct queue_msg *m)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < m->state.nrcpts; i++)
+		if (m->state.rcpts[i].state == SPOOL_RCPT_SENT)
+			n++;
+	return n;
+}
+
 /* what agent_deliver_one did */
 enum agent_try {
 	AGENT_TRIED,		/* a transaction was attempted */
@@ -1013,6 +1045,7 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
 	struct buf		err;
 	struct why		why;
 	enum agent_try		rc = AGENT_TRIED;
+	size_t			sent, relay;
 
 	buf_init(&err, AGENT_ERR_MAX);
 	if (queue_claim(&a->queue, qid, &m, &err) == -1) {
@@ -1032,13 +1065,15 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
 		goto out;
 	}
 	why_clear(&why);
+	sent = agent_sent_count(&m);
+	relay = a->sess.relay_index;
 	if (deliver_message(&ctx, &a->sess, &m, &why) ==
 	    DELIVER_RELAY_FAULT) {
 		session_abort(&a->sess);
 		if (!a->stop)
-			agent_relay_down(a, a->sess.relay_index, why.text,
-			    now);
-	}
+			agent_relay_down(a, relay, why.text, now);
+	} else if (agent_sent_count(&m) > sent)
+		agent_relay_sent(a, relay, agent_now());
 out:
 	queue_msg_free(&m);
 	return rc;
@@ -1272,6 +1307,10 @@ agent_worker_record(struct agent *a, unsigned i, const struct pool_msg *m)
 		break;
 	case POOL_MSG_RELAY_UP:
 		queue_relay_up(&a->relays, m->relay, now, a->conf.spool_dir);
+		break;
+	case POOL_MSG_RELAY_SENT:
+		queue_relay_sent(&a->relays, m->relay, now,
+		    a->conf.spool_dir);
 		break;
 	case POOL_MSG_RELAY_DOWN:
 		if (m->relay >= a->relays.n)

@@ -1059,15 +1059,22 @@ queue_time_str(uint64_t t, char *out, size_t outsize)
 	return out;
 }
 
-/* queue_relays_log_write - rewrite state/relays, logging a failure */
+/*
+ * queue_relays_log_write - rewrite state/relays, logging a failure;
+ * written, each relay's last_sent is saved
+ */
 static void
-queue_relays_log_write(const struct queue_relays *rs, const char *spool_dir)
+queue_relays_log_write(struct queue_relays *rs, const char *spool_dir)
 {
 	struct buf	err;
+	size_t		i;
 
 	buf_init(&err, QUEUE_ERR_MAX);
 	if (queue_relays_write(rs, spool_dir, &err) == -1)
 		log_warnx("%s", buf_cstr(&err));
+	else
+		for (i = 0; i < rs->n; i++)
+			rs->r[i].last_sent_saved = rs->r[i].last_sent;
 	buf_free(&err);
 }
 
@@ -1128,6 +1135,23 @@ queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
 	queue_relays_log_write(rs, spool_dir);
 }
 
+/* queue_relay_sent - a message accepted: last_sent, saved once a minute */
+void
+queue_relay_sent(struct queue_relays *rs, size_t i, uint64_t now,
+    const char *spool_dir)
+{
+	struct queue_relay *r;
+
+	if (i >= rs->n)
+		return;
+	r = &rs->r[i];
+	r->last_sent = now;
+	if (r->last_sent_saved != 0 && now >= r->last_sent_saved &&
+	    now - r->last_sent_saved < QUEUE_RELAY_SENT_SAVE)
+		return;
+	queue_relays_log_write(rs, spool_dir);
+}
+
 /* queue_relay_usable - up, or its back-off has passed */
 bool
 queue_relay_usable(const struct queue_relays *rs, size_t i, uint64_t now)
@@ -1158,6 +1182,7 @@ queue_relay_to_line(const struct queue_relay *r, struct relaystate *line)
 	line->down_since = r->down_since;
 	line->next_try = r->next_try;
 	line->failures = r->failures;
+	line->last_sent = r->last_sent;
 	(void)str_copy(line->reason, r->reason, sizeof(line->reason));
 }
 
@@ -1224,9 +1249,10 @@ queue_relays_load(struct queue_relays *rs, const char *spool_dir,
 			continue;
 		}
 		taken[i] = true;
+		r = &rs->r[i];
+		r->last_sent = r->last_sent_saved = f->r[j].last_sent;
 		if (!f->r[j].down)
 			continue;
-		r = &rs->r[i];
 		r->down = true;
 		r->down_since = f->r[j].down_since <= now ?
 		    f->r[j].down_since : now;

@@ -347,6 +347,20 @@ st_text_str(struct buf *out, const char *s)
 		return;		/* sticky: checked before printing */
 }
 
+/* st_sent - ", last sent TIME (AGE ago)" when the agent recorded it */
+static void
+st_sent(const struct st_ctx *x, struct buf *out, const struct relaystate *r,
+    struct queuefmt_clock *clock)
+{
+	char	age[QUEUEFMT_AGE_MAX], when[QUEUEFMT_TIME_MAX];
+
+	if (r == NULL || r->last_sent == 0)
+		return;
+	st_printf(out, ", last sent %s (%s ago)", queuefmt_time(r->last_sent,
+	    clock, when, sizeof(when)), queuefmt_age(x->now > r->last_sent ?
+	    x->now - r->last_sent : 0, age, sizeof(age)));
+}
+
 /* st_text - the screen for a human */
 static void
 st_text(struct st_ctx *x, struct buf *out)
@@ -375,7 +389,9 @@ st_text(struct st_ctx *x, struct buf *out)
 		st_puts(out, i == 0 ? "Relay:   " : "         ");
 		st_text_str(out, x->c.relays[i].name);
 		if (r == NULL || !r->down) {
-			st_puts(out, " up\n");
+			st_puts(out, " up");
+			st_sent(x, out, r, &clock);
+			st_putc(out, '\n');
 			continue;
 		}
 		st_printf(out, " DOWN since %s (%s), %llu failure%s, "
@@ -389,6 +405,7 @@ st_text(struct st_ctx *x, struct buf *out)
 			    x->now, age, sizeof(age)));
 		else
 			st_puts(out, "now");
+		st_sent(x, out, r, &clock);
 		st_puts(out, ": ");
 		st_text_str(out, r->reason);
 		st_putc(out, '\n');
@@ -435,6 +452,11 @@ st_json(struct st_ctx *x, struct buf *out, int level)
 
 		st_puts(out, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
 		st_json_str(out, x->c.relays[i].name);
+		if (r != NULL && r->last_sent != 0)
+			st_printf(out, ",\"last_sent\":%llu",
+			    (unsigned long long)r->last_sent);
+		else
+			st_puts(out, ",\"last_sent\":null");
 		if (r != NULL && r->down) {
 			st_printf(out, ",\"state\":\"down\","
 			    "\"down_since\":%llu,\"down_for\":%llu,"

@@ -85,11 +85,38 @@ is "$?" 2 "--nagios --crit-down 0: CRITICAL (2)"
 agent_stop
 smarthost_stop
 
+# ----------------------- a relay that accepts: the last message it took
+# state/relays keeps "sent=T" (to the minute), with one session and with
+# the worker processes of concurrency 2 (which tell the main process)
+for conc in 1 2; do
+	agent_spool
+	smarthost_start "$T/sh$conc" --starttls $TLSOPTS --auth PLAIN \
+	    --user alice@example.org --password s3cret ||
+		bail_out "smarthost did not start"
+	AGENT_CONCURRENCY=$conc agent_conf "$SMARTHOST_PORT"
+	agent_queue bob@example.org "$T/body" carol@example.net >/dev/null ||
+		bail_out "postern-drop: $(cat "$T/drop.err")"
+	t0=$(date +%s)
+	agent_once
+	t1=$(date +%s)
+	is "$(count "$SPOOL/cur")" 0 "concurrency $conc: the message was sent"
+	sent=$(sed -n "s/^127\.0\.0\.1:$SMARTHOST_PORT up sent=\([0-9]*\)\$/\1/p" \
+	    "$SPOOL/state/relays")
+	ok "concurrency $conc: state/relays: up sent=T, T the time of the delivery" \
+	    [ -n "$sent" ] && [ "$sent" -ge "$t0" ] && [ "$sent" -le "$t1" ]
+	like "$(st)" "Relay: +127\.0\.0\.1:$SMARTHOST_PORT up, last sent .* \([0-9]+s ago\)" \
+	    "concurrency $conc: status shows the last message sent"
+	is "$(st --json | $PYTHON -c 'import json,sys; print(json.load(sys.stdin)["relays"][0]["last_sent"])')" \
+	    "$sent" "concurrency $conc: --json: last_sent"
+	smarthost_stop
+done
+
 # ---------------------------- thresholds, on a spool laid out by hand
 # No agent: the test holds the trigger FIFO open, which is what status
 # asks.  Three queue ids that arrived an hour ago (status reads names
 # only), a relay down for two hours.
 agent_spool
+RELAY=127.0.0.1:$SMARTHOST_PORT		# the relay of the configuration
 now=$(date +%s)
 hour=$(printf '%08X' $((now - 3600)))
 for i in 1 2 3; do

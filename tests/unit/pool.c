@@ -74,6 +74,12 @@ test_format(void)
 	m.relay = 3;
 	ok(roundtrip(&m, &r, t, sizeof(t)) == 0 && r.relay == 3 &&
 	    r.kind == POOL_MSG_RELAY_UP, "relay up");
+	m.kind = POOL_MSG_RELAY_SENT;
+	m.relay = 2;
+	ok(roundtrip(&m, &r, t, sizeof(t)) == 0 && r.relay == 2 &&
+	    r.kind == POOL_MSG_RELAY_SENT, "relay sent");
+	is_str(t, "S 2", "relay sent: the record");
+	m.relay = 3;
 	m.kind = POOL_MSG_RELAY_DOWN;
 	(void)snprintf(m.reason, sizeof(m.reason), "connect: refused\r\nX");
 	ok(roundtrip(&m, &r, t, sizeof(t)) == 0 && r.relay == 3,
@@ -113,6 +119,8 @@ test_parse(void)
 	ok(!parses("U 8"), "relay up: index out of range");
 	ok(!parses("U "), "relay up: no index");
 	ok(!parses("U 1 2"), "relay up: extra");
+	ok(!parses("S 8"), "relay sent: index out of range");
+	ok(!parses("S "), "relay sent: no index");
 	ok(parses("D 0 reason with spaces"), "relay down: reason");
 	ok(parses("D 7 "), "relay down: empty reason");
 	ok(!parses("D 7"), "relay down: no reason separator");
