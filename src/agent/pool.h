@@ -39,7 +39,7 @@ enum pool_msg_kind {
 	POOL_MSG_DONE = 'Q',
 	POOL_MSG_RELAY_UP = 'U',
 	POOL_MSG_RELAY_DOWN = 'D',
-	POOL_MSG_RELAY_SENT = 'S',	/* relay accepted a message */
+	POOL_MSG_RELAY_SENT = 'S',	/* an attempt's outcome over a relay */
 };
 
 struct pool_msg {
@@ -48,6 +48,7 @@ struct pool_msg {
 	uint64_t	 next;		/* Q: unix time or POOL_UNSCHEDULED */
 	uint32_t	 relay_mask;	/* J */
 	unsigned	 relay;		/* U, D, S: index < CONF_RELAYS_MAX */
+	uint64_t	 sent, deferred, bounced; /* S: recipients */
 	char		 reason[QUEUE_RELAY_REASON_MAX];	/* D */
 };
 

@@ -54,12 +54,13 @@ enum conf_sect {
 	SECT_POSTERN = 0,
 	SECT_QUEUE,
 	SECT_TIMEOUTS,
+	SECT_MONITORING,
 	SECT_RELAY,
 	SECT_NONE,		/* before the first header */
 };
 
 static const char *const conf_sect_names[] = {
-	"postern", "queue", "timeouts", "relay", NULL
+	"postern", "queue", "timeouts", "monitoring", "relay", NULL
 };
 
 enum conf_type {
@@ -229,6 +230,11 @@ static const struct conf_key conf_keys[] = {
 	    0, "RSET reply" },
 	{ SECT_TIMEOUTS, "quit", T_DURATION, "1m", 1, HOUR, G(t_quit), NULL,
 	    0, "QUIT reply" },
+
+	{ SECT_MONITORING, "prometheus_textfile", T_PATH, "", 0, 0,
+	    G(prometheus_textfile), NULL, K_EMPTY,
+	    "the agent writes its metrics there for node_exporter's textfile "
+	    "collector (a .prom file); empty: off" },
 
 	{ SECT_RELAY, "preset", T_PRESET, NULL, 0, 0, R(preset),
 	    conf_preset_names, K_OPTIONAL,
@@ -1278,6 +1284,16 @@ conf_validate(struct conf_parse *p)
 		    format_duration(c->retry_min, a, sizeof(a)),
 		    format_duration(c->retry_max, b, sizeof(b)));
 	}
+	if (c->prometheus_textfile[0] != '\0' &&
+	    (strlen(c->prometheus_textfile) < 6 || strcmp(c->prometheus_textfile +
+	    strlen(c->prometheus_textfile) - 5, ".prom") != 0 ||
+	    c->prometheus_textfile[strlen(c->prometheus_textfile) - 6] == '/'))
+		conf_err(p, conf_line_of(c->origins, SECT_MONITORING,
+		    "prometheus_textfile"), "monitoring", "prometheus_textfile",
+		    "'%.*s' does not end in .prom: node_exporter's textfile "
+		    "collector reads only *.prom files (for example "
+		    "/var/lib/prometheus/node-exporter/postern.prom)",
+		    CONF_VALUE_SHOWN, c->prometheus_textfile);
 	if (c->max_header_size > c->max_message_size) {
 		l = conf_line_of(c->origins, SECT_POSTERN, "max_header_size");
 		conf_err(p, l ? l : conf_line_of(c->origins, SECT_POSTERN,

@@ -108,6 +108,8 @@ struct conf {
 	uint64_t	 t_connect, t_greeting, t_ehlo, t_starttls, t_auth,
 			 t_mail, t_rcpt, t_data, t_data_block, t_data_end,
 			 t_rset, t_quit;
+	/* [monitoring] */
+	char		*prometheus_textfile; /* "" off; ends in .prom */
 	/* [relay]... */
 	struct conf_relay relays[CONF_RELAYS_MAX];
 	size_t		 nrelays;
