@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "auth.h"
 #include "check.h"
 #include "conf.h"
@@ -923,6 +924,56 @@ agent_rate_log(struct agent *a, int64_t wait)
 }
 
 /*
+ * agent_mark_down, agent_mark_up - the main process changes relay i's
+ * state (queue_relay_down/up) and, on a change of state (not on every
+ * failed attempt), runs alert_command
+ */
+static void
+agent_mark_down(struct agent *a, size_t i, const char *reason,
+    uint64_t now)
+{
+	struct alert_facts	f;
+	const struct queue_relay *r;
+
+	a->metrics_dirty = true;
+	if (!queue_relay_down(&a->relays, i, reason, now, a->conf.retry_min,
+	    a->conf.retry_max, a->conf.spool_dir))
+		return;
+	r = &a->relays.r[i];
+	memset(&f, 0, sizeof(f));
+	f.relay = r->name;
+	f.down = true;
+	f.now = now;
+	f.down_since = r->down_since;
+	f.failures = r->failures;
+	f.next_try = r->next_try;
+	f.reason = r->reason;
+	(void)alert_run(&a->conf, &f);
+}
+
+static void
+agent_mark_up(struct agent *a, size_t i, uint64_t now)
+{
+	struct alert_facts	f;
+	struct queue_relay	was;
+
+	a->metrics_dirty = true;
+	if (i >= a->relays.n)
+		return;
+	was = a->relays.r[i];
+	if (!queue_relay_up(&a->relays, i, now, a->conf.spool_dir))
+		return;
+	memset(&f, 0, sizeof(f));
+	f.relay = was.name;
+	f.down = false;
+	f.now = now;
+	f.down_since = was.down_since;
+	f.failures = was.failures;
+	f.reason = was.reason;
+	(void)alert_run(&a->conf, &f);
+}
+
+/*
  * agent_relay_down - relay i failed: in a worker, tell the main process
  * (which keeps the relay state) and stop using it for this job;
  * otherwise back it off here.
@@ -934,9 +985,7 @@ agent_relay_down(struct agent *a, size_t i, const char *reason,
 	struct pool_msg	msg;
 
 	if (a->worker_fd == -1) {
-		queue_relay_down(&a->relays, i, reason, now, a->conf.retry_min,
-		    a->conf.retry_max, a->conf.spool_dir);
-		a->metrics_dirty = true;
+		agent_mark_down(a, i, reason, now);
 		return;
 	}
 	if (i < a->relays.n) {
@@ -958,8 +1007,7 @@ agent_relay_up(struct agent *a, size_t i, uint64_t now)
 	struct pool_msg	msg;
 
 	if (a->worker_fd == -1) {
-		queue_relay_up(&a->relays, i, now, a->conf.spool_dir);
-		a->metrics_dirty = true;
+		agent_mark_up(a, i, now);
 		return;
 	}
 	memset(&msg, 0, sizeof(msg));
@@ -1336,7 +1384,7 @@ agent_worker_record(struct agent *a, unsigned i, const struct pool_msg *m)
 			queue_schedule(&a->queue, &m->qid, m->next);
 		break;
 	case POOL_MSG_RELAY_UP:
-		queue_relay_up(&a->relays, m->relay, now, a->conf.spool_dir);
+		agent_mark_up(a, m->relay, now);
 		break;
 	case POOL_MSG_RELAY_SENT: {
 		struct metrics_counters d = { m->sent, m->deferred,
@@ -1352,8 +1400,7 @@ agent_worker_record(struct agent *a, unsigned i, const struct pool_msg *m)
 		/* another worker already backed it off: once is enough */
 		if (r->down && r->next_try > now)
 			break;
-		queue_relay_down(&a->relays, m->relay, m->reason, now,
-		    a->conf.retry_min, a->conf.retry_max, a->conf.spool_dir);
+		agent_mark_down(a, m->relay, m->reason, now);
 		break;
 	case POOL_MSG_JOB:
 	default:

@@ -1078,19 +1078,20 @@ queue_relays_log_write(struct queue_relays *rs, const char *spool_dir)
 	buf_free(&err);
 }
 
-/* queue_relay_down - back off a relay */
-void
+/* queue_relay_down - back off a relay; true when it was up */
+bool
 queue_relay_down(struct queue_relays *rs, size_t i, const char *reason,
     uint64_t now, uint64_t retry_min, uint64_t retry_max,
     const char *spool_dir)
 {
 	struct queue_relay *r;
 	char		 when[64], wait[32], *p;
-	bool		 changed;
+	bool		 changed, was_up;
 
 	if (i >= rs->n)
-		return;
+		return false;
 	r = &rs->r[i];
+	was_up = !r->down;
 	changed = !r->down || strncmp(r->reason, reason,
 	    sizeof(r->reason) - 1) != 0;
 	if (!r->down)
@@ -1113,10 +1114,11 @@ queue_relay_down(struct queue_relays *rs, size_t i, const char *reason,
 		    r->name, (unsigned long long)r->failures,
 		    format_duration(r->next_try - now, wait, sizeof(wait)));
 	queue_relays_log_write(rs, spool_dir);
+	return was_up;
 }
 
-/* queue_relay_up - mark up, log the change */
-void
+/* queue_relay_up - mark up, log the change; true when it was down */
+bool
 queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
     const char *spool_dir)
 {
@@ -1124,7 +1126,7 @@ queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
 	char		 wait[32];
 
 	if (i >= rs->n || !rs->r[i].down)
-		return;
+		return false;
 	r = &rs->r[i];
 	log_info("relay %s up again after %s", r->name, format_duration(
 	    now > r->down_since ? now - r->down_since : 0, wait, sizeof(wait)));
@@ -1133,6 +1135,7 @@ queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
 	r->next_try = 0;
 	r->reason[0] = '\0';
 	queue_relays_log_write(rs, spool_dir);
+	return true;
 }
 
 /* queue_relay_sent - a message accepted: last_sent, saved once a minute */

@@ -251,12 +251,16 @@ void	queue_relays_init(struct queue_relays *, const struct conf *c);
  * "relay NAME down since TIME, reason REASON, next try in N" once per
  * change of state or reason, and rewrite state/relays.
  */
-void	queue_relay_down(struct queue_relays *, size_t i, const char *reason,
+bool	queue_relay_down(struct queue_relays *, size_t i, const char *reason,
 	    uint64_t now, uint64_t retry_min,
 	    uint64_t retry_max, const char *spool_dir);
 
-/* queue_relay_up - relay i worked: log "relay NAME up again" if it was down */
-void	queue_relay_up(struct queue_relays *, size_t i, uint64_t now,
+/*
+ * queue_relay_up - relay i worked: log "relay NAME up again" if it was
+ * down.  queue_relay_down and queue_relay_up return true when the relay
+ * changed state (up to down, down to up): alert_command's moments.
+ */
+bool	queue_relay_up(struct queue_relays *, size_t i, uint64_t now,
 	    const char *spool_dir);
 
 /*

@@ -235,6 +235,14 @@ static const struct conf_key conf_keys[] = {
 	    G(prometheus_textfile), NULL, K_EMPTY,
 	    "the agent writes its metrics there for node_exporter's textfile "
 	    "collector (a .prom file); empty: off" },
+	{ SECT_MONITORING, "alert_command", T_STRING, NULL, 0, 0,
+	    G(alert_command), NULL, K_OPTIONAL,
+	    "run by /bin/sh -c as the agent's user when a relay goes down "
+	    "and when it is back, the facts in POSTERN_* variables; unset: "
+	    "off" },
+	{ SECT_MONITORING, "alert_timeout", T_DURATION, "30s", 1, 10 * MIN,
+	    G(alert_timeout), NULL, 0,
+	    "alert_command is killed after this" },
 
 	{ SECT_RELAY, "preset", T_PRESET, NULL, 0, 0, R(preset),
 	    conf_preset_names, K_OPTIONAL,

@@ -110,6 +110,8 @@ struct conf {
 			 t_rset, t_quit;
 	/* [monitoring] */
 	char		*prometheus_textfile; /* "" off; ends in .prom */
+	char		*alert_command;	/* NULL: off */
+	uint64_t	 alert_timeout;	/* seconds */
 	/* [relay]... */
 	struct conf_relay relays[CONF_RELAYS_MAX];
 	size_t		 nrelays;

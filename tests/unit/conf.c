@@ -449,6 +449,10 @@ test_errors(void)
 	    "*.prom files (for example "
 	    "/var/lib/prometheus/node-exporter/postern.prom)\n",
 	    "prometheus_textfile: a hidden .prom, no name");
+	bad("[monitoring]\nalert_timeout = 11m\n", false,
+	    "F:2: [monitoring] alert_timeout: value '11m' out of range: "
+	    "expected a duration like 30s, 5m, 2h or 5d, from 1s to 10m\n",
+	    "alert_timeout above 10m");
 	bad("[monitoring]\nprometheus_textfile = postern.prom\n", false,
 	    "F:2: [monitoring] prometheus_textfile: bad value 'postern.prom': "
 	    "expected an absolute path starting with /\n",
@@ -467,6 +471,17 @@ test_errors(void)
 		if (good("", false, &mc, "no [monitoring]: loads") == 0) {
 			is_str(mc.prometheus_textfile, "",
 			    "prometheus_textfile: empty (off) by default");
+			ok(mc.alert_command == NULL && mc.alert_timeout == 30,
+			    "alert_command unset (off), alert_timeout 30s by "
+			    "default");
+			conf_free(&mc);
+		}
+		if (good("[monitoring]\nalert_command = /usr/local/bin/page "
+		    "--to ops\nalert_timeout = 2m\n", false, &mc,
+		    "alert_command and alert_timeout load") == 0) {
+			is_str(mc.alert_command, "/usr/local/bin/page --to ops",
+			    "alert_command: the text kept");
+			ok(mc.alert_timeout == 120, "alert_timeout: 2m");
 			conf_free(&mc);
 		}
 	}
