@@ -188,6 +188,10 @@ static const struct conf_key conf_keys[] = {
 	    NULL, 0, "longest delay between retries" },
 	{ SECT_QUEUE, "max_age", T_DURATION, "5d", 1, 60 * DAY, G(max_age),
 	    NULL, 0, "bounce a message still undelivered after this" },
+	{ SECT_QUEUE, "delay_warning", T_DURATION, "0", 0, 60 * DAY,
+	    G(delay_warning), NULL, 0,
+	    "warn the sender once (a DSN, Action: delayed) when a message "
+	    "waits this long; 0: never" },
 	{ SECT_QUEUE, "failed_keep", T_DURATION, "7d", 1, 365 * DAY,
 	    G(failed_keep), NULL, 0, "remove failed/ entries after this" },
 	{ SECT_QUEUE, "scan_interval", T_DURATION, "5m", 1, DAY,

@@ -96,6 +96,7 @@ struct conf {
 	uint64_t	 retry_min;	/* seconds */
 	uint64_t	 retry_max;
 	uint64_t	 max_age;	/* bounce after this */
+	uint64_t	 delay_warning;	/* delayed DSN after this; 0: off */
 	uint64_t	 failed_keep;	/* remove failed/ entries after this */
 	uint64_t	 scan_interval;	/* periodic full scan */
 	uint64_t	 tmp_max_age;	/* stale tmp/ files removed after */
