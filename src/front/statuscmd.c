@@ -100,7 +100,7 @@ static void
 st_load(struct st_ctx *x, const char *path)
 {
 	struct buf	 err;
-	char		*checked = NULL, *nl;
+	char		*checked = NULL, *nl, *line, *save = NULL;
 
 	buf_init(&err, ST_ERR_MAX);
 	if (path != NULL && confpath_check(path, CONFDIR "/postern.conf",
@@ -114,7 +114,11 @@ st_load(struct st_ctx *x, const char *path)
 		if (x->plugin)
 			st_fail(x, EX_CONFIG, "bad configuration: %s",
 			    buf_cstr(&err));
-		fprintf(stderr, "%s", buf_cstr(&err));
+		/* each line already names file:line and the fix */
+		for (line = err.len > 0 ? strtok_r(err.data, "\n", &save) :
+		    NULL; line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			log_error("%s", line);
 		st_fail(x, EX_CONFIG, "bad configuration: fix the lines "
 		    "above");
 	}

@@ -168,6 +168,14 @@ like "$out" '^POSTERN UNKNOWN - status: a warning threshold is above its critica
     "UNKNOWN: one line saying why"
 out=$(st --nagios --warn-age soon)
 is "$?" 3 "a bad duration: UNKNOWN (3)"
+printf '[queue]\nretry_min = soon\n' >"$T/bad.conf"
+chmod 644 "$T/bad.conf"
+out=$($AS "$POSTERN" status --nagios -C "$T/bad.conf")
+is "$?" 3 "a bad configuration: UNKNOWN (3)"
+like "$out" "^POSTERN UNKNOWN - bad configuration: .*bad\\.conf:2: \\[queue\\] retry_min: bad value 'soon'" \
+    "a bad configuration: the first problem on the line"
+out=$($AS "$POSTERN" status -C "$T/bad.conf" 2>&1)
+is "$?" 78 "a bad configuration without --nagios: EX_CONFIG (78)"
 out=$(st --warn-queue 5 2>&1)
 is "$?" 64 "thresholds without --nagios or --json: usage error (64)"
 st --json --warn-queue 2 >"$T/s.json"
