@@ -35,13 +35,17 @@ agent_once
 is "$(delayed)" 0 "delay_warning unset: no warning"
 rm -f "$SPOOL/cur/$qid" "$SPOOL/state/$qid"
 
-AGENT_QUEUE_EXTRA='delay_warning=2s'
+# an attempt before delay_warning (1h, never reached here): no warning;
+# then (the same message) delay_warning 2s, and an attempt after it
+AGENT_QUEUE_EXTRA='delay_warning=1h'
 agent_conf "$SMARTHOST_PORT" s3cret
 qid=$(agent_queue bob@example.org "$T/body" carol@example.net \
     later@example.net) || bail_out "postern-drop: $(cat "$T/drop.err")"
 agent_once
-is "$(delayed)" 0 "first attempt before delay_warning: no warning"
+is "$(delayed)" 0 "an attempt before delay_warning: no warning"
 unlike "$(cat "$SPOOL/state/$qid")" '^D ' "no D record yet"
+AGENT_QUEUE_EXTRA='delay_warning=2s'
+agent_conf "$SMARTHOST_PORT" s3cret
 sleep 3
 agent_once
 agent_once	# delivers the warning, if queued after the run's start

@@ -488,6 +488,7 @@ test_bytes(void)
 	ok(PARSE("V 1\nA 1\nX 1\nW 1\nD 1700000000\nr 0 deferred 451 "
 	    "4.3.0 busy\n") == 0 && st.delay_warned == 1700000000ULL,
 	    "D after W: the delay warning's time");
+	spool_state_free(&st);
 	ok(PARSE("V 1\nA 1\nX 1\nD 5\nW 1\n") == -1,
 	    "D before W: out of order, refused");
 	ok(PARSE("V 1\nA 1\nX 1\nW 1\nD 5\nD 6\n") == -1,
