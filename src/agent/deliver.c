@@ -398,8 +398,8 @@ deliver_bounce_produce(void *arg, int (*write_fn)(void *, const void *,
  */
 static int
 deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
-    const bool *which, const char *relay_host, const char *summary,
-    char *why, size_t whysize)
+    const bool *which, bool delayed, const char *relay_host,
+    const char *summary, char *why, size_t whysize)
 {
 	struct bounce_info	 info;
 	struct bounce_rcpt	*br;
@@ -438,7 +438,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 				    sizeof(orcpt[n]) - (size_t)k);
 			br[n].orcpt = orcpt[n];
 		}
-		br[n].action = "failed";
+		br[n].action = delayed ? "delayed" : "failed";
 		/*
 		 * X.3.4: refused for its size (before sending or by the
 		 * server); X.6.3: 8-bit data the relay cannot take and that
@@ -454,7 +454,7 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 			    rs->enh);
 		else
 			(void)snprintf(status[n], sizeof(status[n]), "5.0.0");
-		status[n][0] = '5';
+		status[n][0] = delayed ? '4' : '5';
 		br[n].status = status[n];
 		br[n].remote_mta = rs != NULL && rs->code != 0 ? relay_host :
 		    NULL;
@@ -463,8 +463,8 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 			    rs->code, rs->enh[0] ? " " : "", rs->enh, rs->text);
 		else
 			(void)snprintf(diag[n], sizeof(diag[n]), "%s",
-			    rs != NULL && rs->text[0] ? rs->text :
-			    "delivery failed");
+			    rs != NULL && rs->text[0] ? rs->text : delayed ?
+			    "not delivered yet" : "delivery failed");
 		br[n].diagnostic = diag[n];
 		br[n].last_attempt = (time_t)ctx->now;
 		n++;
@@ -481,7 +481,10 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 	    envid, sizeof(envid)) : NULL;
 	info.queue_id = m->qid.s;
 	info.arrival = (time_t)m->env.arrival;
-	info.ret_full = m->env.ret != ENVELOPE_RET_HDRS && !headers_only;
+	/* a warning returns the header only: the message is still ours */
+	info.ret_full = m->env.ret != ENVELOPE_RET_HDRS && !headers_only &&
+	    !delayed;
+	info.delayed = delayed;
 	info.reason_summary = summary;
 	info.max_return_size = DELIVER_RETURN_MAX;
 	if (lseek(m->fd, m->body_offset, SEEK_SET) == -1) {
@@ -521,8 +524,8 @@ deliver_bounce(struct deliver_ctx *ctx, struct queue_msg *m,
 		(void)snprintf(why, whysize, "%s", buf_cstr(&err));
 		goto out;
 	}
-	log_info("%s: sender non-delivery notification: %s", m->qid.s,
-	    env.qid.s);
+	log_info("%s: sender %s notification: %s", m->qid.s, delayed ?
+	    "delay" : "non-delivery", env.qid.s);
 	rc = 0;
 out:
 	envelope_free(&env);
@@ -674,6 +677,54 @@ deliver_expire(struct deliver_ctx *ctx, struct queue_msg *m, bool *bounce)
 }
 
 /*
+ * deliver_delay_warning - delay_warning: m has waited that long since its
+ * arrival and recipients still wait: queue one DSN (Action: delayed) for
+ * those whose NOTIFY allows it, once per message (state D, saved before
+ * anything else is done with m; a warning that cannot be queued is tried
+ * again at the next attempt).  Never for a null sender.
+ */
+static void
+deliver_delay_warning(struct deliver_ctx *ctx, struct queue_msg *m,
+    const char *relay_host)
+{
+	const struct spool_rcpt_status *rs;
+	char	 why[WHY_TEXT_MAX], summary[WHY_TEXT_MAX + 64];
+	bool	*which, any = false;
+	size_t	 i;
+
+	if (ctx->conf->delay_warning == 0 || m->state.delay_warned != 0 ||
+	    m->env.sender[0] == '\0' ||
+	    ctx->now < m->env.arrival + ctx->conf->delay_warning)
+		return;
+	which = xcalloc(m->env.nrcpts, sizeof(*which));
+	for (i = 0; i < m->env.nrcpts; i++) {
+		rs = spool_state_rcpt(&m->state, i);
+		which[i] = (rs == NULL || rs->state == SPOOL_RCPT_PENDING ||
+		    rs->state == SPOOL_RCPT_DEFERRED) &&
+		    (m->env.rcpts[i].notify == 0 ||
+		    (m->env.rcpts[i].notify & ENVELOPE_NOTIFY_DELAY));
+		any = any || which[i];
+	}
+	if (any) {
+		(void)snprintf(summary, sizeof(summary), "%s",
+		    m->state.last_error != NULL ? m->state.last_error : "");
+		if (deliver_bounce(ctx, m, which, true, relay_host,
+		    summary[0] ? summary : NULL, why, sizeof(why)) == -1)
+			log_warnx("%s: the delay warning could not be queued "
+			    "(tried again at the next attempt): %s", m->qid.s,
+			    why);
+		else {
+			m->state.delay_warned = ctx->now;
+			if (deliver_persist(ctx, m) == -1)
+				log_warnx("%s: the delay warning was sent but "
+				    "not recorded: it may be sent again",
+				    m->qid.s);
+		}
+	}
+	free(which);
+}
+
+/*
  * deliver_conclude - after the outcomes are in m->state (not yet
  * written): expiry, persist, bounce, then remove / fail / reschedule.
  * newly_failed[] flags recipients that need a DSN; relay_fault means do
@@ -736,7 +787,7 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 		(void)snprintf(summary, sizeof(summary), "%s",
 		    m->state.last_error != NULL ? m->state.last_error : "");
 		/* (2) the DSN */
-		if (deliver_bounce(ctx, m, newly_failed, relay_host,
+		if (deliver_bounce(ctx, m, newly_failed, false, relay_host,
 		    summary[0] ? summary : NULL, why, sizeof(why)) == -1) {
 			/* saved as deferred: tried again, bounced later */
 			(void)snprintf(text, sizeof(text), "bounce could not be "
@@ -765,6 +816,7 @@ deliver_conclude(struct deliver_ctx *ctx, struct queue_msg *m,
 	}
 	/* (4) the file */
 	if (deliver_left(m) > 0) {
+		deliver_delay_warning(ctx, m, relay_host);
 		queue_schedule(ctx->queue, &m->qid, m->state.next_attempt);
 		return;
 	}

@@ -50,6 +50,12 @@ pool_msg_format(const struct pool_msg *m, char *out, size_t outsize)
 			goto inval;
 		n = snprintf(out, outsize, "U %u", m->relay);
 		break;
+	case POOL_MSG_RELAY_SENT:
+		if (m->relay >= CONF_RELAYS_MAX)
+			goto inval;
+		n = snprintf(out, outsize, "S %u %" PRIu64 " %" PRIu64 " %"
+		    PRIu64, m->relay, m->sent, m->deferred, m->bounced);
+		break;
 	case POOL_MSG_RELAY_DOWN:
 		if (m->relay >= CONF_RELAYS_MAX)
 			goto inval;
@@ -154,6 +160,27 @@ pool_msg_parse(struct pool_msg *m, const char *p, size_t len)
 			goto inval;
 		m->relay = (unsigned)v;
 		return 0;
+	case POOL_MSG_RELAY_SENT: {
+		uint64_t	*f[4] = { &v, &m->sent, &m->deferred,
+				    &m->bounced };
+		size_t		 k, w;
+
+		for (k = 0; k < 4; k++) {
+			sp = k < 3 ? memchr(p, ' ', len) : p + len;
+			if (sp == NULL)
+				goto inval;
+			w = (size_t)(sp - p);
+			if (pool_parse_num(p, w, 10, k == 0 ?
+			    CONF_RELAYS_MAX - 1 : UINT32_MAX, f[k]) == -1)
+				goto inval;
+			if (k < 3) {
+				p += w + 1;
+				len -= w + 1;
+			}
+		}
+		m->relay = (unsigned)v;
+		return 0;
+	}
 	case POOL_MSG_RELAY_DOWN:
 		if ((sp = memchr(p, ' ', len)) == NULL ||
 		    pool_parse_num(p, (size_t)(sp - p), 10,

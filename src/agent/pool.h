@@ -39,6 +39,7 @@ enum pool_msg_kind {
 	POOL_MSG_DONE = 'Q',
 	POOL_MSG_RELAY_UP = 'U',
 	POOL_MSG_RELAY_DOWN = 'D',
+	POOL_MSG_RELAY_SENT = 'S',	/* an attempt's outcome over a relay */
 };
 
 struct pool_msg {
@@ -46,7 +47,8 @@ struct pool_msg {
 	struct qid	 qid;		/* J, Q */
 	uint64_t	 next;		/* Q: unix time or POOL_UNSCHEDULED */
 	uint32_t	 relay_mask;	/* J */
-	unsigned	 relay;		/* U, D: index < CONF_RELAYS_MAX */
+	unsigned	 relay;		/* U, D, S: index < CONF_RELAYS_MAX */
+	uint64_t	 sent, deferred, bounced; /* S: recipients */
 	char		 reason[QUEUE_RELAY_REASON_MAX];	/* D */
 };
 

@@ -46,11 +46,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "auth.h"
 #include "check.h"
 #include "conf.h"
 #include "deliver.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 #include "queue.h"
 #include "session.h"
@@ -99,6 +101,11 @@ struct agent {
 	int64_t		 died_ms[POOL_WORKERS_MAX];
 	unsigned	 nworkers;	/* 0: deliver in this process */
 	int		 worker_fd;	/* in a worker: its socket; else -1 */
+	/* [monitoring] prometheus_textfile (main process only) */
+	struct metrics_counters counters; /* since start */
+	bool		 metrics_dirty;	/* something changed since written */
+	bool		 metrics_failed; /* the last write failed (logged) */
+	int64_t		 metrics_ms;	/* its last write (now_ms), 0 */
 };
 
 /* agent_chomp - the error text without trailing line ends */
@@ -917,6 +924,56 @@ agent_rate_log(struct agent *a, int64_t wait)
 }
 
 /*
+ * agent_mark_down, agent_mark_up - the main process changes relay i's
+ * state (queue_relay_down/up) and, on a change of state (not on every
+ * failed attempt), runs alert_command
+ */
+static void
+agent_mark_down(struct agent *a, size_t i, const char *reason,
+    uint64_t now)
+{
+	struct alert_facts	f;
+	const struct queue_relay *r;
+
+	a->metrics_dirty = true;
+	if (!queue_relay_down(&a->relays, i, reason, now, a->conf.retry_min,
+	    a->conf.retry_max, a->conf.spool_dir))
+		return;
+	r = &a->relays.r[i];
+	memset(&f, 0, sizeof(f));
+	f.relay = r->name;
+	f.down = true;
+	f.now = now;
+	f.down_since = r->down_since;
+	f.failures = r->failures;
+	f.next_try = r->next_try;
+	f.reason = r->reason;
+	(void)alert_run(&a->conf, &f);
+}
+
+static void
+agent_mark_up(struct agent *a, size_t i, uint64_t now)
+{
+	struct alert_facts	f;
+	struct queue_relay	was;
+
+	a->metrics_dirty = true;
+	if (i >= a->relays.n)
+		return;
+	was = a->relays.r[i];
+	if (!queue_relay_up(&a->relays, i, now, a->conf.spool_dir))
+		return;
+	memset(&f, 0, sizeof(f));
+	f.relay = was.name;
+	f.down = false;
+	f.now = now;
+	f.down_since = was.down_since;
+	f.failures = was.failures;
+	f.reason = was.reason;
+	(void)alert_run(&a->conf, &f);
+}
+
+/*
  * agent_relay_down - relay i failed: in a worker, tell the main process
  * (which keeps the relay state) and stop using it for this job;
  * otherwise back it off here.
@@ -928,8 +985,7 @@ agent_relay_down(struct agent *a, size_t i, const char *reason,
 	struct pool_msg	msg;
 
 	if (a->worker_fd == -1) {
-		queue_relay_down(&a->relays, i, reason, now, a->conf.retry_min,
-		    a->conf.retry_max, a->conf.spool_dir);
+		agent_mark_down(a, i, reason, now);
 		return;
 	}
 	if (i < a->relays.n) {
@@ -951,7 +1007,7 @@ agent_relay_up(struct agent *a, size_t i, uint64_t now)
 	struct pool_msg	msg;
 
 	if (a->worker_fd == -1) {
-		queue_relay_up(&a->relays, i, now, a->conf.spool_dir);
+		agent_mark_up(a, i, now);
 		return;
 	}
 	memset(&msg, 0, sizeof(msg));
@@ -993,6 +1049,52 @@ agent_session(struct agent *a, uint64_t now, uint64_t usable_by)
 	return false;
 }
 
+/*
+ * agent_outcome - an attempt over relay i ended with sent, deferred and
+ * bounced recipients: the relay's last_sent, the metrics' counters (in a
+ * worker: told to the main process, which keeps both)
+ */
+static void
+agent_outcome(struct agent *a, size_t i, uint64_t now,
+    const struct metrics_counters *d)
+{
+	struct pool_msg	msg;
+
+	if (d->delivered + d->deferred + d->bounced == 0)
+		return;
+	if (a->worker_fd == -1) {
+		a->counters.delivered += d->delivered;
+		a->counters.deferred += d->deferred;
+		a->counters.bounced += d->bounced;
+		a->metrics_dirty = true;
+		if (d->delivered > 0)
+			queue_relay_sent(&a->relays, i, now,
+			    a->conf.spool_dir);
+		return;
+	}
+	memset(&msg, 0, sizeof(msg));
+	msg.kind = POOL_MSG_RELAY_SENT;
+	msg.relay = (unsigned)i;
+	msg.sent = d->delivered;
+	msg.deferred = d->deferred;
+	msg.bounced = d->bounced;
+	if (pool_send(a->worker_fd, &msg) == -1)
+		log_warn("worker: report the outcome over relay %zu", i);
+}
+
+/* agent_rcpt_count - recipients of m in state st */
+static uint64_t
+agent_rcpt_count(const struct queue_msg *m, enum spool_rcpt_state st)
+{
+	uint64_t n = 0;
+	size_t	 i;
+
+	for (i = 0; i < m->state.nrcpts; i++)
+		if (m->state.rcpts[i].state == st)
+			n++;
+	return n;
+}
+
 /* what agent_deliver_one did */
 enum agent_try {
 	AGENT_TRIED,		/* a transaction was attempted */
@@ -1013,6 +1115,9 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
 	struct buf		err;
 	struct why		why;
 	enum agent_try		rc = AGENT_TRIED;
+	struct metrics_counters	d;
+	uint64_t		sent, failed;
+	size_t			relay;
 
 	buf_init(&err, AGENT_ERR_MAX);
 	if (queue_claim(&a->queue, qid, &m, &err) == -1) {
@@ -1032,12 +1137,20 @@ agent_deliver_one(struct agent *a, const struct qid *qid, uint64_t now,
 		goto out;
 	}
 	why_clear(&why);
+	sent = agent_rcpt_count(&m, SPOOL_RCPT_SENT);
+	failed = agent_rcpt_count(&m, SPOOL_RCPT_FAILED);
+	relay = a->sess.relay_index;
 	if (deliver_message(&ctx, &a->sess, &m, &why) ==
 	    DELIVER_RELAY_FAULT) {
 		session_abort(&a->sess);
 		if (!a->stop)
-			agent_relay_down(a, a->sess.relay_index, why.text,
-			    now);
+			agent_relay_down(a, relay, why.text, now);
+	} else {
+		/* recipients deferred now are this attempt's deferrals */
+		d.delivered = agent_rcpt_count(&m, SPOOL_RCPT_SENT) - sent;
+		d.bounced = agent_rcpt_count(&m, SPOOL_RCPT_FAILED) - failed;
+		d.deferred = agent_rcpt_count(&m, SPOOL_RCPT_DEFERRED);
+		agent_outcome(a, relay, agent_now(), &d);
 	}
 out:
 	queue_msg_free(&m);
@@ -1271,8 +1384,15 @@ agent_worker_record(struct agent *a, unsigned i, const struct pool_msg *m)
 			queue_schedule(&a->queue, &m->qid, m->next);
 		break;
 	case POOL_MSG_RELAY_UP:
-		queue_relay_up(&a->relays, m->relay, now, a->conf.spool_dir);
+		agent_mark_up(a, m->relay, now);
 		break;
+	case POOL_MSG_RELAY_SENT: {
+		struct metrics_counters d = { m->sent, m->deferred,
+		    m->bounced };
+
+		agent_outcome(a, m->relay, now, &d);
+		break;
+	}
 	case POOL_MSG_RELAY_DOWN:
 		if (m->relay >= a->relays.n)
 			break;
@@ -1280,8 +1400,7 @@ agent_worker_record(struct agent *a, unsigned i, const struct pool_msg *m)
 		/* another worker already backed it off: once is enough */
 		if (r->down && r->next_try > now)
 			break;
-		queue_relay_down(&a->relays, m->relay, m->reason, now,
-		    a->conf.retry_min, a->conf.retry_max, a->conf.spool_dir);
+		agent_mark_down(a, m->relay, m->reason, now);
 		break;
 	case POOL_MSG_JOB:
 	default:
@@ -1471,6 +1590,65 @@ agent_set_concurrency(struct agent *a)
 		    "one per worker process", a->nworkers, a->nworkers);
 }
 
+/*
+ * agent_metrics - write [monitoring] prometheus_textfile when something
+ * changed since the last write, at most every METRICS_MIN_MS (force: now,
+ * at the end of a --once run); main process only.  A failure is logged
+ * once, and its end too; delivery never waits for it.
+ */
+static void
+agent_metrics(struct agent *a, bool force)
+{
+	struct metrics_snapshot	s;
+	struct buf		out, err;
+	int64_t			ms = now_ms();
+	size_t			i;
+	int			rc;
+
+	if (a->worker_fd != -1 || a->conf.prometheus_textfile == NULL ||
+	    a->conf.prometheus_textfile[0] == '\0')
+		return;
+	if (!force && (!a->metrics_dirty || (a->metrics_ms != 0 &&
+	    ms - a->metrics_ms < METRICS_MIN_MS)))
+		return;
+	a->metrics_dirty = false;
+	a->metrics_ms = ms;
+	memset(&s, 0, sizeof(s));
+	s.now = agent_now();
+	buf_init(&err, AGENT_ERR_MAX);
+	buf_init(&out, (size_t)64 << 10);
+	if (metrics_queue(a->conf.spool_dir, s.now, &s.queued,
+	    &s.oldest_age) == -1) {
+		buf_note(&err, "prometheus_textfile: count the queue in %s: %s",
+		    a->conf.spool_dir, strerror(errno));
+		rc = -1;
+	} else {
+		s.counters = a->counters;
+		for (i = 0; i < a->relays.n && i < METRICS_RELAYS_MAX; i++) {
+			s.relays[i].name = a->relays.r[i].name;
+			s.relays[i].down = a->relays.r[i].down;
+			s.relays[i].down_since = a->relays.r[i].down_since;
+		}
+		s.nrelays = i;
+		rc = metrics_format(&out, &s);
+		if (rc == -1)
+			buf_note(&err, "prometheus_textfile: the text does not "
+			    "fit in %zu bytes", out.max);
+		else
+			rc = metrics_write(a->conf.prometheus_textfile,
+			    out.data, out.len, &err);
+	}
+	if (rc == -1 && !a->metrics_failed)
+		log_warnx("%s (logged once until it works again)",
+		    agent_chomp(&err));
+	else if (rc == 0 && a->metrics_failed)
+		log_info("prometheus_textfile: %s written again",
+		    a->conf.prometheus_textfile);
+	a->metrics_failed = rc == -1;
+	buf_free(&out);
+	buf_free(&err);
+}
+
 /* agent_scan - full rescan and cleaning */
 static void
 agent_scan(struct agent *a, uint64_t now)
@@ -1481,6 +1659,7 @@ agent_scan(struct agent *a, uint64_t now)
 	(void)queue_clean(&a->queue, now, a->conf.tmp_max_age,
 	    a->conf.failed_keep);
 	a->last_scan = now;
+	a->metrics_dirty = true;
 	log_debug("scan: %d messages queued", n);
 	if (a->flush)
 		agent_flush(a);
@@ -1549,6 +1728,15 @@ agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
 		if (idle_end < ms)
 			ms = idle_end;
 	}
+	if (a->metrics_dirty && a->conf.prometheus_textfile != NULL &&
+	    a->conf.prometheus_textfile[0] != '\0') {
+		int64_t m = a->metrics_ms + METRICS_MIN_MS - now_ms();
+
+		if (m < 0)
+			m = 0;
+		if (m < ms)
+			ms = m;
+	}
 	if (ms > INT_MAX)
 		ms = INT_MAX;
 	return ms < 0 ? 0 : (int)ms;
@@ -1564,7 +1752,7 @@ agent_wait(struct agent *a, int timeout)
 	struct pollfd	pfd[4 + POOL_WORKERS_MAX];
 	int		wfd[POOL_WORKERS_MAX];
 	unsigned	i;
-	int		nfd = 0, fifo = -1, admin = -1;
+	int		nfd = 0, fifo = -1, admin = -1, n;
 
 	pfd[nfd].fd = a->sig_fd;
 	pfd[nfd++].events = POLLIN;
@@ -1589,11 +1777,13 @@ agent_wait(struct agent *a, int timeout)
 		pfd[nfd].fd = a->workers[i].fd;
 		pfd[nfd++].events = POLLIN;
 	}
-	if (poll(pfd, (nfds_t)nfd, timeout) == -1) {
+	if ((n = poll(pfd, (nfds_t)nfd, timeout)) == -1) {
 		if (errno != EINTR)
 			fatal_errno(EX_OSERR, "poll");
 		return;
 	}
+	if (n > 0)
+		a->metrics_dirty = true;	/* mail came, or a result */
 	/* only what poll reported: a read that fails costs a system call */
 	if (pfd[0].revents != 0)
 		agent_signals(a);
@@ -1638,6 +1828,7 @@ agent_loop(struct agent *a)
 		    1000)
 			session_close(&a->sess);
 		agent_park_busy(a);
+		agent_metrics(a, false);
 		now = agent_now();
 		agent_wait(a, agent_timeout_ms(a, now, rate_wait, blocked));
 	}
@@ -1699,6 +1890,7 @@ agent_once(struct agent *a)
 		(void)poll(NULL, 0, wait > INT_MAX ? INT_MAX : (int)wait);
 	}
 	agent_workers_stop(a);
+	agent_metrics(a, true);
 }
 
 int

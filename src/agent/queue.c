@@ -1059,31 +1059,39 @@ queue_time_str(uint64_t t, char *out, size_t outsize)
 	return out;
 }
 
-/* queue_relays_log_write - rewrite state/relays, logging a failure */
+/*
+ * queue_relays_log_write - rewrite state/relays, logging a failure;
+ * written, each relay's last_sent is saved
+ */
 static void
-queue_relays_log_write(const struct queue_relays *rs, const char *spool_dir)
+queue_relays_log_write(struct queue_relays *rs, const char *spool_dir)
 {
 	struct buf	err;
+	size_t		i;
 
 	buf_init(&err, QUEUE_ERR_MAX);
 	if (queue_relays_write(rs, spool_dir, &err) == -1)
 		log_warnx("%s", buf_cstr(&err));
+	else
+		for (i = 0; i < rs->n; i++)
+			rs->r[i].last_sent_saved = rs->r[i].last_sent;
 	buf_free(&err);
 }
 
-/* queue_relay_down - back off a relay */
-void
+/* queue_relay_down - back off a relay; true when it was up */
+bool
 queue_relay_down(struct queue_relays *rs, size_t i, const char *reason,
     uint64_t now, uint64_t retry_min, uint64_t retry_max,
     const char *spool_dir)
 {
 	struct queue_relay *r;
 	char		 when[64], wait[32], *p;
-	bool		 changed;
+	bool		 changed, was_up;
 
 	if (i >= rs->n)
-		return;
+		return false;
 	r = &rs->r[i];
+	was_up = !r->down;
 	changed = !r->down || strncmp(r->reason, reason,
 	    sizeof(r->reason) - 1) != 0;
 	if (!r->down)
@@ -1106,10 +1114,11 @@ queue_relay_down(struct queue_relays *rs, size_t i, const char *reason,
 		    r->name, (unsigned long long)r->failures,
 		    format_duration(r->next_try - now, wait, sizeof(wait)));
 	queue_relays_log_write(rs, spool_dir);
+	return was_up;
 }
 
-/* queue_relay_up - mark up, log the change */
-void
+/* queue_relay_up - mark up, log the change; true when it was down */
+bool
 queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
     const char *spool_dir)
 {
@@ -1117,7 +1126,7 @@ queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
 	char		 wait[32];
 
 	if (i >= rs->n || !rs->r[i].down)
-		return;
+		return false;
 	r = &rs->r[i];
 	log_info("relay %s up again after %s", r->name, format_duration(
 	    now > r->down_since ? now - r->down_since : 0, wait, sizeof(wait)));
@@ -1125,6 +1134,24 @@ queue_relay_up(struct queue_relays *rs, size_t i, uint64_t now,
 	r->failures = 0;
 	r->next_try = 0;
 	r->reason[0] = '\0';
+	queue_relays_log_write(rs, spool_dir);
+	return true;
+}
+
+/* queue_relay_sent - a message accepted: last_sent, saved once a minute */
+void
+queue_relay_sent(struct queue_relays *rs, size_t i, uint64_t now,
+    const char *spool_dir)
+{
+	struct queue_relay *r;
+
+	if (i >= rs->n)
+		return;
+	r = &rs->r[i];
+	r->last_sent = now;
+	if (r->last_sent_saved != 0 && now >= r->last_sent_saved &&
+	    now - r->last_sent_saved < QUEUE_RELAY_SENT_SAVE)
+		return;
 	queue_relays_log_write(rs, spool_dir);
 }
 
@@ -1158,6 +1185,7 @@ queue_relay_to_line(const struct queue_relay *r, struct relaystate *line)
 	line->down_since = r->down_since;
 	line->next_try = r->next_try;
 	line->failures = r->failures;
+	line->last_sent = r->last_sent;
 	(void)str_copy(line->reason, r->reason, sizeof(line->reason));
 }
 
@@ -1224,9 +1252,10 @@ queue_relays_load(struct queue_relays *rs, const char *spool_dir,
 			continue;
 		}
 		taken[i] = true;
+		r = &rs->r[i];
+		r->last_sent = r->last_sent_saved = f->r[j].last_sent;
 		if (!f->r[j].down)
 			continue;
-		r = &rs->r[i];
 		r->down = true;
 		r->down_since = f->r[j].down_since <= now ?
 		    f->r[j].down_since : now;

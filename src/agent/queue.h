@@ -229,8 +229,13 @@ struct queue_relay {
 	uint64_t	 down_since;	/* unix time of the first failure */
 	uint64_t	 next_try;	/* unix time; 0: any time */
 	uint64_t	 failures;	/* consecutive */
+	uint64_t	 last_sent;	/* the last message it accepted, 0 */
+	uint64_t	 last_sent_saved; /* last_sent in state/relays */
 	char		 reason[QUEUE_RELAY_REASON_MAX];
 };
+
+/* a relay's last_sent is written to state/relays at most this often */
+#define QUEUE_RELAY_SENT_SAVE	60	/* seconds */
 
 struct queue_relays {
 	struct queue_relay r[CONF_RELAYS_MAX];
@@ -246,12 +251,25 @@ void	queue_relays_init(struct queue_relays *, const struct conf *c);
  * "relay NAME down since TIME, reason REASON, next try in N" once per
  * change of state or reason, and rewrite state/relays.
  */
-void	queue_relay_down(struct queue_relays *, size_t i, const char *reason,
+bool	queue_relay_down(struct queue_relays *, size_t i, const char *reason,
 	    uint64_t now, uint64_t retry_min,
 	    uint64_t retry_max, const char *spool_dir);
 
-/* queue_relay_up - relay i worked: log "relay NAME up again" if it was down */
-void	queue_relay_up(struct queue_relays *, size_t i, uint64_t now,
+/*
+ * queue_relay_up - relay i worked: log "relay NAME up again" if it was
+ * down.  queue_relay_down and queue_relay_up return true when the relay
+ * changed state (up to down, down to up): alert_command's moments.
+ */
+bool	queue_relay_up(struct queue_relays *, size_t i, uint64_t now,
+	    const char *spool_dir);
+
+/*
+ * queue_relay_sent - relay i accepted a message at now: its last_sent,
+ * saved in state/relays when the saved one is QUEUE_RELAY_SENT_SAVE
+ * seconds old or more (or with the next change of state), so a busy
+ * relay costs one rewrite a minute, not one per message.
+ */
+void	queue_relay_sent(struct queue_relays *, size_t i, uint64_t now,
 	    const char *spool_dir);
 
 /* queue_relay_usable - relay i may be tried at now */

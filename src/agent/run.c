@@ -101,6 +101,14 @@ int
 run_command(const char *what, const char *cmd, int64_t timeout_ms,
     size_t max_out, struct buf *out, struct why *why)
 {
+	return run_command_flags(what, cmd, timeout_ms, max_out, 0, out, why);
+}
+
+/* run_command_flags - see run.h */
+int
+run_command_flags(const char *what, const char *cmd, int64_t timeout_ms,
+    size_t max_out, unsigned flags, struct buf *out, struct why *why)
+{
 	int		 op[2] = { -1, -1 }, ep[2] = { -1, -1 };
 	struct pollfd	 pfd[2];
 	struct buf	 err;
@@ -206,6 +214,11 @@ run_command(const char *what, const char *cmd, int64_t timeout_ms,
 		goto out;
 	}
 	t = str_trim(out->data != NULL ? out->data : (char *)"");
+	if (*t == '\0' && (flags & RUN_EMPTY_OK)) {
+		buf_reset(out);
+		ret = 0;
+		goto out;
+	}
 	if (*t == '\0') {
 		why_set(why, 0, NULL, "%s: printed nothing on standard "
 		    "output", what);

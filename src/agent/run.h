@@ -31,4 +31,15 @@
 int	run_command(const char *what, const char *cmd, int64_t timeout_ms,
 	    size_t max_out, struct buf *out, struct why *why);
 
+#define RUN_EMPTY_OK		0x01	/* printing nothing is success */
+
+/*
+ * run_command_flags - run_command with flags: RUN_EMPTY_OK (alert_command
+ * has nothing to say: its silence is not a failure).  The command's
+ * environment is this process's (the caller may add to it first).
+ */
+int	run_command_flags(const char *what, const char *cmd,
+	    int64_t timeout_ms, size_t max_out, unsigned flags,
+	    struct buf *out, struct why *why);
+
 #endif

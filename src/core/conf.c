@@ -54,12 +54,13 @@ enum conf_sect {
 	SECT_POSTERN = 0,
 	SECT_QUEUE,
 	SECT_TIMEOUTS,
+	SECT_MONITORING,
 	SECT_RELAY,
 	SECT_NONE,		/* before the first header */
 };
 
 static const char *const conf_sect_names[] = {
-	"postern", "queue", "timeouts", "relay", NULL
+	"postern", "queue", "timeouts", "monitoring", "relay", NULL
 };
 
 enum conf_type {
@@ -187,6 +188,10 @@ static const struct conf_key conf_keys[] = {
 	    NULL, 0, "longest delay between retries" },
 	{ SECT_QUEUE, "max_age", T_DURATION, "5d", 1, 60 * DAY, G(max_age),
 	    NULL, 0, "bounce a message still undelivered after this" },
+	{ SECT_QUEUE, "delay_warning", T_DURATION, "0", 0, 60 * DAY,
+	    G(delay_warning), NULL, 0,
+	    "warn the sender once (a DSN, Action: delayed) when a message "
+	    "waits this long; 0: never" },
 	{ SECT_QUEUE, "failed_keep", T_DURATION, "7d", 1, 365 * DAY,
 	    G(failed_keep), NULL, 0, "remove failed/ entries after this" },
 	{ SECT_QUEUE, "scan_interval", T_DURATION, "5m", 1, DAY,
@@ -229,6 +234,19 @@ static const struct conf_key conf_keys[] = {
 	    0, "RSET reply" },
 	{ SECT_TIMEOUTS, "quit", T_DURATION, "1m", 1, HOUR, G(t_quit), NULL,
 	    0, "QUIT reply" },
+
+	{ SECT_MONITORING, "prometheus_textfile", T_PATH, "", 0, 0,
+	    G(prometheus_textfile), NULL, K_EMPTY,
+	    "the agent writes its metrics there for node_exporter's textfile "
+	    "collector (a .prom file); empty: off" },
+	{ SECT_MONITORING, "alert_command", T_STRING, NULL, 0, 0,
+	    G(alert_command), NULL, K_OPTIONAL,
+	    "run by /bin/sh -c as the agent's user when a relay goes down "
+	    "and when it is back, the facts in POSTERN_* variables; unset: "
+	    "off" },
+	{ SECT_MONITORING, "alert_timeout", T_DURATION, "30s", 1, 10 * MIN,
+	    G(alert_timeout), NULL, 0,
+	    "alert_command is killed after this" },
 
 	{ SECT_RELAY, "preset", T_PRESET, NULL, 0, 0, R(preset),
 	    conf_preset_names, K_OPTIONAL,
@@ -1278,6 +1296,16 @@ conf_validate(struct conf_parse *p)
 		    format_duration(c->retry_min, a, sizeof(a)),
 		    format_duration(c->retry_max, b, sizeof(b)));
 	}
+	if (c->prometheus_textfile[0] != '\0' &&
+	    (strlen(c->prometheus_textfile) < 6 || strcmp(c->prometheus_textfile +
+	    strlen(c->prometheus_textfile) - 5, ".prom") != 0 ||
+	    c->prometheus_textfile[strlen(c->prometheus_textfile) - 6] == '/'))
+		conf_err(p, conf_line_of(c->origins, SECT_MONITORING,
+		    "prometheus_textfile"), "monitoring", "prometheus_textfile",
+		    "'%.*s' does not end in .prom: node_exporter's textfile "
+		    "collector reads only *.prom files (for example "
+		    "/var/lib/prometheus/node-exporter/postern.prom)",
+		    CONF_VALUE_SHOWN, c->prometheus_textfile);
 	if (c->max_header_size > c->max_message_size) {
 		l = conf_line_of(c->origins, SECT_POSTERN, "max_header_size");
 		conf_err(p, l ? l : conf_line_of(c->origins, SECT_POSTERN,

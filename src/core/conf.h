@@ -96,6 +96,7 @@ struct conf {
 	uint64_t	 retry_min;	/* seconds */
 	uint64_t	 retry_max;
 	uint64_t	 max_age;	/* bounce after this */
+	uint64_t	 delay_warning;	/* delayed DSN after this; 0: off */
 	uint64_t	 failed_keep;	/* remove failed/ entries after this */
 	uint64_t	 scan_interval;	/* periodic full scan */
 	uint64_t	 tmp_max_age;	/* stale tmp/ files removed after */
@@ -108,6 +109,10 @@ struct conf {
 	uint64_t	 t_connect, t_greeting, t_ehlo, t_starttls, t_auth,
 			 t_mail, t_rcpt, t_data, t_data_block, t_data_end,
 			 t_rset, t_quit;
+	/* [monitoring] */
+	char		*prometheus_textfile; /* "" off; ends in .prom */
+	char		*alert_command;	/* NULL: off */
+	uint64_t	 alert_timeout;	/* seconds */
 	/* [relay]... */
 	struct conf_relay relays[CONF_RELAYS_MAX];
 	size_t		 nrelays;

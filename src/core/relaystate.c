@@ -51,7 +51,26 @@ relaystate_name_ok(const char *p, size_t n)
 	return true;
 }
 
-/* relaystate_parse_line - "NAME up" | "NAME down SINCE NEXT FAILURES WHY" */
+/*
+ * relaystate_sent - "sent=T" at p, ended by a space or the end: T into
+ * *v and the length taken (the space included), or 0 when p is not that
+ */
+static size_t
+relaystate_sent(const char *p, uint64_t *v)
+{
+	size_t	n;
+
+	if (strncmp(p, "sent=", 5) != 0)
+		return 0;
+	n = strspn(p + 5, "0123456789");
+	if ((p[5 + n] != ' ' && p[5 + n] != '\0') ||
+	    relaystate_num(p + 5, n, v) == -1)
+		return 0;
+	return 5 + n + (p[5 + n] == ' ');
+}
+
+/* relaystate_parse_line - "NAME up [sent=T]" | "NAME down SINCE NEXT
+   FAILURES [sent=T ]WHY" */
 int
 relaystate_parse_line(const char *line, struct relaystate *r)
 {
@@ -67,6 +86,12 @@ relaystate_parse_line(const char *line, struct relaystate *r)
 	p = sp + 1;
 	if (strcmp(p, "up") == 0)
 		return 0;
+	if (strncmp(p, "up ", 3) == 0) {
+		n = relaystate_sent(p + 3, &r->last_sent);
+		if (n == 0 || p[3 + n] != '\0' || p[2 + n] == ' ')
+			goto bad;
+		return 0;
+	}
 	if (strncmp(p, "down ", 5) != 0)
 		goto bad;
 	p += 5;
@@ -81,6 +106,7 @@ relaystate_parse_line(const char *line, struct relaystate *r)
 			goto bad;
 		p = sp + 1;
 	}
+	p += relaystate_sent(p, &r->last_sent);
 	n = strlen(p);
 	if (n > RELAYSTATE_REASON_MAX)
 		n = RELAYSTATE_REASON_MAX;
@@ -104,12 +130,21 @@ relaystate_format_line(struct buf *b, const struct relaystate *r)
 	if (!relaystate_name_ok(r->name, strnlen(r->name,
 	    sizeof(r->name))))
 		return -1;
-	if (!r->down)
+	if (!r->down && r->last_sent == 0)
 		return buf_printf(b, "%s up\n", r->name);
+	if (!r->down)
+		return buf_printf(b, "%s up sent=%llu\n", r->name,
+		    (unsigned long long)r->last_sent);
 	(void)str_copy(reason, r->reason, sizeof(reason));
 	for (p = reason; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = '?';
+	if (r->last_sent != 0)
+		return buf_printf(b, "%s down %llu %llu %llu sent=%llu %s\n",
+		    r->name, (unsigned long long)r->down_since,
+		    (unsigned long long)r->next_try,
+		    (unsigned long long)r->failures,
+		    (unsigned long long)r->last_sent, reason);
 	return buf_printf(b, "%s down %llu %llu %llu %s\n", r->name,
 	    (unsigned long long)r->down_since,
 	    (unsigned long long)r->next_try,

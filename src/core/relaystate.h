@@ -33,6 +33,9 @@ struct relaystate {
 	uint64_t	 down_since;	/* unix time of the first failure; 0 up */
 	uint64_t	 next_try;	/* unix time; 0 when up */
 	uint64_t	 failures;	/* consecutive; 0 when up */
+	uint64_t	 last_sent;	/* unix time of the last message it
+					   accepted (to the minute); 0: none
+					   known (older files have none) */
 	char		 reason[RELAYSTATE_REASON_MAX + 1]; /* "" when up */
 };
 
@@ -47,16 +50,21 @@ struct relaystate_file {
 };
 
 /*
- * relaystate_parse_line - one line (without its LF): "NAME up" or
- * "NAME down SINCE NEXT FAILURES REASON".  NAME has no space or control
- * character; the numbers are decimal.  Returns 0, or -1 (errno EINVAL)
- * for any other form; *r is then unspecified.  A reason over the limit
- * is cut, control characters become '?'.
+ * relaystate_parse_line - one line (without its LF): "NAME up [sent=T]"
+ * or "NAME down SINCE NEXT FAILURES [sent=T ]REASON".  NAME has no space
+ * or control character; the numbers are decimal.  sent=T (the last
+ * message the relay accepted) is optional, so the files of agents that
+ * did not record it read as before (last_sent 0); a reason of such a file
+ * that starts with "sent=" and digits then a space would be misread,
+ * which no agent ever wrote.  Returns 0, or -1 (errno EINVAL) for any
+ * other form; *r is then unspecified.  A reason over the limit is cut,
+ * control characters become '?'.
  */
 int	relaystate_parse_line(const char *line, struct relaystate *r);
 
 /*
- * relaystate_format_line - append r's line, LF included, to b (control
+ * relaystate_format_line - append r's line, LF included, to b: the forms
+ * above, with sent=T only when r->last_sent is not 0 (control
  * characters of the reason become '?', a long reason is cut).  Returns
  * 0, or -1 when b is full or r's name cannot be written (empty, or with
  * a space or control character).

@@ -35,7 +35,7 @@ static const char spool_env_order[] = "VITULSRBENFZ";
 /* the records only postern-drop may write */
 static const char spool_env_drop_only[] = "ITULZ";
 /* the state record order; r alone may repeat */
-static const char spool_state_order[] = "VAXWre";
+static const char spool_state_order[] = "VAXWDre";
 
 /* spool_addr_safe - storable and SMTP-command-safe address */
 bool
@@ -1025,6 +1025,9 @@ spool_state_format(const struct spool_state *st, struct buf *out)
 	    (unsigned long long)st->next_attempt,
 	    (unsigned long long)st->first_attempt) == -1)
 		goto out;
+	if (st->delay_warned != 0 && buf_printf(out, "D %llu\n",
+	    (unsigned long long)st->delay_warned) == -1)
+		goto out;
 	for (i = 0; i < st->nrcpts; i++) {
 		const struct spool_rcpt_status *r = &st->rcpts[i];
 
@@ -1193,7 +1196,7 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		if (rank < last || (rank == last && line[0] != 'r')) {
 			buf_note(err, "line %zu: record '%c' %s", lineno,
 			    line[0], rank == last ? "repeated" :
-			    "out of order (order: V A X W r e)");
+			    "out of order (order: V A X W D r e)");
 			goto fail;
 		}
 		if (lineno == 1 && line[0] != 'V') {
@@ -1223,6 +1226,7 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 		case 'A':
 		case 'X':
 		case 'W':
+		case 'D':
 			if (spool_num(line + 2, false, 0, line[0] == 'A' ?
 			    UINT32_MAX : SPOOL_TIME_MAX, &n) == -1) {
 				buf_note(err, "line %zu: record '%c': number "
@@ -1233,6 +1237,8 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 				st->attempts = n;
 			else if (line[0] == 'X')
 				st->next_attempt = n;
+			else if (line[0] == 'D')
+				st->delay_warned = n;
 			else
 				st->first_attempt = n;
 			break;

@@ -288,6 +288,9 @@ struct spool_state {
 	uint64_t	 attempts;	/* A */
 	uint64_t	 next_attempt;	/* X, unix time, 0: now */
 	uint64_t	 first_attempt;	/* W, unix time, 0: never tried */
+	uint64_t	 delay_warned;	/* D, unix time the delay warning
+					   (delay_warning) was queued; 0:
+					   none, and no D record */
 	struct spool_rcpt_status *rcpts; /* r, ascending index; absent
 					   indices are pending */
 	size_t		 nrcpts;

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "qid.h"
 #include "queuecmd.h"
+#include "statuscmd.h"
 #include "rcpt.h"
 #include "relaystate.h"
 #include "spool.h"
@@ -66,6 +67,7 @@ admin_usage(FILE *f)
 	    "  sendmail ARGS    the sendmail command line\n"
 	    "  version          print the version\n");
 	queuecmd_usage(f);
+	statuscmd_usage(f);
 }
 
 /* newaliases_main - validate the aliases file */
@@ -521,6 +523,8 @@ admin_main(const char *cmd, int argc, char **argv)
 		return queuecmd_main(cmd, argc, argv);
 	if (strcmp(cmd, "check") == 0)
 		return admin_check(argc, argv);
+	if (strcmp(cmd, "status") == 0)
+		return statuscmd_main(argc, argv);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
 			config = argv[++i];

@@ -437,6 +437,54 @@ test_errors(void)
 	bad("[queue]\nretry_min = 2h\n", false,
 	    "F:2: [queue] retry_min: 2h is more than retry_max (1h): make "
 	    "retry_min <= retry_max\n", "retry_min above retry_max");
+	bad("[monitoring]\nprometheus_textfile = /var/lib/prometheus/postern"
+	    ".txt\n", false, "F:2: [monitoring] prometheus_textfile: "
+	    "'/var/lib/prometheus/postern.txt' does not end in .prom: "
+	    "node_exporter's textfile collector reads only *.prom files (for "
+	    "example /var/lib/prometheus/node-exporter/postern.prom)\n",
+	    "prometheus_textfile not a .prom file");
+	bad("[monitoring]\nprometheus_textfile = /var/lib/.prom\n", false,
+	    "F:2: [monitoring] prometheus_textfile: '/var/lib/.prom' does not "
+	    "end in .prom: node_exporter's textfile collector reads only "
+	    "*.prom files (for example "
+	    "/var/lib/prometheus/node-exporter/postern.prom)\n",
+	    "prometheus_textfile: a hidden .prom, no name");
+	bad("[monitoring]\nalert_timeout = 11m\n", false,
+	    "F:2: [monitoring] alert_timeout: value '11m' out of range: "
+	    "expected a duration like 30s, 5m, 2h or 5d, from 1s to 10m\n",
+	    "alert_timeout above 10m");
+	bad("[monitoring]\nprometheus_textfile = postern.prom\n", false,
+	    "F:2: [monitoring] prometheus_textfile: bad value 'postern.prom': "
+	    "expected an absolute path starting with /\n",
+	    "prometheus_textfile relative");
+	{
+		struct conf	mc;
+
+		if (good("[monitoring]\nprometheus_textfile = /var/lib/"
+		    "prometheus/node-exporter/postern.prom\n", false, &mc,
+		    "prometheus_textfile: a .prom path loads") == 0) {
+			is_str(mc.prometheus_textfile, "/var/lib/prometheus/"
+			    "node-exporter/postern.prom",
+			    "prometheus_textfile: the path kept");
+			conf_free(&mc);
+		}
+		if (good("", false, &mc, "no [monitoring]: loads") == 0) {
+			is_str(mc.prometheus_textfile, "",
+			    "prometheus_textfile: empty (off) by default");
+			ok(mc.alert_command == NULL && mc.alert_timeout == 30,
+			    "alert_command unset (off), alert_timeout 30s by "
+			    "default");
+			conf_free(&mc);
+		}
+		if (good("[monitoring]\nalert_command = /usr/local/bin/page "
+		    "--to ops\nalert_timeout = 2m\n", false, &mc,
+		    "alert_command and alert_timeout load") == 0) {
+			is_str(mc.alert_command, "/usr/local/bin/page --to ops",
+			    "alert_command: the text kept");
+			ok(mc.alert_timeout == 120, "alert_timeout: 2m");
+			conf_free(&mc);
+		}
+	}
 	bad("[postern]\nmax_header_size = 1M\nmax_message_size = 512K\n",
 	    false, "F:2: [postern] max_header_size: 1M is more than "
 	    "max_message_size (512K): lower it\n", "header above message size");

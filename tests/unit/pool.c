@@ -74,6 +74,16 @@ test_format(void)
 	m.relay = 3;
 	ok(roundtrip(&m, &r, t, sizeof(t)) == 0 && r.relay == 3 &&
 	    r.kind == POOL_MSG_RELAY_UP, "relay up");
+	m.kind = POOL_MSG_RELAY_SENT;
+	m.relay = 2;
+	m.sent = 5;
+	m.deferred = 1;
+	m.bounced = 70000;
+	ok(roundtrip(&m, &r, t, sizeof(t)) == 0 && r.relay == 2 &&
+	    r.kind == POOL_MSG_RELAY_SENT && r.sent == 5 && r.deferred == 1 &&
+	    r.bounced == 70000, "an attempt's outcome");
+	is_str(t, "S 2 5 1 70000", "an attempt's outcome: the record");
+	m.relay = 3;
 	m.kind = POOL_MSG_RELAY_DOWN;
 	(void)snprintf(m.reason, sizeof(m.reason), "connect: refused\r\nX");
 	ok(roundtrip(&m, &r, t, sizeof(t)) == 0 && r.relay == 3,
@@ -113,6 +123,12 @@ test_parse(void)
 	ok(!parses("U 8"), "relay up: index out of range");
 	ok(!parses("U "), "relay up: no index");
 	ok(!parses("U 1 2"), "relay up: extra");
+	ok(!parses("S 8 1 0 0"), "outcome: index out of range");
+	ok(!parses("S 1"), "outcome: no counts");
+	ok(!parses("S 1 1 0"), "outcome: a count missing");
+	ok(!parses("S 1 1 0 0 0"), "outcome: a count too many");
+	ok(!parses("S 1 x 0 0"), "outcome: not a number");
+	ok(parses("S 1 1 0 0"), "outcome: well formed");
 	ok(parses("D 0 reason with spaces"), "relay down: reason");
 	ok(parses("D 7 "), "relay down: empty reason");
 	ok(!parses("D 7"), "relay down: no reason separator");

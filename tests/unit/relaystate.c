@@ -55,6 +55,32 @@ test_line(void)
 	ok(relaystate_parse_line(long_reason, &r) == 0 &&
 	    strlen(r.reason) == RELAYSTATE_REASON_MAX,
 	    "relay: long reason cut at the limit");
+	/* the last message sent: optional, so older files read the same */
+	ok(relaystate_parse_line("mx:25 up", &r) == 0 && r.last_sent == 0,
+	    "sent: an older up line: none known");
+	ok(relaystate_parse_line("mx:25 up sent=1700000000", &r) == 0 &&
+	    !r.down && r.last_sent == 1700000000, "sent: up sent=T");
+	ok(relaystate_parse_line("mx:25 down 1 2 3 sent=1699999999 421 busy",
+	    &r) == 0 && r.down && r.failures == 3 &&
+	    r.last_sent == 1699999999 && strcmp(r.reason, "421 busy") == 0,
+	    "sent: down ... sent=T REASON");
+	ok(relaystate_parse_line("mx:25 down 1 2 3 421 sent=5 busy", &r) ==
+	    0 && r.last_sent == 0 && strcmp(r.reason, "421 sent=5 busy") == 0,
+	    "sent: inside the reason it is the reason's");
+	ok(relaystate_parse_line("mx:25 down 1 2 3 sent=5x why", &r) == 0 &&
+	    r.last_sent == 0 && strcmp(r.reason, "sent=5x why") == 0,
+	    "sent: not a number: part of the reason");
+	ok(relaystate_parse_line("mx:25 down 1 2 3 sent=5", &r) == 0 &&
+	    r.last_sent == 5 && r.reason[0] == '\0',
+	    "sent: and an empty reason");
+	ok(relaystate_parse_line("mx:25 up sent=", &r) == -1,
+	    "sent: up sent= without a number refused");
+	ok(relaystate_parse_line("mx:25 up sent=5 x", &r) == -1,
+	    "sent: up with more after it refused");
+	ok(relaystate_parse_line("mx:25 up sent=5 ", &r) == -1,
+	    "sent: up with a trailing space refused");
+	ok(relaystate_parse_line("mx:25 up x", &r) == -1,
+	    "sent: up with anything else refused");
 }
 
 static void
@@ -80,6 +106,27 @@ test_format(void)
 	    back.failures == 4 && strcmp(back.name, r.name) == 0,
 	    "format: parses back");
 	buf_reset(&b);
+	r.last_sent = 1699990000;
+	ok(relaystate_format_line(&b, &r) == 0, "format: down line, sent");
+	is_str(buf_cstr(&b), "smtp.example.com:465 down 1700000000 1700000900 "
+	    "4 sent=1699990000 AUTH: 535 5.7.8 bad?password\n",
+	    "format: sent=T before the reason");
+	b.data[b.len - 1] = '\0';
+	ok(relaystate_parse_line(b.data, &back) == 0 &&
+	    back.last_sent == 1699990000 && strcmp(back.reason,
+	    "AUTH: 535 5.7.8 bad?password") == 0, "format: parses back, sent");
+	buf_reset(&b);
+	r.down = false;
+	ok(relaystate_format_line(&b, &r) == 0 && strcmp(buf_cstr(&b),
+	    "smtp.example.com:465 up sent=1699990000\n") == 0,
+	    "format: up sent=T");
+	buf_reset(&b);
+	r.last_sent = 0;
+	ok(relaystate_format_line(&b, &r) == 0 && strcmp(buf_cstr(&b),
+	    "smtp.example.com:465 up\n") == 0,
+	    "format: up, none sent: the older form");
+	buf_reset(&b);
+	r.down = true;
 	strcpy(r.name, "bad name");
 	ok(relaystate_format_line(&b, &r) == -1 && b.len == 0,
 	    "format: a name with a space is refused");

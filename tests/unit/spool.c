@@ -482,6 +482,34 @@ test_bytes(void)
 	    st.attempts == 4294967295ULL && st.next_attempt ==
 	    253402300799ULL && st.first_attempt == 0,
 	    "the largest values and 0 kept");
+	/* D: the delay warning, optional, after W */
+	ok(PARSE("V 1\nA 1\nX 1\nW 1\n") == 0 && st.delay_warned == 0,
+	    "no D record: no delay warning sent");
+	ok(PARSE("V 1\nA 1\nX 1\nW 1\nD 1700000000\nr 0 deferred 451 "
+	    "4.3.0 busy\n") == 0 && st.delay_warned == 1700000000ULL,
+	    "D after W: the delay warning's time");
+	spool_state_free(&st);
+	ok(PARSE("V 1\nA 1\nX 1\nD 5\nW 1\n") == -1,
+	    "D before W: out of order, refused");
+	ok(PARSE("V 1\nA 1\nX 1\nW 1\nD 5\nD 6\n") == -1,
+	    "D repeated: refused");
+	ok(PARSE("V 1\nA 1\nX 1\nW 1\nD x\n") == -1,
+	    "D not a number: refused");
+	{
+		struct buf	img;
+
+		buf_init(&img, 4096);
+		ok(PARSE("V 1\nA 1\nX 1\nW 1\nD 77\n") == 0 &&
+		    spool_state_format(&st, &img) == 0 &&
+		    strstr(buf_cstr(&img), "\nW 1\nD 77\n") != NULL,
+		    "D written back after W");
+		buf_reset(&img);
+		st.delay_warned = 0;
+		ok(spool_state_format(&st, &img) == 0 &&
+		    strstr(buf_cstr(&img), "\nD ") == NULL,
+		    "no delay warning: no D record (older readers' form)");
+		buf_free(&img);
+	}
 #undef PARSE
 	{
 		/* 2^64 + 1 wraps to 1, which Z's range would accept */
