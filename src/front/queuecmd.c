@@ -2173,7 +2173,8 @@ void
 queuecmd_usage(FILE *f)
 {
 	fprintf(f,
-	    "  queue [--json]   list queued messages with their state "
+	    "  queue [--json] [--owner UID]\n"
+	    "                   list queued messages with their state "
 	    "(also: mailq)\n"
 	    "  show [--json] [--body] ID\n"
 	    "                   envelope, delivery state and header of one "
@@ -2185,8 +2186,10 @@ queuecmd_usage(FILE *f)
 	    "                   messages given up; requeue sends them again\n"
 	    "  ID is a queue id or a unique prefix of at least %d digits.  "
 	    "The queue tools\n"
-	    "  need root or membership of the group %s: others are "
-	    "refused (exit 77).\n", QUEUEFMT_PREFIX_MIN, POSTERN_GROUP);
+	    "  need root or membership of the group %s; others see "
+	    "their own messages\n  in the listing (from the running "
+	    "agent) and are refused the rest (exit 77).\n",
+	    QUEUEFMT_PREFIX_MIN, POSTERN_GROUP);
 }
 
 /* queuecmd_handles - ours? */
