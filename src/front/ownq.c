@@ -50,7 +50,7 @@ ownq_list(const struct conf *c, bool json)
 	struct sockaddr_un	 sun;
 	char			 path[4096], buf[65536];
 	const char		*req = json ? "list json\n" : "list\n";
-	size_t			 total = 0, hl = 0;
+	size_t			 total = 0;
 	int64_t			 deadline = now_ms() + OWNQ_DEADLINE_MS;
 	bool			 head = true;
 	ssize_t			 n;
@@ -91,16 +91,16 @@ ownq_list(const struct conf *c, bool json)
 			fatal_exit(EX_SOFTWARE, "queue: the agent's answer "
 			    "passed %u bytes", OWNQ_OUT_MAX);
 		if (head) {
-			/* "ok\n" or "error WHY\n", before any listing */
+			/* "ok\n" or "error WHY\n", written whole first */
 			char	line[OWNQ_LINE_MAX];
 			char	*nl = memchr(buf, '\n', (size_t)n);
 			size_t	 k = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
 
-			if (hl + k >= sizeof(line) || nl == NULL)
+			if (k >= sizeof(line) || nl == NULL)
 				fatal_exit(EX_PROTOCOL, "queue: unexpected "
 				    "answer from the agent (%s)", path);
-			memcpy(line + hl, buf, k);
-			line[hl + k] = '\0';
+			memcpy(line, buf, k);
+			line[k] = '\0';
 			head = false;
 			if (strcmp(line, "ok") != 0)
 				fatal_exit(EX_UNAVAILABLE, "queue: the agent "
