@@ -1305,7 +1305,9 @@ qc_list(struct qc_ctx *x, unsigned mask)
 		qc_puts(x, "\"messages\":[");
 	} else {
 		qc_relays_text(x, &rs);
-		if (l.n > 0)
+		/* --owner: l holds everyone's, so whether it is empty is not
+		   the caller's to learn */
+		if (l.n > 0 || x->owner_set)
 			qc_puts(x, "-Queue ID-----------  --Size-- "
 			    "----Arrival Time---  -Sender/Recipient-------\n");
 	}

@@ -17,10 +17,11 @@ need_root
 need_cmd setpriv flock groupadd useradd
 need_cmd "$PYTHON"
 tmpdir_make
-make_test_users 3 || bail_out "cannot create test users"
+make_test_users 4 || bail_out "cannot create test users"
 A=${TEST_USER_PREFIX}1
 B=${TEST_USER_PREFIX}2
 AGENT=${TEST_USER_PREFIX}3
+C=${TEST_USER_PREFIX}4		# submits nothing
 ADM=${TEST_USER_PREFIX}adm
 G=postern-tg
 DG=postern-td
@@ -110,6 +111,10 @@ is "$?" 0 "B: sendmail -bp exits 0"
 like "$out" "^$root_b " "B: sendmail -bp lists B's message"
 unlike "$out" "$(printf '%s\n' $root_a | tr '\n' '|' | sed 's/|$//')|a[12]@example" \
     "B: nothing of A's"
+
+out=$(run_as "$C" "$PN" queue 2>&1)
+like "$out" '^Mail queue is empty$' "C, with no mail: Mail queue is empty"
+unlike "$out" '^[0-9A-F]{20} |example\.com' "C: nothing of A's or B's"
 
 # --- the request line: only "list" and "list json"; the uid is the kernel's
 req() {	# req USER LINE - send LINE as USER, print the answer
