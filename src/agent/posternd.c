@@ -50,6 +50,7 @@
 #include "auth.h"
 #include "check.h"
 #include "conf.h"
+#include "ctlsock.h"
 #include "deliver.h"
 #include "log.h"
 #include "metrics.h"
@@ -85,6 +86,7 @@ struct agent {
 	int		 sig_fd, ino_fd, fifo_fd;
 	/* the trigger FIFOs (agent_trigger_*); fifo_fd is the world's */
 	int		 admin_fd;	/* spool/flush; -1 */
+	struct ctlsock	 ctl;		/* spool/queue.sock (ctlsock.h) */
 	bool		 flush_relays;	/* the flush ends relay back-off too */
 	bool		 trig_pending;	/* world FIFO: a rescan asked for */
 	bool		 trig_flush;	/* world FIFO: a flush asked for */
@@ -1455,7 +1457,7 @@ agent_workers_stop(struct agent *a)
 static struct pool_worker *
 agent_worker_idle(struct agent *a)
 {
-	int		 fds[4 + POOL_WORKERS_MAX];
+	int		 fds[5 + POOL_WORKERS_MAX];
 	size_t		 nfds = 0;
 	unsigned	 i, j;
 
@@ -1472,6 +1474,7 @@ agent_worker_idle(struct agent *a)
 		fds[nfds++] = a->ino_fd;
 		fds[nfds++] = a->fifo_fd;
 		fds[nfds++] = a->admin_fd;
+		fds[nfds++] = a->ctl.fd;	/* only the main loop accepts */
 		for (j = 0; j < a->nworkers; j++)
 			if (a->workers[j].fd != -1)
 				fds[nfds++] = a->workers[j].fd;
@@ -1749,10 +1752,10 @@ agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
 static void
 agent_wait(struct agent *a, int timeout)
 {
-	struct pollfd	pfd[4 + POOL_WORKERS_MAX];
+	struct pollfd	pfd[5 + POOL_WORKERS_MAX];
 	int		wfd[POOL_WORKERS_MAX];
 	unsigned	i;
-	int		nfd = 0, fifo = -1, admin = -1, n;
+	int		nfd = 0, fifo = -1, admin = -1, ctl = -1, n;
 
 	pfd[nfd].fd = a->sig_fd;
 	pfd[nfd++].events = POLLIN;
@@ -1767,6 +1770,11 @@ agent_wait(struct agent *a, int timeout)
 	if (a->admin_fd != -1) {
 		admin = nfd;
 		pfd[nfd].fd = a->admin_fd;
+		pfd[nfd++].events = POLLIN;
+	}
+	if (a->ctl.fd != -1) {
+		ctl = nfd;
+		pfd[nfd].fd = a->ctl.fd;
 		pfd[nfd++].events = POLLIN;
 	}
 	for (i = 0; i < a->nworkers; i++) {
@@ -1796,6 +1804,8 @@ agent_wait(struct agent *a, int timeout)
 		agent_trigger(a);
 	if (admin != -1 && (pfd[admin].revents & POLLIN))
 		agent_trigger_admin(a);
+	if (ctl != -1 && (pfd[ctl].revents & POLLIN))
+		ctlsock_accept(&a->ctl);
 }
 
 /* agent_loop - the daemon */
@@ -1991,6 +2001,9 @@ main(int argc, char **argv)
 	(void)queue_fix_modes(&a.queue);
 	agent_relays_restore(&a);
 	agent_open_fds(&a);
+	a.ctl.fd = -1;
+	if (!a.once)
+		ctlsock_open(&a.ctl, a.conf.spool_dir, a.conf.path);
 	conn_set_stop(a.sig_fd, agent_stopping, &a);
 	log_info("started%s, spool %s, %zu relay(s)", a.once ? " (--once)" :
 	    "", a.conf.spool_dir, a.conf.nrelays);
@@ -2000,6 +2013,7 @@ main(int argc, char **argv)
 	else
 		agent_loop(&a);
 
+	ctlsock_close(&a.ctl);
 	session_close(&a.sess);
 	queue_free(&a.queue);
 	agent_tls_free(a.tls);

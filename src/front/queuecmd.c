@@ -43,6 +43,7 @@
 #include "front.h"
 #include "io.h"
 #include "log.h"
+#include "ownq.h"
 #include "qid.h"
 #include "queuecmd.h"
 #include "queuefmt.h"
@@ -100,6 +101,8 @@ struct qc_ctx {
 	bool		 noatime[2];	/* per thread: O_NOATIME may work,
 					   for queue files [0], states [1] */
 	unsigned long	 uid;
+	bool		 owner_set;	/* --owner: only that uid's messages */
+	unsigned long	 owner;
 	char		 who[64];	/* login of the caller, for the log */
 	const struct relaystate *hold;	/* every relay is down: the one back
 					   first (its reason holds the mail);
@@ -133,7 +136,8 @@ qc_refuse(const struct qc_ctx *x, const char *what)
 	    "to root and the members of the mail system's group %s.  To use "
 	    "the queue tools, have an administrator add you to it "
 	    "(adduser %s %s, then log in again), or run 'sudo postern %s'.  "
-	    "Other users cannot see even their own queued messages", what,
+	    "Other users see their own messages with 'postern queue' (or "
+	    "mailq) while the delivery agent runs", what,
 	    POSTERN_GROUP, x->who[0] != '\0' && strcmp(x->who, "?") != 0 ?
 	    x->who : "USER", POSTERN_GROUP, x->cmd);
 }
@@ -1071,7 +1075,7 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 struct qc_slot {
 	struct buf		 out;
 	bool			 done;	/* formatted, not printed yet */
-	unsigned long		 count, bad;
+	unsigned long		 count, bad, failed;
 	unsigned long long	 bytes;
 };
 
@@ -1103,7 +1107,7 @@ qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
 
 	end = w->n - i < QC_CHUNK_ENTRIES ? w->n : i + QC_CHUNK_ENTRIES;
 	x->out = s->out;
-	s->count = s->bad = 0;
+	s->count = s->bad = s->failed = 0;
 	s->bytes = 0;
 	for (; i < end; i++) {
 		struct qc_msg	m;
@@ -1113,6 +1117,11 @@ qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
 		if (qc_load(x, &qid, (enum qc_where)w->v[i].where, true,
 		    &m) == -1)
 			continue;	/* delivered or moved meanwhile */
+		/* --owner: another's message, or one whose owner is unknown */
+		if (x->owner_set && (!m.ok || m.env.uid != x->owner)) {
+			qc_msg_free(&m);
+			continue;
+		}
 		if (x->json) {
 			qc_puts(x, ",\n");
 			qc_msg_json(x, &m, true);
@@ -1120,6 +1129,7 @@ qc_chunk_run(struct qc_ctx *x, struct qc_work *w, size_t c)
 			qc_msg_text(x, &m);
 		if (m.ok) {
 			s->count++;
+			s->failed += m.where == QC_FAILED;
 			s->bytes += m.env.size;
 		} else
 			s->bad++;
@@ -1190,7 +1200,8 @@ qc_threads(size_t n)
  */
 static void
 qc_list_entries(struct qc_ctx *x, const struct queuefmt_entry *v, size_t n,
-    unsigned long *count, unsigned long *bad, unsigned long long *bytes)
+    unsigned long *count, unsigned long *bad, unsigned long *nfailed,
+    unsigned long long *bytes)
 {
 	struct qc_work	 w;
 	struct qc_ctx	 mine;
@@ -1235,6 +1246,7 @@ qc_list_entries(struct qc_ctx *x, const struct queuefmt_entry *v, size_t n,
 			    stdout);
 		*count += s->count;
 		*bad += s->bad;
+		*nfailed += s->failed;
 		*bytes += s->bytes;
 		buf_reset(&s->out);
 		if (started == 0)
@@ -1268,14 +1280,15 @@ qc_list(struct qc_ctx *x, unsigned mask)
 	struct qc_list		failed = { NULL, 0, 0 };
 	struct relaystate_file	rs;
 	unsigned long long	bytes = 0;
-	unsigned long		count = 0, bad = 0;
+	unsigned long		count = 0, bad = 0, nfailed = 0;
 	int			w;
 	bool			failed_only = mask == QC_IN(QC_FAILED);
 
 	for (w = 0; w < QC_NWHERE; w++)
 		if ((mask & QC_IN(w)) && x->dir[w] != -1)
 			qc_collect_or_die(x, (enum qc_where)w, NULL, &l);
-	if (!failed_only && x->dir[QC_FAILED] != -1)
+	/* --owner lists failed/ with the rest: others' are not counted */
+	if (!failed_only && !x->owner_set && x->dir[QC_FAILED] != -1)
 		(void)qc_collect(x, QC_FAILED, NULL, &failed);
 	qc_sort(&l);
 	if (failed_only)
@@ -1292,12 +1305,16 @@ qc_list(struct qc_ctx *x, unsigned mask)
 		qc_puts(x, "\"messages\":[");
 	} else {
 		qc_relays_text(x, &rs);
-		if (l.n > 0)
+		/* --owner: l holds everyone's, so whether it is empty is not
+		   the caller's to learn */
+		if (l.n > 0 || x->owner_set)
 			qc_puts(x, "-Queue ID-----------  --Size-- "
 			    "----Arrival Time---  -Sender/Recipient-------\n");
 	}
 	qc_flush(x);
-	qc_list_entries(x, l.v, l.n, &count, &bad, &bytes);
+	qc_list_entries(x, l.v, l.n, &count, &bad, &nfailed, &bytes);
+	if (x->owner_set)
+		failed.n = nfailed;
 	if (x->json)
 		qc_printf(x, "],\n\"summary\":{\"messages\":%lu,"
 		    "\"bytes\":%llu,\"unreadable\":%lu,\"failed\":%zu,"
@@ -1314,11 +1331,14 @@ qc_list(struct qc_ctx *x, unsigned mask)
 		if (bad > 0)
 			qc_printf(x, "-- %lu unreadable queue file%s "
 			    "(see above)\n", bad, bad == 1 ? "" : "s");
-		if (!failed_only && failed.n > 0)
+		if (x->owner_set && failed.n > 0)
+			qc_printf(x, "-- %zu of them given up, in failed/\n",
+			    failed.n);
+		else if (!failed_only && failed.n > 0)
 			qc_printf(x, "-- %zu message%s in failed/ "
 			    "(postern failed)\n", failed.n, failed.n == 1 ?
 			    "" : "s");
-		if (x->new_hidden && !qc_agent_listens(x))
+		if (x->new_hidden && !x->owner_set && !qc_agent_listens(x))
 			qc_puts(x, "-- the delivery agent is not "
 			    "running: mail it has not picked up from new/ yet "
 			    "is listed only for root (sudo postern queue)\n");
@@ -2155,7 +2175,8 @@ void
 queuecmd_usage(FILE *f)
 {
 	fprintf(f,
-	    "  queue [--json]   list queued messages with their state "
+	    "  queue [--json] [--owner UID]\n"
+	    "                   list queued messages with their state "
 	    "(also: mailq)\n"
 	    "  show [--json] [--body] ID\n"
 	    "                   envelope, delivery state and header of one "
@@ -2167,8 +2188,10 @@ queuecmd_usage(FILE *f)
 	    "                   messages given up; requeue sends them again\n"
 	    "  ID is a queue id or a unique prefix of at least %d digits.  "
 	    "The queue tools\n"
-	    "  need root or membership of the group %s: others are "
-	    "refused (exit 77).\n", QUEUEFMT_PREFIX_MIN, POSTERN_GROUP);
+	    "  need root or membership of the group %s; others see "
+	    "their own messages\n  in the listing (from the running "
+	    "agent) and are refused the rest (exit 77).\n",
+	    QUEUEFMT_PREFIX_MIN, POSTERN_GROUP);
 }
 
 /* queuecmd_handles - ours? */
@@ -2182,20 +2205,38 @@ queuecmd_handles(const char *cmd)
 
 /* qc_queue - the listing of new/ and cur/, noting failed/ */
 static int
-qc_queue(const struct conf *c, bool json)
+qc_queue(const struct conf *c, bool json, bool owner_set,
+    unsigned long owner)
 {
 	struct qc_ctx	x;
 	char		path[4096];
-	int		rc;
+	int		rc, fd;
 
-	qc_init(&x, c, "queue", QC_IN(QC_NEW) | QC_IN(QC_CUR), true);
+	/*
+	 * No access to cur/: not an administrator.  The agent lists the
+	 * caller's own messages (ownq.c); --owner is for the agent's child
+	 * and grants nothing, so it is refused as before.
+	 */
+	if (!owner_set && spool_path(c->spool_dir, SPOOL_CUR, NULL, path,
+	    sizeof(path)) == 0) {
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd == -1 && (errno == EACCES || errno == EPERM))
+			return ownq_list(c, json);
+		if (fd != -1)
+			close(fd);
+	}
+	qc_init(&x, c, "queue", QC_IN(QC_NEW) | QC_IN(QC_CUR) |
+	    (owner_set ? QC_IN(QC_FAILED) : 0), true);
 	x.json = json;
+	x.owner_set = owner_set;
+	x.owner = owner;
 	/* failed/ is only counted: no refusal when it cannot be read */
-	if (spool_path(c->spool_dir, SPOOL_FAILED, NULL, path, sizeof(path))
-	    == 0)
+	if (!owner_set && spool_path(c->spool_dir, SPOOL_FAILED, NULL, path,
+	    sizeof(path)) == 0)
 		x.dir[QC_FAILED] = open(path, O_RDONLY | O_DIRECTORY |
 		    O_CLOEXEC);
-	rc = qc_list(&x, QC_IN(QC_NEW) | QC_IN(QC_CUR));
+	rc = qc_list(&x, QC_IN(QC_NEW) | QC_IN(QC_CUR) |
+	    (owner_set ? QC_IN(QC_FAILED) : 0));
 	qc_free(&x);
 	return rc;
 }
@@ -2204,7 +2245,7 @@ qc_queue(const struct conf *c, bool json)
 int
 mailq_main(const struct conf *c)
 {
-	return qc_queue(c, false);
+	return qc_queue(c, false, false, 0);
 }
 
 /* queuecmd_run - act, once the arguments are known */
@@ -2251,6 +2292,8 @@ queuecmd_main(const char *cmd, int argc, char **argv)
 	struct conf	 c;
 	bool		 json = false, body = false, all = false;
 	bool		 is_queue = strcmp(cmd, "queue") == 0;
+	bool		 owner_set = false;
+	uint64_t	 owner = 0;
 	unsigned	 mask;
 	int		 i, n = 0, rc;
 
@@ -2262,7 +2305,15 @@ queuecmd_main(const char *cmd, int argc, char **argv)
 			config = argv[i] + 2;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
-		else if (strcmp(argv[i], "--body") == 0)
+		else if (strcmp(argv[i], "--owner") == 0 && is_queue) {
+			if (i + 1 >= argc || parse_uint(argv[i + 1], 0,
+			    SPOOL_UID_MAX, &owner) == -1) {
+				free(ids);
+				return queuecmd_bad(cmd, "--owner needs a uid");
+			}
+			owner_set = true;
+			i++;
+		} else if (strcmp(argv[i], "--body") == 0)
 			body = true;
 		else if (strcmp(argv[i], "--all") == 0)
 			all = true;
@@ -2318,7 +2369,7 @@ queuecmd_main(const char *cmd, int argc, char **argv)
 	else
 		mask = QC_ANYWHERE;
 	if (is_queue)
-		rc = qc_queue(&c, json);
+		rc = qc_queue(&c, json, owner_set, (unsigned long)owner);
 	else {
 		qc_init(&x, &c, cmd, mask, true);
 		x.json = json;

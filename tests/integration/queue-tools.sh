@@ -327,7 +327,7 @@ is "$check" "0 []" "queue --json: empty"
 
 # ---------------------------------------------------------------- permissions
 if [ "$(id -u)" -ne 0 ]; then
-	skip "permission tests need root (test users, owners)" 38
+	skip "permission tests need root (test users, owners)" 39
 	done_testing
 fi
 make_test_users 2
@@ -342,7 +342,12 @@ chmod 1770 "$SPOOL/new"
 chmod 0700 "$SPOOL/cur" "$SPOOL/failed" "$SPOOL/state"
 chmod 0755 "$T"
 chmod 0644 "$CONF"
-for c in queue "show $C1" "delete $N1" "retry $C1" "failed" "failed requeue $F1"; do
+# postern queue and mailq ask the agent for the user's own messages
+# (queue-own.sh); none runs here: said so, exit 69
+out=$(run_as "$u1" "$POSTERN" queue -C "$CONF" 2>&1)
+is "$?" 69 "another user, no agent: postern queue: exit 69, no agent running"
+like "$out" "no delivery agent is running" "another user, no agent: ... says so"
+for c in "show $C1" "delete $N1" "retry $C1" "failed" "failed requeue $F1"; do
 	# shellcheck disable=SC2086
 	out=$(run_as "$u1" "$POSTERN" $c -C "$CONF" 2>&1)
 	is "$?" 77 "another user: postern $c: refused with exit 77"
@@ -350,7 +355,7 @@ done
 like "$out" "permission denied: the queue is private to root and the members of the mail system's group [^ ]+\\. +To use the queue tools, have an administrator add you to it \\(adduser $u1 [^ ]+, then log in again\\), or run 'sudo postern failed'" \
     "the refusal says who may, and how"
 out=$(run_as "$u1" "$MAILQ" -C "$CONF" 2>&1)
-is "$?" 77 "another user: mailq refused"
+is "$?" 69 "another user, no agent: mailq exits 69"
 ok "another user: nothing was deleted" test -f "$SPOOL/new/$N1"
 out=$(run_as "$u2" "$POSTERN" queue -C "$CONF" 2>&1)
 like "$out" "^$C1 " "the agent's user may list"
@@ -427,7 +432,7 @@ ok "agent's group: ... and it is still there" test -f "$SPOOL/new/$N1"
 DROPPER=${TEST_USER_PREFIX}drp
 sgid_admin "$DROPPER" "$DG" || bail_out "cannot create $DROPPER"
 out=$(run_as "$DROPPER" "$POSTERN" queue -C "$CONF" 2>&1)
-is "$?" 77 "the drop group alone: postern queue refused (77)"
+is "$?" 69 "the drop group alone: postern queue only asks the agent (69: none)"
 for d in cur failed state; do
 	not_ok "the drop group alone cannot list $d/" run_as "$DROPPER" ls "$SPOOL/$d"
 done

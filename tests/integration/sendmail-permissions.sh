@@ -12,8 +12,9 @@
 # environment; the agent (started as root, without the drop group) picks
 # the mail up into cur/; then root and a member of G may list, show,
 # retry, requeue and delete, an ordinary user is refused (77) with a
-# message naming G, and the drop group alone cannot read cur/ failed/
-# state/.  Needs root (skips without).
+# message naming G (postern queue asks the agent instead: queue-own.sh),
+# and the drop group alone cannot read cur/ failed/ state/.  Needs root
+# (skips without).
 . "$top_srcdir/tests/lib/common.sh"
 . "$top_srcdir/tests/lib/postern.sh"
 . "$top_srcdir/tests/lib/sgid.sh"
@@ -375,7 +376,9 @@ not_ok "the drop group alone cannot read state/relays" \
     setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$SG_SPOOL/state/relays"
 
 # an ordinary user: refused, told who may and how
-for c in queue "show $qa" "delete $qa" "retry $qa" failed "failed requeue $qa"; do
+out=$(run_as "$B" "$PN" queue 2>&1)
+is "$?" 69 "$B: postern queue asks the agent: none runs (69, queue-own.sh)"
+for c in "show $qa" "delete $qa" "retry $qa" failed "failed requeue $qa"; do
 	# shellcheck disable=SC2086
 	out=$(run_as "$B" "$PN" $c 2>&1)
 	is "$?" 77 "$B: postern $c refused (77)"
