@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define CTLSOCK_NAME		"queue.sock"	/* in spool_dir */
 #define CTLSOCK_KIDS		4	/* listings running at once */
 
 struct ctlsock {

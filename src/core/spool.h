@@ -71,6 +71,8 @@
 #define SPOOL_TRIGGER		"trigger"	/* FIFO made by the agent */
 #define SPOOL_FLUSH		"flush"		/* FIFO of root and the agent's
 						   group (mode 0620) */
+#define SPOOL_QUEUE_SOCK	"queue.sock"	/* the agent's socket where a
+						   user lists their own mail */
 
 /*
  * Directory and file modes (install hook, agent, drop and the queue tools

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -26,20 +27,30 @@
 #include "spool.h"
 #include "util.h"
 
-#define OWNQ_SOCKET		"queue.sock"	/* ctlsock.h CTLSOCK_NAME */
 #define OWNQ_DEADLINE_MS	90000	/* the agent's child: 60 s */
 #define OWNQ_OUT_MAX		(256u << 20)
 #define OWNQ_LINE_MAX		512	/* the agent's first line */
+
+/* ownq_login - the caller's login name for the adduser hint, or "USER" */
+static const char *
+ownq_login(void)
+{
+	struct passwd	*pw = getpwuid(getuid());
+
+	return pw != NULL && pw->pw_name != NULL ? pw->pw_name : "USER";
+}
 
 /* ownq_no_agent - nothing listens: say so, and what the admin can do */
 static int
 ownq_no_agent(const char *path, int err)
 {
 	log_error("queue: cannot list your messages: no delivery agent is "
-	    "running (%s: %s).  Only the administrator (root or the group "
-	    "%s: sudo postern queue) can list the queue now; once the agent "
-	    "runs (systemctl start postern), every user sees their own "
-	    "messages", path, strerror(err), POSTERN_GROUP);
+	    "running (%s: %s).  Once the agent runs (systemctl start "
+	    "postern), every user sees their own messages; until then only "
+	    "root and the members of the mail system's group %s can list "
+	    "the queue (sudo postern queue, or have an administrator add you "
+	    "to the group: adduser %s %s, then log in again)", path,
+	    strerror(err), POSTERN_GROUP, ownq_login(), POSTERN_GROUP);
 	return EX_UNAVAILABLE;
 }
 
@@ -56,7 +67,7 @@ ownq_list(const struct conf *c, bool json)
 	ssize_t			 n;
 	int			 fd, rc;
 
-	if (spool_path(c->spool_dir, OWNQ_SOCKET, NULL, path, sizeof(path))
+	if (spool_path(c->spool_dir, SPOOL_QUEUE_SOCK, NULL, path, sizeof(path))
 	    == -1 || strlen(path) >= sizeof(sun.sun_path))
 		fatal_exit(EX_CONFIG, "spool_dir %s: path too long",
 		    c->spool_dir);

@@ -81,8 +81,8 @@ is "$(printf '%s\n' "$root_b" | wc -w | tr -d ' ')" 1 "root: B has one"
 out=$(run_as "$A" "$PN" queue 2>&1)
 is "$?" 69 "no agent: postern queue by A exits 69 (EX_UNAVAILABLE)"
 like "$out" 'no delivery agent is running' "no agent: ... says so"
-like "$out" "Only the administrator \\(root or the group $G" \
-    "no agent: ... and who can list the queue"
+like "$out" "only root and the members of the mail system's group $G can list the queue .*adduser $A $G" \
+    "no agent: ... and who can list the queue, and how to join"
 
 # --- the agent runs
 "$SG_POSTERND" -f >"$T/agent.log" 2>&1 &
