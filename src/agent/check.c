@@ -210,9 +210,9 @@ check_usage(int code)
 	exit(code);
 }
 
-/* check_main - posternd --check */
-int
-check_main(int argc, char **argv)
+/* check_args - the command line into ck (exits on a usage error) */
+static void
+check_args(struct check *ck, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "check",	  no_argument,	     NULL, 'k' },
@@ -229,35 +229,29 @@ check_main(int argc, char **argv)
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ NULL,		  0,		     NULL, 0 }
 	};
-	struct check	 ck;
 	uint64_t	 v;
-	size_t		 i;
-	int		 ch, rc;
+	int		 ch;
 
-	memset(&ck, 0, sizeof(ck));
-	ck.conf_path = CONFDIR "/postern.conf";
-	ck.cap = CHECK_CAP_DEFAULT;
-	ck.wait_secs = CHECK_WAIT_DEFAULT;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "C:vh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'k':
 			break;
 		case 'C':
-			ck.conf_path = optarg;
+			ck->conf_path = optarg;
 			break;
 		case 'j':
-			ck.json = true;
+			ck->json = true;
 			break;
 		case 'r':
 			if (parse_uint(optarg, 1, CONF_RELAYS_MAX, &v) == -1)
 				fatal_exit(EX_USAGE, "--relay %s: give a relay "
 				    "number from 1 to %d", optarg,
 				    CONF_RELAYS_MAX);
-			ck.relay_only = (size_t)v;
+			ck->relay_only = (size_t)v;
 			break;
 		case 'R':
-			ck.rcpt = optarg;
+			ck->rcpt = optarg;
 			break;
 		case 't':
 			if (parse_duration(optarg, &v) == -1 || v == 0 ||
@@ -265,10 +259,10 @@ check_main(int argc, char **argv)
 				fatal_exit(EX_USAGE, "--timeout %s: give 1 to "
 				    "%d seconds (or 30s, 2m)", optarg,
 				    CHECK_CAP_MAX);
-			ck.cap = v;
+			ck->cap = v;
 			break;
 		case 'q':
-			ck.wait_qid = optarg;
+			ck->wait_qid = optarg;
 			break;
 		case 'w':
 			if (parse_duration(optarg, &v) == -1 ||
@@ -276,13 +270,13 @@ check_main(int argc, char **argv)
 				fatal_exit(EX_USAGE, "--wait %s: give 0 to %d "
 				    "seconds (or 30s, 2m)", optarg,
 				    CHECK_WAIT_MAX);
-			ck.wait_secs = v;
+			ck->wait_secs = v;
 			break;
 		case 's':
-			ck.send_rcpt = optarg;
+			ck->send_rcpt = optarg;
 			break;
 		case 'e':
-			ck.submit_error = optarg;
+			ck->submit_error = optarg;
 			break;
 		case 'v':
 			log_set_debug(true);
@@ -295,10 +289,25 @@ check_main(int argc, char **argv)
 	}
 	if (optind != argc)
 		check_usage(EX_USAGE);
-	if (ck.send_rcpt != NULL && ck.wait_qid == NULL &&
-	    ck.submit_error == NULL)
+	if (ck->send_rcpt != NULL && ck->wait_qid == NULL &&
+	    ck->submit_error == NULL)
 		fatal_exit(EX_USAGE, "--send-test: run `postern check "
 		    "--send-test ADDRESS`, which queues the message first");
+}
+
+/* check_main - posternd --check */
+int
+check_main(int argc, char **argv)
+{
+	struct check	 ck;
+	size_t		 i;
+	int		 rc;
+
+	memset(&ck, 0, sizeof(ck));
+	ck.conf_path = CONFDIR "/postern.conf";
+	ck.cap = CHECK_CAP_DEFAULT;
+	ck.wait_secs = CHECK_WAIT_DEFAULT;
+	check_args(&ck, argc, argv);
 	buf_init(&ck.steps, CHECK_JSON_MAX);
 	if (check_load(&ck) == -1) {
 		(void)check_summary(&ck);
