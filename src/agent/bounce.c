@@ -104,6 +104,7 @@ bounce_tputs(struct buf *t, const char *s)
 		return;			/* sticky: bounce_str reports it */
 }
 
+/* bounce_tprintf - bounce_tputs with a format */
 __attribute__((format(printf, 2, 3)))
 static void
 bounce_tprintf(struct buf *t, const char *fmt, ...)

@@ -109,7 +109,7 @@ struct mime7bit {
 	/* body */
 	const char	*pass_why;	/* M7_PASS: what 8-bit there means */
 	bool		 bol;		/* at the start of a body line */
-	char		 head[M7_HEAD_MAX];	/* a line that may be a boundary */
+	char		 head[M7_HEAD_MAX];	/* may be a boundary line */
 	size_t		 hlen;
 	/* quoted-printable */
 	size_t		 qcol;		/* octets on the output line */
