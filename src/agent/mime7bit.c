@@ -21,8 +21,8 @@
  * give the same bytes however the input is chunked (all state lives in
  * struct mime7bit); memory is bounded (one header field, one line head,
  * the boundary stack).  Like Postfix's mime_state downgrade, written
- * afresh.  Caller: smtp.c, before the dot-stuffer; tests/unit/mime7bit.c,
- * tests/fuzz/mime7bit.c.
+ * afresh.  Caller: smtp_msg.c (smtp.c sets it up), before the
+ * dot-stuffer; tests/unit/mime7bit.c, tests/fuzz/mime7bit.c.
  */
 #include "config.h"
 
