@@ -6,12 +6,16 @@
  * message/global, message/global-headers when its header section is 8-bit),
  * Auto-Submitted: auto-replied (RFC 3834), RFC 3461 RET semantics.
  *
- * Owns the wording and the layout of every DSN.  Must never write the
- * spool, never trust a byte of the original or of a server reply, never
- * hold the original in memory, and never emit a generated line over 998
- * octets.  The boundary is proven absent: the returned part is scanned
- * first with the exact code that later copies it (bounce_walk), and a
- * candidate boundary that starts any of its lines is never used.
+ * Owns the wording and the layout of every DSN: the top-level fields, the
+ * explanation for people, the report for programs, and the recipients'
+ * actions and statuses.  The returned original is bounce_walk.c's (the
+ * boundary is proven absent there), the output bounce_write.c's.  Must
+ * never write the spool, never trust a byte of the original or of a
+ * server reply, never hold the original in memory, and never emit a
+ * generated line over 998 octets.
+ * Diagnostics and the summary are reduced to ASCII ('?' for 8-bit):
+ * server replies are untrusted and rarely valid UTF-8; addresses keep
+ * UTF-8 and then select message/global-delivery-status (RFC 6533).
  * Caller: the agent's queue runner (deliver.c decides; this only writes).
  */
 #include "config.h"
@@ -22,87 +26,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "bounce.h"
+#include "bounce_int.h"
 #include "buf.h"
-#include "hfold.h"
-#include "io.h"
 #include "util.h"
-
-/*
- * Choices, and why:
- * - Boundary "=_postern_<seed>_NNNN": the seed is 64 random bits (or
- *   injected by tests), NNNN the first of 10000 candidates that no line
- *   of the returned part starts with (a bitmap filled by the scan pass).
- *   A line can rule out one candidate only, so the choice always succeeds
- *   unless 10000 lines guess the seed; then a fresh seed is drawn.
- * - CR and CR LF end a line in the returned copy: parsers (Python's email
- *   among them) split lines at a bare CR, so "\r--boundary" must be seen
- *   as a line start by the scan.  NUL bytes are dropped.
- * - Header lines of the original over 998 octets are folded at white
- *   space by the agent's own rule (hfold.c), so that unfolding gives
- *   them back: the returned header sits in the DSN's body, where the
- *   agent would cut them like body lines (the rest of the line would
- *   become a broken line of its own).  Body lines of the original are
- *   returned as they are: the agent splits lines over 998 octets on the
- *   wire for every message.
- * - Diagnostics and the summary are reduced to ASCII ('?' for 8-bit):
- *   server replies are untrusted and rarely valid UTF-8; addresses keep
- *   UTF-8 and then select message/global-delivery-status (RFC 6533).
- * - A cut copy is cut at max_return_size bytes (of the copy as written,
- *   folds included), mid-line if need be, and ends with a line end; the
- *   text and Content-Description say so.  This holds for a header-only
- *   return too: a header section over max_return_size (only possible
- *   when max_header_size is raised above it) is cut.
- */
-#define BOUNCE_READ_CHUNK	16384	/* bytes read from the original at once */
-#define BOUNCE_OUT_CHUNK	65536	/* bytes handed to write_fn at most */
-#define BOUNCE_PREFIX_MAX	1000	/* line bytes held back to classify it */
-#define BOUNCE_CTR_N		10000	/* boundary candidates per seed */
-#define BOUNCE_BOUNDARY_TRIES	4	/* fresh random seeds before giving up */
-#define BOUNCE_HOST_MAX		255	/* host names and ids are cut here */
-#define BOUNCE_FMT_MAX		1024	/* one formatted template line */
-#define BOUNCE_BPREFIX		"=_postern_"
 
 enum bounce_kind {
 	BOUNCE_K_FAILURE,
 	BOUNCE_K_DELAY,
 	BOUNCE_K_SUCCESS
-};
-
-struct bounce_gen {
-	const struct bounce_info *info;
-	int		(*write_fn)(void *, const void *, size_t);
-	void		*ctx;
-	struct buf	 out;		/* pending output, < BOUNCE_OUT_CHUNK */
-	int		 werr;		/* errno of the first failure, or 0 */
-	char		 seed[BOUNCE_SEED_MAX + 1];
-	char		 prefix[sizeof(BOUNCE_BPREFIX) + BOUNCE_SEED_MAX + 1];
-	size_t		 prefix_len;
-	char		 boundary[sizeof(BOUNCE_BPREFIX) + BOUNCE_SEED_MAX + 6];
-	size_t		 boundary_len;
-	unsigned char	 used[(BOUNCE_CTR_N + 7) / 8];
-	/* what the scan pass learnt about the returned part */
-	bool		 head8, body8, truncated;
-	uint64_t	 returned;
-};
-
-/* One pass over the returned part; the same code scans and copies. */
-struct bounce_walk {
-	struct bounce_gen *g;
-	bool		 copy;		/* false: scan only */
-	bool		 headers_only;
-	uint64_t	 limit;		/* 0: none */
-	uint64_t	 emitted;
-	bool		 in_headers, stop, prev_cr, decided, truncated;
-	bool		 head8, body8;
-	int		 last;		/* last byte emitted, -1 none */
-	size_t		 llen;
-	char		 line[BOUNCE_PREFIX_MAX];
-	struct hfold	 hf;		/* folds the header lines */
 };
 
 static const char *bounce_days[] = {
@@ -112,166 +47,6 @@ static const char *bounce_months[] = {
 	"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
-
-/* bounce_fail - record the first error: errno value and a message */
-__attribute__((format(printf, 3, 4)))
-static void
-bounce_fail(struct buf *err, int e, const char *fmt, ...)
-{
-	va_list	ap;
-
-	if (err != NULL) {
-		va_start(ap, fmt);
-		buf_vnote(err, fmt, ap);
-		va_end(ap);
-	}
-	errno = e;
-}
-
-/* bounce_flush - hand the pending output to the writer */
-static int
-bounce_flush(struct bounce_gen *g)
-{
-	if (g->werr != 0)
-		return -1;
-	if (g->out.len > 0) {
-		if (g->write_fn(g->ctx, g->out.data, g->out.len) == -1) {
-			g->werr = errno != 0 ? errno : EIO;
-			return -1;
-		}
-		buf_reset(&g->out);
-	}
-	return 0;
-}
-
-/* bounce_out - queue n bytes of output, flushing in bounded chunks */
-static void
-bounce_out(struct bounce_gen *g, const void *p, size_t n)
-{
-	const char	*s = p;
-	size_t		 take;
-
-	while (n > 0 && g->werr == 0) {
-		take = BOUNCE_OUT_CHUNK - g->out.len;
-		if (take > n)
-			take = n;
-		if (buf_append(&g->out, s, take) == -1) {
-			g->werr = errno;
-			return;
-		}
-		s += take;
-		n -= take;
-		if (g->out.len == BOUNCE_OUT_CHUNK)
-			(void)bounce_flush(g);
-	}
-}
-
-/* bounce_puts - queue a C string */
-static void
-bounce_puts(struct bounce_gen *g, const char *s)
-{
-	bounce_out(g, s, strlen(s));
-}
-
-/* bounce_printf - queue one formatted line of trusted template text */
-__attribute__((format(printf, 2, 3)))
-static void
-bounce_printf(struct bounce_gen *g, const char *fmt, ...)
-{
-	char	tmp[BOUNCE_FMT_MAX];
-	va_list	ap;
-	int	n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		if (g->werr == 0)
-			g->werr = EOVERFLOW;
-		return;
-	}
-	bounce_out(g, tmp, (size_t)n);
-}
-
-/*
- * bounce_line - queue one generated line and its LF.  A line that begins
- * with "--" gets a space in front, so nothing we generate can ever be
- * read as a boundary delimiter, whatever the boundary is.
- */
-static void
-bounce_line(struct bounce_gen *g, const char *s, size_t n)
-{
-	if (n >= 2 && s[0] == '-' && s[1] == '-')
-		bounce_out(g, " ", 1);
-	bounce_out(g, s, n);
-	bounce_out(g, "\n", 1);
-}
-
-/*
- * bounce_fold - queue text as lines of at most width octets where words
- * allow, first line starting with first, the others with cont.  A word
- * that cannot fit in a line is cut (folding needs white space; the cut
- * adds one on unfolding).  Lines stop one octet short of BOUNCE_LINE_MAX
- * so that bounce_line's guard space still fits.  text holds single spaces.
- */
-static void
-bounce_fold(struct bounce_gen *g, const char *first, const char *cont,
-    const char *text, size_t width)
-{
-	char		 line[BOUNCE_LINE_MAX + 1];
-	size_t		 len, plen, wlen, take;
-	const char	*w, *e;
-	bool		 has_word = false;
-
-	len = strlen(first);
-	memcpy(line, first, len);
-	plen = strlen(cont);
-	for (w = text; *w != '\0'; w = e) {
-		while (*w == ' ')
-			w++;
-		if (*w == '\0')
-			break;
-		for (e = w; *e != '\0' && *e != ' '; e++)
-			;
-		wlen = (size_t)(e - w);
-		if (has_word && len + 1 + wlen > width) {
-			bounce_line(g, line, len);
-			memcpy(line, cont, plen);
-			len = plen;
-			has_word = false;
-		}
-		if (has_word)
-			line[len++] = ' ';
-		while (len + wlen > BOUNCE_LINE_MAX - 1) {
-			take = BOUNCE_LINE_MAX - 1 - len;
-			memcpy(line + len, w, take);
-			bounce_line(g, line, BOUNCE_LINE_MAX - 1);
-			w += take;
-			wlen -= take;
-			memcpy(line, cont, plen);
-			len = plen;
-		}
-		memcpy(line + len, w, wlen);
-		len += wlen;
-		has_word = true;
-	}
-	while (len > 0 && line[len - 1] == ' ')
-		len--;
-	bounce_line(g, line, len);
-}
-
-/* bounce_field - queue "Name: value" folded at BOUNCE_FOLD_WIDTH */
-static void
-bounce_field(struct bounce_gen *g, const char *name, const char *value)
-{
-	char	first[64];
-
-	if (snprintf(first, sizeof(first), "%s: ", name) >= (int)sizeof(first)) {
-		g->werr = EOVERFLOW;
-		return;
-	}
-	bounce_fold(g, first, " ", value, BOUNCE_FOLD_WIDTH);
-}
 
 /*
  * bounce_clean - append untrusted text to b as one line: control
@@ -307,7 +82,8 @@ bounce_clean(struct buf *b, const char *s, size_t max, bool allow8)
 		while (b->len > start && ((unsigned char)b->data[b->len - 1] &
 		    0xc0) == 0x80)
 			buf_truncate(b, b->len - 1);
-		if (b->len > start && (unsigned char)b->data[b->len - 1] >= 0xc0)
+		if (b->len > start &&
+		    (unsigned char)b->data[b->len - 1] >= 0xc0)
 			buf_truncate(b, b->len - 1);
 	}
 	while (b->len > start && b->data[b->len - 1] == ' ')
@@ -328,6 +104,7 @@ bounce_tputs(struct buf *t, const char *s)
 		return;			/* sticky: bounce_str reports it */
 }
 
+/* bounce_tprintf - bounce_tputs with a format */
 __attribute__((format(printf, 2, 3)))
 static void
 bounce_tprintf(struct buf *t, const char *fmt, ...)
@@ -454,253 +231,6 @@ bounce_has_type(const char *s, size_t *after)
 	return true;
 }
 
-/* bounce_random_seed - 16 hex digits, kernel randomness or a fallback */
-static void
-bounce_random_seed(char *out, size_t n)
-{
-	static unsigned	 counter;
-	uint64_t	 r;
-	struct timespec	 ts;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r)) {
-		/* only uniqueness is needed: the scan proves absence */
-		(void)clock_gettime(CLOCK_REALTIME, &ts);
-		r = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^
-		    ((uint64_t)getpid() << 16) ^ (uint64_t)++counter;
-	}
-	(void)snprintf(out, n, "%016llX", (unsigned long long)r);
-}
-
-/* bounce_is_header - true when a held line starts a field or continues one */
-static bool
-bounce_is_header(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (n > 0 && (s[0] == ' ' || s[0] == '\t'))
-		return true;
-	for (i = 0; i < n && s[i] > ' ' && s[i] < 0x7f && s[i] != ':'; i++)
-		;
-	return i > 0 && i < n && s[i] == ':';
-}
-
-/* bounce_walk_emit - pass n returned bytes on, within the size limit */
-static void
-bounce_walk_emit(struct bounce_walk *w, const char *p, size_t n)
-{
-	size_t	i;
-
-	if (w->stop || n == 0)
-		return;
-	if (w->limit != 0 && w->emitted + n > w->limit) {
-		n = (size_t)(w->limit - w->emitted);
-		w->truncated = true;
-		w->stop = true;
-		if (n == 0)
-			return;
-	}
-	if (w->copy)
-		bounce_out(w->g, p, n);
-	else
-		for (i = 0; i < n; i++)
-			if ((unsigned char)p[i] >= 0x80) {
-				if (w->in_headers)
-					w->head8 = true;
-				else
-					w->body8 = true;
-			}
-	w->emitted += n;
-	w->last = (unsigned char)p[n - 1];
-}
-
-/* bounce_walk_hout - the folder's output, counted like any other */
-static void
-bounce_walk_hout(void *ctx, const char *p, size_t n)
-{
-	bounce_walk_emit(ctx, p, n);
-}
-
-/*
- * bounce_walk_text - line content (no line end): a header line goes
- * through the folder, a body line as it is
- */
-static void
-bounce_walk_text(struct bounce_walk *w, const char *p, size_t n)
-{
-	if (w->in_headers)
-		hfold_put(&w->hf, p, n, bounce_walk_hout, w);
-	else
-		bounce_walk_emit(w, p, n);
-}
-
-/*
- * bounce_walk_decide - the held start of a line is complete (eol) or
- * BOUNCE_PREFIX_MAX long: classify it, note or guard a boundary lookalike,
- * and pass it on.
- */
-static void
-bounce_walk_decide(struct bounce_walk *w, bool eol)
-{
-	struct bounce_gen	*g = w->g;
-	const char		*d;
-	unsigned		 ctr;
-	size_t			 i;
-
-	w->decided = true;
-	if (w->in_headers && ((eol && w->llen == 0) ||
-	    !bounce_is_header(w->line, w->llen))) {
-		w->in_headers = false;
-		if (w->headers_only) {
-			w->stop = true;
-			return;
-		}
-	}
-	if (!w->copy) {
-		/* record which candidate "--<prefix>NNNN" this line rules out */
-		if (w->llen >= 2 + g->prefix_len + 4 &&
-		    memcmp(w->line, "--", 2) == 0 &&
-		    memcmp(w->line + 2, g->prefix, g->prefix_len) == 0) {
-			d = w->line + 2 + g->prefix_len;
-			for (ctr = 0, i = 0; i < 4 && d[i] >= '0' &&
-			    d[i] <= '9'; i++)
-				ctr = ctr * 10 + (unsigned)(d[i] - '0');
-			if (i == 4)
-				g->used[ctr / 8] |= (unsigned char)(1u << (ctr % 8));
-		}
-	} else if (w->llen >= 2 + g->boundary_len &&
-	    memcmp(w->line, "--", 2) == 0 &&
-	    memcmp(w->line + 2, g->boundary, g->boundary_len) == 0) {
-		/* unreachable unless the file changed between the passes */
-		bounce_walk_text(w, " ", 1);
-	}
-	bounce_walk_text(w, w->line, w->llen);
-}
-
-/* bounce_walk_eol - end of one line of the original */
-static void
-bounce_walk_eol(struct bounce_walk *w)
-{
-	if (!w->decided)
-		bounce_walk_decide(w, true);
-	if (w->in_headers)
-		hfold_end(&w->hf, bounce_walk_hout, w);
-	bounce_walk_emit(w, "\n", 1);
-	w->llen = 0;
-	w->decided = false;
-}
-
-/*
- * bounce_walk - read the original from off to its end (or the limit, or
- * the end of its header section when headers_only) and scan or copy it.
- * CR and CR LF end a line like LF; NUL bytes are dropped.  Returns 0, or
- * -1 with errno and a message in err.
- */
-static int
-bounce_walk(struct bounce_walk *w, int fd, off_t off, struct buf *err)
-{
-	char		 rbuf[BOUNCE_READ_CHUNK];
-	ssize_t		 n;
-	size_t		 i, j;
-	unsigned char	 c;
-
-	w->in_headers = true;
-	w->last = -1;
-	hfold_init(&w->hf, "\n");
-	if (lseek(fd, off, SEEK_SET) == (off_t)-1) {
-		bounce_fail(err, errno, "seek in the original message: %s",
-		    strerror(errno));
-		return -1;
-	}
-	while (!w->stop && (n = io_read(fd, rbuf, sizeof(rbuf))) != 0) {
-		if (n < 0) {
-			bounce_fail(err, errno,
-			    "read the original message: %s", strerror(errno));
-			return -1;
-		}
-		for (i = 0; i < (size_t)n && !w->stop; i++) {
-			c = (unsigned char)rbuf[i];
-			if (c == '\0')
-				continue;
-			if (c == '\r' || c == '\n') {
-				if (!(c == '\n' && w->prev_cr))
-					bounce_walk_eol(w);
-				w->prev_cr = c == '\r';
-				continue;
-			}
-			w->prev_cr = false;
-			if (!w->decided) {
-				w->line[w->llen++] = (char)c;
-				if (w->llen == sizeof(w->line))
-					bounce_walk_decide(w, false);
-				continue;
-			}
-			for (j = i; j < (size_t)n && rbuf[j] != '\0' &&
-			    rbuf[j] != '\r' && rbuf[j] != '\n'; j++)
-				;
-			bounce_walk_text(w, rbuf + i, j - i);
-			i = j - 1;
-		}
-	}
-	if (!w->stop && (w->llen > 0 || w->decided))
-		bounce_walk_eol(w);
-	/* a cut copy still ends with a line end, outside the limit */
-	if (w->copy && w->last != -1 && w->last != '\n')
-		bounce_out(w->g, "\n", 1);
-	return 0;
-}
-
-/*
- * bounce_pick_boundary - scan the returned part and choose the first
- * candidate "=_postern_<seed>_NNNN" that starts none of its lines.
- */
-static int
-bounce_pick_boundary(struct bounce_gen *g, int fd, off_t off, struct buf *err)
-{
-	const struct bounce_info	*info = g->info;
-	struct bounce_walk		*w;
-	unsigned			 try, ctr;
-	int				 rc = -1;
-
-	w = xcalloc(1, sizeof(*w));
-	for (try = 0; try < BOUNCE_BOUNDARY_TRIES; try++) {
-		if (info->boundary_seed != NULL)
-			(void)str_copy(g->seed, info->boundary_seed,
-			    sizeof(g->seed));
-		else
-			bounce_random_seed(g->seed, sizeof(g->seed));
-		g->prefix_len = (size_t)snprintf(g->prefix, sizeof(g->prefix),
-		    "%s%s_", BOUNCE_BPREFIX, g->seed);
-		memset(g->used, 0, sizeof(g->used));
-		memset(w, 0, sizeof(*w));
-		w->g = g;
-		w->headers_only = !info->ret_full;
-		w->limit = info->max_return_size;
-		if (bounce_walk(w, fd, off, err) == -1)
-			goto out;
-		for (ctr = 0; ctr < BOUNCE_CTR_N; ctr++)
-			if (!(g->used[ctr / 8] & (1u << (ctr % 8))))
-				break;
-		if (ctr < BOUNCE_CTR_N) {
-			g->boundary_len = (size_t)snprintf(g->boundary,
-			    sizeof(g->boundary), "%s%04u", g->prefix, ctr);
-			g->head8 = w->head8;
-			g->body8 = w->body8;
-			g->truncated = w->truncated;
-			g->returned = w->emitted;
-			rc = 0;
-			goto out;
-		}
-		if (info->boundary_seed != NULL)
-			break;
-	}
-	bounce_fail(err, EEXIST, "no MIME boundary is absent from the "
-	    "original message (it repeats every candidate); report this as "
-	    "a bug");
-out:
-	free(w);
-	return rc;
-}
-
 /* bounce_kind - failure, delay warning, or success report */
 static enum bounce_kind
 bounce_kind(const struct bounce_info *info, const struct bounce_rcpt *r,
@@ -752,10 +282,10 @@ bounce_human(struct bounce_gen *g, enum bounce_kind kind,
 		    "more of its recipients.\n");
 		break;
 	case BOUNCE_K_DELAY:
-		bounce_puts(g, "THIS IS A WARNING ONLY: you do not need to send "
-		    "your message again.\nIt has not reached the recipients "
-		    "below yet; the mail system keeps\ntrying and will tell "
-		    "you if it has to give up.\n");
+		bounce_puts(g, "THIS IS A WARNING ONLY: you do not need to "
+		    "send your message again.\nIt has not reached the "
+		    "recipients below yet; the mail system keeps\ntrying and "
+		    "will tell you if it has to give up.\n");
 		break;
 	case BOUNCE_K_SUCCESS:
 		bounce_puts(g, "Your message was delivered to the recipients "
@@ -952,17 +482,105 @@ bounce_check(const struct bounce_info *info, const struct bounce_rcpt *r,
 	return 0;
 }
 
+/*
+ * bounce_top - the top-level header section of the report and the
+ * preamble; utf8: an address is not ASCII, eight: 8-bit anywhere
+ */
+static void
+bounce_top(struct bounce_gen *g, enum bounce_kind kind, bool utf8,
+    bool eight, struct buf *t1, struct buf *t2)
+{
+	const struct bounce_info	*info = g->info;
+	char				 date[64];
+
+	bounce_set(t2, info->domain, BOUNCE_HOST_MAX, false);
+	if (info->postmaster_from != NULL && *info->postmaster_from != '\0')
+		bounce_set(t1, info->postmaster_from, BOUNCE_ADDR_MAX, true);
+	else {
+		buf_reset(t1);
+		bounce_tprintf(t1, "Mail Delivery System "
+		    "<MAILER-DAEMON@%s>", bounce_str(g, t2));
+	}
+	bounce_field(g, "From", bounce_str(g, t1));
+	bounce_set(t1, info->orig_sender, BOUNCE_ADDR_MAX, true);
+	buf_reset(t2);
+	bounce_tprintf(t2, "<%s>", bounce_str(g, t1));
+	bounce_field(g, "To", bounce_str(g, t2));
+	bounce_field(g, "Subject", kind == BOUNCE_K_DELAY ?
+	    "Delayed Mail (still being retried)" : kind == BOUNCE_K_SUCCESS ?
+	    "Successful Mail Delivery Report" :
+	    "Undelivered Mail Returned to Sender");
+	bounce_date(info->now != 0 ? info->now : time(NULL), date,
+	    sizeof(date));
+	bounce_field(g, "Date", date);
+	if (info->message_id != NULL && *info->message_id != '\0')
+		bounce_set(t1, info->message_id, BOUNCE_ADDR_MAX, false);
+	else {
+		bounce_set(t2, info->queue_id != NULL ? info->queue_id :
+		    "bounce", BOUNCE_HOST_MAX, false);
+		buf_reset(t1);
+		bounce_tprintf(t1, "<%s.%s.dsn@", bounce_str(g, t2), g->seed);
+		bounce_set(t2, info->domain, BOUNCE_HOST_MAX, false);
+		bounce_tprintf(t1, "%s>", bounce_str(g, t2));
+	}
+	bounce_field(g, "Message-ID", bounce_str(g, t1));
+	bounce_field(g, "Auto-Submitted", "auto-replied");
+	bounce_field(g, "MIME-Version", "1.0");
+	bounce_printf(g, "Content-Type: multipart/report; report-type=%s;\n"
+	    "\tboundary=\"%s\"\n", utf8 ? "global-delivery-status" :
+	    "delivery-status", g->boundary);
+	if (eight)
+		bounce_field(g, "Content-Transfer-Encoding", "8bit");
+	bounce_puts(g, "\nThis is a MIME-encapsulated delivery status "
+	    "notification.\n\n");
+}
+
+/*
+ * bounce_returned - part 3: what is returned of the original (at off in
+ * fd), if anything.  Returns 0, or -1 with errno and a message in err.
+ */
+static int
+bounce_returned(struct bounce_gen *g, enum bounce_kind kind, int fd,
+    off_t off, struct buf *err)
+{
+	const struct bounce_info	*info = g->info;
+	const char			*ctype, *desc;
+
+	if (g->returned == 0)
+		return 0;
+	bounce_printf(g, "\n--%s\n", g->boundary);
+	desc = info->ret_full ? "Undelivered Message" :
+	    "Undelivered Message Headers";
+	if (kind == BOUNCE_K_SUCCESS)
+		desc = info->ret_full ? "Delivered Message" :
+		    "Delivered Message Headers";
+	if (g->truncated) {
+		bounce_printf(g, "Content-Description: %s (cut to "
+		    "%llu bytes)\n", desc,
+		    (unsigned long long)info->max_return_size);
+	} else
+		bounce_field(g, "Content-Description", desc);
+	if (info->ret_full)
+		ctype = g->head8 ? "message/global" : "message/rfc822";
+	else
+		ctype = g->head8 ? "message/global-headers" :
+		    "text/rfc822-headers";
+	bounce_field(g, "Content-Type", ctype);
+	if (g->head8 || g->body8)
+		bounce_field(g, "Content-Transfer-Encoding", "8bit");
+	bounce_puts(g, "\n");
+	return bounce_copy(g, fd, off, err);
+}
+
+/* bounce_generate - one complete DSN (bounce.h) */
 int
 bounce_generate(const struct bounce_info *info, const struct bounce_rcpt *r,
     size_t nrcpt, int orig_fd, int (*write_fn)(void *, const void *, size_t),
     void *ctx, struct buf *err)
 {
 	struct bounce_gen	*g = NULL;
-	struct bounce_walk	*w = NULL;
 	struct buf		 t1, t2;
 	enum bounce_kind	 kind;
-	char			 date[64];
-	const char		*ctype, *desc;
 	bool			 utf8, eight;
 	off_t			 off;
 	int			 rc = -1;
@@ -987,48 +605,7 @@ bounce_generate(const struct bounce_info *info, const struct bounce_rcpt *r,
 	/* a UTF-8 sender only makes To: 8-bit: no body part changes */
 	utf8 = bounce_any_utf8(r, nrcpt);
 	eight = utf8 || g->head8 || g->body8;
-
-	/* top-level header section */
-	bounce_set(&t2, info->domain, BOUNCE_HOST_MAX, false);
-	if (info->postmaster_from != NULL && *info->postmaster_from != '\0')
-		bounce_set(&t1, info->postmaster_from, BOUNCE_ADDR_MAX, true);
-	else {
-		buf_reset(&t1);
-		bounce_tprintf(&t1, "Mail Delivery System "
-		    "<MAILER-DAEMON@%s>", bounce_str(g, &t2));
-	}
-	bounce_field(g, "From", bounce_str(g, &t1));
-	bounce_set(&t1, info->orig_sender, BOUNCE_ADDR_MAX, true);
-	buf_reset(&t2);
-	bounce_tprintf(&t2, "<%s>", bounce_str(g, &t1));
-	bounce_field(g, "To", bounce_str(g, &t2));
-	bounce_field(g, "Subject", kind == BOUNCE_K_DELAY ?
-	    "Delayed Mail (still being retried)" : kind == BOUNCE_K_SUCCESS ?
-	    "Successful Mail Delivery Report" :
-	    "Undelivered Mail Returned to Sender");
-	bounce_date(info->now != 0 ? info->now : time(NULL), date,
-	    sizeof(date));
-	bounce_field(g, "Date", date);
-	if (info->message_id != NULL && *info->message_id != '\0')
-		bounce_set(&t1, info->message_id, BOUNCE_ADDR_MAX, false);
-	else {
-		bounce_set(&t2, info->queue_id != NULL ? info->queue_id :
-		    "bounce", BOUNCE_HOST_MAX, false);
-		buf_reset(&t1);
-		bounce_tprintf(&t1, "<%s.%s.dsn@", bounce_str(g, &t2), g->seed);
-		bounce_set(&t2, info->domain, BOUNCE_HOST_MAX, false);
-		bounce_tprintf(&t1, "%s>", bounce_str(g, &t2));
-	}
-	bounce_field(g, "Message-ID", bounce_str(g, &t1));
-	bounce_field(g, "Auto-Submitted", "auto-replied");
-	bounce_field(g, "MIME-Version", "1.0");
-	bounce_printf(g, "Content-Type: multipart/report; report-type=%s;\n"
-	    "\tboundary=\"%s\"\n", utf8 ? "global-delivery-status" :
-	    "delivery-status", g->boundary);
-	if (eight)
-		bounce_field(g, "Content-Transfer-Encoding", "8bit");
-	bounce_puts(g, "\nThis is a MIME-encapsulated delivery status "
-	    "notification.\n\n");
+	bounce_top(g, kind, utf8, eight, &t1, &t2);
 
 	/* part 1: for people */
 	bounce_printf(g, "--%s\n", g->boundary);
@@ -1050,37 +627,8 @@ bounce_generate(const struct bounce_info *info, const struct bounce_rcpt *r,
 	bounce_puts(g, "\n");
 	bounce_report(g, r, nrcpt, &t1, &t2);
 
-	/* part 3: what is returned of the original, if anything */
-	if (g->returned > 0) {
-		bounce_printf(g, "\n--%s\n", g->boundary);
-		desc = info->ret_full ? "Undelivered Message" :
-		    "Undelivered Message Headers";
-		if (kind == BOUNCE_K_SUCCESS)
-			desc = info->ret_full ? "Delivered Message" :
-			    "Delivered Message Headers";
-		if (g->truncated) {
-			bounce_printf(g, "Content-Description: %s (cut to "
-			    "%llu bytes)\n", desc,
-			    (unsigned long long)info->max_return_size);
-		} else
-			bounce_field(g, "Content-Description", desc);
-		if (info->ret_full)
-			ctype = g->head8 ? "message/global" : "message/rfc822";
-		else
-			ctype = g->head8 ? "message/global-headers" :
-			    "text/rfc822-headers";
-		bounce_field(g, "Content-Type", ctype);
-		if (g->head8 || g->body8)
-			bounce_field(g, "Content-Transfer-Encoding", "8bit");
-		bounce_puts(g, "\n");
-		w = xcalloc(1, sizeof(*w));
-		w->g = g;
-		w->copy = true;
-		w->headers_only = !info->ret_full;
-		w->limit = info->max_return_size;
-		if (bounce_walk(w, orig_fd, off, err) == -1)
-			goto out;
-	}
+	if (bounce_returned(g, kind, orig_fd, off, err) == -1)
+		goto out;
 	bounce_printf(g, "\n--%s--\n", g->boundary);
 	if (bounce_flush(g) == -1 || g->werr != 0) {
 		bounce_fail(err, g->werr, "bounce: write the report: %s",
@@ -1092,7 +640,6 @@ out:
 	if (g != NULL)
 		buf_free(&g->out);
 	free(g);
-	free(w);
 	buf_free(&t1);
 	buf_free(&t2);
 	return rc;

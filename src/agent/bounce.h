@@ -22,8 +22,8 @@
 #define BOUNCE_FOLD_WIDTH	78	/* preferred width of folded fields */
 #define BOUNCE_TEXT_WIDTH	72	/* width of the human-readable part */
 #define BOUNCE_ADDR_MAX		512	/* an address longer than this is cut */
-#define BOUNCE_DIAG_MAX		4096	/* a diagnostic longer than this is cut */
-#define BOUNCE_SUMMARY_MAX	4096	/* reason_summary longer than this is cut */
+#define BOUNCE_DIAG_MAX		4096	/* a longer diagnostic is cut */
+#define BOUNCE_SUMMARY_MAX	4096	/* a longer reason_summary is cut */
 #define BOUNCE_SEED_MAX		40	/* injected boundary seed, bytes */
 
 /*
@@ -33,8 +33,10 @@
  * folded.  All strings are borrowed for the duration of the call.
  */
 struct bounce_rcpt {
-	const char	*addr;		/* final recipient as queued (required) */
-	const char	*orcpt;		/* ORCPT, decoded: "rfc822;x@y", or NULL */
+	const char	*addr;		/* final recipient as queued
+					   (required) */
+	const char	*orcpt;		/* ORCPT, decoded: "rfc822;x@y",
+					   or NULL */
 	const char	*action;	/* "failed", "delayed", "delivered",
 					   "relayed" or "expanded"; NULL or
 					   anything else: "delayed" when
@@ -64,8 +66,9 @@ struct bounce_info {
 	const char	*envid;		/* ENVID (decoded) or NULL */
 	const char	*queue_id;	/* X-Postern-Queue-ID, or NULL */
 	time_t		 arrival;	/* 0: no Arrival-Date field */
-	int		 ret_full;	/* 1: return the whole message (RET=FULL),
-					   0: its header section only */
+	int		 ret_full;	/* 1: return the whole message
+					   (RET=FULL), 0: its header
+					   section only */
 	const char	*reason_summary; /* one paragraph for the human part, or
 					   NULL */
 	int		 delayed;	/* 1: delay warning, not a failure */

@@ -16,7 +16,7 @@
  * dotstuff (998 octets) for that.  A long body line is cut, not
  * re-encoded: it simply continues on the next line (Postfix does the
  * same; mime7bit.c re-encodes text parts when it converts anyway).
- * Callers: smtp.c for the body and its size, their tests.
+ * Callers: smtp.c and smtp_msg.c for the body and its size, their tests.
  */
 #include "config.h"
 

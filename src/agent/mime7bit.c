@@ -21,8 +21,8 @@
  * give the same bytes however the input is chunked (all state lives in
  * struct mime7bit); memory is bounded (one header field, one line head,
  * the boundary stack).  Like Postfix's mime_state downgrade, written
- * afresh.  Caller: smtp.c, before the dot-stuffer; tests/unit/mime7bit.c,
- * tests/fuzz/mime7bit.c.
+ * afresh.  Caller: smtp_msg.c (smtp.c sets it up), before the
+ * dot-stuffer; tests/unit/mime7bit.c, tests/fuzz/mime7bit.c.
  */
 #include "config.h"
 
@@ -109,7 +109,7 @@ struct mime7bit {
 	/* body */
 	const char	*pass_why;	/* M7_PASS: what 8-bit there means */
 	bool		 bol;		/* at the start of a body line */
-	char		 head[M7_HEAD_MAX];	/* a line that may be a boundary */
+	char		 head[M7_HEAD_MAX];	/* may be a boundary line */
 	size_t		 hlen;
 	/* quoted-printable */
 	size_t		 qcol;		/* octets on the output line */

@@ -19,7 +19,7 @@
 /* RFC 5321 4.5.3.1.5 says 512 octets; real servers send more. */
 #define REPLY_LINE_MAX		2048	/* octets per line, without CRLF */
 #define REPLY_LINES_MAX		100	/* lines per multi-line reply */
-#define REPLY_BYTES_MAX		65536	/* octets per reply, line ends included */
+#define REPLY_BYTES_MAX		65536	/* octets per reply, with line ends */
 #define REPLY_ENH_MAX		16	/* "5.123.456" plus NUL fits */
 #define REPLY_REASON_MAX	80
 
@@ -61,9 +61,10 @@ void	reply_reset(struct reply_parser *);
  * one read come out one at a time: the caller loops while bytes remain.
  * Returns the number of bytes consumed; p->status then says PARTIAL (all
  * consumed, no complete reply yet), COMPLETE (p->reply is valid until the
- * next call that passes bytes) or ERROR (p->reason: "reply line too long", "bad reply
- * code", "reply code changed within a multi-line reply", "too many reply
- * lines", "reply too long", "NUL byte in reply", "malformed reply line").
+ * next call that passes bytes) or ERROR (p->reason: "reply line too
+ * long", "bad reply code", "reply code changed within a multi-line
+ * reply", "too many reply lines", "reply too long", "NUL byte in reply",
+ * "malformed reply line").
  * A call with bytes after COMPLETE starts a new reply; a call after ERROR
  * consumes nothing.
  */

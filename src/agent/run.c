@@ -104,143 +104,209 @@ run_command(const char *what, const char *cmd, int64_t timeout_ms,
 	return run_command_flags(what, cmd, timeout_ms, max_out, 0, out, why);
 }
 
-/* run_command_flags - see run.h */
-int
-run_command_flags(const char *what, const char *cmd, int64_t timeout_ms,
-    size_t max_out, unsigned flags, struct buf *out, struct why *why)
-{
-	int		 op[2] = { -1, -1 }, ep[2] = { -1, -1 };
-	struct pollfd	 pfd[2];
-	struct buf	 err;
-	bool		 out_open = true, err_open = true, overflow = false;
-	bool		 timed_out = false, err_overflow = false;
-	int64_t		 deadline = now_ms() + timeout_ms, left;
-	char		 line[RUN_STDERR_MAX];
-	char		*t;
-	pid_t		 pid = -1, r;
-	int		 status = 0, ret = -1, n, e;
+/* One run of a command: its pipes, its process, what it said. */
+struct run_ctx {
+	const char	*what;		/* names the command in messages */
+	int		 op[2], ep[2];	/* stdout and stderr pipes */
+	pid_t		 pid;		/* > 0 while the child may live */
+	int64_t		 deadline;
+	struct buf	 err;		/* stderr, for the reason */
+	bool		 overflow, err_overflow, timed_out;
+	int		 status;	/* waitpid's */
+};
 
-	why_clear(why);
-	buf_init(&err, RUN_STDERR_MAX);
-	buf_reset(out);
-	if (pipe2(op, O_CLOEXEC) == -1 || pipe2(ep, O_CLOEXEC) == -1) {
-		why_set(why, 0, NULL, "%s: cannot run: %s", what,
+/*
+ * run_spawn - the pipes and the child.  Returns 0, or -1 with the reason
+ * in why (nothing runs).  A pipe that cannot be made non-blocking sets
+ * rc->timed_out so that the child is killed.
+ */
+static int
+run_spawn(struct run_ctx *rc, const char *cmd, struct why *why)
+{
+	if (pipe2(rc->op, O_CLOEXEC) == -1 || pipe2(rc->ep, O_CLOEXEC) == -1) {
+		why_set(why, 0, NULL, "%s: cannot run: %s", rc->what,
 		    strerror(errno));
-		goto out;
+		return -1;
 	}
-	if ((pid = fork()) == -1) {
-		why_set(why, 0, NULL, "%s: cannot run: fork: %s", what,
+	if ((rc->pid = fork()) == -1) {
+		why_set(why, 0, NULL, "%s: cannot run: fork: %s", rc->what,
 		    strerror(errno));
-		goto out;
+		return -1;
 	}
-	if (pid == 0)
-		run_child(cmd, op[1], ep[1]);
-	close(op[1]);
-	close(ep[1]);
-	op[1] = ep[1] = -1;
-	if (io_set_nonblock(op[0], 1) == -1 ||
-	    io_set_nonblock(ep[0], 1) == -1) {
-		why_set(why, 0, NULL, "%s: %s", what, strerror(errno));
-		timed_out = true;	/* forces the kill below */
+	if (rc->pid == 0)
+		run_child(cmd, rc->op[1], rc->ep[1]);
+	close(rc->op[1]);
+	close(rc->ep[1]);
+	rc->op[1] = rc->ep[1] = -1;
+	if (io_set_nonblock(rc->op[0], 1) == -1 ||
+	    io_set_nonblock(rc->ep[0], 1) == -1) {
+		why_set(why, 0, NULL, "%s: %s", rc->what, strerror(errno));
+		rc->timed_out = true;	/* forces the kill below */
 	}
-	while (!timed_out && (out_open || err_open)) {
-		left = deadline - now_ms();
+	return 0;
+}
+
+/* run_collect - read stdout into out and stderr until both close */
+static void
+run_collect(struct run_ctx *rc, struct buf *out, size_t max_out,
+    struct why *why)
+{
+	struct pollfd	pfd[2];
+	bool		out_open = true, err_open = true;
+	int64_t		left;
+	int		n;
+
+	while (!rc->timed_out && (out_open || err_open)) {
+		left = rc->deadline - now_ms();
 		if (left <= 0) {
-			timed_out = true;
+			rc->timed_out = true;
 			break;
 		}
-		pfd[0].fd = out_open ? op[0] : -1;
+		pfd[0].fd = out_open ? rc->op[0] : -1;
 		pfd[0].events = POLLIN;
-		pfd[1].fd = err_open ? ep[0] : -1;
+		pfd[1].fd = err_open ? rc->ep[0] : -1;
 		pfd[1].events = POLLIN;
 		pfd[0].revents = pfd[1].revents = 0;
 		n = poll(pfd, 2, left > 0x7fffffff ? 0x7fffffff : (int)left);
 		if (n == -1 && errno != EINTR) {
-			why_set(why, 0, NULL, "%s: poll: %s", what,
+			why_set(why, 0, NULL, "%s: poll: %s", rc->what,
 			    strerror(errno));
-			timed_out = true;
+			rc->timed_out = true;
 			break;
 		}
 		if (n <= 0)
 			continue;
 		if (out_open && pfd[0].revents != 0)
-			out_open = run_drain(op[0], out, max_out, &overflow);
+			out_open = run_drain(rc->op[0], out, max_out,
+			    &rc->overflow);
 		if (err_open && pfd[1].revents != 0)
-			err_open = run_drain(ep[0], &err, RUN_STDERR_MAX,
-			    &err_overflow);
+			err_open = run_drain(rc->ep[0], &rc->err,
+			    RUN_STDERR_MAX, &rc->err_overflow);
 	}
+}
+
+/*
+ * run_reap - wait for the child within the same deadline; kill its
+ * process group when it ran out.  Returns 0 (rc->status set, the child
+ * gone), or -1 when waitpid failed (the caller kills it).
+ */
+static int
+run_reap(struct run_ctx *rc, struct why *why)
+{
+	pid_t	r;
+
 	/* Both pipes are closed; the command may still run: same deadline. */
-	while (!timed_out) {
-		r = waitpid(pid, &status, WNOHANG);
-		if (r == pid)
+	while (!rc->timed_out) {
+		r = waitpid(rc->pid, &rc->status, WNOHANG);
+		if (r == rc->pid)
 			break;
 		if (r == -1 && errno != EINTR) {
-			why_set(why, 0, NULL, "%s: waitpid: %s", what,
+			why_set(why, 0, NULL, "%s: waitpid: %s", rc->what,
 			    strerror(errno));
-			goto out;
+			return -1;
 		}
-		if (now_ms() >= deadline)
-			timed_out = true;
+		if (now_ms() >= rc->deadline)
+			rc->timed_out = true;
 		else
 			(void)poll(NULL, 0, RUN_REAP_POLL_MS);
 	}
-	if (timed_out) {
-		(void)kill(-pid, SIGKILL);
-		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+	if (rc->timed_out) {
+		(void)kill(-rc->pid, SIGKILL);
+		while (waitpid(rc->pid, &rc->status, 0) == -1 &&
+		    errno == EINTR)
 			;
 	}
-	pid = -1;
-	if (timed_out) {
+	rc->pid = -1;
+	return 0;
+}
+
+/*
+ * run_verdict - how the command ended, and its trimmed output in out.
+ * Returns 0, or -1 with the reason in why.
+ */
+static int
+run_verdict(struct run_ctx *rc, int64_t timeout_ms, unsigned flags,
+    struct buf *out, size_t max_out, struct why *why)
+{
+	const char	*what = rc->what;
+	char		 line[RUN_STDERR_MAX];
+	char		*t;
+	int		 e;
+
+	if (rc->timed_out) {
 		if (why->text[0] == '\0')
 			why_set(why, 0, NULL, "%s: timed out after %llds "
 			    "(killed)", what, (long long)(timeout_ms / 1000));
-		goto out;
+		return -1;
 	}
-	run_first_line(&err, line, sizeof(line));
-	if (WIFSIGNALED(status)) {
+	run_first_line(&rc->err, line, sizeof(line));
+	if (WIFSIGNALED(rc->status)) {
 		why_set(why, 0, NULL, "%s: killed by signal %d%s%s", what,
-		    WTERMSIG(status), line[0] != '\0' ? ": " : "", line);
-		goto out;
+		    WTERMSIG(rc->status), line[0] != '\0' ? ": " : "", line);
+		return -1;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		e = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (!WIFEXITED(rc->status) || WEXITSTATUS(rc->status) != 0) {
+		e = WIFEXITED(rc->status) ? WEXITSTATUS(rc->status) : -1;
 		why_set(why, 0, NULL, "%s: exited with status %d%s%s", what, e,
 		    line[0] != '\0' ? ": " : "", line);
-		goto out;
+		return -1;
 	}
-	if (overflow && out->len >= max_out) {
+	if (rc->overflow && out->len >= max_out) {
 		why_set(why, 0, NULL, "%s: output longer than %zu bytes",
 		    what, max_out);
-		goto out;
+		return -1;
 	}
 	t = str_trim(out->data != NULL ? out->data : (char *)"");
 	if (*t == '\0' && (flags & RUN_EMPTY_OK)) {
 		buf_reset(out);
-		ret = 0;
-		goto out;
+		return 0;
 	}
 	if (*t == '\0') {
 		why_set(why, 0, NULL, "%s: printed nothing on standard "
 		    "output", what);
-		goto out;
+		return -1;
 	}
 	if (t != out->data)
 		buf_consume(out, (size_t)(t - out->data));
 	buf_truncate(out, strlen(out->data));
-	ret = 0;
+	return 0;
+}
+
+/* run_command_flags - see run.h */
+int
+run_command_flags(const char *what, const char *cmd, int64_t timeout_ms,
+    size_t max_out, unsigned flags, struct buf *out, struct why *why)
+{
+	struct run_ctx	rc;
+	int		ret = -1, n;
+
+	memset(&rc, 0, sizeof(rc));
+	rc.what = what;
+	rc.op[0] = rc.op[1] = rc.ep[0] = rc.ep[1] = -1;
+	rc.pid = -1;
+	rc.deadline = now_ms() + timeout_ms;
+	why_clear(why);
+	buf_init(&rc.err, RUN_STDERR_MAX);
+	buf_reset(out);
+	if (run_spawn(&rc, cmd, why) == -1)
+		goto out;
+	run_collect(&rc, out, max_out, why);
+	if (run_reap(&rc, why) == -1)
+		goto out;
+	ret = run_verdict(&rc, timeout_ms, flags, out, max_out, why);
 out:
-	if (pid > 0) {
-		(void)kill(-pid, SIGKILL);
-		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
+	if (rc.pid > 0) {
+		(void)kill(-rc.pid, SIGKILL);
+		while (waitpid(rc.pid, NULL, 0) == -1 && errno == EINTR)
 			;
 	}
 	for (n = 0; n < 2; n++) {
-		if (op[n] != -1)
-			close(op[n]);
-		if (ep[n] != -1)
-			close(ep[n]);
+		if (rc.op[n] != -1)
+			close(rc.op[n]);
+		if (rc.ep[n] != -1)
+			close(rc.ep[n]);
 	}
-	buf_free(&err);
+	buf_free(&rc.err);
 	if (ret == -1 && out->data != NULL) {
 		wipe(out->data, out->cap);
 		buf_reset(out);

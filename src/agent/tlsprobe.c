@@ -4,7 +4,7 @@
  * TLS handshake, unverified, that sends nothing but the ClientHello and
  * is closed at once: never used for mail, never for AUTH.  Callers:
  * session.c (a greeting that does not come within TLSPROBE_WAIT_S) and
- * check.c (`postern check`).  Owns the wording of the fix, so both say
+ * check_steps.c (`postern check`).  Owns the wording of the fix, so both say
  * the same.  RFC 8314 (implicit TLS for submission, port 465).
  */
 #include "config.h"

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * tlsprobe.h - the wrong-TLS-mode diagnosis shared by delivery
- * (session.c) and `postern check` (check.c): a relay configured for
+ * (session.c) and `postern check` (check_steps.c): a relay configured for
  * STARTTLS or plain text whose server sends no greeting may be an
  * implicit-TLS port (465) waiting for a ClientHello.  A second, brief
  * connection tries a TLS handshake to tell.  (The reverse, tls =

@@ -6,8 +6,8 @@
  * block, one certificate parsed at a time and freed at once unless its
  * subject is wanted, so memory stays at one certificate whatever the
  * bundle's size.  Never decides whether a chain is trusted (GnuTLS does,
- * in tls.c, against the anchors added here) and never keeps a certificate
- * that no chain asked for.
+ * in tls_verify.c, against the anchors added here) and never keeps a
+ * certificate that no chain asked for.
  * RFC 7468 (PEM textual encoding), RFC 5280 4.1.2.4/4.1.2.6 (names).
  */
 #include "config.h"
