@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "admin.h"
 #include "front.h"
 #include "log.h"
 

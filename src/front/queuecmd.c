@@ -45,7 +45,6 @@
 #include "log.h"
 #include "ownq.h"
 #include "qid.h"
-#include "queuecmd.h"
 #include "queuefmt.h"
 #include "relaystate.h"
 #include "spool.h"
