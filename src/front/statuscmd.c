@@ -166,7 +166,7 @@ st_count(struct st_ctx *x, const char *sub, bool oldest, uint64_t *n)
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (qid_parse(&q, de->d_name) == -1)
-			continue;	/* not a queue id: the agent's business */
+			continue;	/* not a queue id: the agent's job */
 		(*n)++;
 		if (oldest && (x->oldest == 0 ||
 		    (uint64_t)qid_time(&q) < x->oldest))
