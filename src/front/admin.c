@@ -164,11 +164,10 @@ admin_check(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((strcmp(a, "-C") == 0 || strcmp(a, "--config") == 0) &&
-		    i + 1 < argc)
+		if (strcmp(a, "--config") == 0 && i + 1 < argc)
 			config = argv[++i];
-		else if (strncmp(a, "-C", 2) == 0 && a[2] != '\0')
-			config = a + 2;
+		else if (front_config_arg(argc, argv, &i, &config))
+			continue;
 		else if (strcmp(a, "--send-test") == 0 && i + 1 < argc)
 			send_to = argv[++i];
 		else if (strcmp(a, "--json") == 0 || strcmp(a, "-v") == 0)
@@ -263,10 +262,8 @@ admin_main(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "status") == 0)
 		return statuscmd_main(argc, argv);
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2])
-			config = argv[i] + 2;
+		if (front_config_arg(argc, argv, &i, &config))
+			continue;
 		else if (strcmp(argv[i], "--check") == 0)
 			check_only = true;
 		else if (strcmp(argv[i], "--wait") == 0)

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * front.c - the entry code every personality of the front end shares:
- * loading the configuration named by -C (or the default) the same way,
- * with the same refusal of a -C that only root may give and the same
- * EX_CONFIG exit on a bad file.
+ * reading -C from a subcommand's arguments, and loading the
+ * configuration it names (or the default) the same way, with the same
+ * refusal of a -C that only root may give and the same EX_CONFIG exit
+ * on a bad file.
  *
  * Called by sendmail.c, admin.c and the queue tools; calls none of the
  * front end's entry points (front.h), so the front end's call graph has
@@ -23,6 +24,26 @@
 #include "log.h"
 
 #define FRONT_ERR_MAX	8192
+
+/*
+ * front_config_arg - argv[*i] names the configuration: "-C FILE" (then
+ * *i moves to FILE) or "-CFILE".  A "-C" with nothing after it is not.
+ */
+bool
+front_config_arg(int argc, char **argv, int *i, const char **path)
+{
+	const char	*a = argv[*i];
+
+	if (strcmp(a, "-C") == 0 && *i + 1 < argc) {
+		*path = argv[++*i];
+		return true;
+	}
+	if (strncmp(a, "-C", 2) == 0 && a[2] != '\0') {
+		*path = a + 2;
+		return true;
+	}
+	return false;
+}
 
 /* front_load_conf - the configuration, or exit EX_CONFIG */
 void

@@ -42,6 +42,11 @@ int	flush_main(const struct conf *c);
 int	flush_wait_main(const struct conf *c);
 
 /* front.c */
+/*
+ * front_config_arg - true when argv[*i] is "-C FILE" (*i then moves to
+ * FILE) or "-CFILE", with *path set to FILE (borrowed from argv)
+ */
+bool	front_config_arg(int argc, char **argv, int *i, const char **path);
 /* front_load_conf - load -C or the default; on error print and exit 78 */
 void	front_load_conf(struct conf *c, const char *path);
 

@@ -175,10 +175,8 @@ queuecmd_main(const char *cmd, int argc, char **argv)
 
 	ids = xcalloc((size_t)argc + 1, sizeof(*ids));
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2])
-			config = argv[i] + 2;
+		if (front_config_arg(argc, argv, &i, &config))
+			continue;
 		else if (strcmp(argv[i], "--json") == 0)
 			json = true;
 		else if (strcmp(argv[i], "--owner") == 0 && is_queue) {

@@ -521,14 +521,8 @@ statuscmd_main(int argc, char **argv)
 
 		if (strcmp(a, "--nagios") == 0)
 			continue;
-		if (strcmp(a, "-C") == 0 && i + 1 < argc) {
-			config = argv[++i];
+		if (front_config_arg(argc, argv, &i, &config))
 			continue;
-		}
-		if (strncmp(a, "-C", 2) == 0 && a[2] != '\0') {
-			config = a + 2;
-			continue;
-		}
 		if (strcmp(a, "--json") == 0) {
 			x.json = true;
 			continue;
