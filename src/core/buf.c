@@ -7,7 +7,9 @@
  * report "too long" and still see what it had (curl's dynbuf contract).
  * Never cuts silently: a failed append is sticky (b->error), so a caller
  * that chains appends learns it with one buf_error() before using the
- * contents.  Only buf_note, for diagnostics, cuts, and it says so ("...").
+ * contents.  The sticky family (buf_sputs and friends) returns nothing
+ * and leaves that check to the caller by contract.  Only buf_note, for
+ * diagnostics, cuts, and it says so ("...").
  */
 #include "config.h"
 
@@ -170,6 +172,52 @@ buf_printf(struct buf *b, const char *fmt, ...)
 	rc = buf_vprintf(b, fmt, ap);
 	va_end(ap);
 	return rc;
+}
+
+/*
+ * buf_sappend - append, the failure kept only in the sticky error (the
+ * one place the result is dropped: buf_error tells the caller)
+ */
+void
+buf_sappend(struct buf *b, const void *p, size_t n)
+{
+	if (buf_append(b, p, n) == -1)
+		return;		/* sticky: b->error is set */
+}
+
+/* buf_sputs - append a string; failure kept in the sticky error */
+void
+buf_sputs(struct buf *b, const char *s)
+{
+	buf_sappend(b, s, strlen(s));
+}
+
+/* buf_sputc - append a byte; failure kept in the sticky error */
+void
+buf_sputc(struct buf *b, int c)
+{
+	char	ch = (char)c;
+
+	buf_sappend(b, &ch, 1);
+}
+
+/* buf_svprintf - append formatted text; failure kept in the sticky error */
+void
+buf_svprintf(struct buf *b, const char *fmt, va_list ap)
+{
+	if (buf_vprintf(b, fmt, ap) == -1)
+		return;		/* sticky: b->error is set */
+}
+
+/* buf_sprintf - append formatted text; failure kept in the sticky error */
+void
+buf_sprintf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	buf_svprintf(b, fmt, ap);
+	va_end(ap);
 }
 
 /* buf_error - the sticky error */

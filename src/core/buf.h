@@ -12,8 +12,11 @@
  * the contents are complete.  The appenders are warn_unused_result, so the
  * build (-Werror) fails wherever a result is dropped: a caller either
  * checks each append, or chains them and checks buf_error() once before it
- * uses the contents.  Text meant only for a person (error messages) goes
- * through buf_note, which never fails and marks a cut with "...".
+ * uses the contents.  The sticky family (buf_sputs and friends) is the
+ * second way, spelled out: it returns nothing, and the caller checks
+ * buf_error() once before it uses the contents.  Text meant only for a
+ * person (error messages) goes through buf_note, which never fails and
+ * marks a cut with "...".
  */
 #ifndef POSTERN_BUF_H
 #define POSTERN_BUF_H
@@ -63,6 +66,26 @@ int	buf_printf(struct buf *, const char *, ...)
 	    __attribute__((format(printf, 2, 3))) BUF_MUST_CHECK;
 int	buf_vprintf(struct buf *, const char *, va_list)
 	    __attribute__((format(printf, 2, 0))) BUF_MUST_CHECK;
+
+/*
+ * buf_sappend, buf_sputs, buf_sputc, buf_sprintf, buf_svprintf - the
+ * sticky family: as buf_append, buf_puts, buf_putc, buf_printf and
+ * buf_vprintf, but returning nothing, for text built in many small
+ * steps (a listing, a report).  A failure is recorded only in the
+ * buffer's sticky error: the contents stay as they were before the
+ * failed append, and every later append (of either family) adds
+ * nothing.  The contents are then incomplete, so the caller MUST check
+ * buf_error() before it uses them (prints, sends or keeps them), and
+ * treat a non-zero error as "no output": never use what the buffer
+ * holds then.  buf_steal refuses such a buffer on its own.
+ */
+void	buf_sappend(struct buf *, const void *, size_t n);
+void	buf_sputs(struct buf *, const char *);
+void	buf_sputc(struct buf *, int);
+void	buf_sprintf(struct buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	buf_svprintf(struct buf *, const char *, va_list)
+	    __attribute__((format(printf, 2, 0)));
 
 /*
  * buf_error - 0 when every append since init (or the last reset) went in

@@ -1,47 +1,36 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * admin.c - the admin subcommands of `postern`, and mailq/newaliases.
+ * admin.c - the `postern` subcommand dispatch, its usage text, the
+ * configuration dump (config) and `postern check`.
  *
- * Owns the flush trigger and the configuration dump; the queue tools
- * (queue, show, delete, retry, failed; mailq) live in queuecmd.c.
- * Runs as the invoking user: it reads the spool only as far as the file
- * system lets that user (root and the postern group; others get a clear
- * refusal), and never changes a queue file.  Commands that need TLS or
- * SASL (check) exec posternd --check, so this program never links them;
+ * Owns only the dispatch and those two: flush lives in flush.c,
+ * newaliases in newaliases.c, the queue tools (queue, show, delete,
+ * retry, failed; mailq) in queuecmd.c, status in statuscmd.c.  It calls
+ * them and front.c, and none of them calls back.  Runs as the invoking
+ * user and never changes a queue file.  Commands that need TLS or SASL
+ * (check) exec posternd --check, so this program never links them;
  * check --send-test queues its message here first (submission.c).
  */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "admin.h"
-#include "aliases.h"
 #include "conf.h"
 #include "confpath.h"
 #include "front.h"
 #include "input.h"
 #include "log.h"
 #include "qid.h"
-#include "queuecmd.h"
-#include "statuscmd.h"
 #include "rcpt.h"
-#include "relaystate.h"
-#include "spool.h"
 #include "submission.h"
 #include "util.h"
 
 #define ADMIN_ERR_MAX	8192
-#define ADMIN_WAIT_MS	200	/* flush --wait: poll interval */
 #define ADMIN_CHECK_ARGS_MAX	32	/* posternd --check argv */
 
 /* admin_usage - subcommands */
@@ -68,258 +57,6 @@ admin_usage(FILE *f)
 	    "  version          print the version\n");
 	queuecmd_usage(f);
 	statuscmd_usage(f);
-}
-
-/* newaliases_main - validate the aliases file */
-int
-newaliases_main(const struct conf *c, const char *path)
-{
-	struct buf	report;
-	int		errors;
-	const char	*p = path ? path : c->aliases;
-
-	if (p == NULL || p[0] == '\0') {
-		printf("aliases are disabled (aliases = \"\" in %s)\n",
-		    c->path);
-		return EX_OK;
-	}
-	buf_init(&report, 1 << 20);
-	errors = aliases_check(p, &report);
-	fputs(buf_cstr(&report), stdout);
-	if (report.len > 0 && report.data[report.len - 1] != '\n')
-		putchar('\n');
-	buf_free(&report);
-	return errors == 0 ? EX_OK : EX_DATAERR;
-}
-
-static int	flush_state_dir(const struct conf *);
-
-/*
- * flush_save - no agent runs: leave the flush for its next run
- * (state/flush-relays), which only root and the agent's group may
- * write.  Returns 0, or -1 when the caller may not (or it failed).
- */
-static int
-flush_save(const struct conf *c)
-{
-	int	dfd, rc;
-
-	if ((dfd = flush_state_dir(c)) == -1)
-		return -1;
-	rc = relaystate_flush_save(dfd);
-	close(dfd);
-	return rc;
-}
-
-/* flush_poke - write the flush byte; EX_OK or the exit code */
-static int
-flush_poke(const struct conf *c, bool probe)
-{
-	bool	privileged;
-	int	fd = spool_poke_open(c->spool_dir, &privileged);
-
-	if (fd == -1) {
-		if (errno == ENXIO || errno == ENOENT) {
-			if (!probe && flush_save(c) == 0)
-				log_warnx("the delivery agent is not running: "
-				    "the flush is saved, and its next run "
-				    "(systemctl start postern, or posternd "
-				    "--once) tries every message and relay "
-				    "at once");
-			else
-				log_warnx("the delivery agent is not running: "
-				    "start it (systemctl start postern) or "
-				    "run posternd --once");
-			return EX_UNAVAILABLE;
-		}
-		fatal_errno(errno == ENAMETOOLONG ? EX_CONFIG : EX_TEMPFAIL,
-		    "open %s/%s", c->spool_dir, SPOOL_TRIGGER);
-	}
-	if (!probe && write(fd, "f", 1) != 1 && errno != EAGAIN) {
-		close(fd);
-		fatal_errno(EX_TEMPFAIL, "write %s/%s", c->spool_dir,
-		    privileged ? SPOOL_FLUSH : SPOOL_TRIGGER);
-	}
-	close(fd);
-	return EX_OK;
-}
-
-/* flush_main - poke the agent through its FIFO */
-int
-flush_main(const struct conf *c)
-{
-	return flush_poke(c, false);
-}
-
-/* ts_before - a < b */
-static bool
-ts_before(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec &&
-	    a->tv_nsec < b->tv_nsec);
-}
-
-/*
- * flush_count - messages still to be tried since the flush (in new/, or
- * in cur/ without a state written since) and those deferred by an
- * attempt since.  new/ is skipped when the caller may not read it (a
- * member of the agent's group: the running agent moves it to cur/ at
- * once).  Returns 0, or -1 with errno when a directory is unreadable.
- */
-static int
-flush_count(const struct conf *c, const struct timespec *since,
-    unsigned long *waiting, unsigned long *deferred)
-{
-	static const char *const subs[] = { SPOOL_NEW, SPOOL_CUR };
-	char		 dir[4096], file[4096];
-	DIR		*d;
-	struct dirent	*de;
-	struct qid	 qid;
-	struct stat	 sb;
-	struct spool_state st;
-	struct buf	 err;
-	size_t		 i;
-	int		 rc = -1;
-
-	*waiting = *deferred = 0;
-	buf_init(&err, ADMIN_ERR_MAX);
-	for (i = 0; i < ARRAY_SIZE(subs); i++) {
-		if (spool_path(c->spool_dir, subs[i], NULL, dir,
-		    sizeof(dir)) == -1)
-			goto out;
-		if ((d = opendir(dir)) == NULL) {
-			/* new/ is the drop group's: the agent picks it up */
-			if (i == 0 && (errno == EACCES || errno == EPERM))
-				continue;
-			goto out;
-		}
-		while ((de = readdir(d)) != NULL) {
-			if (qid_parse(&qid, de->d_name) == -1)
-				continue;
-			if (i == 0 || spool_path(c->spool_dir, SPOOL_STATE,
-			    &qid, file, sizeof(file)) == -1 ||
-			    stat(file, &sb) == -1 ||
-			    ts_before(&sb.st_mtim, since)) {
-				(*waiting)++;
-				continue;
-			}
-			spool_state_init(&st);
-			buf_reset(&err);
-			if (spool_state_read(c->spool_dir, &qid, &st,
-			    &err) == 0 &&
-			    st.next_attempt > (uint64_t)time(NULL))
-				(*deferred)++;
-			else
-				(*waiting)++;
-			spool_state_free(&st);
-		}
-		closedir(d);
-	}
-	rc = 0;
-out:
-	buf_free(&err);
-	return rc;
-}
-
-/* flush_state_dir - spool/state opened as a directory, or -1 */
-static int
-flush_state_dir(const struct conf *c)
-{
-	char	path[4096];
-
-	if (spool_path(c->spool_dir, SPOOL_STATE, NULL, path,
-	    sizeof(path)) == -1)
-		return -1;
-	return open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-}
-
-/* flush_relays_down - state/relays written since and every relay down */
-static bool
-flush_relays_down(const struct conf *c, const struct timespec *since)
-{
-	struct relaystate_file	*f;
-	struct stat		 sb;
-	size_t			 i;
-	int			 dfd;
-	bool			 down = false;
-
-	if ((dfd = flush_state_dir(c)) == -1)
-		return false;
-	f = xmalloc(sizeof(*f));
-	if (fstatat(dfd, RELAYSTATE_FILE, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !ts_before(&sb.st_mtim, since) && relaystate_read(dfd, f) == 0 &&
-	    f->n > 0) {
-		for (down = true, i = 0; i < f->n; i++)
-			down = down && f->r[i].down;
-	}
-	free(f);
-	close(dfd);
-	return down;
-}
-
-/*
- * flush_wait_main - flush, then show progress until nothing is due:
- * the queue is empty (EX_OK), or only deferred mail remains or every
- * relay is down (EX_TEMPFAIL), or the agent stopped (EX_UNAVAILABLE).
- * On a terminal one progress line is redrawn; otherwise a plain line is
- * printed whenever the counts change.
- */
-static int
-flush_wait_main(const struct conf *c)
-{
-	struct timespec	 since;
-	unsigned long	 waiting, deferred, total = 0, lw = ~0UL, ld = ~0UL;
-	bool		 tty = isatty(STDOUT_FILENO) == 1, first = true;
-	int		 rc;
-
-	/* file times come from the coarse clock: compare like with like */
-	(void)clock_gettime(CLOCK_REALTIME_COARSE, &since);
-	if ((rc = flush_main(c)) != EX_OK)
-		return rc;
-	for (;;) {
-		if (flush_count(c, &since, &waiting, &deferred) == -1) {
-			if (errno == EACCES || errno == EPERM)
-				fatal_exit(EX_NOPERM, "flush --wait: read the "
-				    "queue in %s: permission denied: run it as "
-				    "root or as a member of the group %s",
-				    c->spool_dir, POSTERN_GROUP);
-			fatal_errno(EX_TEMPFAIL, "flush --wait: read the "
-			    "queue in %s", c->spool_dir);
-		}
-		if (first)
-			total = waiting + deferred;
-		first = false;
-		if (waiting != lw || deferred != ld) {
-			unsigned long gone = total > waiting + deferred ?
-			    total - waiting - deferred : 0;
-
-			printf(tty ? "\r%lu to try, %lu delivered or "
-			    "finished, %lu deferred   " : "%lu to try, %lu "
-			    "delivered or finished, %lu deferred\n", waiting,
-			    gone, deferred);
-			fflush(stdout);
-			lw = waiting;
-			ld = deferred;
-		}
-		if (waiting == 0)
-			break;
-		if (flush_relays_down(c, &since)) {
-			printf("%severy relay is down: %lu message%s wait; "
-			    "see state/relays or run postern check\n",
-			    tty ? "\n" : "", waiting, waiting == 1 ? "" : "s");
-			return EX_TEMPFAIL;
-		}
-		if (flush_poke(c, true) != EX_OK)
-			return EX_UNAVAILABLE;
-		(void)poll(NULL, 0, ADMIN_WAIT_MS);
-	}
-	if (deferred == 0) {
-		printf("%squeue empty\n", tty ? "\n" : "");
-		return EX_OK;
-	}
-	printf("%s%lu message%s deferred: see postern queue\n", tty ? "\n" :
-	    "", deferred, deferred == 1 ? "" : "s");
-	return EX_TEMPFAIL;
 }
 
 /* admin_config - print the effective configuration */
@@ -427,11 +164,10 @@ admin_check(int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if ((strcmp(a, "-C") == 0 || strcmp(a, "--config") == 0) &&
-		    i + 1 < argc)
+		if (strcmp(a, "--config") == 0 && i + 1 < argc)
 			config = argv[++i];
-		else if (strncmp(a, "-C", 2) == 0 && a[2] != '\0')
-			config = a + 2;
+		else if (front_config_arg(argc, argv, &i, &config))
+			continue;
 		else if (strcmp(a, "--send-test") == 0 && i + 1 < argc)
 			send_to = argv[++i];
 		else if (strcmp(a, "--json") == 0 || strcmp(a, "-v") == 0)
@@ -526,10 +262,8 @@ admin_main(const char *cmd, int argc, char **argv)
 	if (strcmp(cmd, "status") == 0)
 		return statuscmd_main(argc, argv);
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strncmp(argv[i], "-C", 2) == 0 && argv[i][2])
-			config = argv[i] + 2;
+		if (front_config_arg(argc, argv, &i, &config))
+			continue;
 		else if (strcmp(argv[i], "--check") == 0)
 			check_only = true;
 		else if (strcmp(argv[i], "--wait") == 0)

@@ -5,7 +5,7 @@
  * Owns the rules of input.h.  Never holds more than one read buffer and
  * one piece: memory does not grow with message or line size.  Never
  * decides what to do with the lines (header rules live in header.c, the
- * submission flow in sendmail.c).
+ * submission flow in submission.c).
  */
 #include "config.h"
 
@@ -189,10 +189,12 @@ input_changes(const struct input *in, char *out, size_t outsize)
 	out[0] = '\0';
 #define ADD(cond, ...)							\
 	if ((cond) && used < outsize) {					\
-		w = snprintf(out + used, outsize - used, "%s", used ? ", " : ""); \
+		w = snprintf(out + used, outsize - used, "%s",		\
+		    used ? ", " : "");					\
 		if (w > 0) used += (size_t)w;				\
 		if (used < outsize) {					\
-			w = snprintf(out + used, outsize - used, __VA_ARGS__); \
+			w = snprintf(out + used, outsize - used,	\
+			    __VA_ARGS__);				\
 			if (w > 0) used += (size_t)w;			\
 		}							\
 	}

@@ -45,9 +45,9 @@ struct input {
 	bool		 pending_cr;
 	bool		 at_line_start;
 	char		 piece[INPUT_PIECE_MAX + 1];
-	size_t		 line_len;	/* length of the current line so far */
+	size_t		 line_len;	/* length of the line so far */
 	/* what normalisation changed, for the log */
-	uint64_t	 bytes;		/* normalised bytes returned, incl. LF */
+	uint64_t	 bytes;		/* normalised bytes out, LF included */
 	unsigned long	 crlf, bare_cr, nul, long_lines, lines;
 	bool		 added_final_lf;
 	bool		 saw_8bit;

@@ -105,7 +105,8 @@ ownq_list(const struct conf *c, bool json)
 			/* "ok\n" or "error WHY\n", written whole first */
 			char	line[OWNQ_LINE_MAX];
 			char	*nl = memchr(buf, '\n', (size_t)n);
-			size_t	 k = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
+			size_t	 k = nl != NULL ? (size_t)(nl - buf) :
+			    (size_t)n;
 
 			if (k >= sizeof(line) || nl == NULL)
 				fatal_exit(EX_PROTOCOL, "queue: unexpected "

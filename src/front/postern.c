@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "admin.h"
 #include "front.h"
 #include "log.h"
 
@@ -23,11 +22,13 @@ postern_basename(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* main - dispatch on argv[0], then on the subcommand */
 int
 main(int argc, char **argv)
 {
-	const char	*name = argc > 0 ? postern_basename(argv[0]) : "postern";
+	const char	*name;
 
+	name = argc > 0 ? postern_basename(argv[0]) : "postern";
 	if (strcmp(name, "sendmail") == 0 || strcmp(name, "send-mail") == 0) {
 		log_init("sendmail", LOG_TO_STDERR | LOG_TO_SYSLOG);
 		return sendmail_main(argc, argv);

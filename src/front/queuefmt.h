@@ -3,8 +3,9 @@
  * queuefmt.h - the pure formatting and parsing pieces of the queue tools
  * (postern queue/show/failed): JSON string escaping, terminal-safe text,
  * numbers, ages, local times, queue id prefixes, listed ids and their
- * sort (the agent's relay state lines: relaystate.h).  No I/O (queuefmt_time uses
- * localtime_r: the caller runs tzset first), so tests/unit/queuefmt.c
+ * sort (the agent's relay state lines: relaystate.h).  No I/O
+ * (queuefmt_time uses localtime_r: the caller runs tzset first), so
+ * tests/unit/queuefmt.c
  * covers all of it.
  */
 #ifndef POSTERN_QUEUEFMT_H

@@ -4,7 +4,8 @@
  * submission of one message from standard input.
  *
  * Owns the mode dispatch and the user-facing messages of a submission
- * ("sendmail: fatal: <what>: <why>" and the exit code).  Runs as the
+ * ("sendmail: fatal: <what>: <why>" and the exit code); -bp, -q and -bi
+ * hand over to the queue listing, flush.c and newaliases.c.  Runs as the
  * invoking user with no privileges; the only privileged step, writing the
  * spool, is postern-drop's.  Must never exit 0 before postern-drop
  * confirmed the commit.
@@ -22,42 +23,11 @@
 #include "input.h"
 #include "log.h"
 #include "options.h"
-#include "confpath.h"
 #include "rcpt.h"
 #include "submission.h"
 #include "util.h"
 
 #define SENDMAIL_ERR_MAX	8192
-
-/* front_load_conf - the configuration, or exit EX_CONFIG */
-void
-front_load_conf(struct conf *c, const char *path)
-{
-	struct buf	err;
-	char		*checked = NULL;
-
-	buf_init(&err, SENDMAIL_ERR_MAX);
-	/* -C from anyone but root: only where Postfix would allow it */
-	if (path != NULL && confpath_check(path, CONFDIR "/postern.conf",
-	    &checked, &err) == -1)
-		fatal_exit(EX_USAGE, "%s", buf_cstr(&err));
-	if (conf_load(c, checked != NULL ? checked : CONFDIR "/postern.conf",
-	    false, &err) == -1) {
-		/* each line already names file:line and the fix */
-		char	*line, *save = NULL, *copy = buf_steal(&err);
-
-		for (line = strtok_r(copy, "\n", &save); line != NULL;
-		    line = strtok_r(NULL, "\n", &save))
-			log_error("%s", line);
-		free(copy);
-		fatal_exit(EX_CONFIG, "bad configuration: fix the lines "
-		    "above");
-	}
-	free(checked);
-	buf_free(&err);
-	if (c->debug)
-		log_set_debug(true);
-}
 
 /* sendmail_verify - -bv: print what each recipient resolves to */
 static int

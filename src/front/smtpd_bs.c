@@ -216,9 +216,9 @@ smtpd_bs_mail(struct smtpd_bs *b, char *arg)
 			b->s.ret = SM_RET_HDRS;
 		else if (strncasecmp(tok, "ENVID=", 6) == 0) {
 			if (!spool_envid_valid(tok + 6)) {
-				smtpd_bs_reply("501 5.5.4 Syntax error in ENVID "
-				    "parameter: xtext of 1 to %d characters "
-				    "(RFC 3461)", SPOOL_ENVID_MAX);
+				smtpd_bs_reply("501 5.5.4 Syntax error in "
+				    "ENVID parameter: xtext of 1 to %d "
+				    "characters (RFC 3461)", SPOOL_ENVID_MAX);
 				b->errors++;
 				return;
 			}

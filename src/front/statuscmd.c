@@ -166,7 +166,7 @@ st_count(struct st_ctx *x, const char *sub, bool oldest, uint64_t *n)
 	}
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		if (qid_parse(&q, de->d_name) == -1)
-			continue;	/* not a queue id: the agent's business */
+			continue;	/* not a queue id: the agent's job */
 		(*n)++;
 		if (oldest && (x->oldest == 0 ||
 		    (uint64_t)qid_time(&q) < x->oldest))
@@ -312,37 +312,6 @@ status_plugin_line(struct buf *out, int level, const struct status_facts *f,
 	    (unsigned long long)f->failed);
 }
 
-/*
- * st_puts, st_putc, st_printf - build output; a failed append is sticky
- * in out, and statuscmd_main checks buf_error before printing anything
- */
-static void
-st_puts(struct buf *out, const char *s)
-{
-	if (buf_puts(out, s) == -1)
-		return;		/* sticky */
-}
-
-static void
-st_putc(struct buf *out, int c)
-{
-	if (buf_putc(out, c) == -1)
-		return;		/* sticky */
-}
-
-static void __attribute__((format(printf, 2, 3)))
-st_printf(struct buf *out, const char *fmt, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, fmt);
-	rc = buf_vprintf(out, fmt, ap);
-	va_end(ap);
-	if (rc == -1)
-		return;		/* sticky */
-}
-
 /* st_text_str - s made safe for a terminal */
 static void
 st_text_str(struct buf *out, const char *s)
@@ -360,7 +329,7 @@ st_sent(const struct st_ctx *x, struct buf *out, const struct relaystate *r,
 
 	if (r == NULL || r->last_sent == 0)
 		return;
-	st_printf(out, ", last sent %s (%s ago)", queuefmt_time(r->last_sent,
+	buf_sprintf(out, ", last sent %s (%s ago)", queuefmt_time(r->last_sent,
 	    clock, when, sizeof(when)), queuefmt_age(x->now > r->last_sent ?
 	    x->now - r->last_sent : 0, age, sizeof(age)));
 }
@@ -373,51 +342,51 @@ st_text(struct st_ctx *x, struct buf *out)
 	struct queuefmt_clock clock = QUEUEFMT_CLOCK_INIT;
 	size_t	i;
 
-	st_printf(out, "Agent:   %s\n", x->f.agent_running ?
+	buf_sprintf(out, "Agent:   %s\n", x->f.agent_running ?
 	    "running" : "NOT RUNNING (systemctl start postern, or posternd "
 	    "--once)");
-	st_printf(out, "Queue:   %llu message%s", (unsigned long long)
+	buf_sprintf(out, "Queue:   %llu message%s", (unsigned long long)
 	    x->f.queued, x->f.queued == 1 ? "" : "s");
 	if (x->oldest != 0)
-		st_printf(out, ", oldest %s (arrived %s)",
+		buf_sprintf(out, ", oldest %s (arrived %s)",
 		    queuefmt_age(x->f.oldest_age, age, sizeof(age)),
 		    queuefmt_time(x->oldest, &clock, when, sizeof(when)));
-	st_puts(out, x->new_hidden ? " (new/ not counted: only root "
+	buf_sputs(out, x->new_hidden ? " (new/ not counted: only root "
 	    "may read it)\n" : "\n");
-	st_printf(out, "Failed:  %llu message%s%s\n",
+	buf_sprintf(out, "Failed:  %llu message%s%s\n",
 	    (unsigned long long)x->f.failed, x->f.failed == 1 ? "" : "s",
 	    x->f.failed > 0 ? " (postern failed)" : "");
 	for (i = 0; i < x->c.nrelays; i++) {
 		const struct relaystate *r = st_relay(x, x->c.relays[i].name);
 
-		st_puts(out, i == 0 ? "Relay:   " : "         ");
+		buf_sputs(out, i == 0 ? "Relay:   " : "         ");
 		st_text_str(out, x->c.relays[i].name);
 		if (r == NULL || !r->down) {
-			st_puts(out, " up");
+			buf_sputs(out, " up");
 			st_sent(x, out, r, &clock);
-			st_putc(out, '\n');
+			buf_sputc(out, '\n');
 			continue;
 		}
-		st_printf(out, " DOWN since %s (%s), %llu failure%s, "
+		buf_sprintf(out, " DOWN since %s (%s), %llu failure%s, "
 		    "next try ", queuefmt_time(r->down_since, &clock, when,
 		    sizeof(when)), queuefmt_age(x->now > r->down_since ?
 		    x->now - r->down_since : 0, age, sizeof(age)),
 		    (unsigned long long)r->failures, r->failures == 1 ? "" :
 		    "s");
 		if (r->next_try > x->now)
-			st_printf(out, "in %s", queuefmt_age(r->next_try -
+			buf_sprintf(out, "in %s", queuefmt_age(r->next_try -
 			    x->now, age, sizeof(age)));
 		else
-			st_puts(out, "now");
+			buf_sputs(out, "now");
 		st_sent(x, out, r, &clock);
-		st_puts(out, ": ");
+		buf_sputs(out, ": ");
 		st_text_str(out, r->reason);
-		st_putc(out, '\n');
+		buf_sputc(out, '\n');
 	}
 	if (x->c.nrelays == 0)
-		st_puts(out, "Relay:   none configured\n");
+		buf_sputs(out, "Relay:   none configured\n");
 	if (x->rs.bad > 0)
-		st_printf(out, "(%zu unreadable line%s in %s/%s/%s)\n",
+		buf_sprintf(out, "(%zu unreadable line%s in %s/%s/%s)\n",
 		    x->rs.bad, x->rs.bad == 1 ? "" : "s", x->c.spool_dir,
 		    SPOOL_STATE, RELAYSTATE_FILE);
 }
@@ -436,33 +405,33 @@ st_json(struct st_ctx *x, struct buf *out, int level)
 {
 	size_t	i;
 
-	st_printf(out, "{\"postern_status\":%d,\"now\":%llu,"
+	buf_sprintf(out, "{\"postern_status\":%d,\"now\":%llu,"
 	    "\"agent_running\":%s,\n\"queue\":{\"messages\":%llu,"
 	    "\"new_counted\":%s,", ST_JSON_VERSION,
 	    (unsigned long long)x->now, x->f.agent_running ? "true" :
 	    "false", (unsigned long long)x->f.queued, x->new_hidden ?
 	    "false" : "true");
 	if (x->oldest != 0)
-		st_printf(out, "\"oldest_arrival\":%llu,"
+		buf_sprintf(out, "\"oldest_arrival\":%llu,"
 		    "\"oldest_age\":%llu},\n", (unsigned long long)x->oldest,
 		    (unsigned long long)x->f.oldest_age);
 	else
-		st_puts(out, "\"oldest_arrival\":null,"
+		buf_sputs(out, "\"oldest_arrival\":null,"
 		    "\"oldest_age\":null},\n");
-	st_printf(out, "\"failed\":%llu,\n\"relays\":[",
+	buf_sprintf(out, "\"failed\":%llu,\n\"relays\":[",
 	    (unsigned long long)x->f.failed);
 	for (i = 0; i < x->c.nrelays; i++) {
 		const struct relaystate *r = st_relay(x, x->c.relays[i].name);
 
-		st_puts(out, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
+		buf_sputs(out, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
 		st_json_str(out, x->c.relays[i].name);
 		if (r != NULL && r->last_sent != 0)
-			st_printf(out, ",\"last_sent\":%llu",
+			buf_sprintf(out, ",\"last_sent\":%llu",
 			    (unsigned long long)r->last_sent);
 		else
-			st_puts(out, ",\"last_sent\":null");
+			buf_sputs(out, ",\"last_sent\":null");
 		if (r != NULL && r->down) {
-			st_printf(out, ",\"state\":\"down\","
+			buf_sprintf(out, ",\"state\":\"down\","
 			    "\"down_since\":%llu,\"down_for\":%llu,"
 			    "\"next_try\":%llu,\"failures\":%llu,\"reason\":",
 			    (unsigned long long)r->down_since,
@@ -472,12 +441,12 @@ st_json(struct st_ctx *x, struct buf *out, int level)
 			    (unsigned long long)r->failures);
 			st_json_str(out, r->reason);
 		} else
-			st_puts(out, ",\"state\":\"up\",\"down_since\":"
+			buf_sputs(out, ",\"state\":\"up\",\"down_since\":"
 			    "null,\"down_for\":null,\"next_try\":null,"
 			    "\"failures\":0,\"reason\":null");
-		st_putc(out, '}');
+		buf_sputc(out, '}');
 	}
-	st_printf(out, "],\n\"relay_state_unreadable_lines\":%zu,\n"
+	buf_sprintf(out, "],\n\"relay_state_unreadable_lines\":%zu,\n"
 	    "\"level\":\"%s\",\"thresholds\":{\"warn_queue\":%llu,"
 	    "\"crit_queue\":%llu,\"warn_age\":%llu,\"crit_age\":%llu,"
 	    "\"warn_down\":%llu,\"crit_down\":%llu}}\n", x->rs.bad,
@@ -552,14 +521,8 @@ statuscmd_main(int argc, char **argv)
 
 		if (strcmp(a, "--nagios") == 0)
 			continue;
-		if (strcmp(a, "-C") == 0 && i + 1 < argc) {
-			config = argv[++i];
+		if (front_config_arg(argc, argv, &i, &config))
 			continue;
-		}
-		if (strncmp(a, "-C", 2) == 0 && a[2] != '\0') {
-			config = a + 2;
-			continue;
-		}
 		if (strcmp(a, "--json") == 0) {
 			x.json = true;
 			continue;

@@ -6,14 +6,15 @@
  * and --nagios, a monitoring plugin (Nagios, Icinga, Checkmk, Zabbix...)
  * with its exit-code convention and thresholds.  doc/queue-tools.md is
  * the reference.  Reads the spool like the queue tools (same people may
- * run it) and never changes anything.
+ * run it) and never changes anything.  Its entry points, statuscmd_main
+ * and statuscmd_usage, are in front.h; this header holds the parts the
+ * unit tests call.
  */
 #ifndef POSTERN_STATUSCMD_H
 #define POSTERN_STATUSCMD_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "buf.h"
 
@@ -28,7 +29,7 @@ struct status_facts {
 	bool		 agent_running;
 	bool		 agent_optional; /* --agent-optional: postern-once
 					   timers, no resident agent */
-	uint64_t	 queued;	/* messages in new/ (if readable), cur/ */
+	uint64_t	 queued;	/* messages in cur/, new/ if readable */
 	uint64_t	 oldest_age;	/* seconds; 0 with an empty queue */
 	uint64_t	 failed;	/* messages in failed/ */
 	uint64_t	 relays_down;
@@ -49,8 +50,8 @@ struct status_limits {
 
 /*
  * status_level - the plugin state of f under l: CRITICAL when the agent
- * is not running (unless f->agent_optional) or a value is above its critical threshold, WARNING
- * when above a warning threshold, else OK.
+ * is not running (unless f->agent_optional) or a value is above its
+ * critical threshold, WARNING when above a warning threshold, else OK.
  */
 int	status_level(const struct status_facts *f,
 	    const struct status_limits *l);
@@ -64,11 +65,5 @@ int	status_level(const struct status_facts *f,
  */
 int	status_plugin_line(struct buf *out, int level,
 	    const struct status_facts *f, const struct status_limits *l);
-
-/* statuscmd_main - `postern status [-C FILE] [--json | --nagios ...]` */
-int	statuscmd_main(int argc, char **argv);
-
-/* statuscmd_usage - its line of `postern help` */
-void	statuscmd_usage(FILE *f);
 
 #endif

@@ -158,7 +158,8 @@ submission_extract(struct submission *s, struct header_block *hb,
 	for (i = 0; i < 3 && rc == EX_OK; i++) {
 		int	 idx = -1;
 
-		while ((idx = header_find(hb, names[i], (size_t)(idx + 1))) >= 0) {
+		while ((idx = header_find(hb, names[i],
+		    (size_t)(idx + 1))) >= 0) {
 			const char *v = header_value(hb, (size_t)idx);
 
 			if (v != NULL && addr_parse_header(v, &l, err) == -1) {
@@ -259,7 +260,8 @@ submission_masquerade_from(struct submission *s, struct header_block *hb)
 	locals[0] = c->domain;
 	locals[1] = c->hostname;
 	buf_init(&out, c->max_header_size);
-	for (idx = 0; (idx = header_find(hb, "From", (size_t)idx)) >= 0; idx++) {
+	for (idx = 0; (idx = header_find(hb, "From", (size_t)idx)) >= 0;
+	    idx++) {
 		size_t	 vlen = 0;
 		const char *raw = header_raw_value(hb, (size_t)idx, &vlen);
 		char	*v = xstrndup(raw ? raw : "", raw ? vlen : 0), *p = v;
@@ -273,9 +275,9 @@ submission_masquerade_from(struct submission *s, struct header_block *hb)
 			if (*p == '@')
 				for (k = 0; k < 2 && !hit; k++) {
 					dl = strlen(locals[k]);
-					if (strncasecmp(p + 1, locals[k], dl) == 0 &&
-					    strchr(">, \t\r\n)", p[1 + dl]) != NULL)
-						hit = true;
+					hit = strncasecmp(p + 1, locals[k],
+					    dl) == 0 && strchr(">, \t\r\n)",
+					    p[1 + dl]) != NULL;
 				}
 			if (hit) {
 				if (buf_putc(&out, '@') == -1 ||
@@ -460,168 +462,269 @@ submission_send(struct submit *sub, const void *p, size_t n,
 	return n > 0 ? submit_write(sub, p, n) : 0;
 }
 
-/* submission_run - read, rewrite, resolve, commit */
-int
-submission_run(struct submission *s, struct input *in, struct qid *qid,
-    struct buf *err)
+/* one message on its way through submission_run's steps */
+struct submission_msg {
+	struct header_block	 hb;	/* the header section, bounded */
+	struct buf		 line;	/* a line being read; after the
+					   header, the first body line */
+	struct envelope		 env;
+	char			*sender;	/* owned */
+	bool			 body_line;	/* line holds the first
+						   body line */
+	bool			 complete;	/* ... and it ended in LF */
+	bool			 more;		/* input left after the
+						   header */
+	uint64_t		 total;		/* bytes handed over */
+};
+
+/* submission_msg_init - empty, with the header limits of c */
+static void
+submission_msg_init(struct submission_msg *m, const struct conf *c)
+{
+	memset(m, 0, sizeof(*m));
+	/* room for the fields the rules add; the input's limit is below */
+	header_block_init(&m->hb, c->max_header_size + SUBMISSION_ADDED_MAX);
+	buf_init(&m->line, c->max_header_size + INPUT_PIECE_MAX);
+	envelope_init(&m->env);
+	m->more = true;
+}
+
+/* submission_msg_free - release */
+static void
+submission_msg_free(struct submission_msg *m)
+{
+	envelope_free(&m->env);
+	free(m->sender);
+	buf_free(&m->line);
+	header_block_free(&m->hb);
+}
+
+/*
+ * submission_header_refused - why header_block_feed_line refused a
+ * line: memory, too many fields, or too large
+ */
+static int
+submission_header_refused(struct submission *s,
+    const struct header_block *hb, struct buf *err)
+{
+	if (errno == ENOMEM) {
+		buf_note(err, "read message header: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	if (hb->n >= HEADER_FIELDS_MAX) {
+		buf_note(err, "message header section has more than %d "
+		    "fields: send fewer header fields", HEADER_FIELDS_MAX);
+		return EX_DATAERR;
+	}
+	return submission_too_large(s, err, "");
+}
+
+/*
+ * submission_read_header - step 1: the header section, bounded: its size
+ * as read (each line with its LF, the blank separator line not counted)
+ * may be max_header_size, not one byte more (doc/input.md).  A line that
+ * cannot be a header field ends it and is kept as the first body line.
+ * Returns EX_OK, or a sysexits code with the reason in err.
+ */
+static int
+submission_read_header(struct submission *s, struct input *in,
+    struct submission_msg *m, struct buf *err)
 {
 	const struct conf	*c = s->conf;
-	struct header_block	 hb;
-	struct buf		 line;
-	struct envelope		 env;
-	struct submit		*sub = NULL;
-	char			*sender = NULL;
 	const char		*p;
-	size_t			 n, i;
-	bool			 complete, body_line = false, more = true;
-	uint64_t		 total = 0;
-	int			 rc = EX_SOFTWARE, r;
-	char			 changes[256];
+	size_t			 n;
+	int			 r;
 
-	/* room for the fields the rules add; the input's limit is below */
-	header_block_init(&hb, c->max_header_size + SUBMISSION_ADDED_MAX);
-	buf_init(&line, c->max_header_size + INPUT_PIECE_MAX);
-	envelope_init(&env);
-
-	/*
-	 * 1. the header section, bounded: its size as read (each line with
-	 * its LF, the blank separator line not counted) may be
-	 * max_header_size, not one byte more (doc/input.md)
-	 */
 	for (;;) {
-		r = input_next(in, &p, &n, &complete);
+		r = input_next(in, &p, &n, &m->complete);
 		if (r == -1) {
 			buf_note(err, "read message: %s", strerror(errno));
-			rc = EX_IOERR;
-			goto out;
+			return EX_IOERR;
 		}
 		if (r == 0) {
-			more = false;
+			m->more = false;
 			break;
 		}
 		/* line holds at most max_header_size + one piece: only
 		   ENOMEM can fail */
-		if (buf_append(&line, p, n) == -1) {
+		if (buf_append(&m->line, p, n) == -1) {
 			buf_note(err, "read message: %s", strerror(errno));
-			rc = EX_OSERR;
-			goto out;
+			return EX_OSERR;
 		}
-		if (!complete || line.len > c->max_header_size) {
-			if (!submission_looks_like_header(line.data,
-			    line.len)) {
-				body_line = true;	/* rest streams */
+		if (!m->complete || m->line.len > c->max_header_size) {
+			if (!submission_looks_like_header(m->line.data,
+			    m->line.len)) {
+				m->body_line = true;	/* rest streams */
 				break;
 			}
-			if (line.len > c->max_header_size) {
-				rc = submission_too_large(s, err, "");
-				goto out;
-			}
+			if (m->line.len > c->max_header_size)
+				return submission_too_large(s, err, "");
 			continue;
 		}
-		r = header_block_feed_line(&hb, line.data, line.len);
+		r = header_block_feed_line(&m->hb, m->line.data, m->line.len);
 		if (r == HEADER_MORE) {
-			buf_reset(&line);
-			if (hb.size > c->max_header_size) {
-				rc = submission_too_large(s, err, "");
-				goto out;
-			}
+			buf_reset(&m->line);
+			if (m->hb.size > c->max_header_size)
+				return submission_too_large(s, err, "");
 			continue;
 		}
 		if (r == HEADER_BODY) {
-			body_line = true;	/* line is the first body line */
+			m->body_line = true;	/* the first body line */
 			break;
 		}
 		if (r == HEADER_END) {
-			buf_reset(&line);
+			buf_reset(&m->line);
 			break;
 		}
-		if (errno == ENOMEM) {
-			buf_note(err, "read message header: %s",
-			    strerror(errno));
-			rc = EX_OSERR;
-		} else if (hb.n >= HEADER_FIELDS_MAX) {
-			buf_note(err, "message header section has more than %d "
-			    "fields: send fewer header fields",
-			    HEADER_FIELDS_MAX);
-			rc = EX_DATAERR;
-		} else
-			rc = submission_too_large(s, err, "");
-		goto out;
+		return submission_header_refused(s, &m->hb, err);
 	}
-	if (!more && in->dots == INPUT_DOTS_SMTP &&
+	if (!m->more && in->dots == INPUT_DOTS_SMTP &&
 	    in->end != INPUT_END_DOT) {
 		buf_note(err, "connection ended inside DATA");
-		rc = EX_DATAERR;
-		goto out;
+		return EX_DATAERR;
 	}
+	return EX_OK;
+}
 
-	/* 2. recipients, sender, header rules */
-	if (s->extract_rcpts && (rc = submission_extract(s, &hb, err)) != EX_OK)
-		goto out;
+/*
+ * submission_prepare - step 2: the recipients (-t from the header), the
+ * sender, the header rules, and the envelope.  EX_OK, or a sysexits code
+ * with the reason in err.
+ */
+static int
+submission_prepare(struct submission *s, struct submission_msg *m,
+    struct buf *err)
+{
+	int	rc;
+
+	if (s->extract_rcpts &&
+	    (rc = submission_extract(s, &m->hb, err)) != EX_OK)
+		return rc;
 	if (s->rcpts.n == 0) {
 		buf_note(err, "no recipients: give them as arguments, or "
 		    "use -t with To, Cc or Bcc headers");
-		rc = EX_USAGE;
-		goto out;
+		return EX_USAGE;
 	}
-	if ((sender = submission_sender(s, &rc, err)) == NULL)
-		goto out;
-	if ((rc = submission_rewrite(s, &hb, sender, err)) != EX_OK)
-		goto out;
-	if ((rc = submission_envelope(s, sender, &env, err)) != EX_OK)
-		goto out;
+	if ((m->sender = submission_sender(s, &rc, err)) == NULL)
+		return rc;
+	if ((rc = submission_rewrite(s, &m->hb, m->sender, err)) != EX_OK)
+		return rc;
+	return submission_envelope(s, m->sender, &m->env, err);
+}
 
-	/*
-	 * 3. hand over, streaming: envelope, header fields, blank line,
-	 * body.  A failed write means the helper quit: its verdict is
-	 * collected by submit_commit.
-	 */
-	if ((sub = submit_open(c->drop_program, s->config_path, &env,
-	    err)) == NULL) {
-		rc = EX_TEMPFAIL;
-		goto out;
-	}
-	for (i = 0; i < header_count(&hb); i++) {
+/*
+ * submission_stream - step 3: hand over, streaming: the header fields,
+ * the blank line, the first body line, then the body as it is read,
+ * until the input ends or passes max_message_size.  Returns EX_OK, or
+ * EX_IOERR on a read error (reason in err); with *broken set and
+ * EX_TEMPFAIL when a write failed: the helper quit, and its verdict
+ * (submit_commit) says why.
+ */
+static int
+submission_stream(struct submission *s, struct input *in,
+    struct submission_msg *m, struct submit *sub, bool *broken,
+    struct buf *err)
+{
+	const struct conf	*c = s->conf;
+	const char		*p;
+	size_t			 n, i;
+	int			 r;
+
+	*broken = false;
+	for (i = 0; i < header_count(&m->hb); i++) {
 		size_t		 rlen;
-		const char	*raw = header_raw(&hb, i, &rlen);
+		const char	*raw = header_raw(&m->hb, i, &rlen);
 
-		if (submission_send(sub, raw, rlen, &total) == -1)
-			goto broken;
+		if (submission_send(sub, raw, rlen, &m->total) == -1)
+			goto quit;
 	}
-	if (submission_send(sub, "\n", 1, &total) == -1)
-		goto broken;
-	if (body_line && (submission_send(sub, line.data, line.len,
-	    &total) == -1 || (complete && submission_send(sub, "\n", 1,
-	    &total) == -1)))
-		goto broken;
-	while (more && total <= c->max_message_size) {
-		r = input_next(in, &p, &n, &complete);
+	if (submission_send(sub, "\n", 1, &m->total) == -1)
+		goto quit;
+	if (m->body_line && (submission_send(sub, m->line.data, m->line.len,
+	    &m->total) == -1 || (m->complete && submission_send(sub, "\n", 1,
+	    &m->total) == -1)))
+		goto quit;
+	while (m->more && m->total <= c->max_message_size) {
+		r = input_next(in, &p, &n, &m->complete);
 		if (r == -1) {
 			buf_note(err, "read message: %s", strerror(errno));
-			rc = EX_IOERR;
-			goto out;
+			return EX_IOERR;
 		}
 		if (r == 0)
 			break;
-		if (submission_send(sub, p, n, &total) == -1 ||
-		    (complete && submission_send(sub, "\n", 1, &total) == -1))
-			goto broken;
+		if (submission_send(sub, p, n, &m->total) == -1 ||
+		    (m->complete && submission_send(sub, "\n", 1,
+		    &m->total) == -1))
+			goto quit;
 	}
-	if (total > c->max_message_size) {
-		char lim[32];
+	return EX_OK;
+quit:
+	*broken = true;
+	return EX_TEMPFAIL;
+}
 
+/*
+ * submission_check_end - step 4: what was streamed is the whole message:
+ * not over max_message_size, and with -bs ended by the final dot.
+ * EX_OK, or EX_DATAERR with the reason in err.
+ */
+static int
+submission_check_end(const struct submission *s, const struct input *in,
+    const struct submission_msg *m, struct buf *err)
+{
+	const struct conf	*c = s->conf;
+	char			 lim[32];
+
+	if (m->total > c->max_message_size) {
 		buf_note(err, "message is larger than max_message_size (%s):"
 		    " send a smaller message or raise max_message_size in %s",
 		    format_size(c->max_message_size, lim, sizeof(lim)),
 		    c->path ? c->path : "the configuration");
-		rc = EX_DATAERR;
-		goto out;
+		return EX_DATAERR;
 	}
 	if (in->dots == INPUT_DOTS_SMTP && in->end != INPUT_END_DOT) {
 		buf_note(err, "connection ended inside DATA");
-		rc = EX_DATAERR;
+		return EX_DATAERR;
+	}
+	return EX_OK;
+}
+
+/*
+ * submission_run - the data path of one message: read the header (1),
+ * resolve recipients and sender and apply the header rules (2), open
+ * postern-drop and stream the message to it (3), check that it was
+ * whole (4), and commit; only postern-drop's confirmation is EX_OK.
+ */
+int
+submission_run(struct submission *s, struct input *in, struct qid *qid,
+    struct buf *err)
+{
+	struct submission_msg	 m;
+	struct submit		*sub = NULL;
+	char			 changes[256];
+	bool			 broken;
+	int			 rc;
+
+	submission_msg_init(&m, s->conf);
+	if ((rc = submission_read_header(s, in, &m, err)) != EX_OK ||
+	    (rc = submission_prepare(s, &m, err)) != EX_OK)
+		goto out;
+	if ((sub = submit_open(s->conf->drop_program, s->config_path, &m.env,
+	    err)) == NULL) {
+		rc = EX_TEMPFAIL;
 		goto out;
 	}
+	rc = submission_stream(s, in, &m, sub, &broken, err);
+	if (broken) {
+		rc = submit_commit(sub, qid, err);	/* collects why */
+		sub = NULL;
+		if (rc == EX_OK)
+			rc = EX_TEMPFAIL;
+		goto out;
+	}
+	if (rc != EX_OK || (rc = submission_check_end(s, in, &m, err)) !=
+	    EX_OK)
+		goto out;
 	rc = submit_commit(sub, qid, err);
 	sub = NULL;
 	if (rc == EX_OK) {
@@ -629,18 +732,9 @@ submission_run(struct submission *s, struct input *in, struct qid *qid,
 		if (changes[0] != '\0')
 			log_info("%s: input normalised: %s", qid->s, changes);
 	}
-	goto out;
-broken:
-	rc = submit_commit(sub, qid, err);	/* collects why */
-	sub = NULL;
-	if (rc == EX_OK)
-		rc = EX_TEMPFAIL;
 out:
 	if (sub != NULL)
 		submit_abort(sub);
-	envelope_free(&env);
-	free(sender);
-	buf_free(&line);
-	header_block_free(&hb);
+	submission_msg_free(&m);
 	return rc;
 }

@@ -148,5 +148,47 @@ main(void)
 	is_str(buf_cstr(&b), "12345678", "no room even for the mark: "
 	    "nothing");
 	buf_free(&b);
+
+	/* the sticky family: no result, the error tells, nothing half in */
+	buf_init(&b, 8);
+	buf_sputs(&b, "abc");
+	buf_sputc(&b, 'd');
+	buf_sprintf(&b, "%d", 12);
+	is_int(buf_error(&b), 0, "sticky appends within the limit: no error");
+	is_str(buf_cstr(&b), "abcd12", "their result");
+	buf_sprintf(&b, "%s", "xyz");
+	is_int(buf_error(&b), EMSGSIZE, "a sticky printf past the limit sets "
+	    "the error");
+	is_str(buf_cstr(&b), "abcd12", "and leaves the contents as they were: "
+	    "no part of \"xyz\"");
+	buf_sputc(&b, 'e');
+	buf_sappend(&b, "f", 1);
+	buf_sputs(&b, "g");
+	ok(b.len == 6 && strcmp(b.data, "abcd12") == 0,
+	    "after the failure, appends that would fit add nothing");
+	errno = 0;
+	ok(buf_putc(&b, 'h') == -1 && errno == EMSGSIZE,
+	    "a checked append fails too, with the same errno");
+	errno = 0;
+	ok(buf_steal(&b) == NULL && errno == EMSGSIZE && b.len == 6,
+	    "the incomplete contents cannot be stolen");
+	buf_reset(&b);
+	buf_sappend(&b, "12345678", 8);
+	is_int(buf_error(&b), 0, "sticky append of exactly the maximum");
+	buf_sputs(&b, "9");
+	ok(buf_error(&b) == EMSGSIZE && b.len == 8 && b.data[8] == '\0',
+	    "one byte past it: error set, contents and NUL intact");
+	buf_reset(&b);
+	buf_sputs(&b, "ab");
+	buf_sputs(&b, "cdefghi");
+	ok(buf_error(&b) == EMSGSIZE && strcmp(b.data, "ab") == 0,
+	    "a sticky puts that does not fit goes in not at all, not cut");
+	buf_free(&b);
+	buf_init(&b, 0);
+	buf_sputc(&b, 'x');
+	ok(buf_error(&b) == EMSGSIZE && b.len == 0 &&
+	    strcmp(buf_cstr(&b), "") == 0, "zero-max buffer: sticky putc "
+	    "sets the error, holds nothing");
+	buf_free(&b);
 	return done_testing();
 }

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * queuecmd_read.c - reading the spool for the queue tools: one message's
+ * envelope (one 4 KB pread nearly always; the strict reader otherwise)
+ * and retry state, the ids in a directory, and finding the message an id
+ * or a unique prefix names.
+ *
+ * Reads through spool.h's parsers only, and changes nothing, not even an
+ * access time (O_NOATIME where the kernel allows it).  Calls only
+ * queuecmd_ctx.c among the queue tools' files.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "io.h"
+#include "log.h"
+#include "qid.h"
+#include "queuecmd_priv.h"
+#include "queuefmt.h"
+#include "spool.h"
+#include "util.h"
+
+#define QC_PEEK			4096	/* first read of a queue file */
+#define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
+
+/*
+ * qc_openat - open a queue or state file (state true) for reading.
+ * O_NOATIME first, so that listing the queue does not dirty 100,000
+ * inodes after their files changed (it needs the file's owner or
+ * CAP_FOWNER: root has it, the agent's user only for its state files);
+ * after one EPERM this thread stops asking for it for that kind of file.
+ */
+static int
+qc_openat(struct qc_ctx *x, int dirfd, const char *name, bool state)
+{
+	int	flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, fd;
+
+	if (x->noatime[state]) {
+		fd = openat(dirfd, name, flags | O_NOATIME);
+		if (fd != -1 || errno != EPERM)
+			return fd;
+		x->noatime[state] = false;
+	}
+	return openat(dirfd, name, flags);
+}
+
+
+/* qc_msg_init - empty */
+static void
+qc_msg_init(struct qc_msg *m, const struct qid *qid, enum qc_where w)
+{
+	memset(m, 0, sizeof(*m));
+	m->qid = *qid;
+	m->where = w;
+	envelope_init(&m->env);
+	spool_state_init(&m->st);
+}
+
+/* qc_msg_free - release */
+void
+qc_msg_free(struct qc_msg *m)
+{
+	envelope_free(&m->env);
+	spool_state_free(&m->st);
+	free(m->problem);
+	m->problem = NULL;
+}
+
+/*
+ * qc_read_envelope - the envelope of the open queue file fd: one read of
+ * QC_PEEK bytes is enough for nearly every message, and is parsed as it
+ * is (the parser stops at the blank line); only when it fails on a full
+ * peek that holds no blank line, the envelope may be longer and the full
+ * strict reader decides.  When the first read saw the whole file its
+ * size is checked as the agent checks it.
+ */
+static int
+qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
+    struct buf *err)
+{
+	char		 peek[QC_PEEK];
+	ssize_t		 r;
+	size_t		 consumed, mark = err->len;
+
+	do
+		r = pread(fd, peek, sizeof(peek), 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		buf_note(err, "read: %s", strerror(errno));
+		return -1;
+	}
+	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
+		if ((size_t)r < sizeof(peek) || memmem(peek, (size_t)r,
+		    "\n\n", 2) != NULL)
+			return -1;
+		buf_truncate(err, mark);
+		return spool_read_envelope_fd(fd, env, body_off, err);
+	}
+	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
+		buf_note(err, "file is %zd bytes but the envelope says %zu + "
+		    "%llu (truncated or altered)", r, consumed,
+		    (unsigned long long)env->size);
+		envelope_free(env);
+		return -1;
+	}
+	*body_off = (off_t)consumed;
+	return 0;
+}
+
+/*
+ * qc_read_state_quick - the listing's read of an open state file: one
+ * pread, which holds the whole file nearly always.  Returns 0 with *st
+ * filled, or -1 when anything is unusual (read error, a file of QC_PEEK
+ * bytes or more, a parse error): *st and err are then as on entry, and
+ * the caller reads again the careful way, which names the problem.
+ */
+static int
+qc_read_state_quick(int fd, struct spool_state *st, struct buf *err)
+{
+	char	peek[QC_PEEK];
+	ssize_t	r;
+	size_t	mark = err->len;
+
+	do
+		r = pread(fd, peek, sizeof(peek), 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 || (size_t)r == sizeof(peek))
+		return -1;
+	if (spool_state_parse(peek, (size_t)r, st, err) == -1) {
+		buf_truncate(err, mark);
+		spool_state_init(st);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * qc_read_state - state/QID through the state directory fd into *st; a
+ * missing file is a fresh state.  *sb (may be NULL) gets the file's
+ * identity, st_ino 0 when it is missing; without sb (the listing) a
+ * small well-formed state costs one openat, one pread and one close.
+ * Returns 0, or -1 with the reason in err.
+ */
+int
+qc_read_state(struct qc_ctx *x, const struct qid *qid,
+    struct spool_state *st, struct stat *sb, struct buf *err)
+{
+	char		 chunk[8192];
+	struct buf	 b;
+	struct stat	 tmp;
+	ssize_t		 r;
+	int		 fd, rc = -1;
+
+	spool_state_init(st);
+	fd = qc_openat(x, x->state_fd, qid->s, true);
+	if (fd == -1) {
+		if (sb != NULL)
+			memset(sb, 0, sizeof(*sb));
+		if (errno == ENOENT)
+			return 0;
+		buf_note(err, "open state/%s: %s", qid->s, strerror(errno));
+		return -1;
+	}
+	if (sb == NULL) {
+		if (qc_read_state_quick(fd, st, err) == 0) {
+			close(fd);
+			return 0;
+		}
+		sb = &tmp;
+	}
+	memset(sb, 0, sizeof(*sb));
+	buf_init(&b, SPOOL_STATE_MAX);
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
+		buf_note(err, "state/%s: not a regular file", qid->s);
+		goto out;
+	}
+	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1) {
+			buf_note(err, "state/%s: longer than %zu bytes",
+			    qid->s, (size_t)SPOOL_STATE_MAX);
+			goto out;
+		}
+	if (r == -1) {
+		buf_note(err, "read state/%s: %s", qid->s, strerror(errno));
+		goto out;
+	}
+	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
+	    err) == -1) {
+		buf_note(err, " (in state/%s)", qid->s);
+		goto out;
+	}
+	rc = 0;
+out:
+	close(fd);
+	buf_free(&b);
+	return rc;
+}
+
+/*
+ * qc_load - read a message's envelope and, unless it is in new/ (which
+ * never has a state), its state.  For the listing (listing true) the
+ * state is read first: a version 2 state holds a copy of the envelope
+ * (the agent's, made from the checked queue file), and then the queue
+ * file is not opened at all.  A vanished file gives -1 with errno ENOENT
+ * and *m released; anything else unreadable gives 0 with m->ok false and
+ * the reason in m->problem, so the listing can show it.
+ */
+int
+qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
+    bool listing, struct qc_msg *m)
+{
+	char	*state_err = NULL;
+	bool	 state_done = false;
+	int	 fd;
+
+	qc_msg_init(m, qid, w);
+	if (listing && w != QC_NEW && x->state_fd != -1) {
+		buf_reset(&x->err);
+		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1)
+			state_err = xstrdup(buf_cstr(&x->err));
+		else if (m->st.env != NULL &&
+		    strcmp(m->st.env->qid.s, qid->s) == 0) {
+			m->env = *m->st.env;	/* moved, not copied */
+			free(m->st.env);
+			m->st.env = NULL;
+			m->ok = true;
+			return 0;
+		}
+		state_done = true;
+	}
+	fd = qc_openat(x, x->dir[w], qid->s, false);
+	if (fd == -1) {
+		if (errno == ENOENT) {
+			free(state_err);
+			qc_msg_free(m);
+			errno = ENOENT;
+			return -1;
+		}
+		m->problem = xasprintf("open: %s", errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+		goto fresh;
+	}
+	buf_reset(&x->err);
+	if (qc_read_envelope(fd, &m->env, &m->body_off, &x->err) == -1) {
+		m->problem = xstrdup(buf_cstr(&x->err));
+		close(fd);
+		goto fresh;
+	}
+	close(fd);
+	m->ok = true;
+	if (strcmp(m->env.qid.s, qid->s) != 0)
+		m->problem = xasprintf("the envelope names %s, not its file "
+		    "name", m->env.qid.s);
+	if (state_done) {
+		if (state_err != NULL && m->problem == NULL)
+			m->problem = xasprintf("unreadable retry state: %s",
+			    state_err);
+	} else if (w != QC_NEW && x->state_fd != -1) {
+		buf_reset(&x->err);
+		if (qc_read_state(x, qid, &m->st, NULL, &x->err) == -1 &&
+		    m->problem == NULL)
+			m->problem = xasprintf("unreadable retry state: %s",
+			    buf_cstr(&x->err));
+	}
+	free(state_err);
+	return 0;
+fresh:
+	/* an unreadable queue file is shown without its state, as before */
+	spool_state_free(&m->st);
+	free(state_err);
+	return 0;
+}
+
+/* qc_sort - by id, which is by arrival */
+void
+qc_sort(struct qc_list *l)
+{
+	queuefmt_sort(l->v, l->n);
+}
+
+/*
+ * qc_collect - append the queue ids of directory w to l; prefix (may be
+ * NULL) keeps only ids that start with it.  Names that are not queue ids
+ * are skipped (the agent sets them aside).  Returns 0 or -1 (errno).
+ */
+int
+qc_collect(struct qc_ctx *x, enum qc_where w, const char *prefix,
+    struct qc_list *l)
+{
+	DIR		*d;
+	struct dirent	*de;
+	size_t		 plen = prefix != NULL ? strlen(prefix) : 0;
+	int		 fd;
+
+	if ((fd = dup(x->dir[w])) == -1)
+		return -1;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((errno = 0, de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (plen > 0 && strncmp(de->d_name, prefix, plen) != 0)
+			continue;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 1024;
+			l->v = xrealloc(l->v, l->cap * sizeof(*l->v));
+		}
+		/* not a queue id: skipped (the agent sets it aside) */
+		if (queuefmt_entry_set(&l->v[l->n], de->d_name,
+		    (unsigned char)w) == 0)
+			l->n++;
+	}
+	if (errno != 0) {
+		int	saved = errno;
+
+		closedir(d);
+		errno = saved;
+		return -1;
+	}
+	closedir(d);
+	return 0;
+}
+
+/* qc_collect_or_die - qc_collect, fatal on error */
+void
+qc_collect_or_die(struct qc_ctx *x, enum qc_where w, const char *prefix,
+    struct qc_list *l)
+{
+	if (qc_collect(x, w, prefix, l) == -1) {
+		if (errno == EACCES || errno == EPERM)
+			qc_refuse(x, qc_dirs[w]);
+		fatal_errno(EX_TEMPFAIL, "list %s/%s", x->c->spool_dir,
+		    qc_dirs[w]);
+	}
+}
+
+
+/*
+ * qc_resolve - find the message an argument names: a full id or a unique
+ * prefix of at least QUEUEFMT_PREFIX_MIN hex digits, looked for in new/,
+ * cur/ and failed/ (whichever are open).  Returns EX_OK with *qid and *w
+ * set, or an exit status after printing why.
+ */
+int
+qc_resolve(struct qc_ctx *x, const char *arg, struct qid *qid,
+    enum qc_where *w)
+{
+	char		 id[QID_LEN + 1];
+	struct qc_list	 l = { NULL, 0, 0 };
+	struct qid	 one;
+	struct stat	 sb;
+	int		 full, i, rc = EX_OK;
+	size_t		 k;
+
+	if ((full = queuefmt_id_arg(arg, id)) == -1) {
+		log_error("'%.40s' is not a queue id: give the 20 hex digits "
+		    "that postern queue shows, or a unique prefix of at least "
+		    "%d", arg, QUEUEFMT_PREFIX_MIN);
+		return EX_USAGE;
+	}
+	if (full == 1) {
+		for (i = 0; i < QC_NWHERE; i++) {
+			if (x->dir[i] == -1)
+				continue;
+			if (fstatat(x->dir[i], id, &sb, AT_SYMLINK_NOFOLLOW) ==
+			    0) {
+				(void)qid_parse(qid, id);
+				*w = (enum qc_where)i;
+				return EX_OK;
+			}
+			if (errno == EACCES)
+				qc_refuse(x, qc_dirs[i]);
+		}
+		log_error("%s: no such message in the queue (delivered, "
+		    "deleted, or never queued)%s", id, x->new_hidden ?
+		    "; mail the agent has not picked up from new/ yet is "
+		    "visible only to root" : "");
+		return EX_NOINPUT;
+	}
+	for (i = 0; i < QC_NWHERE; i++)
+		if (x->dir[i] != -1)
+			qc_collect_or_die(x, (enum qc_where)i, id, &l);
+	if (l.n == 0) {
+		log_error("%s: no message id starts with this%s", id,
+		    x->new_hidden ? " (mail the agent has not picked up from "
+		    "new/ yet is visible only to root)" : "");
+		rc = EX_NOINPUT;
+	} else if (l.n > 1) {
+		qc_sort(&l);
+		log_error("%s: ambiguous id prefix: %zu messages match; give "
+		    "more digits", id, l.n);
+		for (k = 0; k < l.n && k < QC_AMBIGUOUS_SHOWN; k++) {
+			queuefmt_entry_qid(&l.v[k], &one);
+			log_error("  %s (in %s/)", one.s,
+			    qc_dirs[l.v[k].where]);
+		}
+		rc = EX_USAGE;
+	} else {
+		queuefmt_entry_qid(&l.v[0], qid);
+		*w = (enum qc_where)l.v[0].where;
+	}
+	free(l.v);
+	return rc;
+}
