@@ -21,7 +21,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,33 +92,10 @@ bounce_clean(struct buf *b, const char *s, size_t max, bool allow8)
 }
 
 /*
- * bounce_tputs, bounce_tprintf - build text in a scratch buffer (t1, t2);
- * a failure is sticky in it, and bounce_str, the only way its text
- * reaches the report, turns that into the generator's error
+ * bounce_str - the text of a scratch buffer (t1, t2: built with the
+ * sticky buf_s* appenders), the only way it reaches the report; a failed
+ * build fails g
  */
-static void
-bounce_tputs(struct buf *t, const char *s)
-{
-	if (buf_puts(t, s) == -1)
-		return;			/* sticky: bounce_str reports it */
-}
-
-/* bounce_tprintf - bounce_tputs with a format */
-__attribute__((format(printf, 2, 3)))
-static void
-bounce_tprintf(struct buf *t, const char *fmt, ...)
-{
-	va_list	ap;
-	int	rc;
-
-	va_start(ap, fmt);
-	rc = buf_vprintf(t, fmt, ap);
-	va_end(ap);
-	if (rc == -1)
-		return;			/* sticky: bounce_str reports it */
-}
-
-/* bounce_str - the text of a scratch buffer; a failed build fails g */
 static const char *
 bounce_str(struct bounce_gen *g, const struct buf *t)
 {
@@ -306,7 +282,7 @@ bounce_human(struct bounce_gen *g, enum bounce_kind kind,
 		action = bounce_action(info, &r[i]);
 		bounce_set(t1, r[i].addr, BOUNCE_ADDR_MAX, true);
 		buf_reset(t2);
-		bounce_tprintf(t2, "<%s>: %s (status %s).", bounce_str(g, t1),
+		buf_sprintf(t2, "<%s>: %s (status %s).", bounce_str(g, t1),
 		    bounce_action_words(action), bounce_status(action, &r[i]));
 		bounce_fold(g, "", "    ", bounce_str(g, t2),
 		    BOUNCE_TEXT_WIDTH);
@@ -318,10 +294,10 @@ bounce_human(struct bounce_gen *g, enum bounce_kind kind,
 			d += skip;
 		buf_reset(t2);
 		if (r[i].remote_mta != NULL && *r[i].remote_mta != '\0') {
-			bounce_tputs(t2, "The server ");
+			buf_sputs(t2, "The server ");
 			bounce_clean(t2, r[i].remote_mta, BOUNCE_HOST_MAX,
 			    false);
-			bounce_tputs(t2, " replied:");
+			buf_sputs(t2, " replied:");
 			bounce_fold(g, "    ", "    ", bounce_str(g, t2),
 			    BOUNCE_TEXT_WIDTH);
 		}
@@ -369,7 +345,7 @@ bounce_report(struct bounce_gen *g, const struct bounce_rcpt *r,
 	}
 	bounce_set(t2, info->reporting_mta, BOUNCE_HOST_MAX, false);
 	buf_reset(t1);
-	bounce_tprintf(t1, "dns; %s", bounce_str(g, t2));
+	buf_sprintf(t1, "dns; %s", bounce_str(g, t2));
 	bounce_field(g, "Reporting-MTA", bounce_str(g, t1));
 	if (info->arrival != 0) {
 		bounce_date(info->arrival, date, sizeof(date));
@@ -386,15 +362,15 @@ bounce_report(struct bounce_gen *g, const struct bounce_rcpt *r,
 			bounce_set(t2, r[i].orcpt, BOUNCE_ADDR_MAX, true);
 			buf_reset(t1);
 			if (!bounce_has_type(bounce_str(g, t2), &skip))
-				bounce_tputs(t1, bounce_is_ascii(bounce_str(g,
+				buf_sputs(t1, bounce_is_ascii(bounce_str(g,
 				    t2)) ? "rfc822; " : "utf-8; ");
-			bounce_tputs(t1, bounce_str(g, t2));
+			buf_sputs(t1, bounce_str(g, t2));
 			bounce_field(g, "Original-Recipient",
 			    bounce_str(g, t1));
 		}
 		bounce_set(t2, r[i].addr, BOUNCE_ADDR_MAX, true);
 		buf_reset(t1);
-		bounce_tprintf(t1, "%s; %s",
+		buf_sprintf(t1, "%s; %s",
 		    bounce_is_ascii(bounce_str(g, t2)) ? "rfc822" : "utf-8",
 		    bounce_str(g, t2));
 		bounce_field(g, "Final-Recipient", bounce_str(g, t1));
@@ -404,7 +380,7 @@ bounce_report(struct bounce_gen *g, const struct bounce_rcpt *r,
 			bounce_set(t2, r[i].remote_mta, BOUNCE_HOST_MAX,
 			    false);
 			buf_reset(t1);
-			bounce_tprintf(t1, "dns; %s", bounce_str(g, t2));
+			buf_sprintf(t1, "dns; %s", bounce_str(g, t2));
 			bounce_field(g, "Remote-MTA", bounce_str(g, t1));
 		}
 		if (r[i].diagnostic != NULL && *r[i].diagnostic != '\0') {
@@ -412,8 +388,8 @@ bounce_report(struct bounce_gen *g, const struct bounce_rcpt *r,
 			    false);
 			buf_reset(t1);
 			if (!bounce_has_type(bounce_str(g, t2), &skip))
-				bounce_tputs(t1, "X-Postern; ");
-			bounce_tputs(t1, bounce_str(g, t2));
+				buf_sputs(t1, "X-Postern; ");
+			buf_sputs(t1, bounce_str(g, t2));
 			bounce_field(g, "Diagnostic-Code", bounce_str(g, t1));
 		}
 		if (r[i].last_attempt != 0) {
@@ -498,13 +474,13 @@ bounce_top(struct bounce_gen *g, enum bounce_kind kind, bool utf8,
 		bounce_set(t1, info->postmaster_from, BOUNCE_ADDR_MAX, true);
 	else {
 		buf_reset(t1);
-		bounce_tprintf(t1, "Mail Delivery System "
+		buf_sprintf(t1, "Mail Delivery System "
 		    "<MAILER-DAEMON@%s>", bounce_str(g, t2));
 	}
 	bounce_field(g, "From", bounce_str(g, t1));
 	bounce_set(t1, info->orig_sender, BOUNCE_ADDR_MAX, true);
 	buf_reset(t2);
-	bounce_tprintf(t2, "<%s>", bounce_str(g, t1));
+	buf_sprintf(t2, "<%s>", bounce_str(g, t1));
 	bounce_field(g, "To", bounce_str(g, t2));
 	bounce_field(g, "Subject", kind == BOUNCE_K_DELAY ?
 	    "Delayed Mail (still being retried)" : kind == BOUNCE_K_SUCCESS ?
@@ -519,9 +495,9 @@ bounce_top(struct bounce_gen *g, enum bounce_kind kind, bool utf8,
 		bounce_set(t2, info->queue_id != NULL ? info->queue_id :
 		    "bounce", BOUNCE_HOST_MAX, false);
 		buf_reset(t1);
-		bounce_tprintf(t1, "<%s.%s.dsn@", bounce_str(g, t2), g->seed);
+		buf_sprintf(t1, "<%s.%s.dsn@", bounce_str(g, t2), g->seed);
 		bounce_set(t2, info->domain, BOUNCE_HOST_MAX, false);
-		bounce_tprintf(t1, "%s>", bounce_str(g, t2));
+		buf_sprintf(t1, "%s>", bounce_str(g, t2));
 	}
 	bounce_field(g, "Message-ID", bounce_str(g, t1));
 	bounce_field(g, "Auto-Submitted", "auto-replied");
