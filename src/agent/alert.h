@@ -22,7 +22,7 @@ struct alert_facts {
 	uint64_t	 down_since;	/* first failure in a row */
 	uint64_t	 failures;	/* in a row (down: with this one) */
 	uint64_t	 next_try;	/* down: unix time; up: 0 */
-	const char	*reason;	/* down: why; up: why it had been down */
+	const char	*reason;	/* down: why; up: why it was down */
 };
 
 /*

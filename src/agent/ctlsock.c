@@ -79,8 +79,8 @@ ctlsock_open(struct ctlsock *s, const char *spool, const char *config)
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	if (spool_path(spool, SPOOL_QUEUE_SOCK, NULL, path, sizeof(path)) == -1 ||
-	    strlen(path) >= sizeof(sun.sun_path)) {
+	if (spool_path(spool, SPOOL_QUEUE_SOCK, NULL, path,
+	    sizeof(path)) == -1 || strlen(path) >= sizeof(sun.sun_path)) {
 		log_warnx("%s/%s: path too long for a socket: users cannot "
 		    "list their own messages", spool, SPOOL_QUEUE_SOCK);
 		return;

@@ -6,14 +6,17 @@
  *
  * The policy (deliver_classify), by the stage that decided:
  *   MAIL 2xx, RCPT 2xx, end of data 2xx  -> RESULT_OK for the accepted
- *   MAIL 4xx / 5xx                        -> every recipient RESULT_TEMP / RESULT_PERM
- *   RCPT 4xx / 5xx                        -> that recipient RESULT_TEMP / RESULT_PERM
+ *   MAIL 4xx / 5xx                        -> every recipient RESULT_TEMP /
+ *                                            RESULT_PERM
+ *   RCPT 4xx / 5xx                        -> that recipient RESULT_TEMP /
+ *                                            RESULT_PERM
  *   DATA or end of data 4xx / 5xx        -> every recipient accepted at
  *                                            RCPT RESULT_TEMP / RESULT_PERM
  *   refused before sending (SIZE larger than the server's limit, SMTPUTF8
  *   not offered, unsafe address)          -> every recipient RESULT_PERM
  *   connection lost, timeout, garbage, read error mid-transaction
- *                                         -> RESULT_TEMP (never RESULT_PERM); a 5xx
+ *                                         -> RESULT_TEMP (never
+ *                                            RESULT_PERM); a 5xx
  *                                            RCPT reply already received
  *                                            stays RESULT_PERM
  *   421 at any stage                      -> RESULT_TEMP and a relay fault

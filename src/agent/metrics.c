@@ -96,8 +96,9 @@ metrics_format(struct buf *out, const struct metrics_snapshot *s)
 	    -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (buf_puts(out, "postern_relay_down_since_seconds{relay=\"") ==
-		    -1 || metrics_label(out, s->relays[i].name) == -1 ||
+		if (buf_puts(out,
+		    "postern_relay_down_since_seconds{relay=\"") == -1 ||
+		    metrics_label(out, s->relays[i].name) == -1 ||
 		    buf_printf(out, "\"} %llu\n", s->relays[i].down ?
 		    (unsigned long long)s->relays[i].down_since : 0ULL) == -1)
 			return -1;

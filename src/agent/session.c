@@ -7,10 +7,11 @@
  * Every stage has one absolute deadline, fixed when it starts, from
  * [timeouts] (RFC 5321 4.5.3.2): a slow, silent or dribbling server
  * costs at most that long per stage, however it spaces its bytes (the
- * body gets SESSION_MIN_DATA_RATE more per byte sent).  The session never sends a
- * command in clear when TLS is required (the machine ends it), never
- * logs a secret (AUTH lines are marked secret by the machine), and never
- * judges an outcome: deliver.c does.  RFCs 5321, 3207, 4954.
+ * body gets SESSION_MIN_DATA_RATE more per byte sent).  The session
+ * never sends a command in clear when TLS is required (the machine ends
+ * it), never logs a secret (AUTH lines are marked secret by the
+ * machine), and never judges an outcome: deliver.c does.  RFCs 5321,
+ * 3207, 4954.
  */
 #include "config.h"
 
