@@ -112,8 +112,15 @@ main(void)
 	free(s);
 	buf_reset(&b);
 	buf_free(&b);
+	ok(b.data == NULL && b.len == 0 && b.cap == 0 && buf_error(&b) == 0,
+	    "a freed buffer holds nothing");
 	buf_free(&b);
-	ok(1, "double free of a buffer is harmless");
+	ok(b.data == NULL && b.len == 0 && b.cap == 0 && buf_error(&b) == 0,
+	    "a second free leaves it so (nothing freed twice)");
+	ok(buf_puts(&b, "again") == 0 && b.len == 5 &&
+	    strcmp(buf_cstr(&b), "again") == 0,
+	    "a freed buffer can be used again, with its maximum");
+	buf_free(&b);
 
 	buf_init(&b, 0);
 	ok(buf_append(&b, "", 0) == 0, "zero-length append to zero buffer");
