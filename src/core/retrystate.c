@@ -512,19 +512,56 @@ out:
 	return rc;
 }
 
+/* spool_state_read_fd - regular file, bounded read, strict parse */
+int
+spool_state_read_fd(int fd, const char *name, struct spool_state *st,
+    struct stat *sb, struct buf *err)
+{
+	char		chunk[RETRYSTATE_READ_CHUNK];
+	struct buf	b;
+	struct stat	tmp;
+	ssize_t		r;
+	int		rc = -1;
+
+	spool_state_init(st);
+	if (sb == NULL)
+		sb = &tmp;
+	memset(sb, 0, sizeof(*sb));
+	buf_init(&b, SPOOL_STATE_MAX);
+	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
+		buf_note(err, "%s: not a regular file", name);
+		goto out;
+	}
+	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_append(&b, chunk, (size_t)r) == -1) {
+			buf_note(err, "%s: longer than %zu bytes", name,
+			    (size_t)SPOOL_STATE_MAX);
+			goto out;
+		}
+	if (r == -1) {
+		buf_note(err, "read %s: %s", name, strerror(errno));
+		goto out;
+	}
+	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
+	    err) == -1) {
+		buf_note(err, " (in %s)", name);
+		goto out;
+	}
+	rc = 0;
+out:
+	buf_free(&b);
+	return rc;
+}
+
 /* spool_state_read - missing file is a fresh state */
 int
 spool_state_read(const char *spool_dir, const struct qid *qid,
     struct spool_state *st, struct buf *err)
 {
-	char		path[4096], tmp[4096], chunk[RETRYSTATE_READ_CHUNK];
-	struct buf	b;
-	struct stat	sb;
-	ssize_t		r;
+	char		path[4096], tmp[4096];
 	int		fd = -1, rc = -1;
 
 	spool_state_init(st);
-	buf_init(&b, SPOOL_STATE_MAX);
 	if (spool_state_paths(spool_dir, qid, path, tmp, sizeof(path)) == -1) {
 		buf_note(err, "state path for %s: %s", qid->s,
 		    strerror(errno));
@@ -537,30 +574,10 @@ spool_state_read(const char *spool_dir, const struct qid *qid,
 			buf_note(err, "open %s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		buf_note(err, "%s: not a regular file", path);
-		goto out;
-	}
-	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_note(err, "%s: longer than %zu bytes", path,
-			    (size_t)SPOOL_STATE_MAX);
-			goto out;
-		}
-	if (r == -1) {
-		buf_note(err, "read %s: %s", path, strerror(errno));
-		goto out;
-	}
-	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
-	    err) == -1) {
-		buf_note(err, " (in %s)", path);
-		goto out;
-	}
-	rc = 0;
+	rc = spool_state_read_fd(fd, path, st, NULL, err);
 out:
 	if (fd != -1)
 		close(fd);
-	buf_free(&b);
 	return rc;
 }
 

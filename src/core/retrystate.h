@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "envelope.h"
@@ -132,6 +133,17 @@ int	spool_state_write(const char *spool_dir, const struct qid *,
  */
 int	spool_state_read(const char *spool_dir, const struct qid *,
 	    struct spool_state *st, struct buf *err);
+
+/*
+ * spool_state_read_fd - read the open state file fd (from its offset, at
+ * most SPOOL_STATE_MAX bytes; it must be a regular file) strictly into
+ * *st; name (a path, or "state/QID") is how messages call it.  *sb (may
+ * be NULL) gets the file's fstat.  Returns 0, or -1 with the reason in
+ * err and *st fresh.  The one reader of a state file: spool_state_read
+ * and the queue tools (which open through a directory fd) both use it.
+ */
+int	spool_state_read_fd(int fd, const char *name, struct spool_state *st,
+	    struct stat *sb, struct buf *err);
 
 /* spool_state_remove - unlink state/QID; a missing file is not an error */
 int	spool_state_remove(const char *spool_dir, const struct qid *);

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -154,11 +155,8 @@ int
 qc_read_state(struct qc_ctx *x, const struct qid *qid,
     struct spool_state *st, struct stat *sb, struct buf *err)
 {
-	char		 chunk[8192];
-	struct buf	 b;
-	struct stat	 tmp;
-	ssize_t		 r;
-	int		 fd, rc = -1;
+	char	name[sizeof(SPOOL_STATE) + QID_LEN + 1];
+	int	fd, rc;
 
 	spool_state_init(st);
 	fd = qc_openat(x, x->state_fd, qid->s, true);
@@ -170,38 +168,13 @@ qc_read_state(struct qc_ctx *x, const struct qid *qid,
 		buf_note(err, "open state/%s: %s", qid->s, strerror(errno));
 		return -1;
 	}
-	if (sb == NULL) {
-		if (qc_read_state_quick(fd, st, err) == 0) {
-			close(fd);
-			return 0;
-		}
-		sb = &tmp;
+	if (sb == NULL && qc_read_state_quick(fd, st, err) == 0) {
+		close(fd);
+		return 0;
 	}
-	memset(sb, 0, sizeof(*sb));
-	buf_init(&b, SPOOL_STATE_MAX);
-	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
-		buf_note(err, "state/%s: not a regular file", qid->s);
-		goto out;
-	}
-	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_note(err, "state/%s: longer than %zu bytes",
-			    qid->s, (size_t)SPOOL_STATE_MAX);
-			goto out;
-		}
-	if (r == -1) {
-		buf_note(err, "read state/%s: %s", qid->s, strerror(errno));
-		goto out;
-	}
-	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
-	    err) == -1) {
-		buf_note(err, " (in state/%s)", qid->s);
-		goto out;
-	}
-	rc = 0;
-out:
+	snprintf(name, sizeof(name), "%s/%s", SPOOL_STATE, qid->s);
+	rc = spool_state_read_fd(fd, name, st, sb, err);
 	close(fd);
-	buf_free(&b);
 	return rc;
 }
 
