@@ -29,7 +29,6 @@
 #include "io.h"
 #include "util.h"
 
-#define ENVELOPE_READ_CHUNK	8192
 #define ENVELOPE_NUM_DIGITS_MAX	20
 
 /* the envelope record order; R alone may repeat */
@@ -725,61 +724,4 @@ spool_patch_size(int fd, size_t envelope_len, uint64_t size)
 		return -1;
 	}
 	return 0;
-}
-
-/* spool_read_envelope_fd - bounded read, strict parse, size check */
-int
-spool_read_envelope_fd(int fd, struct envelope *env, off_t *body_offset,
-    struct buf *err)
-{
-	struct buf	 b;
-	struct stat	 st;
-	char		 chunk[ENVELOPE_READ_CHUNK];
-	const char	*end = NULL;
-	size_t		 consumed, from = 0;
-	ssize_t		 r;
-	int		 rc = -1;
-
-	envelope_init(env);
-	buf_init(&b, SPOOL_ENVELOPE_MAX);
-	for (;;) {
-		do
-			r = pread(fd, chunk, sizeof(chunk), (off_t)b.len);
-		while (r == -1 && errno == EINTR);
-		if (r == -1) {
-			buf_note(err, "read: %s", strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_note(err, "envelope longer than %zu bytes",
-			    (size_t)SPOOL_ENVELOPE_MAX);
-			goto out;
-		}
-		from = from > 0 ? from - 1 : 0;
-		if ((end = memmem(b.data + from, b.len - from, "\n\n", 2)))
-			break;
-		from = b.len;
-	}
-	if (envelope_parse(b.data != NULL ? b.data : "", end != NULL ?
-	    (size_t)(end - b.data) + 2 : b.len, env, &consumed, err) == -1)
-		goto out;
-	if (fstat(fd, &st) == -1) {
-		buf_note(err, "fstat: %s", strerror(errno));
-		goto out;
-	}
-	if ((uint64_t)st.st_size != (uint64_t)consumed + env->size) {
-		buf_note(err, "file is %llu bytes but the envelope says %zu + "
-		    "%llu (truncated or altered)", (unsigned long long)st.st_size,
-		    consumed, (unsigned long long)env->size);
-		goto out;
-	}
-	*body_offset = (off_t)consumed;
-	rc = 0;
-out:
-	if (rc == -1)
-		envelope_free(env);
-	buf_free(&b);
-	return rc;
 }

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * spool.c - the spool's paths and FIFOs, and the atomic replacement of
- * the agent's small files.
+ * spool.c - the spool's paths and FIFOs, the bounded read of a queue
+ * file's envelope, and the atomic replacement of the agent's small files.
  *
  * Owns the names under spool_dir (spool.h).  The formats of what lives
  * there have their own owners: envelope.c (queue files), retrystate.c
- * (state/QID), relaystate.c (state/relays).  Never parses a file, never
- * logs, never exits.
+ * (state/QID), relaystate.c (state/relays); this file reads and writes
+ * bytes and leaves every record to them.  Never logs, never exits.
+ * postern-drop does not link it.
  */
 #include "config.h"
 
@@ -21,6 +22,8 @@
 #include "io.h"
 #include "spool.h"
 #include "util.h"
+
+#define SPOOL_READ_CHUNK	8192
 
 /* spool_path - join spool_dir/sub[/QID] */
 int
@@ -133,5 +136,62 @@ out:
 		close(fd);
 	if (created)
 		unlink(tmp);
+	return rc;
+}
+
+/* spool_read_envelope_fd - bounded read, strict parse, size check */
+int
+spool_read_envelope_fd(int fd, struct envelope *env, off_t *body_offset,
+    struct buf *err)
+{
+	struct buf	 b;
+	struct stat	 st;
+	char		 chunk[SPOOL_READ_CHUNK];
+	const char	*end = NULL;
+	size_t		 consumed, from = 0;
+	ssize_t		 r;
+	int		 rc = -1;
+
+	envelope_init(env);
+	buf_init(&b, SPOOL_ENVELOPE_MAX);
+	for (;;) {
+		do
+			r = pread(fd, chunk, sizeof(chunk), (off_t)b.len);
+		while (r == -1 && errno == EINTR);
+		if (r == -1) {
+			buf_note(err, "read: %s", strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		if (buf_append(&b, chunk, (size_t)r) == -1) {
+			buf_note(err, "envelope longer than %zu bytes",
+			    (size_t)SPOOL_ENVELOPE_MAX);
+			goto out;
+		}
+		from = from > 0 ? from - 1 : 0;
+		if ((end = memmem(b.data + from, b.len - from, "\n\n", 2)))
+			break;
+		from = b.len;
+	}
+	if (envelope_parse(b.data != NULL ? b.data : "", end != NULL ?
+	    (size_t)(end - b.data) + 2 : b.len, env, &consumed, err) == -1)
+		goto out;
+	if (fstat(fd, &st) == -1) {
+		buf_note(err, "fstat: %s", strerror(errno));
+		goto out;
+	}
+	if ((uint64_t)st.st_size != (uint64_t)consumed + env->size) {
+		buf_note(err, "file is %llu bytes but the envelope says %zu + "
+		    "%llu (truncated or altered)", (unsigned long long)st.st_size,
+		    consumed, (unsigned long long)env->size);
+		goto out;
+	}
+	*body_offset = (off_t)consumed;
+	rc = 0;
+out:
+	if (rc == -1)
+		envelope_free(env);
+	buf_free(&b);
 	return rc;
 }
