@@ -72,7 +72,8 @@ conf_relay_end(struct conf_parse *p)
 	if (r->host != NULL)
 		r->name = xasprintf("%s:%u", r->host, r->port);
 	else
-		r->name = xasprintf("relay %zu", (size_t)(r - p->c->relays) + 1);
+		r->name = xasprintf("relay %zu",
+		    (size_t)(r - p->c->relays) + 1);
 	if (r->host == NULL && p->need_relay)
 		conf_err(p, r->origin.line, "relay", "host", "missing: every "
 		    "[relay] section needs host = NAME");
@@ -364,7 +365,7 @@ conf_validate(struct conf_parse *p)
 	struct conf	*c = p->c;
 	char		 a[32], b[32];
 	unsigned	 l;
-	size_t		 i;
+	size_t		 i, pl;
 
 	if (c->alternate_config_directories != NULL) {
 		const char	*w = c->alternate_config_directories;
@@ -374,9 +375,10 @@ conf_validate(struct conf_parse *p)
 		for (; *w != '\0'; w += strcspn(w, " \t"),
 		    w += strspn(w, " \t"))
 			if (*w != '/') {
-				conf_err(p, conf_line_of(c->origins,
-				    SECT_POSTERN, "alternate_config_directories"),
-				    "postern", "alternate_config_directories",
+				l = conf_line_of(c->origins, SECT_POSTERN,
+				    "alternate_config_directories");
+				conf_err(p, l, "postern",
+				    "alternate_config_directories",
 				    "'%.*s' is not an absolute path: list "
 				    "directories starting with /",
 				    (int)strcspn(w, " \t"), w);
@@ -391,10 +393,9 @@ conf_validate(struct conf_parse *p)
 		    format_duration(c->retry_min, a, sizeof(a)),
 		    format_duration(c->retry_max, b, sizeof(b)));
 	}
-	if (c->prometheus_textfile[0] != '\0' &&
-	    (strlen(c->prometheus_textfile) < 6 || strcmp(c->prometheus_textfile +
-	    strlen(c->prometheus_textfile) - 5, ".prom") != 0 ||
-	    c->prometheus_textfile[strlen(c->prometheus_textfile) - 6] == '/'))
+	pl = strlen(c->prometheus_textfile);
+	if (pl > 0 && (pl < 6 || strcmp(c->prometheus_textfile + pl - 5,
+	    ".prom") != 0 || c->prometheus_textfile[pl - 6] == '/'))
 		conf_err(p, conf_line_of(c->origins, SECT_MONITORING,
 		    "prometheus_textfile"), "monitoring", "prometheus_textfile",
 		    "'%.*s' does not end in .prom: node_exporter's textfile "

@@ -83,7 +83,8 @@ struct conf {
 	char		*alternate_config_directories; /* absolute paths,
 					   space separated; "": none */
 	char		*domain;	/* qualifies bare names; default FQDN */
-	char		*hostname;	/* EHLO name, Message-ID; default FQDN */
+	char		*hostname;	/* EHLO name, Message-ID; default
+					   FQDN */
 	char		*admin;		/* address for root / system users */
 	char		*masquerade_domain; /* NULL: off */
 	bool		 masquerade_from; /* also rewrite From: header */

@@ -334,7 +334,8 @@ envelope_rec_num(const char *s, bool padded, uint64_t min, uint64_t max,
 			break;
 		d = (unsigned)(s[n] - '0');
 		/* 19 digits always fit: only the 20th can overflow */
-		if (n == ENVELOPE_NUM_DIGITS_MAX - 1 && v > (UINT64_MAX - d) / 10)
+		if (n == ENVELOPE_NUM_DIGITS_MAX - 1 &&
+		    v > (UINT64_MAX - d) / 10)
 			overflow = true;
 		v = v * 10 + d;
 	}
@@ -370,8 +371,9 @@ envelope_plain8(const char *p)
 }
 
 /*
- * envelope_rec_line - the next record of data[*pos..len): checks the length limit
- * and control characters (TAB allowed only when tab_ok is given per key).
+ * envelope_rec_line - the next record of data[*pos..len): checks the
+ * length limit and control characters (TAB allowed only when tab_ok is
+ * given per key).
  * Returns the line length (without LF) and advances *pos, or -1 with the
  * reason in err.
  */
@@ -622,7 +624,8 @@ envelope_parse_form(const char *data, size_t len, struct envelope *env,
 	envelope_init(env);
 	for (;;) {
 		lineno++;
-		if ((n = envelope_rec_line(data, len, &pos, lineno, "R", err)) == -1)
+		if ((n = envelope_rec_line(data, len, &pos, lineno, "R",
+		    err)) == -1)
 			goto fail;
 		if (n == 0)
 			break;
@@ -664,7 +667,8 @@ envelope_parse_form(const char *data, size_t len, struct envelope *env,
 			    "and a value", lineno, line[0]);
 			goto fail;
 		}
-		if (envelope_parse_value(env, line[0], line + 2, lineno, err) == -1)
+		if (envelope_parse_value(env, line[0], line + 2, lineno,
+		    err) == -1)
 			goto fail;
 	}
 	required = request ? "VSR" : "VITUSRZ";

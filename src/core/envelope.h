@@ -76,7 +76,8 @@ struct envelope {
 	char		*envid;		/* E, owned xtext, or NULL */
 	enum envelope_ret ret;		/* N */
 	unsigned	 flags;		/* F, ENVELOPE_F_* */
-	uint64_t	 size;		/* Z, message bytes after the blank line */
+	uint64_t	 size;		/* Z, message bytes after the blank
+					   line */
 };
 
 /* envelope_init - an empty envelope (version 1, no records) */

@@ -263,7 +263,8 @@ spool_state_parse_rcpt(struct spool_state *st, char *v, size_t lineno,
 		}
 	}
 	text = v;
-	if (envelope_rec_num(f[0], false, 0, SPOOL_RCPT_MAX - 1, &index) == -1) {
+	if (envelope_rec_num(f[0], false, 0, SPOOL_RCPT_MAX - 1,
+	    &index) == -1) {
 		buf_note(err, "line %zu: recipient index out of range",
 		    lineno);
 		return -1;
@@ -340,24 +341,149 @@ out:
 	return rc;
 }
 
-/* spool_state_parse - strict */
+/*
+ * spool_state_parse_key - the key of record line (at lineno) is known,
+ * in order after the one of rank *last (only r repeats), V first, and
+ * followed by one space and a value.  Marks it in seen[] and returns 0,
+ * or -1 with the reason in err.
+ */
+static int
+spool_state_parse_key(const char *line, size_t lineno, int *last,
+    char *seen, struct buf *err)
+{
+	const char	*at;
+	char		 kn[8];
+	int		 rank;
+
+	if (line[0] == '\0' || (at = strchr(spool_state_order, line[0])) ==
+	    NULL) {
+		buf_note(err, "line %zu: unknown record %s", lineno,
+		    envelope_rec_key(line[0], kn, sizeof(kn)));
+		return -1;
+	}
+	rank = (int)(at - spool_state_order);
+	if (rank < *last || (rank == *last && line[0] != 'r')) {
+		buf_note(err, "line %zu: record '%c' %s", lineno, line[0],
+		    rank == *last ? "repeated" :
+		    "out of order (order: V A X W D r e)");
+		return -1;
+	}
+	if (lineno == 1 && line[0] != 'V') {
+		buf_note(err, "line 1: the first record must be the version "
+		    "(V %d)", SPOOL_VERSION);
+		return -1;
+	}
+	*last = rank;
+	seen[rank] = 1;
+	if (line[1] != ' ' || line[2] == '\0') {
+		buf_note(err, "line %zu: record '%c' needs one space and a "
+		    "value", lineno, line[0]);
+		return -1;
+	}
+	return 0;
+}
+
+/* spool_state_parse_value - the value of one record into st */
+static int
+spool_state_parse_value(struct spool_state *st, char *line,
+    size_t lineno, struct buf *err)
+{
+	uint64_t	n;
+
+	switch (line[0]) {
+	case 'V':
+		if (envelope_rec_num(line + 2, false, 0, UINT32_MAX, &n) ==
+		    -1 || n < SPOOL_VERSION || n > SPOOL_STATE_VERSION) {
+			buf_note(err, "line %zu: unsupported state version "
+			    "(this postern reads %d to %d)", lineno,
+			    SPOOL_VERSION, SPOOL_STATE_VERSION);
+			return -1;
+		}
+		st->version = (unsigned)n;
+		return 0;
+	case 'A':
+	case 'X':
+	case 'W':
+	case 'D':
+		if (envelope_rec_num(line + 2, false, 0, line[0] == 'A' ?
+		    UINT32_MAX : SPOOL_TIME_MAX, &n) == -1) {
+			buf_note(err, "line %zu: record '%c': number out of "
+			    "range", lineno, line[0]);
+			return -1;
+		}
+		if (line[0] == 'A')
+			st->attempts = n;
+		else if (line[0] == 'X')
+			st->next_attempt = n;
+		else if (line[0] == 'D')
+			st->delay_warned = n;
+		else
+			st->first_attempt = n;
+		return 0;
+	case 'r':
+		/* cuts the line (our copy) into its fields */
+		return spool_state_parse_rcpt(st, line + 2, lineno, err);
+	case 'e':
+		if (strlen(line + 2) > SPOOL_STATE_TEXT_MAX) {
+			buf_note(err, "line %zu: error text longer than %d "
+			    "bytes", lineno, SPOOL_STATE_TEXT_MAX);
+			return -1;
+		}
+		spool_state_set_error(st, line + 2);
+		return 0;
+	default:
+		buf_note(err, "line %zu: impossible record", lineno);
+		return -1;
+	}
+}
+
+/*
+ * spool_state_parse_complete - every required record was seen, and a
+ * version 2 state has its envelope copy (lineno: the last line read)
+ */
+static int
+spool_state_parse_complete(const struct spool_state *st, const char *seen,
+    size_t lineno, struct buf *err)
+{
+	const char	*required;
+
+	for (required = "VAXW"; *required != '\0'; required++)
+		if (!seen[strchr(spool_state_order, *required) -
+		    spool_state_order]) {
+			buf_note(err, "required record '%c' missing",
+			    *required);
+			return -1;
+		}
+	if (st->version == SPOOL_STATE_VERSION && st->env == NULL) {
+		buf_note(err, "line %zu: a version %d state must end with a "
+		    "blank line and the envelope copy", lineno,
+		    SPOOL_STATE_VERSION);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * spool_state_parse - strict: each record is lexed (envelope_rec_line),
+ * its key checked (order, repeats), its value stored; a blank line in a
+ * version 2 state starts the envelope copy, which ends the file
+ */
 int
 spool_state_parse(const char *data, size_t len, struct spool_state *st,
     struct buf *err)
 {
-	char		 line[SPOOL_RECORD_MAX + 1], kn[8];
-	const char	*at, *required;
-	size_t		 pos = 0, lineno = 0;
-	uint64_t	 n;
-	int		 last = -1, rank;
-	ssize_t		 ln;
-	char		 seen[sizeof(spool_state_order)] = { 0 };
+	char		line[SPOOL_RECORD_MAX + 1];
+	char		seen[sizeof(spool_state_order)] = { 0 };
+	size_t		pos = 0, lineno = 0;
+	int		last = -1;
+	ssize_t		ln;
 
 	spool_state_init(st);
 	st->version = 0;
 	while (pos < len) {
 		lineno++;
-		if ((ln = envelope_rec_line(data, len, &pos, lineno, "", err)) == -1)
+		if ((ln = envelope_rec_line(data, len, &pos, lineno, "",
+		    err)) == -1)
 			goto fail;
 		memcpy(line, data + pos - (size_t)ln - 1, (size_t)ln);
 		line[ln] = '\0';
@@ -369,94 +495,13 @@ spool_state_parse(const char *data, size_t len, struct spool_state *st,
 			pos = len;
 			break;
 		}
-		if (ln == 0 || (at = strchr(spool_state_order, line[0])) ==
-		    NULL) {
-			buf_note(err, "line %zu: unknown record %s", lineno,
-			    envelope_rec_key(line[0], kn, sizeof(kn)));
+		if (spool_state_parse_key(line, lineno, &last, seen,
+		    err) == -1 ||
+		    spool_state_parse_value(st, line, lineno, err) == -1)
 			goto fail;
-		}
-		rank = (int)(at - spool_state_order);
-		if (rank < last || (rank == last && line[0] != 'r')) {
-			buf_note(err, "line %zu: record '%c' %s", lineno,
-			    line[0], rank == last ? "repeated" :
-			    "out of order (order: V A X W D r e)");
-			goto fail;
-		}
-		if (lineno == 1 && line[0] != 'V') {
-			buf_note(err, "line 1: the first record must be the "
-			    "version (V %d)", SPOOL_VERSION);
-			goto fail;
-		}
-		last = rank;
-		seen[rank] = 1;
-		if (line[1] != ' ' || line[2] == '\0') {
-			buf_note(err, "line %zu: record '%c' needs one space "
-			    "and a value", lineno, line[0]);
-			goto fail;
-		}
-		switch (line[0]) {
-		case 'V':
-			if (envelope_rec_num(line + 2, false, 0, UINT32_MAX, &n) == -1
-			    || n < SPOOL_VERSION || n > SPOOL_STATE_VERSION) {
-				buf_note(err, "line %zu: unsupported state "
-				    "version (this postern reads %d to %d)",
-				    lineno, SPOOL_VERSION,
-				    SPOOL_STATE_VERSION);
-				goto fail;
-			}
-			st->version = (unsigned)n;
-			break;
-		case 'A':
-		case 'X':
-		case 'W':
-		case 'D':
-			if (envelope_rec_num(line + 2, false, 0, line[0] == 'A' ?
-			    UINT32_MAX : SPOOL_TIME_MAX, &n) == -1) {
-				buf_note(err, "line %zu: record '%c': number "
-				    "out of range", lineno, line[0]);
-				goto fail;
-			}
-			if (line[0] == 'A')
-				st->attempts = n;
-			else if (line[0] == 'X')
-				st->next_attempt = n;
-			else if (line[0] == 'D')
-				st->delay_warned = n;
-			else
-				st->first_attempt = n;
-			break;
-		case 'r':
-			if (spool_state_parse_rcpt(st, line + 2, lineno,
-			    err) == -1)
-				goto fail;
-			break;
-		case 'e':
-			if (strlen(line + 2) > SPOOL_STATE_TEXT_MAX) {
-				buf_note(err, "line %zu: error text longer "
-				    "than %d bytes", lineno,
-				    SPOOL_STATE_TEXT_MAX);
-				goto fail;
-			}
-			spool_state_set_error(st, line + 2);
-			break;
-		default:
-			buf_note(err, "line %zu: impossible record", lineno);
-			goto fail;
-		}
 	}
-	for (required = "VAXW"; *required != '\0'; required++)
-		if (!seen[strchr(spool_state_order, *required) -
-		    spool_state_order]) {
-			buf_note(err, "required record '%c' missing",
-			    *required);
-			goto fail;
-		}
-	if (st->version == SPOOL_STATE_VERSION && st->env == NULL) {
-		buf_note(err, "line %zu: a version %d state must end with a "
-		    "blank line and the envelope copy", lineno,
-		    SPOOL_STATE_VERSION);
+	if (spool_state_parse_complete(st, seen, lineno, err) == -1)
 		goto fail;
-	}
 	return 0;
 fail:
 	spool_state_free(st);

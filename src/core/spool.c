@@ -183,8 +183,9 @@ spool_read_envelope_fd(int fd, struct envelope *env, off_t *body_offset,
 	}
 	if ((uint64_t)st.st_size != (uint64_t)consumed + env->size) {
 		buf_note(err, "file is %llu bytes but the envelope says %zu + "
-		    "%llu (truncated or altered)", (unsigned long long)st.st_size,
-		    consumed, (unsigned long long)env->size);
+		    "%llu (truncated or altered)",
+		    (unsigned long long)st.st_size, consumed,
+		    (unsigned long long)env->size);
 		goto out;
 	}
 	*body_offset = (off_t)consumed;

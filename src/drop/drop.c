@@ -315,9 +315,9 @@ drop_copy_body(struct drop_in *in, int fd, uint64_t limit)
 			p = in->buf + in->start;
 			if (memchr(p, '\0', k) != NULL ||
 			    memchr(p, '\r', k) != NULL)
-				drop_die(EX_DATAERR, "message contains a NUL or "
-				    "CR byte: the front end must normalise "
-				    "line endings");
+				drop_die(EX_DATAERR, "message contains a NUL "
+				    "or CR byte: the front end must "
+				    "normalise line endings");
 			if (io_write_all(fd, p, k) == -1)
 				drop_io_die("write", drop_tmp);
 			last = p[k - 1];
