@@ -408,6 +408,10 @@ drop_create(struct envelope *env)
 	return fd;
 }
 
+/*
+ * main - sanitize, load the configuration, parse the request, write and
+ * commit the queue file, reply with the qid, log, poke the agent
+ */
 int
 main(int argc, char **argv)
 {

@@ -230,6 +230,7 @@ test_exhaustive(void)
 	    "ones pass the independent checker");
 }
 
+/* main - the table, the controls, json_utf8, the checker, the limits */
 int
 main(void)
 {
