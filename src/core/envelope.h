@@ -138,17 +138,6 @@ int	envelope_parse_request(const char *data, size_t len,
 	    struct envelope *env, size_t *consumed, struct buf *err);
 
 /*
- * spool_read_envelope_fd - read and strictly parse the envelope of the
- * open queue file fd (from offset 0, at most SPOOL_ENVELOPE_MAX bytes) and
- * check that the file size is exactly the envelope plus Z.  Sets
- * *body_offset to the first message byte.  Returns 0, or -1 with the
- * reason in err (I/O errors include strerror).  The file offset is left
- * unspecified.
- */
-int	spool_read_envelope_fd(int fd, struct envelope *env,
-	    off_t *body_offset, struct buf *err);
-
-/*
  * spool_patch_size - overwrite the Z value of a queue file written with
  * envelope_write (envelope_len = the bytes it wrote) with size, using
  * pwrite.  Returns 0, or -1 with errno (ERANGE: size > SPOOL_SIZE_MAX).

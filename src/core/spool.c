@@ -24,6 +24,7 @@
 #include "util.h"
 
 #define SPOOL_READ_CHUNK	8192
+#define SPOOL_PEEK		4096	/* spool_read_envelope_quick's read */
 
 /* spool_path - join spool_dir/sub[/QID] */
 int
@@ -195,4 +196,42 @@ out:
 		envelope_free(env);
 	buf_free(&b);
 	return rc;
+}
+
+/*
+ * spool_read_envelope_quick - one pread of SPOOL_PEEK bytes, parsed as it
+ * is; the careful reader only when that fails on a full peek holding no
+ * blank line (the envelope may be longer)
+ */
+int
+spool_read_envelope_quick(int fd, struct envelope *env, off_t *body_offset,
+    struct buf *err)
+{
+	char		 peek[SPOOL_PEEK];
+	ssize_t		 r;
+	size_t		 consumed, mark = err->len;
+
+	do
+		r = pread(fd, peek, sizeof(peek), 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1) {
+		buf_note(err, "read: %s", strerror(errno));
+		return -1;
+	}
+	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
+		if ((size_t)r < sizeof(peek) || memmem(peek, (size_t)r,
+		    "\n\n", 2) != NULL)
+			return -1;
+		buf_truncate(err, mark);
+		return spool_read_envelope_fd(fd, env, body_offset, err);
+	}
+	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
+		buf_note(err, "file is %zd bytes but the envelope says %zu + "
+		    "%llu (truncated or altered)", r, consumed,
+		    (unsigned long long)env->size);
+		envelope_free(env);
+		return -1;
+	}
+	*body_offset = (off_t)consumed;
+	return 0;
 }

@@ -81,6 +81,27 @@
 					   members read (and replace) them */
 
 /*
+ * spool_read_envelope_fd - read and strictly parse the envelope of the
+ * open queue file fd (from offset 0, at most SPOOL_ENVELOPE_MAX bytes) and
+ * check that the file size is exactly the envelope plus Z.  Sets
+ * *body_offset to the first message byte.  Returns 0, or -1 with the
+ * reason in err (I/O errors include strerror).  The file offset is left
+ * unspecified.
+ */
+int	spool_read_envelope_fd(int fd, struct envelope *env,
+	    off_t *body_offset, struct buf *err);
+
+/*
+ * spool_read_envelope_quick - as spool_read_envelope_fd for a listing:
+ * one read of 4 KiB holds nearly every envelope and is parsed as it is,
+ * without an fstat; the size check is then made only when that read saw
+ * the whole file (a longer file is not measured).  Falls back to
+ * spool_read_envelope_fd when the envelope may be longer than the read.
+ */
+int	spool_read_envelope_quick(int fd, struct envelope *env,
+	    off_t *body_offset, struct buf *err);
+
+/*
  * spool_path - "spool_dir/sub/QID" into out (sub one of SPOOL_TMP ...;
  * qid NULL gives "spool_dir/sub").  Returns 0, or -1 with errno
  * ENAMETOOLONG.

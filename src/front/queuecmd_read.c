@@ -77,47 +77,6 @@ qc_msg_free(struct qc_msg *m)
 }
 
 /*
- * qc_read_envelope - the envelope of the open queue file fd: one read of
- * QC_PEEK bytes is enough for nearly every message, and is parsed as it
- * is (the parser stops at the blank line); only when it fails on a full
- * peek that holds no blank line, the envelope may be longer and the full
- * strict reader decides.  When the first read saw the whole file its
- * size is checked as the agent checks it.
- */
-static int
-qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
-    struct buf *err)
-{
-	char		 peek[QC_PEEK];
-	ssize_t		 r;
-	size_t		 consumed, mark = err->len;
-
-	do
-		r = pread(fd, peek, sizeof(peek), 0);
-	while (r == -1 && errno == EINTR);
-	if (r == -1) {
-		buf_note(err, "read: %s", strerror(errno));
-		return -1;
-	}
-	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
-		if ((size_t)r < sizeof(peek) || memmem(peek, (size_t)r,
-		    "\n\n", 2) != NULL)
-			return -1;
-		buf_truncate(err, mark);
-		return spool_read_envelope_fd(fd, env, body_off, err);
-	}
-	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
-		buf_note(err, "file is %zd bytes but the envelope says %zu + "
-		    "%llu (truncated or altered)", r, consumed,
-		    (unsigned long long)env->size);
-		envelope_free(env);
-		return -1;
-	}
-	*body_off = (off_t)consumed;
-	return 0;
-}
-
-/*
  * qc_read_state_quick - the listing's read of an open state file: one
  * pread, which holds the whole file nearly always.  Returns 0 with *st
  * filled, or -1 when anything is unusual (read error, a file of QC_PEEK
@@ -223,7 +182,8 @@ qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
 		goto fresh;
 	}
 	buf_reset(&x->err);
-	if (qc_read_envelope(fd, &m->env, &m->body_off, &x->err) == -1) {
+	if (spool_read_envelope_quick(fd, &m->env, &m->body_off,
+	    &x->err) == -1) {
 		m->problem = xstrdup(buf_cstr(&x->err));
 		close(fd);
 		goto fresh;

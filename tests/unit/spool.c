@@ -287,11 +287,20 @@ test_fd(const char *dir)
 	    off == (off_t)out.len, "read envelope from fd: %s",
 	    buf_cstr(&err));
 	envelope_free(&p);
+	off = 0;
+	ok(spool_read_envelope_quick(fd, &p, &off, &err) == 0 &&
+	    p.size == 6 && off == (off_t)out.len,
+	    "quick read of the same: %s", buf_cstr(&err));
+	envelope_free(&p);
 	ok(ftruncate(fd, (off_t)out.len + 3) == 0, "truncate body");
 	buf_reset(&err);
 	ok(spool_read_envelope_fd(fd, &p, &off, &err) == -1 &&
 	    strstr(buf_cstr(&err), "truncated") != NULL,
 	    "truncated body detected: %s", buf_cstr(&err));
+	buf_reset(&err);
+	ok(spool_read_envelope_quick(fd, &p, &off, &err) == -1 &&
+	    strstr(buf_cstr(&err), "truncated") != NULL,
+	    "quick read: a short file detected: %s", buf_cstr(&err));
 	ok(spool_patch_size(fd, out.len, SPOOL_SIZE_MAX + 1) == -1 &&
 	    errno == ERANGE, "patch refuses oversize");
 	close(fd);
