@@ -26,6 +26,7 @@
 #include "util.h"
 
 #define RETRYSTATE_READ_CHUNK	8192
+#define RETRYSTATE_PEEK		4096	/* spool_state_read_quick's read */
 
 /* the state record order; r alone may repeat */
 static const char spool_state_order[] = "VAXWDre";
@@ -555,6 +556,27 @@ spool_state_write(const char *spool_dir, const struct qid *qid,
 out:
 	buf_free(&b);
 	return rc;
+}
+
+/* spool_state_read_quick - one pread; anything unusual gives -1 */
+int
+spool_state_read_quick(int fd, struct spool_state *st, struct buf *err)
+{
+	char	peek[RETRYSTATE_PEEK];
+	ssize_t	r;
+	size_t	mark = err->len;
+
+	do
+		r = pread(fd, peek, sizeof(peek), 0);
+	while (r == -1 && errno == EINTR);
+	if (r == -1 || (size_t)r == sizeof(peek))
+		return -1;
+	if (spool_state_parse(peek, (size_t)r, st, err) == -1) {
+		buf_truncate(err, mark);
+		spool_state_init(st);
+		return -1;
+	}
+	return 0;
 }
 
 /* spool_state_read_fd - regular file, bounded read, strict parse */

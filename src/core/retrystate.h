@@ -135,6 +135,17 @@ int	spool_state_read(const char *spool_dir, const struct qid *,
 	    struct spool_state *st, struct buf *err);
 
 /*
+ * spool_state_read_quick - a listing's read of the open state file fd:
+ * one pread of 4 KiB, which holds the whole file nearly always.  Returns
+ * 0 with *st filled, or -1 when anything is unusual (read error, a file
+ * of 4 KiB or more, a parse error): *st and err are then as on entry, and
+ * the caller reads again with spool_state_read_fd, which names the
+ * problem.
+ */
+int	spool_state_read_quick(int fd, struct spool_state *st,
+	    struct buf *err);
+
+/*
  * spool_state_read_fd - read the open state file fd (from its offset, at
  * most SPOOL_STATE_MAX bytes; it must be a regular file) strictly into
  * *st; name (a path, or "state/QID") is how messages call it.  *sb (may

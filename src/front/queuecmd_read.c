@@ -30,7 +30,6 @@
 #include "spool.h"
 #include "util.h"
 
-#define QC_PEEK			4096	/* first read of a queue file */
 #define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
 
 /*
@@ -77,33 +76,6 @@ qc_msg_free(struct qc_msg *m)
 }
 
 /*
- * qc_read_state_quick - the listing's read of an open state file: one
- * pread, which holds the whole file nearly always.  Returns 0 with *st
- * filled, or -1 when anything is unusual (read error, a file of QC_PEEK
- * bytes or more, a parse error): *st and err are then as on entry, and
- * the caller reads again the careful way, which names the problem.
- */
-static int
-qc_read_state_quick(int fd, struct spool_state *st, struct buf *err)
-{
-	char	peek[QC_PEEK];
-	ssize_t	r;
-	size_t	mark = err->len;
-
-	do
-		r = pread(fd, peek, sizeof(peek), 0);
-	while (r == -1 && errno == EINTR);
-	if (r == -1 || (size_t)r == sizeof(peek))
-		return -1;
-	if (spool_state_parse(peek, (size_t)r, st, err) == -1) {
-		buf_truncate(err, mark);
-		spool_state_init(st);
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * qc_read_state - state/QID through the state directory fd into *st; a
  * missing file is a fresh state.  *sb (may be NULL) gets the file's
  * identity, st_ino 0 when it is missing; without sb (the listing) a
@@ -127,7 +99,7 @@ qc_read_state(struct qc_ctx *x, const struct qid *qid,
 		buf_note(err, "open state/%s: %s", qid->s, strerror(errno));
 		return -1;
 	}
-	if (sb == NULL && qc_read_state_quick(fd, st, err) == 0) {
+	if (sb == NULL && spool_state_read_quick(fd, st, err) == 0) {
 		close(fd);
 		return 0;
 	}

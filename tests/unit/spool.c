@@ -415,6 +415,22 @@ test_state(const char *dir)
 	ok(spool_state_read(dir, &q, &rd, &err) == 0 && rd.nrcpts == 3,
 	    "read back");
 	spool_state_free(&rd);
+	snprintf(path, sizeof(path), "%s/state/%s", dir, QID1);
+	{
+		struct stat	fsb;
+		int		fd = open(path, O_RDONLY);
+
+		ok(fd != -1 && spool_state_read_quick(fd, &rd, &err) == 0 &&
+		    rd.nrcpts == 3, "quick read back");
+		spool_state_free(&rd);
+		ok(fd != -1 && spool_state_read_fd(fd, "state/x", &rd, &fsb,
+		    &err) == 0 && rd.nrcpts == 3 && fsb.st_size > 0,
+		    "read back from the descriptor, with its stat");
+		spool_state_free(&rd);
+		if (fd != -1)
+			close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/state/.%s.tmp", dir, QID1);
 	/* a write that fails leaves the old state intact */
 	ok(mkdir(path, 0700) == 0, "block the tmp path with a directory");
 	st.attempts = 99;
