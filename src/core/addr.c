@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * addr.c - RFC 5321/5322 address parsing, qualification and envelope checks.
+ * addr.c - RFC 5321/5322 address parsing (qualification and envelope
+ * checks: addrq.c).
  *
  * Owns: the address-list grammar (RFC 5322 3.4 with the obsolete forms of
  * section 4.4 that real mailers still send), its UTF-8 extension (RFC 6532),
@@ -24,6 +25,7 @@
 #include <sys/types.h>
 
 #include "addr.h"
+#include "addrwalk.h"
 #include "util.h"
 
 enum addr_tok {
@@ -41,10 +43,6 @@ struct addr_token {
 	size_t		end;
 	int		ch;	/* the byte of an ADDR_T_SPECIAL */
 };
-
-/* called for each mailbox found; returns 0 or -1 (reason in err) */
-typedef int (*addr_found_fn)(void *arg, const char *spec, bool qualified,
-    size_t local_end);
 
 struct addr_parser {
 	const char		*s;
@@ -122,7 +120,7 @@ addr_is_atext(unsigned char c)
 }
 
 /* addr_is_ctl - control byte (never allowed in an addr-spec) */
-static bool
+bool
 addr_is_ctl(unsigned char c)
 {
 	return c < 0x20 || c == 0x7f;
@@ -526,7 +524,7 @@ addr_at_end_of_element(const struct addr_parser *p, bool in_group)
 }
 
 /* addr_walk - parse an address list, calling found for each mailbox */
-static int
+int
 addr_walk(const char *s, size_t len, addr_found_fn found, void *arg,
     struct buf *err)
 {
@@ -774,202 +772,4 @@ addr_parse_sender(const char *s, char **out, struct buf *err)
 out:
 	addr_list_free(&l);
 	return rc;
-}
-
-/*
- * addr_find_at - offset of the '@' that separates local part and domain
- * (the first unquoted one), or -1.
- */
-static ssize_t
-addr_find_at(const char *a)
-{
-	bool	in_q = false;
-	size_t	i;
-
-	for (i = 0; a[i] != '\0'; i++) {
-		if (in_q && a[i] == '\\' && a[i + 1] != '\0')
-			i++;
-		else if (a[i] == '"')
-			in_q = !in_q;
-		else if (!in_q && a[i] == '@')
-			return (ssize_t)i;
-	}
-	return -1;
-}
-
-/* addr_is_qualified - has an unquoted @ and a domain */
-bool
-addr_is_qualified(const char *a)
-{
-	ssize_t	at = addr_find_at(a);
-
-	return at >= 0 && a[at + 1] != '\0';
-}
-
-/* addr_qualify - add @domain to a bare local part */
-char *
-addr_qualify(const char *a, const char *domain)
-{
-	ssize_t	at;
-
-	if (addr_is_qualified(a))
-		return xstrdup(a);
-	at = addr_find_at(a);
-	if (at >= 0)	/* "user@" */
-		return xasprintf("%.*s@%s", (int)at, a, domain);
-	return xasprintf("%s@%s", a, domain);
-}
-
-/* addr_domain_masquerade - replace the domain */
-char *
-addr_domain_masquerade(const char *a, const char *domain)
-{
-	ssize_t	at = addr_find_at(a);
-
-	if (at < 0)
-		return xasprintf("%s@%s", a, domain);
-	return xasprintf("%.*s@%s", (int)at, a, domain);
-}
-
-/* addr_valid_envelope - safe between <> in SMTP and in the spool */
-bool
-addr_valid_envelope(const char *a)
-{
-	size_t		i, len, at = 0, ats = 0;
-	bool		in_q = false, in_lit = false, lit_done = false;
-	unsigned char	c;
-
-	len = strlen(a);
-	if (len == 0)
-		return true;
-	if (len > ADDR_ENVELOPE_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)a[i];
-		if (addr_is_ctl(c) || lit_done)
-			return false;
-		if (in_q) {
-			if (c == '\\') {
-				c = (unsigned char)a[++i];
-				if (c == '\0' || addr_is_ctl(c))
-					return false;
-			} else if (c == '"') {
-				in_q = false;
-				if (a[i + 1] != '@' && a[i + 1] != '.' &&
-				    a[i + 1] != '\0')
-					return false;
-			}
-			continue;
-		}
-		if (in_lit) {
-			if (c == ']') {
-				in_lit = false;
-				lit_done = true;
-			} else if (c == '[' || c == '\\' || c == ' ')
-				return false;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			if (ats > 0 || (i > 0 && a[i - 1] != '.'))
-				return false;
-			in_q = true;
-			break;
-		case '[':
-			if (ats != 1 || i != at + 1)
-				return false;
-			in_lit = true;
-			break;
-		case '@':
-			if (++ats > 1)
-				return false;
-			at = i;
-			break;
-		case ' ': case '<': case '>': case '(': case ')': case ']':
-		case ',': case ';': case ':': case '\\':
-			return false;
-		default:
-			break;
-		}
-	}
-	if (in_q || in_lit)
-		return false;
-	if (ats == 1 && (at == 0 || at == len - 1))
-		return false;
-	return true;
-}
-
-/* addr_is_utf8 - any 8-bit byte */
-bool
-addr_is_utf8(const char *a)
-{
-	for (; *a != '\0'; a++)
-		if ((unsigned char)*a >= 0x80)
-			return true;
-	return false;
-}
-
-struct addr_qualifier {
-	const char	*s;
-	size_t		 copied;	/* input bytes already in out */
-	const char	*domain;
-	struct buf	*out;
-	bool		*changed;
-	bool		 full;		/* out overflowed */
-};
-
-/* addr_qualify_one - found callback: insert "@domain" after a bare name */
-static int
-addr_qualify_one(void *arg, const char *spec, bool qualified,
-    size_t local_end)
-{
-	struct addr_qualifier	*q = arg;
-
-	if (qualified)
-		return 0;
-	if (buf_append(q->out, q->s + q->copied, local_end - q->copied) ==
-	    -1 || buf_putc(q->out, '@') == -1 ||
-	    buf_puts(q->out, q->domain) == -1) {
-		q->full = true;
-		errno = EMSGSIZE;
-		return -1;
-	}
-	q->copied = local_end;
-	*q->changed = true;
-	return 0;
-}
-
-/* addr_qualify_header_mem - qualify bare names in a header value */
-int
-addr_qualify_header_mem(const char *value, size_t len, const char *domain,
-    struct buf *out, bool *changed)
-{
-	struct addr_qualifier	q;
-
-	*changed = false;
-	q.s = value;
-	q.copied = 0;
-	q.domain = domain;
-	q.out = out;
-	q.changed = changed;
-	q.full = false;
-	if (addr_walk(value, len, addr_qualify_one, &q, NULL) == -1) {
-		errno = q.full ? EMSGSIZE : EINVAL;
-		*changed = false;
-		return -1;
-	}
-	if (buf_append(out, value + q.copied, len - q.copied) == -1) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
-/* addr_qualify_header - qualify bare names in a header value */
-int
-addr_qualify_header(const char *value, const char *domain, struct buf *out,
-    bool *changed)
-{
-	return addr_qualify_header_mem(value, strlen(value), domain, out,
-	    changed);
 }

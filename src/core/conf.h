@@ -8,6 +8,11 @@
  * validated at load; errors name file:line, section, key, the bad value and
  * the accepted forms.  Secrets (relay passwords) live in a separate file,
  * loaded only by the agent with conf_load_secrets().
+ *
+ * Four files implement it, so each program links only its part: conf.c
+ * (the loader and cross-checks), confkey.c (the key table, types,
+ * bounds, defaults), confsecrets.c (conf_load_secrets*) and confdump.c
+ * (conf_dump); confkey.h is what they share.
  */
 #ifndef POSTERN_CONF_H
 #define POSTERN_CONF_H
@@ -83,7 +88,8 @@ struct conf {
 	char		*alternate_config_directories; /* absolute paths,
 					   space separated; "": none */
 	char		*domain;	/* qualifies bare names; default FQDN */
-	char		*hostname;	/* EHLO name, Message-ID; default FQDN */
+	char		*hostname;	/* EHLO name, Message-ID; default
+					   FQDN */
 	char		*admin;		/* address for root / system users */
 	char		*masquerade_domain; /* NULL: off */
 	bool		 masquerade_from; /* also rewrite From: header */

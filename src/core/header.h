@@ -30,7 +30,8 @@
 /* header_block_feed_line results */
 #define HEADER_MORE	0	/* line taken: feed the next one */
 #define HEADER_END	1	/* the empty separator line: body follows */
-#define HEADER_BODY	2	/* not a header line: it is the first body line */
+#define HEADER_BODY	2	/* not a header line: it is the first
+				   body line */
 
 struct header_field {
 	struct buf	 raw;	/* "Name: value\n[ continuation\n]..." */

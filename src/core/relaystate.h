@@ -30,7 +30,8 @@
 struct relaystate {
 	char		 name[RELAYSTATE_NAME_MAX];	/* "host:port" */
 	bool		 down;
-	uint64_t	 down_since;	/* unix time of the first failure; 0 up */
+	uint64_t	 down_since;	/* unix time of the first failure;
+					   0 up */
 	uint64_t	 next_try;	/* unix time; 0 when up */
 	uint64_t	 failures;	/* consecutive; 0 when up */
 	uint64_t	 last_sent;	/* unix time of the last message it

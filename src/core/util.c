@@ -251,7 +251,8 @@ char *
 format_duration(uint64_t s, char *out, size_t outsize)
 {
 	if (s != 0 && s % 86400 == 0)
-		snprintf(out, outsize, "%llud", (unsigned long long)(s / 86400));
+		snprintf(out, outsize, "%llud",
+		    (unsigned long long)(s / 86400));
 	else if (s != 0 && s % 3600 == 0)
 		snprintf(out, outsize, "%lluh", (unsigned long long)(s / 3600));
 	else if (s != 0 && s % 60 == 0)

@@ -18,7 +18,9 @@
  * spool, parse the request envelope strictly, create tmp/QID (O_EXCL,
  * O_NOFOLLOW, 0604), write envelope + message, fsync, rename to new/QID,
  * fsync new/, print the qid, log one line, poke the agent's FIFO.
- * Any failure unlinks tmp/QID and exits with a sysexits.h code.
+ * Any failure unlinks tmp/QID, prints one "postern-drop: fatal: uid=N:
+ * ..." line (N the caller's uid; drop_die) and exits with a sysexits.h
+ * code.
  */
 #include "config.h"
 
@@ -73,11 +75,15 @@ drop_sig(int sig)
 	_exit(EX_TEMPFAIL);
 }
 
-/* drop_die - unlink the tmp file and exit with "postern-drop: fatal: ..." */
+/*
+ * drop_die - unlink the tmp file and exit with "postern-drop: fatal:
+ * uid=N: ...", N the caller's real uid (as Postfix's postdrop names it):
+ * every fatal line goes through here
+ */
 static void __attribute__((format(printf, 2, 3), noreturn))
 drop_die(int code, const char *fmt, ...)
 {
-	char	msg[1024];
+	char	msg[8192];	/* the configuration's errors: 4096 */
 	va_list	ap;
 
 	if (drop_armed) {
@@ -87,7 +93,7 @@ drop_die(int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fatal_exit(code, "%s", msg);
+	fatal_exit(code, "uid=%lu: %s", (unsigned long)getuid(), msg);
 }
 
 /* drop_io_die - an I/O failure on spool path rel: code and fix by errno */
@@ -309,9 +315,9 @@ drop_copy_body(struct drop_in *in, int fd, uint64_t limit)
 			p = in->buf + in->start;
 			if (memchr(p, '\0', k) != NULL ||
 			    memchr(p, '\r', k) != NULL)
-				drop_die(EX_DATAERR, "message contains a NUL or "
-				    "CR byte: the front end must normalise "
-				    "line endings");
+				drop_die(EX_DATAERR, "message contains a NUL "
+				    "or CR byte: the front end must "
+				    "normalise line endings");
 			if (io_write_all(fd, p, k) == -1)
 				drop_io_die("write", drop_tmp);
 			last = p[k - 1];
@@ -402,6 +408,10 @@ drop_create(struct envelope *env)
 	return fd;
 }
 
+/*
+ * main - sanitize, load the configuration, parse the request, write and
+ * commit the queue file, reply with the qid, log, poke the agent
+ */
 int
 main(int argc, char **argv)
 {
@@ -423,16 +433,16 @@ main(int argc, char **argv)
 	    LOG_TO_STDERR);
 	if (argc == 3 && strcmp(argv[1], "-C") == 0) {
 		if (elevated)
-			fatal_exit(EX_USAGE, "-C is refused when running "
+			drop_die(EX_USAGE, "-C is refused when running "
 			    "set-group-id: the configuration is always %s",
 			    conf_path);
 		conf_path = argv[2];
 	} else if (argc > 1)
-		fatal_exit(EX_USAGE, "usage: %s [-C config] (run by the "
+		drop_die(EX_USAGE, "usage: %s [-C config] (run by the "
 		    "postern front end, not by hand)", DROP_NAME);
 	buf_init(&err, 4096);
 	if (conf_load_flags(&conf, conf_path, CONF_NO_NAMES, &err) == -1)
-		fatal_exit(EX_CONFIG, "%s", buf_cstr(&err));
+		drop_die(EX_CONFIG, "%s", buf_cstr(&err));
 	drop_spool = conf.spool_dir;
 	if (chdir(conf.spool_dir) == -1)
 		drop_io_die("chdir", "");

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,7 +30,6 @@
 #include "spool.h"
 #include "util.h"
 
-#define QC_PEEK			4096	/* first read of a queue file */
 #define QC_AMBIGUOUS_SHOWN	5	/* candidates named on ambiguity */
 
 /*
@@ -76,74 +76,6 @@ qc_msg_free(struct qc_msg *m)
 }
 
 /*
- * qc_read_envelope - the envelope of the open queue file fd: one read of
- * QC_PEEK bytes is enough for nearly every message, and is parsed as it
- * is (the parser stops at the blank line); only when it fails on a full
- * peek that holds no blank line, the envelope may be longer and the full
- * strict reader decides.  When the first read saw the whole file its
- * size is checked as the agent checks it.
- */
-static int
-qc_read_envelope(int fd, struct envelope *env, off_t *body_off,
-    struct buf *err)
-{
-	char		 peek[QC_PEEK];
-	ssize_t		 r;
-	size_t		 consumed, mark = err->len;
-
-	do
-		r = pread(fd, peek, sizeof(peek), 0);
-	while (r == -1 && errno == EINTR);
-	if (r == -1) {
-		buf_note(err, "read: %s", strerror(errno));
-		return -1;
-	}
-	if (envelope_parse(peek, (size_t)r, env, &consumed, err) == -1) {
-		if ((size_t)r < sizeof(peek) || memmem(peek, (size_t)r,
-		    "\n\n", 2) != NULL)
-			return -1;
-		buf_truncate(err, mark);
-		return spool_read_envelope_fd(fd, env, body_off, err);
-	}
-	if ((size_t)r < sizeof(peek) && (uint64_t)r != consumed + env->size) {
-		buf_note(err, "file is %zd bytes but the envelope says %zu + "
-		    "%llu (truncated or altered)", r, consumed,
-		    (unsigned long long)env->size);
-		envelope_free(env);
-		return -1;
-	}
-	*body_off = (off_t)consumed;
-	return 0;
-}
-
-/*
- * qc_read_state_quick - the listing's read of an open state file: one
- * pread, which holds the whole file nearly always.  Returns 0 with *st
- * filled, or -1 when anything is unusual (read error, a file of QC_PEEK
- * bytes or more, a parse error): *st and err are then as on entry, and
- * the caller reads again the careful way, which names the problem.
- */
-static int
-qc_read_state_quick(int fd, struct spool_state *st, struct buf *err)
-{
-	char	peek[QC_PEEK];
-	ssize_t	r;
-	size_t	mark = err->len;
-
-	do
-		r = pread(fd, peek, sizeof(peek), 0);
-	while (r == -1 && errno == EINTR);
-	if (r == -1 || (size_t)r == sizeof(peek))
-		return -1;
-	if (spool_state_parse(peek, (size_t)r, st, err) == -1) {
-		buf_truncate(err, mark);
-		spool_state_init(st);
-		return -1;
-	}
-	return 0;
-}
-
-/*
  * qc_read_state - state/QID through the state directory fd into *st; a
  * missing file is a fresh state.  *sb (may be NULL) gets the file's
  * identity, st_ino 0 when it is missing; without sb (the listing) a
@@ -154,11 +86,8 @@ int
 qc_read_state(struct qc_ctx *x, const struct qid *qid,
     struct spool_state *st, struct stat *sb, struct buf *err)
 {
-	char		 chunk[8192];
-	struct buf	 b;
-	struct stat	 tmp;
-	ssize_t		 r;
-	int		 fd, rc = -1;
+	char	name[sizeof(SPOOL_STATE) + QID_LEN + 1];
+	int	fd, rc;
 
 	spool_state_init(st);
 	fd = qc_openat(x, x->state_fd, qid->s, true);
@@ -170,38 +99,13 @@ qc_read_state(struct qc_ctx *x, const struct qid *qid,
 		buf_note(err, "open state/%s: %s", qid->s, strerror(errno));
 		return -1;
 	}
-	if (sb == NULL) {
-		if (qc_read_state_quick(fd, st, err) == 0) {
-			close(fd);
-			return 0;
-		}
-		sb = &tmp;
+	if (sb == NULL && spool_state_read_quick(fd, st, err) == 0) {
+		close(fd);
+		return 0;
 	}
-	memset(sb, 0, sizeof(*sb));
-	buf_init(&b, SPOOL_STATE_MAX);
-	if (fstat(fd, sb) == -1 || !S_ISREG(sb->st_mode)) {
-		buf_note(err, "state/%s: not a regular file", qid->s);
-		goto out;
-	}
-	while ((r = io_read(fd, chunk, sizeof(chunk))) > 0)
-		if (buf_append(&b, chunk, (size_t)r) == -1) {
-			buf_note(err, "state/%s: longer than %zu bytes",
-			    qid->s, (size_t)SPOOL_STATE_MAX);
-			goto out;
-		}
-	if (r == -1) {
-		buf_note(err, "read state/%s: %s", qid->s, strerror(errno));
-		goto out;
-	}
-	if (spool_state_parse(b.data != NULL ? b.data : "", b.len, st,
-	    err) == -1) {
-		buf_note(err, " (in state/%s)", qid->s);
-		goto out;
-	}
-	rc = 0;
-out:
+	snprintf(name, sizeof(name), "%s/%s", SPOOL_STATE, qid->s);
+	rc = spool_state_read_fd(fd, name, st, sb, err);
 	close(fd);
-	buf_free(&b);
 	return rc;
 }
 
@@ -250,7 +154,8 @@ qc_load(struct qc_ctx *x, const struct qid *qid, enum qc_where w,
 		goto fresh;
 	}
 	buf_reset(&x->err);
-	if (qc_read_envelope(fd, &m->env, &m->body_off, &x->err) == -1) {
+	if (spool_read_envelope_quick(fd, &m->env, &m->body_off,
+	    &x->err) == -1) {
 		m->problem = xstrdup(buf_cstr(&x->err));
 		close(fd);
 		goto fresh;

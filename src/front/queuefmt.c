@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * queuefmt.c - formatting for the queue tools: JSON strings, terminal-safe
- * text, ages and id arguments (the relay state lines: relaystate.c).
+ * queuefmt.c - formatting for the queue tools: terminal-safe text, ages
+ * and id arguments (JSON strings: json.c; the relay state lines:
+ * relaystate.c).
  *
  * Everything printed by `postern queue`, `show` and `failed` that came
  * from outside (addresses, server replies, headers) passes through
- * queuefmt_json_str or queuefmt_text: a hostile address or reply can
+ * json_str or queuefmt_text: a hostile address or reply can
  * neither break the JSON document nor send escape sequences to an
  * administrator's terminal.  Pure functions: no I/O, no logging, no exit.
  * RFCs: 8259 (JSON), 3629 (UTF-8: overlongs and surrogates are invalid).
@@ -17,113 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "queuefmt.h"
 #include "util.h"
 
 #define QUEUEFMT_NUM_MAX	20	/* digits of a uint64_t */
 #define QUEUEFMT_CACHE_TIME_MAX	((time_t)1 << 40)	/* beyond: no cache */
-
-/*
- * queuefmt_utf8 - length (1-4) of the valid UTF-8 sequence at p[0..n),
- * with its code point in *cp, or 0 when the bytes there are not valid
- * (stray continuation, overlong form, surrogate, beyond U+10FFFF, cut).
- */
-static size_t
-queuefmt_utf8(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	uint32_t	c, min;
-	size_t		len, i;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-		min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-		min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* queuefmt_json_str - a JSON string literal that is always valid UTF-8 */
-int
-queuefmt_json_str(struct buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t		 start = out->len, n, len, run;
-	uint32_t	 cp;
-	int		 rc = -1;
-
-	if (s == NULL)
-		return buf_puts(out, "null");
-	n = strlen(s);
-	if (buf_putc(out, '"') == -1)
-		goto out;
-	while (n > 0) {
-		/* the common case: a run of plain printable ASCII */
-		for (run = 0; run < n && p[run] >= 0x20 && p[run] < 0x7f &&
-		    p[run] != '"' && p[run] != '\\'; run++)
-			;
-		if (run > 0) {
-			if (buf_append(out, p, run) == -1)
-				goto out;
-			p += run;
-			n -= run;
-			continue;
-		}
-		len = queuefmt_utf8(p, n, &cp);
-		if (len == 0) {
-			if (buf_puts(out, "\xef\xbf\xbd") == -1)	/* U+FFFD */
-				goto out;
-			p++;
-			n--;
-			continue;
-		}
-		if (cp == '"' || cp == '\\') {
-			if (buf_putc(out, '\\') == -1 ||
-			    buf_putc(out, (int)cp) == -1)
-				goto out;
-		} else if (cp == '\n' || cp == '\t' || cp == '\r' ||
-		    cp == '\b' || cp == '\f') {
-			if (buf_putc(out, '\\') == -1 || buf_putc(out,
-			    cp == '\n' ? 'n' : cp == '\t' ? 't' : cp == '\r' ?
-			    'r' : cp == '\b' ? 'b' : 'f') == -1)
-				goto out;
-		} else if (cp < 0x20 || cp == 0x7f || cp == 0x2028 ||
-		    cp == 0x2029) {
-			if (buf_printf(out, "\\u%04x", (unsigned)cp) == -1)
-				goto out;
-		} else if (buf_append(out, p, len) == -1)
-			goto out;
-		p += len;
-		n -= len;
-	}
-	rc = buf_putc(out, '"');
-out:
-	if (rc == -1)
-		buf_truncate(out, start);
-	return rc;
-}
 
 /* queuefmt_text - printable UTF-8 kept, everything else '?' */
 int
@@ -145,7 +45,7 @@ queuefmt_text(struct buf *out, const char *s, size_t n, bool keep_tab)
 			n -= run;
 			continue;
 		}
-		len = queuefmt_utf8(p, n, &cp);
+		len = json_utf8(p, n, &cp);
 		if (len == 0 || (cp < 0x20 && !(cp == '\t' && keep_tab)) ||
 		    (cp >= 0x7f && cp <= 0x9f)) {
 			if (buf_putc(out, '?') == -1)

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "json.h"
 #include "qid.h"
 
 #define QUEUEFMT_PREFIX_MIN	4	/* shortest accepted id prefix */
@@ -25,16 +26,10 @@
 #define QUEUEFMT_U64_MAX	21	/* 18446744073709551615 + NUL */
 
 /*
- * queuefmt_json_str - append s as a JSON string literal (with the quotes)
- * to out.  Escapes '"', '\\', every control character (0x00-0x1f as \n
- * \t \r \b \f or \u00XX, 0x7f as \u007f), and U+2028/U+2029 (so the
- * output is also a safe JavaScript literal).  Valid UTF-8 passes through;
- * every byte of an invalid, overlong or surrogate sequence becomes U+FFFD,
- * so the output is always valid UTF-8 JSON whatever s holds.  s NULL
- * appends the literal null.  Returns 0, or -1 (out full, contents
- * truncated to their state before the call).
+ * queuefmt_json_str - the one JSON string escaper, json_str (json.h); the
+ * old name stays so the queue tools' callers need no edit.
  */
-int	queuefmt_json_str(struct buf *out, const char *s);
+#define queuefmt_json_str	json_str
 
 /*
  * queuefmt_text - append s made safe for a terminal: valid, printable

@@ -181,7 +181,7 @@ forge() {
 	run_as "$B" "$SG_DROP" <"$T/forged" >"$T/out" 2>"$T/err"
 	_fg_rc=$?
 	[ $_fg_rc -eq 65 ] && spool_quiet "$before" &&
-	    grep -q '^postern-drop: fatal: ' "$T/err"
+	    grep -q "^postern-drop: fatal: uid=$(id -u "$B"): " "$T/err"
 	if ! ok_status $? "B direct: $2 refused with 65, nothing lands"; then
 		diag "exit $_fg_rc: $(cat "$T/err")"
 	fi

@@ -67,6 +67,24 @@ spool_clean() {
 	empty "$spool/tmp" && empty "$spool/new"
 }
 
+# Every fatal line names the caller's real uid (as Postfix's postdrop
+# does): each fatal path below is checked with uid_named, and the count
+# of those that did not is one test at the end.
+me=$(id -u)
+nfatal=0
+uid_bad=
+uid_named() {	# uid_named UID DESCRIPTION: $t/err has fatal lines, all uid=UID
+	nfatal=$((nfatal + 1))
+	if grep -q '^postern-drop: fatal: ' "$t/err" &&
+	    ! grep '^postern-drop: fatal: ' "$t/err" |
+	    grep -qv "^postern-drop: fatal: uid=$1: "; then
+		return 0
+	fi
+	uid_bad="$uid_bad; $2"
+	sed 's/^/# stderr: /' "$t/err"
+	return 0
+}
+
 mkspool
 writeconf "$spool" 10M
 printf 'V 1\nS alice@example.org\nR bob@example.com\n\n' >"$t/env"
@@ -113,8 +131,9 @@ refuse() {	# refuse ENVELOPE-TEXT WANT DESCRIPTION
 	printf "$1" >"$t/env2"
 	stream "$t/env2" "$t/body" >"$t/in"
 	run "$t/in"
+	uid_named "$me" "$3"
 	[ $rc -eq 65 ] && grep -q "$2" "$t/err" &&
-	    grep -q '^postern-drop: fatal: ' "$t/err" && spool_clean
+	    grep -q "^postern-drop: fatal: uid=$me: " "$t/err" && spool_clean
 	ok $? "refused with 65: $3"
 }
 refuse 'V 1\nI 0123456789ABCDEF0123\nS\nR a@b\n\n' "set by postern-drop" \
@@ -136,6 +155,7 @@ refuse "V 1\nS\nR $long@b\n\n" "recipient address" "address over 256 bytes"
 
 body_refuse() {	# body_refuse INPUT-FILE WANT DESCRIPTION
 	run "$1"
+	uid_named "$me" "$3"
 	[ $rc -eq 65 ] && grep -q "$2" "$t/err" && spool_clean
 	ok $? "refused with 65: $3"
 }
@@ -188,40 +208,51 @@ writeconf "$spool" 10M
 writeconf "$t/nonexistent" 10M
 stream "$t/env" "$t/body" >"$t/in"
 run "$t/in"
+uid_named "$me" "missing spool"
 [ $rc -eq 73 ] && grep -q "chdir $t/nonexistent: No such file" "$t/err"
 ok $? "missing spool exits 73 (EX_CANTCREAT) naming the path"
 writeconf "$spool" 10M
 rm -rf "$spool/tmp"
 run "$t/in"
+uid_named "$me" "missing tmp/"
 [ $rc -eq 73 ] && grep -q "make install" "$t/err"
 ok $? "missing tmp/ exits 73 with the fix"
 mkspool
 chmod 555 "$spool/tmp"
 if [ "$(id -u)" = 0 ]; then
+	nobody_uid=$(id -u nobody)
 	nobody_drop() {
 		setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		    "$DROP" -C "$conf" <"$t/in" >"$t/out" 2>"$t/err"
 	}
 else
+	nobody_uid=$me
 	nobody_drop() {
 		"$DROP" -C "$conf" <"$t/in" >"$t/out" 2>"$t/err"
 	}
 fi
 nobody_drop
 rc=$?
+uid_named "$nobody_uid" "unwritable tmp/ (uid $nobody_uid)"
 [ $rc -eq 77 ] && grep -q "Permission denied" "$t/err" &&
     grep -q "set-group-id" "$t/err"
 ok $? "unwritable tmp/ exits 77 (EX_NOPERM) with the fix"
 mkspool
 "$DROP" -x <"$t/in" >"$t/out" 2>"$t/err"
-[ $? -eq 64 ]
+rc=$?
+uid_named "$me" "unknown option"
+[ $rc -eq 64 ]
 ok $? "unknown option exits 64"
 "$DROP" -C "$conf" extra <"$t/in" >"$t/out" 2>"$t/err"
-[ $? -eq 64 ]
+rc=$?
+uid_named "$me" "extra argument"
+[ $rc -eq 64 ]
 ok $? "extra argument exits 64"
 printf 'spool_dir = %s\nmax_message_size = lots\n' "$spool" >"$t/bad.conf"
 "$DROP" -C "$t/bad.conf" <"$t/in" >"$t/out" 2>"$t/err"
-[ $? -eq 78 ] && grep -q max_message_size "$t/err"
+rc=$?
+uid_named "$me" "bad configuration"
+[ $rc -eq 78 ] && grep -q max_message_size "$t/err"
 ok $? "bad configuration exits 78 (EX_CONFIG)"
 
 # --- the environment is ignored
@@ -277,11 +308,14 @@ if [ "$(id -u)" = 0 ] && getent group mail >/dev/null &&
 	chmod 2755 "$t/sgid/postern-drop"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$t/sgid/postern-drop" -C "$conf" <"$t/in" >"$t/out" 2>"$t/err"
-	[ $? -eq 64 ] && grep -q "refused when running set-group-id" "$t/err"
+	rc=$?
+	uid_named "$nobody_uid" "set-group-id -C (uid $nobody_uid)"
+	[ $rc -eq 64 ] && grep -q "refused when running set-group-id" "$t/err"
 	ok $? "set-group-id: -C refused (64)"
 	setpriv --reuid=nobody --regid=nogroup --clear-groups \
 	    "$t/sgid/postern-drop" <"$t/in" >"$t/out" 2>"$t/err"
 	rc=$?
+	uid_named "$nobody_uid" "set-group-id built-in config"
 	[ $rc -ne 0 ] && empty "$spool/new" && ! grep -q "$spool" "$t/err"
 	ok $? "set-group-id: loads only the built-in config (exit $rc)"
 else
@@ -289,6 +323,10 @@ else
 	echo "ok $n # SKIP set-group-id checks need root, group mail," \
 	    "nobody, and no sanitizer"
 fi
+
+# the uid in every fatal line (uid_named above)
+[ $nfatal -gt 20 ] && [ -z "$uid_bad" ]
+ok $? "every fatal line of the $nfatal fatal paths names the caller's uid${uid_bad:+: not in$uid_bad}"
 
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -287,11 +287,20 @@ test_fd(const char *dir)
 	    off == (off_t)out.len, "read envelope from fd: %s",
 	    buf_cstr(&err));
 	envelope_free(&p);
+	off = 0;
+	ok(spool_read_envelope_quick(fd, &p, &off, &err) == 0 &&
+	    p.size == 6 && off == (off_t)out.len,
+	    "quick read of the same: %s", buf_cstr(&err));
+	envelope_free(&p);
 	ok(ftruncate(fd, (off_t)out.len + 3) == 0, "truncate body");
 	buf_reset(&err);
 	ok(spool_read_envelope_fd(fd, &p, &off, &err) == -1 &&
 	    strstr(buf_cstr(&err), "truncated") != NULL,
 	    "truncated body detected: %s", buf_cstr(&err));
+	buf_reset(&err);
+	ok(spool_read_envelope_quick(fd, &p, &off, &err) == -1 &&
+	    strstr(buf_cstr(&err), "truncated") != NULL,
+	    "quick read: a short file detected: %s", buf_cstr(&err));
 	ok(spool_patch_size(fd, out.len, SPOOL_SIZE_MAX + 1) == -1 &&
 	    errno == ERANGE, "patch refuses oversize");
 	close(fd);
@@ -406,6 +415,22 @@ test_state(const char *dir)
 	ok(spool_state_read(dir, &q, &rd, &err) == 0 && rd.nrcpts == 3,
 	    "read back");
 	spool_state_free(&rd);
+	snprintf(path, sizeof(path), "%s/state/%s", dir, QID1);
+	{
+		struct stat	fsb;
+		int		fd = open(path, O_RDONLY);
+
+		ok(fd != -1 && spool_state_read_quick(fd, &rd, &err) == 0 &&
+		    rd.nrcpts == 3, "quick read back");
+		spool_state_free(&rd);
+		ok(fd != -1 && spool_state_read_fd(fd, "state/x", &rd, &fsb,
+		    &err) == 0 && rd.nrcpts == 3 && fsb.st_size > 0,
+		    "read back from the descriptor, with its stat");
+		spool_state_free(&rd);
+		if (fd != -1)
+			close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/state/.%s.tmp", dir, QID1);
 	/* a write that fails leaves the old state intact */
 	ok(mkdir(path, 0700) == 0, "block the tmp path with a directory");
 	st.attempts = 99;

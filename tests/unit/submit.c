@@ -164,7 +164,7 @@ test_refusals(void)
 	struct submit	*s;
 	struct buf	 err;
 	struct qid	 q;
-	char		*big, path[1024];
+	char		*big, path[1024], want[128];
 	size_t		 len = 1 << 20, i;
 	int		 code, wr = 0;
 
@@ -184,9 +184,11 @@ test_refusals(void)
 	    "helper quit (and we are alive)");
 	code = s != NULL ? submit_commit(s, &q, &err) : -1;
 	is_int(code, EX_DATAERR, "size limit: EX_DATAERR from the helper");
-	ok(strstr(buf_cstr(&err), "postern-drop: fatal: message larger than "
-	    "max_message_size (1024 bytes)") != NULL, "helper's message "
-	    "returned: %s", buf_cstr(&err));
+	snprintf(want, sizeof(want), "postern-drop: fatal: uid=%lu: message "
+	    "larger than max_message_size (1024 bytes)",
+	    (unsigned long)getuid());
+	ok(strstr(buf_cstr(&err), want) != NULL, "helper's message "
+	    "returned, naming our uid: %s", buf_cstr(&err));
 	ok(count("tmp") == 0 && count("new") == 0, "nothing left in the spool");
 	writeconf(spool, "10M");
 
