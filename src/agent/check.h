@@ -9,8 +9,6 @@
 #ifndef POSTERN_CHECK_H
 #define POSTERN_CHECK_H
 
-#include "buf.h"
-
 #define CHECK_EXIT_FAILED	1	/* some step failed */
 
 /*
@@ -29,14 +27,5 @@
  * command line, EX_CONFIG when the configuration cannot be loaded.
  */
 int	check_main(int argc, char **argv);
-
-/*
- * check_json_string - append s as a JSON string (with the quotes) to out:
- * '"', '\\' and control characters escaped, valid UTF-8 kept, every byte
- * of an invalid UTF-8 sequence replaced by U+FFFD, so that the document
- * stays valid whatever a server sends.  s NULL appends null.  Returns 0,
- * or -1 when out reached its maximum.
- */
-int	check_json_string(struct buf *out, const char *s);
 
 #endif

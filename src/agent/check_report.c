@@ -5,10 +5,10 @@
  * --json, one step object each and the document around them at the
  * end; the count by status and the last line.
  *
- * Owns the wording of the statuses and the step names, and the JSON
- * escaping (check_json_string).  Server text is untrusted: it is made
- * printable for the terminal and escaped for JSON, so the document
- * stays valid whatever a server sends.  Never decides a verdict: the
+ * Owns the wording of the statuses and the step names.  Server text is
+ * untrusted: it is made printable for the terminal and escaped for JSON
+ * (json_str, src/core/json.c, the one escaper), so the document stays
+ * valid whatever a server sends.  Never decides a verdict: the
  * steps do.  RFC 8259 (JSON).
  */
 #include "config.h"
@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "check_int.h"
+#include "json.h"
 #include "log.h"
 #include "util.h"
 
@@ -54,75 +55,6 @@ static const char *const check_status_tags[] = {
 	[CHECK_SKIP] = "[skip]",
 };
 
-/* check_utf8_len - length of the valid UTF-8 sequence at p, 0 if none */
-static size_t
-check_utf8_len(const unsigned char *p)
-{
-	unsigned char	lo = 0x80, hi = 0xbf;
-	size_t		n, i;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		if (p[0] == 0xe0)
-			lo = 0xa0;	/* overlong */
-		else if (p[0] == 0xed)
-			hi = 0x9f;	/* surrogates */
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		if (p[0] == 0xf0)
-			lo = 0x90;
-		else if (p[0] == 0xf4)
-			hi = 0x8f;	/* above U+10FFFF */
-	} else
-		return 0;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* check_json_string - s as a JSON string */
-int
-check_json_string(struct buf *out, const char *s)
-{
-	const unsigned char	*p;
-	size_t			 n;
-	int			 rc = 0;
-
-	if (s == NULL)
-		return buf_puts(out, "null");
-	rc |= buf_putc(out, '"');
-	for (p = (const unsigned char *)s; *p != '\0' && rc == 0; p += n) {
-		n = 1;
-		switch (*p) {
-		case '"':	rc |= buf_puts(out, "\\\""); continue;
-		case '\\':	rc |= buf_puts(out, "\\\\"); continue;
-		case '\n':	rc |= buf_puts(out, "\\n"); continue;
-		case '\r':	rc |= buf_puts(out, "\\r"); continue;
-		case '\t':	rc |= buf_puts(out, "\\t"); continue;
-		default:	break;
-		}
-		if (*p < 0x20 || *p == 0x7f) {
-			rc |= buf_printf(out, "\\u%04x", *p);
-			continue;
-		}
-		if ((n = check_utf8_len(p)) == 0) {
-			n = 1;
-			rc |= buf_puts(out, "\\ufffd");
-			continue;
-		}
-		rc |= buf_append(out, p, n);
-	}
-	rc |= buf_putc(out, '"');
-	return rc == 0 ? 0 : -1;
-}
-
 /* check_print_clean - s to f, control characters as '?' (terminals) */
 static void
 check_print_clean(FILE *f, const char *s)
@@ -148,11 +80,11 @@ check_json_step(struct check *ck, enum check_step st,
 	rc |= buf_puts(b, "    {\"relay\": ");
 	if (ck->relay > 0) {
 		rc |= buf_printf(b, "%zu, \"relay_name\": ", ck->relay);
-		rc |= check_json_string(b, ck->conf.relays[ck->relay - 1].name);
+		rc |= json_str(b, ck->conf.relays[ck->relay - 1].name);
 	} else
 		rc |= buf_puts(b, "null, \"relay_name\": null");
 	rc |= buf_puts(b, ", \"step\": ");
-	rc |= check_json_string(b, check_steps[st].id);
+	rc |= json_str(b, check_steps[st].id);
 	rc |= buf_printf(b, ", \"status\": \"%s\", \"ms\": ",
 	    check_status_names[status]);
 	if (ms >= 0)
@@ -160,9 +92,9 @@ check_json_step(struct check *ck, enum check_step st,
 	else
 		rc |= buf_puts(b, "null");
 	rc |= buf_puts(b, ", \"message\": ");
-	rc |= check_json_string(b, msg);
+	rc |= json_str(b, msg);
 	rc |= buf_puts(b, ", \"hint\": ");
-	rc |= check_json_string(b, hint);
+	rc |= json_str(b, hint);
 	rc |= buf_puts(b, ", \"details\": [");
 	for (line = details; line != NULL && *line != '\0'; line = nl) {
 		char	one[CHECK_TEXT_MAX];
@@ -176,7 +108,7 @@ check_json_step(struct check *ck, enum check_step st,
 		one[len] = '\0';
 		if (line != details)
 			rc |= buf_puts(b, ", ");
-		rc |= check_json_string(b, one);
+		rc |= json_str(b, one);
 		nl = nl != NULL ? nl + 1 : NULL;
 	}
 	rc |= buf_puts(b, "]}");
@@ -307,7 +239,7 @@ check_summary(struct check *ck)
 	}
 	buf_init(&out, CHECK_JSON_MAX + 4096);
 	rc |= buf_puts(&out, "{\n  \"version\": 1,\n  \"config\": ");
-	rc |= check_json_string(&out, ck->conf_loaded ? ck->conf.path :
+	rc |= json_str(&out, ck->conf_loaded ? ck->conf.path :
 	    ck->conf_path);
 	rc |= buf_printf(&out, ",\n  \"passed\": %s,\n  \"counts\": "
 	    "{\"ok\": %u, \"warn\": %u, \"fail\": %u, \"skip\": %u},\n"
