@@ -6,7 +6,7 @@
  *
  * Formats only: it reads nothing and stages everything in x->out, whose
  * sticky error the caller checks.  Untrusted text (addresses, replies,
- * errors) goes through qc_text or queuefmt_json_str, never raw.  Calls
+ * errors) goes through qc_text or json_str, never raw.  Calls
  * queuecmd_relays.c and queuecmd_ctx.c.
  */
 #include "config.h"
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json.h"
 #include "queuecmd_priv.h"
 #include "queuefmt.h"
 #include "spool.h"
@@ -187,7 +188,7 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i,
 	bool		 any = false;
 
 	buf_sputs(&x->out, "{\"address\":");
-	queuefmt_json_str(&x->out, r->addr);
+	json_str(&x->out, r->addr);
 	buf_sputs(&x->out, ",\"state\":\"");
 	buf_sputs(&x->out, spool_rcpt_state_name(rs != NULL ? rs->state :
 	    SPOOL_RCPT_PENDING));
@@ -197,9 +198,9 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i,
 	} else
 		buf_sputs(&x->out, "\",\"code\":null");
 	buf_sputs(&x->out, ",\"enhanced\":");
-	queuefmt_json_str(&x->out, rs != NULL && rs->enh[0] ? rs->enh : NULL);
+	json_str(&x->out, rs != NULL && rs->enh[0] ? rs->enh : NULL);
 	buf_sputs(&x->out, ",\"reply\":");
-	queuefmt_json_str(&x->out, rs != NULL && rs->text != NULL &&
+	json_str(&x->out, rs != NULL && rs->text != NULL &&
 	    rs->text[0] ? rs->text : NULL);
 	buf_sputs(&x->out, ",\"notify\":[");
 	if (r->notify & ENVELOPE_NOTIFY_NEVER)
@@ -218,7 +219,7 @@ qc_rcpt_json(struct qc_ctx *x, const struct qc_msg *m, size_t i,
 			buf_sputs(&x->out, any ? ",\"DELAY\"" : "\"DELAY\"");
 	}
 	buf_sputs(&x->out, "],\"orcpt\":");
-	queuefmt_json_str(&x->out, r->orcpt);
+	json_str(&x->out, r->orcpt);
 	buf_sputc(&x->out, '}');
 }
 
@@ -238,7 +239,7 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 	buf_sputc(&x->out, '"');
 	if (!m->ok) {
 		buf_sputs(&x->out, ",\"error\":");
-		queuefmt_json_str(&x->out, m->problem != NULL ? m->problem :
+		json_str(&x->out, m->problem != NULL ? m->problem :
 		    "?");
 		if (close_it)
 			buf_sputc(&x->out, '}');
@@ -253,9 +254,9 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 	buf_sputs(&x->out, ",\"uid\":");
 	qc_num(x, (unsigned long)m->env.uid);
 	buf_sputs(&x->out, ",\"login\":");
-	queuefmt_json_str(&x->out, m->env.login);
+	json_str(&x->out, m->env.login);
 	buf_sputs(&x->out, ",\"sender\":");
-	queuefmt_json_str(&x->out, m->env.sender);
+	json_str(&x->out, m->env.sender);
 	buf_sputs(&x->out, ",\"attempts\":");
 	qc_num(x, m->st.attempts);
 	qc_json_time(x, "first_attempt", m->st.first_attempt);
@@ -270,19 +271,19 @@ qc_msg_json(struct qc_ctx *x, const struct qc_msg *m, bool close_it)
 		    x->now);
 	}
 	buf_sputs(&x->out, ",\"last_error\":");
-	queuefmt_json_str(&x->out, m->st.last_error);
+	json_str(&x->out, m->st.last_error);
 	if (qc_held(x, m)) {
 		buf_sputs(&x->out, ",\"held_by_relay\":{\"name\":");
-		queuefmt_json_str(&x->out, x->hold->name);
+		json_str(&x->out, x->hold->name);
 		buf_sprintf(&x->out, ",\"down_since\":%llu,\"next_try\":%llu,"
 		    "\"reason\":", (unsigned long long)x->hold->down_since,
 		    (unsigned long long)qc_hold_next(x));
-		queuefmt_json_str(&x->out, x->hold->reason);
+		json_str(&x->out, x->hold->reason);
 		buf_sputc(&x->out, '}');
 	} else
 		buf_sputs(&x->out, ",\"held_by_relay\":null");
 	buf_sputs(&x->out, ",\"problem\":");
-	queuefmt_json_str(&x->out, m->problem);
+	json_str(&x->out, m->problem);
 	buf_sputs(&x->out, ",\"recipients\":[");
 	for (i = 0; i < m->env.nrcpts; i++) {
 		if (i > 0)

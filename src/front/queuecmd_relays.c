@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "json.h"
 #include "queuecmd_priv.h"
 #include "queuefmt.h"
 #include "relaystate.h"
@@ -147,7 +148,7 @@ qc_relays_json(struct qc_ctx *x, const struct relaystate_file *rs)
 		const struct relaystate *r = &rs->r[i];
 
 		buf_sputs(&x->out, i > 0 ? ",\n{\"name\":" : "\n{\"name\":");
-		queuefmt_json_str(&x->out, r->name);
+		json_str(&x->out, r->name);
 		if (r->down) {
 			buf_sprintf(&x->out, ",\"state\":\"down\","
 			    "\"down_since\":%llu,\"next_try\":%llu,"
@@ -155,7 +156,7 @@ qc_relays_json(struct qc_ctx *x, const struct relaystate_file *rs)
 			    (unsigned long long)r->down_since,
 			    (unsigned long long)r->next_try,
 			    (unsigned long long)r->failures);
-			queuefmt_json_str(&x->out, r->reason);
+			json_str(&x->out, r->reason);
 		} else
 			buf_sputs(&x->out, ",\"state\":\"up\",\"down_since\":"
 			    "null,\"next_try\":null,\"failures\":0,\"reason\":"

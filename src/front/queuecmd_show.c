@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "json.h"
 #include "log.h"
 #include "queuecmd_priv.h"
 #include "queuefmt.h"
@@ -107,7 +108,7 @@ qc_show_header_json(struct qc_ctx *x, const struct qc_header *hd)
 			nl = stop;
 		line = xstrndup(p, (size_t)(nl - p));
 		buf_sputs(&x->out, first ? "" : ",");
-		queuefmt_json_str(&x->out, line);
+		json_str(&x->out, line);
 		free(line);
 		first = false;
 		if (nl == stop)

@@ -17,19 +17,12 @@
 #include <time.h>
 
 #include "buf.h"
-#include "json.h"
 #include "qid.h"
 
 #define QUEUEFMT_PREFIX_MIN	4	/* shortest accepted id prefix */
 #define QUEUEFMT_AGE_MAX	24	/* "213503982334601d07h" + NUL */
 #define QUEUEFMT_TIME_MAX	20	/* "Thu Nov 23 08:15:39" + NUL */
 #define QUEUEFMT_U64_MAX	21	/* 18446744073709551615 + NUL */
-
-/*
- * queuefmt_json_str - the one JSON string escaper, json_str (json.h); the
- * old name stays so the queue tools' callers need no edit.
- */
-#define queuefmt_json_str	json_str
 
 /*
  * queuefmt_text - append s made safe for a terminal: valid, printable

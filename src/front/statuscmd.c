@@ -28,6 +28,7 @@
 
 #include "conf.h"
 #include "confpath.h"
+#include "json.h"
 #include "front.h"
 #include "log.h"
 #include "qid.h"
@@ -395,7 +396,7 @@ st_text(struct st_ctx *x, struct buf *out)
 static void
 st_json_str(struct buf *out, const char *s)
 {
-	if (queuefmt_json_str(out, s) == -1)
+	if (json_str(out, s) == -1)
 		return;		/* sticky */
 }
 

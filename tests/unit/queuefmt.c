@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "json.h"
 #include "queuefmt.h"
 #include "tap.h"
 
@@ -27,7 +28,7 @@ json(const char *s)
 
 	buf_free(&b);
 	buf_init(&b, 4096);
-	if (queuefmt_json_str(&b, s) == -1)
+	if (json_str(&b, s) == -1)
 		return "(error)";
 	return buf_cstr(&b);
 }
@@ -75,7 +76,7 @@ test_json(void)
 	is_str(json("\xc2\x9b"), "\"\xc2\x9b\"", "json: C1 is valid JSON");
 	buf_init(&b, 4);
 	FIXTURE(buf_puts(&b, "ab"));
-	ok(queuefmt_json_str(&b, "cdef") == -1 && b.len == 2,
+	ok(json_str(&b, "cdef") == -1 && b.len == 2,
 	    "json: a full buffer fails and leaves the contents");
 	buf_free(&b);
 }
