@@ -3,7 +3,7 @@
  * alert.h - [monitoring] alert_command: the administrator's command, run
  * when a relay goes down and when it is back (once per change of state),
  * the facts in POSTERN_* environment variables.  Owns the environment
- * and the detached run; never decides when (posternd.c does), and never
+ * and the detached run; never decides when (agent_send.c does), and never
  * puts a fact on a command line: the reason is the network's text.
  */
 #ifndef POSTERN_ALERT_H

@@ -5,7 +5,7 @@
  * holds (metrics_format, the exposition format with HELP and TYPE
  * lines), how the queue is measured for it (metrics_queue: names only),
  * and how it is replaced (metrics_write: atomically, never following a
- * link).  It never decides when to write: posternd.c rate-limits.
+ * link).  It never decides when to write: agent_loop.c rate-limits.
  */
 #ifndef POSTERN_METRICS_H
 #define POSTERN_METRICS_H

@@ -5,7 +5,7 @@
  *
  * Owns: forking a worker with its socketpair, formatting and strictly
  * parsing the records, sending and receiving them.  Decides nothing
- * about messages or relays: posternd.c schedules, a worker delivers.
+ * about messages or relays: agent_workers.c schedules, a worker delivers.
  * Never trusts a record: a malformed one is an error for the caller,
  * which treats that worker as broken.  No signals, no timers here.
  */

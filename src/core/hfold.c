@@ -8,7 +8,8 @@
  * a line with no white space to fold at.  Holds one output line (998
  * octets) and nothing else; never allocates, never emits a line over the
  * limit, never a line that is empty or all white space from a fold.
- * Callers: dotstuff.c (the wire), bounce.c (the header a DSN returns).
+ * Callers: dotstuff.c (the wire), bounce_walk.c (the header a DSN
+ * returns).
  */
 #include "config.h"
 

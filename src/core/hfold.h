@@ -4,7 +4,7 @@
  * (RFC 5321 4.5.3.1.6) so that RFC 5322 2.2.3 unfolding gives the line
  * back.  The one rule, shared by the agent's wire output (dotstuff.c,
  * the header section of every message) and the header section a DSN
- * returns inside its body (bounce.c), where the wire code would cut it
+ * returns inside its body (bounce_walk.c), where the wire code would cut it
  * like a body line.
  */
 #ifndef POSTERN_HFOLD_H

@@ -2,8 +2,9 @@
 /*
  * relaystate.c - spool/state/relays: the single parser and formatter of
  * the relay state lines (doc/agent.md), its bounded reader, and the saved
- * flush request.  Callers: the agent (queue.c writes the file atomically
- * and reloads it at start) and the queue tools (queuecmd.c, admin.c).
+ * flush request.  Callers: the agent (queue_relays.c writes the file
+ * atomically and reloads it at start) and the front end (flush.c, the
+ * queue tools' queuecmd_*.c, statuscmd.c).
  * The file is data from the spool: every line is checked, nothing in it
  * can overflow a field, and a bad line is counted, never fatal.  No
  * logging here: callers decide what a bad file means to them.
