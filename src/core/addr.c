@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * addr.c - RFC 5321/5322 address parsing (qualification and envelope
- * checks: addrq.c).
+ * addr.c - RFC 5321/5322 address parsing, and the envelope check
+ * (qualification and masquerading: addrq.c, which calls this file).
  *
  * Owns: the address-list grammar (RFC 5322 3.4 with the obsolete forms of
  * section 4.4 that real mailers still send), its UTF-8 extension (RFC 6532),
@@ -772,4 +772,72 @@ addr_parse_sender(const char *s, char **out, struct buf *err)
 out:
 	addr_list_free(&l);
 	return rc;
+}
+
+/* addr_valid_envelope - safe between <> in SMTP and in the spool */
+bool
+addr_valid_envelope(const char *a)
+{
+	size_t		i, len, at = 0, ats = 0;
+	bool		in_q = false, in_lit = false, lit_done = false;
+	unsigned char	c;
+
+	len = strlen(a);
+	if (len == 0)
+		return true;
+	if (len > ADDR_ENVELOPE_MAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)a[i];
+		if (addr_is_ctl(c) || lit_done)
+			return false;
+		if (in_q) {
+			if (c == '\\') {
+				c = (unsigned char)a[++i];
+				if (c == '\0' || addr_is_ctl(c))
+					return false;
+			} else if (c == '"') {
+				in_q = false;
+				if (a[i + 1] != '@' && a[i + 1] != '.' &&
+				    a[i + 1] != '\0')
+					return false;
+			}
+			continue;
+		}
+		if (in_lit) {
+			if (c == ']') {
+				in_lit = false;
+				lit_done = true;
+			} else if (c == '[' || c == '\\' || c == ' ')
+				return false;
+			continue;
+		}
+		switch (c) {
+		case '"':
+			if (ats > 0 || (i > 0 && a[i - 1] != '.'))
+				return false;
+			in_q = true;
+			break;
+		case '[':
+			if (ats != 1 || i != at + 1)
+				return false;
+			in_lit = true;
+			break;
+		case '@':
+			if (++ats > 1)
+				return false;
+			at = i;
+			break;
+		case ' ': case '<': case '>': case '(': case ')': case ']':
+		case ',': case ';': case ':': case '\\':
+			return false;
+		default:
+			break;
+		}
+	}
+	if (in_q || in_lit)
+		return false;
+	if (ats == 1 && (at == 0 || at == len - 1))
+		return false;
+	return true;
 }

@@ -2,9 +2,8 @@
 /*
  * addrq.c - what is done with an address once parsed: find its '@',
  * qualify a bare name with a domain (in one address or in every mailbox
- * of a header value, through addr.c's walk), masquerade a domain, and the
- * envelope-safety rule that keeps CR, LF and other specials out of SMTP
- * commands and the spool (RFC 5321 4.1.2, 4.5.3.1).
+ * of a header value, through addr.c's walk), masquerade a domain.  Calls
+ * addr.c (the walk, the character classes); addr.c never calls it.
  *
  * Never parses an address list itself (addr.c does), never logs, never
  * writes past the caller's buffer: a header value that would not fit is
@@ -75,74 +74,6 @@ addr_domain_masquerade(const char *a, const char *domain)
 	if (at < 0)
 		return xasprintf("%s@%s", a, domain);
 	return xasprintf("%.*s@%s", (int)at, a, domain);
-}
-
-/* addr_valid_envelope - safe between <> in SMTP and in the spool */
-bool
-addr_valid_envelope(const char *a)
-{
-	size_t		i, len, at = 0, ats = 0;
-	bool		in_q = false, in_lit = false, lit_done = false;
-	unsigned char	c;
-
-	len = strlen(a);
-	if (len == 0)
-		return true;
-	if (len > ADDR_ENVELOPE_MAX)
-		return false;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)a[i];
-		if (addr_is_ctl(c) || lit_done)
-			return false;
-		if (in_q) {
-			if (c == '\\') {
-				c = (unsigned char)a[++i];
-				if (c == '\0' || addr_is_ctl(c))
-					return false;
-			} else if (c == '"') {
-				in_q = false;
-				if (a[i + 1] != '@' && a[i + 1] != '.' &&
-				    a[i + 1] != '\0')
-					return false;
-			}
-			continue;
-		}
-		if (in_lit) {
-			if (c == ']') {
-				in_lit = false;
-				lit_done = true;
-			} else if (c == '[' || c == '\\' || c == ' ')
-				return false;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			if (ats > 0 || (i > 0 && a[i - 1] != '.'))
-				return false;
-			in_q = true;
-			break;
-		case '[':
-			if (ats != 1 || i != at + 1)
-				return false;
-			in_lit = true;
-			break;
-		case '@':
-			if (++ats > 1)
-				return false;
-			at = i;
-			break;
-		case ' ': case '<': case '>': case '(': case ')': case ']':
-		case ',': case ';': case ':': case '\\':
-			return false;
-		default:
-			break;
-		}
-	}
-	if (in_q || in_lit)
-		return false;
-	if (ats == 1 && (at == 0 || at == len - 1))
-		return false;
-	return true;
 }
 
 /* addr_is_utf8 - any 8-bit byte */
