@@ -28,6 +28,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "confkey.h"
+#include "preset.h"
 #include "util.h"
 
 /* conf_relay_end - apply the preset, derive port and name, check host */
@@ -35,7 +36,7 @@ static void
 conf_relay_end(struct conf_parse *p)
 {
 	struct conf_relay		*r = p->relay;
-	const struct conf_preset	*ps = NULL;
+	const struct preset		*ps = NULL;
 	struct conf_origin		*o_host, *o_port, *o_tls, *o_mech;
 
 	if (r == NULL)
@@ -45,7 +46,7 @@ conf_relay_end(struct conf_parse *p)
 	o_port = &r->origins[conf_kidx(SECT_RELAY, "port")];
 	o_tls = &r->origins[conf_kidx(SECT_RELAY, "tls")];
 	o_mech = &r->origins[conf_kidx(SECT_RELAY, "auth_mechanisms")];
-	if (r->preset != NULL && (ps = conf_preset_find(r->preset)) != NULL) {
+	if (r->preset != NULL && (ps = preset_find(r->preset)) != NULL) {
 		if (o_host->file == NULL) {
 			free(r->host);
 			r->host = xstrdup(ps->host);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * confkey.c - the configuration's key table: every key with its section,
- * type, default and bounds, the relay presets, and the converters that
- * turn one value into its field (with "did you mean" on a typo); the
- * built-in defaults go through the same converters.
+ * type, default and bounds (the relay presets are preset.c's), and the
+ * converters that turn one value into its field (with "did you mean" on
+ * a typo); the built-in defaults go through the same converters.
  *
  * The loader (conf.c), the dump (confdump.c) and conf_origin_of all walk
  * this one table.  Never reads a file, never logs, never shows a
@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "confkey.h"
+#include "preset.h"
 #include "log.h"
 #include "util.h"
 
@@ -35,22 +36,6 @@ _Static_assert(sizeof(enum conf_log) == sizeof(int), "enum storage");
 
 const char *const conf_sect_names[] = {
 	"postern", "queue", "timeouts", "monitoring", "relay", NULL
-};
-
-static const struct conf_preset conf_presets[] = {
-	{ "gmail", "smtp.gmail.com", 587, CONF_TLS_STARTTLS },
-	{ "office365", "smtp.office365.com", 587, CONF_TLS_STARTTLS },
-	{ "outlook", "smtp-mail.outlook.com", 587, CONF_TLS_STARTTLS },
-	{ "fastmail", "smtp.fastmail.com", 465, CONF_TLS_IMPLICIT },
-	{ "sendgrid", "smtp.sendgrid.net", 587, CONF_TLS_STARTTLS },
-	{ "mailgun", "smtp.mailgun.org", 587, CONF_TLS_STARTTLS },
-	{ "ses-us-east-1", "email-smtp.us-east-1.amazonaws.com", 587,
-	    CONF_TLS_STARTTLS },
-};
-
-static const char *const conf_preset_names[] = {
-	"gmail", "office365", "outlook", "fastmail", "sendgrid", "mailgun",
-	"ses-us-east-1", NULL
 };
 
 static const char *const conf_tls_names[] = {
@@ -184,7 +169,7 @@ const struct conf_key conf_keys[] = {
 	    "alert_command is killed after this" },
 
 	{ SECT_RELAY, "preset", T_PRESET, NULL, 0, 0, R(preset),
-	    conf_preset_names, K_OPTIONAL,
+	    preset_names, K_OPTIONAL,
 	    "fill host, port and tls for a known provider" },
 	{ SECT_RELAY, "host", T_HOST, NULL, 0, 0, R(host), NULL, 0,
 	    "the smarthost (required unless preset is set)" },
@@ -842,16 +827,4 @@ conf_free(struct conf *c)
 	free(c->origins);
 	free(c->path);
 	memset(c, 0, sizeof(*c));
-}
-
-/* conf_preset_find - preset by name */
-const struct conf_preset *
-conf_preset_find(const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < ARRAY_SIZE(conf_presets); i++)
-		if (strcmp(conf_presets[i].name, name) == 0)
-			return &conf_presets[i];
-	return NULL;
 }

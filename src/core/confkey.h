@@ -65,13 +65,6 @@ struct conf_key {
 	const char		*help;
 };
 
-struct conf_preset {
-	const char	*name;
-	const char	*host;
-	unsigned	 port;
-	enum conf_tls	 tls;
-};
-
 struct conf_parse {
 	struct conf		*c;
 	FILE			*fp;
@@ -124,8 +117,5 @@ int	conf_convert(const struct conf_key *k, const char *v, void *base,
 
 /* conf_relay_init - one relay with its defaults */
 void	conf_relay_init(struct conf_relay *r);
-
-/* conf_preset_find - relay preset by name, or NULL */
-const struct conf_preset *conf_preset_find(const char *name);
 
 #endif

@@ -18,6 +18,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "preset.h"
 #include "tap.h"
 #include "util.h"
 
@@ -559,6 +560,41 @@ test_open_error(void)
 	buf_free(&err);
 }
 
+/*
+ * test_every_preset - each preset in the table is a value the
+ * configuration accepts (preset_names in table order), and loads as a
+ * complete relay with exactly the table's host, port and TLS mode
+ */
+static void
+test_every_preset(void)
+{
+	const struct preset	*ps;
+	struct conf		 c;
+	char			 text[128], what[160];
+	size_t			 i;
+
+	ok(preset_count() > 0 && preset_at(preset_count()) == NULL &&
+	    preset_names[preset_count()] == NULL,
+	    "the preset table and its name list end together");
+	ok(preset_find("gmial") == NULL && preset_find("") == NULL,
+	    "an unknown preset is not found");
+	for (i = 0; (ps = preset_at(i)) != NULL; i++) {
+		snprintf(what, sizeof(what), "preset %s", ps->name);
+		ok(strcmp(preset_names[i], ps->name) == 0 &&
+		    preset_find(ps->name) == ps, "%s: listed and found", what);
+		snprintf(text, sizeof(text), "[relay]\npreset = %s\n",
+		    ps->name);
+		if (good(text, true, &c, what) != 0)
+			continue;
+		ok(c.relays[0].host != NULL &&
+		    strcmp(c.relays[0].host, ps->host) == 0 &&
+		    c.relays[0].port == ps->port && c.relays[0].tls == ps->tls,
+		    "%s: the relay is %s:%u with the preset's TLS mode", what,
+		    ps->host, ps->port);
+		conf_free(&c);
+	}
+}
+
 static void
 test_presets(void)
 {
@@ -597,6 +633,7 @@ test_presets(void)
 		is_int(c.relays[0].port, 465, "port follows the explicit tls");
 		conf_free(&c);
 	}
+	test_every_preset();
 }
 
 static void
