@@ -239,8 +239,25 @@ a_neg(int x)
 }
 EOF
 	passes fmtknf "KNF declarations and hand-filled lines"
+	d=$(tree fmtelse)
+	cat >>"$d/src/core/a.c" <<'EOF'
+
+/* a_sign - the sign */
+static int
+a_sign(int x)
+{
+	if (x < 0) {
+		return -1;
+	}
+	else if (x > 0)
+		return 1;
+	return 0;
+}
+EOF
+	fails fmtelse '^src/core/a\.c:45: not laid out .*\} else if' \
+	    "'}' and 'else' on two lines"
 else
-	skip "clang-format or git clang-format not installed" 4
+	skip "clang-format or git clang-format not installed" 6
 fi
 
 # ---------------------------------------------------------------- graph
