@@ -196,6 +196,16 @@ sed -i 's/^\treturn x + y;/\t(void)buf_puts(0, "x");\n&/' "$d/src/core/a.c"
 fails voidbuf '^src/core/a\.c:13: struct buf append result thrown away' \
     "(void)buf_puts"
 
+# ---------------------------------------------------------------- include
+d=$(tree incl)
+sed 's/a\.h - the clean/b.h - the second/; s/A_H/B_H/' \
+    "$d/src/core/a.h" >"$d/src/core/b.h"
+sed -i 's/^#define B_H$/&\n#include "a.h"/' "$d/src/core/b.h"
+sed -i 's/^#define A_H$/&\n#include "b.h"/' "$d/src/core/a.h"
+fails incl \
+    '^src/core/a\.h:9: headers include each other: a\.h -> b\.h -> a\.h' \
+    "two headers that include each other"
+
 # ---------------------------------------------------------------- hacking
 d=$(tree unmapped)
 sed 's/a_add/b_add/g; s/a\.c - a clean/b.c - a second/' \
