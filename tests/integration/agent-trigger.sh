@@ -56,7 +56,7 @@ ok "the world's FIFO is there, mode 0622" \
 ok "the group's FIFO is there, mode 0620" \
     [ "$(stat -c %a "$SPOOL/flush")" = 620 ] && test -p "$SPOOL/flush"
 if [ -n "$FLOOD" ]; then
-	not_ok "a user outside the group cannot open spool/flush" \
+	not_ok "a user outside the group cannot open spool/flush" 2 \
 	    $FLOOD sh -c 'exec 3>"$0"' "$SPOOL/flush"
 fi
 

@@ -87,7 +87,7 @@ if ! ok "apt-get installs the package (replacing the system MTA)" \
 fi
 ok "postern is installed" deb_installed postern
 if [ "$had_postfix" = yes ]; then
-	not_ok "postfix was removed (both are mail-transport-agent)" \
+	not_ok "postfix was removed (both are mail-transport-agent)" 1 \
 	    deb_installed postfix
 fi
 is "$(readlink -f /usr/sbin/sendmail)" /usr/sbin/postern \
@@ -98,7 +98,7 @@ ok "user postern and groups postern, postern-drop exist" sh -c \
     'getent passwd postern >/dev/null && getent group postern >/dev/null &&
      getent group postern-drop >/dev/null'
 is "$(id -gn postern)" postern "the agent's primary group is postern"
-not_ok "the agent is not in postern-drop" sh -c \
+not_ok "the agent is not in postern-drop" 1 sh -c \
     'id -nG postern | tr " " "\n" | grep -qx postern-drop'
 is "$(stat -c '%a %U %G' /usr/sbin/postern-drop)" "2755 root postern-drop" \
     "postern-drop is set-group-id postern-drop"
@@ -160,7 +160,7 @@ ok "an unprivileged user submits through /usr/sbin/sendmail" \
 like "$(/usr/sbin/postern queue)" 'carol@example\.net' \
     "root sees it in the queue"
 # no agent runs here (no systemd): a user's own listing needs it
-not_ok "the user cannot list the queue" run_as "$U" /usr/sbin/postern queue
+not_ok "the user cannot list the queue" 69 run_as "$U" /usr/sbin/postern queue
 like "$(run_as "$U" /usr/sbin/postern queue 2>&1)" \
     "no delivery agent is running.*members of the mail system's group postern.*adduser $U postern" \
     "the refusal says no agent runs, names the group postern and how to join it"
@@ -221,14 +221,14 @@ is "$(ls $S/new $S/cur $S/failed | grep -c '^[0-9A-F]\{20\}$')" 0 \
 
 # ---------------------------------------------------------------- purge
 ok "apt-get purge removes the package" $APT purge postern
-not_ok "postern is no longer installed" deb_installed postern
+not_ok "postern is no longer installed" 1 deb_installed postern
 for p in /usr/sbin/postern /usr/sbin/postern-drop /usr/sbin/posternd \
     /usr/lib/sendmail /usr/bin/mailq /etc/postern /var/spool/postern \
     /lib/systemd/system/postern.service /usr/share/doc/postern; do
-	not_ok "purge left no $p" test -e "$p"
+	not_ok "purge left no $p" 1 test -e "$p"
 done
 if [ "$had_postfix" = no ]; then
-	not_ok "purge left no /usr/sbin/sendmail" test -e /usr/sbin/sendmail
+	not_ok "purge left no /usr/sbin/sendmail" 1 test -e /usr/sbin/sendmail
 fi
 is "$(dpkg-statoverride --list /usr/sbin/postern-drop)" "" \
     "the statoverride is gone"

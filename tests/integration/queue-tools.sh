@@ -434,8 +434,8 @@ sgid_admin "$DROPPER" "$DG" || bail_out "cannot create $DROPPER"
 out=$(run_as "$DROPPER" "$POSTERN" queue -C "$CONF" 2>&1)
 is "$?" 69 "the drop group alone: postern queue only asks the agent (69: none)"
 for d in cur failed state; do
-	not_ok "the drop group alone cannot list $d/" run_as "$DROPPER" ls "$SPOOL/$d"
+	not_ok "the drop group alone cannot list $d/" 2 run_as "$DROPPER" ls "$SPOOL/$d"
 done
-not_ok "the drop group alone cannot read a queue file in new/ (0604)" \
+not_ok "the drop group alone cannot read a queue file in new/ (0604)" 1 \
     run_as "$DROPPER" cat "$SPOOL/new/$N1"
 done_testing

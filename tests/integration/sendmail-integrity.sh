@@ -52,7 +52,7 @@ accepted() {
 	[ "$rc" = 0 ] || diag "$out"
 	f=$(queue_files)
 	if [ "$(queue_count)" != 1 ] || [ -z "$f" ]; then
-		not_ok "$what: one message queued (found $(queue_count))"
+		ok "$what: one message queued (found $(queue_count))" false
 		return
 	fi
 	ok "$what: every input byte queued, in order" \

@@ -73,12 +73,12 @@ in_group() {
 	id -Gn "$1" | tr ' ' '\n' | grep -qx "$2"
 }
 for u in "$A" "$B" "$AGENT"; do
-	not_ok "$u is not in the drop group $DG" in_group "$u" "$DG"
+	not_ok "$u is not in the drop group $DG" 1 in_group "$u" "$DG"
 done
-not_ok "$A is not in $G" in_group "$A" "$G"
-not_ok "$B is not in $G" in_group "$B" "$G"
+not_ok "$A is not in $G" 1 in_group "$A" "$G"
+not_ok "$B is not in $G" 1 in_group "$B" "$G"
 ok "$ADM is in $G" in_group "$ADM" "$G"
-not_ok "$ADM is not in $DG" in_group "$ADM" "$DG"
+not_ok "$ADM is not in $DG" 1 in_group "$ADM" "$DG"
 
 # --- user A submits through the set-group-id helper
 printf 'Subject: private to A\n\nA-private-body-7f3e\n' >"$T/msg-a"
@@ -100,23 +100,23 @@ stat_a=$(stat -c '%u %g %a %s %Y %i' "$fa")
 sum_a=$(sha256sum <"$fa")
 
 # --- user B (and A itself) cannot reach the queued message
-not_ok "B cannot read A's queue file" run_as "$B" cat "$fa"
-not_ok "B cannot list new/" run_as "$B" ls "$SG_SPOOL/new"
-not_ok "B cannot list tmp/" run_as "$B" ls "$SG_SPOOL/tmp"
-not_ok "B cannot delete A's queue file" run_as "$B" rm -f "$fa"
-not_ok "B cannot rename A's queue file" \
+not_ok "B cannot read A's queue file" 1 run_as "$B" cat "$fa"
+not_ok "B cannot list new/" 2 run_as "$B" ls "$SG_SPOOL/new"
+not_ok "B cannot list tmp/" 2 run_as "$B" ls "$SG_SPOOL/tmp"
+not_ok "B cannot delete A's queue file" 1 run_as "$B" rm -f "$fa"
+not_ok "B cannot rename A's queue file" 1 \
     run_as "$B" mv "$fa" "$SG_SPOOL/tmp/$qa"
-not_ok "B cannot append to A's queue file" \
+not_ok "B cannot append to A's queue file" 2 \
     run_as "$B" sh -c 'echo X-Evil: 1 >>"$1"' sh "$fa"
-not_ok "B cannot truncate A's queue file" run_as "$B" truncate -s 0 "$fa"
-not_ok "A cannot read its own queued file either" run_as "$A" cat "$fa"
-not_ok "A cannot delete its own queued file" run_as "$A" rm -f "$fa"
+not_ok "B cannot truncate A's queue file" 1 run_as "$B" truncate -s 0 "$fa"
+not_ok "A cannot read its own queued file either" 1 run_as "$A" cat "$fa"
+not_ok "A cannot delete its own queued file" 1 run_as "$A" rm -f "$fa"
 # what postern-drop's privilege gives: B's uid with the drop group
-not_ok "the drop group cannot read A's queued file (0604: its class is denied)" \
+not_ok "the drop group cannot read A's queued file (0604: its class is denied)" 1 \
     setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$fa"
-not_ok "the drop group cannot list tmp/" \
+not_ok "the drop group cannot list tmp/" 2 \
     setpriv --reuid="$B" --regid="$DG" --clear-groups -- ls "$SG_SPOOL/tmp"
-not_ok "the drop group cannot delete A's queued file (sticky new/)" \
+not_ok "the drop group cannot delete A's queued file (sticky new/)" 1 \
     setpriv --reuid="$B" --regid="$DG" --clear-groups -- rm -f "$fa"
 out=$(run_as "$B" "$PN" queue 2>&1)
 rc=$?
@@ -131,7 +131,7 @@ is "$(cat "$fa" | sed '1,/^$/d' | sed '1,/^$/d')" "A-private-body-7f3e" \
 is $? 0 "A's queue file unchanged (owner, mode, size, inode, checksum)"
 
 # --- the smarthost secrets: readable by the agent only
-not_ok "B cannot read the secrets file directly" run_as "$B" cat "$SG_SECRETS"
+not_ok "B cannot read the secrets file directly" 1 run_as "$B" cat "$SG_SECRETS"
 run_as "$AGENT" cat "$SG_SECRETS" | grep -q "$SG_PASSWORD"
 is $? 0 "the agent can read the secrets file (the leak probe sees the password)"
 printf '[postern]\naliases = %s\nspool_dir = %s\n' "$SG_SECRETS" \
@@ -367,12 +367,12 @@ ok "$G member: requeued into cur/ (new/ is the drop group's)" \
 
 # the drop group alone: nothing of cur/, failed/, state/
 for d in cur failed state; do
-	not_ok "the drop group alone cannot list $d/" \
+	not_ok "the drop group alone cannot list $d/" 2 \
 	    setpriv --reuid="$B" --regid="$DG" --clear-groups -- ls "$SG_SPOOL/$d"
 done
-not_ok "the drop group alone cannot read A's message in cur/" \
+not_ok "the drop group alone cannot read A's message in cur/" 1 \
     setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$SG_SPOOL/cur/$qa"
-not_ok "the drop group alone cannot read state/relays" \
+not_ok "the drop group alone cannot read state/relays" 1 \
     setpriv --reuid="$B" --regid="$DG" --clear-groups -- cat "$SG_SPOOL/state/relays"
 
 # an ordinary user: refused, told who may and how

@@ -98,7 +98,7 @@ like "$log" "sasl_method=PLAIN, sasl_username=$first_user" "maillog: AUTH"
 
 ok "postfix_stop" postfix_stop "$P"
 is "$(_postfix_pids "$P")" "" "no Postfix process of the instance left"
-not_ok "port closed after stop" _postfix_listening "$first_port"
+not_ok "port closed after stop" 1 _postfix_listening "$first_port"
 unlike "$(postconf -c /etc/postfix -h alternate_config_directories)" \
     "$T" "system main.cf no longer lists the instances"
 done_testing

@@ -90,7 +90,7 @@ out=$(smtp_send --port "$SMARTHOST_PORT" --starttls --ca "$C/ca.pem" \
 like "$out" "ERROR: SSLCertVerificationError" \
     "client refuses the certificate for another name"
 smarthost_stop
-not_ok "smarthost_stop ends the server" kill -0 "$SMARTHOST_PID"
+not_ok "smarthost_stop ends the server" 1 kill -0 "$SMARTHOST_PID"
 
 # ---------------------------------------------------------------- implicit TLS
 S=$T/s2
@@ -262,7 +262,7 @@ fi
 like "$(free_port)" '^[0-9]+$' "free_port prints a port"
 ( sleep 0.2; echo x >"$T/late" ) &
 ok "wait_for_file sees a file written later" wait_for_file "$T/late" 5
-not_ok "wait_for_file times out" wait_for_file "$T/never" 1
+not_ok "wait_for_file times out" 1 wait_for_file "$T/never" 1
 if [ "$(id -u)" -eq 0 ]; then
 	ok "make_test_users creates postern-t1..t2" make_test_users 2
 	ok "make_test_users is idempotent" make_test_users 2
@@ -271,7 +271,7 @@ if [ "$(id -u)" -eq 0 ]; then
 	is "$(run_as postern-t1 id -g)" "$(id -g postern-t1)" \
 	    "run_as switches gid"
 	echo secret >"$T/root-only" && chmod 0600 "$T/root-only"
-	not_ok "run_as user cannot read a root-only file" \
+	not_ok "run_as user cannot read a root-only file" 1 \
 	    run_as postern-t2 cat "$T/root-only"
 	# the copies of the built programs: reachable wherever the clone is
 	# (/root is mode 0700); an unprivileged shell runs one

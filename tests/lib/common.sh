@@ -88,16 +88,36 @@ ok_here() {
 	return $_ok_rc
 }
 
-# not_ok DESC CMD [ARGS...] - pass when CMD exits non-zero
+# not_ok DESC CODE CMD [ARGS...] - pass when CMD exits with status CODE
+# (1-125, or 128+N for signal N), the refusal the test expects.  Any other
+# status fails and prints expected and got: 0, another refusal, and always
+# 126 and 127 (CMD could not run or was not found: it refused nothing).
+# Like ok, CMD runs in a subshell and its output is shown on failure.
 not_ok() {
 	_ok_desc=$1
-	shift
-	if "$@" >/dev/null 2>&1; then
-		_tap_result 1 "$_ok_desc"
-		diag "command unexpectedly succeeded: $*"
-		return 1
+	_nk_want=${2:-}
+	case $_nk_want in
+	''|*[!0-9]*|0|126|127)
+		bail_out "not_ok '$_ok_desc': expected exit code" \
+		    "'$_nk_want' is not a refusal (1-125, 128+N)" ;;
+	esac
+	shift 2
+	_ok_out=$("$@" 2>&1)
+	_ok_rc=$?
+	if [ "$_ok_rc" -eq "$_nk_want" ]; then
+		_tap_result 0 "$_ok_desc"
+		return 0
 	fi
-	_tap_result 0 "$_ok_desc"
+	_tap_result 1 "$_ok_desc"
+	case $_ok_rc in
+	0)	diag "command unexpectedly succeeded: $*" ;;
+	126)	diag "command could not be run (exit 126): $*" ;;
+	127)	diag "command not found (exit 127): $*" ;;
+	*)	diag "command failed with another code: $*" ;;
+	esac
+	diag "expected exit $_nk_want, got $_ok_rc"
+	[ -n "$_ok_out" ] && diag "$_ok_out"
+	return 1
 }
 
 # is GOT EXPECTED DESC - string equality

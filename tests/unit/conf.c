@@ -158,7 +158,9 @@ test_example(void)
 static void
 test_defaults(void)
 {
-	struct conf	c;
+	static const struct conf	zero;
+	struct conf			c;
+	bool				zeroed;
 
 	if (good("", false, &c, "an empty file loads without need_relay"))
 		return;
@@ -202,8 +204,10 @@ test_defaults(void)
 	is_str(c.spool_dir, SPOOLDIR, "conf_defaults fills spool_dir");
 	ok(c.domain == NULL, "conf_defaults leaves domain to conf_load");
 	conf_free(&c);
+	zeroed = memcmp(&c, &zero, sizeof(c)) == 0;
 	conf_free(&c);
-	ok(1, "conf_free twice is safe");
+	ok(zeroed && memcmp(&c, &zero, sizeof(c)) == 0,
+	    "conf_free leaves every field zero, and a second free too");
 }
 
 static void

@@ -298,7 +298,7 @@ sorted_like_strcmp(size_t n, unsigned seed, size_t distinct)
 static void
 test_entry(void)
 {
-	struct queuefmt_entry	e, v[4];
+	struct queuefmt_entry	e, v[4], before[4];
 	struct qid		q;
 
 	ok(queuefmt_entry_set(&e, "655F0A2B0C1D20A3B4C5", 2) == 0 &&
@@ -333,9 +333,12 @@ test_entry(void)
 	queuefmt_entry_qid(&v[0], &q);
 	ok(strcmp(q.s, "AAAA0000000000000001") == 0 && v[1].where == 1 &&
 	    v[2].where == 3 && v[3].where == 0, "sort: by id, stable");
+	memcpy(before, v, sizeof(before));
 	queuefmt_sort(v, 0);
+	queuefmt_sort(v, 1);
 	queuefmt_sort(NULL, 0);
-	ok(1, "sort: nothing to sort");
+	ok(memcmp(before, v, sizeof(before)) == 0,
+	    "sort: zero or one entry leaves the array as it was");
 	ok(sorted_like_strcmp(1, 1, 0), "sort: one id");
 	ok(sorted_like_strcmp(2, 2, 0), "sort: two ids");
 	ok(sorted_like_strcmp(1000, 3, 0), "sort: 1000 ids as strcmp");

@@ -149,6 +149,44 @@ static const char EHLO_PIPE[] =
     "250-mx.example\r\n250-PIPELINING\r\n250-SIZE 1000\r\n250-DSN\r\n"
     "250-8BITMIME\r\n250-SMTPUTF8\r\n250 ENHANCEDSTATUSCODES\r\n";
 
+/*
+ * One step of a dialogue: the server's reply in (NULL: only take what the
+ * client has pending), the client's answer out, and what the machine
+ * wants and its state afterwards (-1: not checked).  dialogue() walks a
+ * table of them: one test point per answer, and one per want or state.
+ */
+struct step {
+	const char	*reply;
+	const char	*answer;
+	int		 want;
+	int		 state;
+	const char	*what;
+};
+#define NSTEPS(t)	(sizeof(t) / sizeof((t)[0]))
+
+/* dialogue - walk a table of steps on s */
+static void
+dialogue(struct smtp_session *s, const struct step *t, size_t n)
+{
+	char	what[256];
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		is_str(t[i].reply != NULL ? say(s, t[i].reply) : take(s),
+		    t[i].answer, t[i].what);
+		if (t[i].want != -1) {
+			snprintf(what, sizeof(what), "%s: then wants %d",
+			    t[i].what, t[i].want);
+			is_int(smtp_want(s), t[i].want, what);
+		}
+		if (t[i].state != -1) {
+			snprintf(what, sizeof(what), "%s: then in %s",
+			    t[i].what, smtp_state_name(t[i].state));
+			is_int(s->state, t[i].state, what);
+		}
+	}
+}
+
 /* open_session - greeting and EHLO answered with ehlo; READY */
 static void
 open_session(struct smtp_session *s, const struct smtp_params *p,
@@ -185,6 +223,23 @@ msg_init(struct smtp_message *m, struct smtp_rcpt *r, struct body *b,
 static void
 test_plain_session(void)
 {
+	static const struct step hello[] = {
+		{ "220 mx.example ESMTP\r\n", "EHLO client.example\r\n",
+		    -1, -1, "plain: EHLO after greeting" },
+		{ EHLO_PLAIN, "", SMTP_WANT_MESSAGE, -1,
+		    "plain: nothing more to say, ready" },
+	}, transaction[] = {
+		{ NULL, "MAIL FROM:<root@client.example> BODY=8BITMIME\r\n",
+		    -1, -1,
+		    "plain: MAIL alone, BODY=8BITMIME, no SIZE (not offered)" },
+		{ "250 2.1.0 ok\r\n", "RCPT TO:<one@example.org>\r\n",
+		    -1, -1, "plain: first RCPT after MAIL reply" },
+		{ "550 5.1.1 no such user\r\n", "RCPT TO:<two@example.org>\r\n",
+		    -1, -1, "plain: second RCPT" },
+		{ "250 2.1.5 ok\r\n", "DATA\r\n", -1, -1, "plain: DATA" },
+		{ "354 go ahead\r\n", "", SMTP_WANT_WRITE, -1,
+		    "plain: 354, body wanted" },
+	};
 	struct smtp_session	s;
 	struct smtp_message	m;
 	struct smtp_rcpt	r[2];
@@ -194,24 +249,13 @@ test_plain_session(void)
 	is_int(smtp_want(&s), SMTP_WANT_READ, "plain: waits for greeting");
 	is_int(smtp_stage_timeout(s.state), SMTP_T_GREETING,
 	    "plain: greeting timeout applies");
-	is_str(say(&s, "220 mx.example ESMTP\r\n"), "EHLO client.example\r\n",
-	    "plain: EHLO after greeting");
-	is_str(say(&s, EHLO_PLAIN), "", "plain: nothing more to say");
-	is_int(smtp_want(&s), SMTP_WANT_MESSAGE, "plain: ready");
+	dialogue(&s, hello, NSTEPS(hello));
 	ok(s.esmtp && s.caps.ext == EHLO_8BITMIME, "plain: caps recorded");
 
 	msg_init(&m, r, &b, "Subject: t\n\n.dot\nbody\n");
 	m.body = SMTP_BODY_8BITMIME;
 	is_int(smtp_message_start(&s, &m), 0, "plain: message starts");
-	is_str(take(&s), "MAIL FROM:<root@client.example> BODY=8BITMIME\r\n",
-	    "plain: MAIL alone, BODY=8BITMIME, no SIZE (not offered)");
-	is_str(say(&s, "250 2.1.0 ok\r\n"), "RCPT TO:<one@example.org>\r\n",
-	    "plain: first RCPT after MAIL reply");
-	is_str(say(&s, "550 5.1.1 no such user\r\n"),
-	    "RCPT TO:<two@example.org>\r\n", "plain: second RCPT");
-	is_str(say(&s, "250 2.1.5 ok\r\n"), "DATA\r\n", "plain: DATA");
-	is_str(say(&s, "354 go ahead\r\n"), "", "plain: 354");
-	is_int(smtp_want(&s), SMTP_WANT_WRITE, "plain: body wanted");
+	dialogue(&s, transaction, NSTEPS(transaction));
 	is_int(smtp_stage_timeout(s.state), SMTP_T_DATA_BLOCK,
 	    "plain: data_block timeout while sending");
 	is_str(pump(&s), "Subject: t\r\n\r\n..dot\r\nbody\r\n.\r\n",
@@ -243,6 +287,12 @@ test_plain_session(void)
 static void
 test_pipelined(void)
 {
+	static const struct step replies[] = {
+		{ "250 ok\r\n250 ok\r\n", "", -1, SMTP_S_RCPT,
+		    "pipe: two replies in one read, nothing to send" },
+		{ "250 ok\r\n354 go\r\n", "", -1, -1,
+		    "pipe: rest of replies" },
+	};
 	struct smtp_session	s;
 	struct smtp_message	m;
 	struct smtp_rcpt	r[2];
@@ -267,10 +317,7 @@ test_pipelined(void)
 	    "DATA\r\n", "pipe: the whole group in one write, DSN params");
 	is_int(smtp_stage_timeout(s.state), SMTP_T_MAIL,
 	    "pipe: receive cursor starts at MAIL");
-	is_str(say(&s, "250 ok\r\n250 ok\r\n"), "",
-	    "pipe: two replies in one read, nothing to send");
-	is_int(s.state, SMTP_S_RCPT, "pipe: receive cursor at RCPT");
-	is_str(say(&s, "250 ok\r\n354 go\r\n"), "", "pipe: rest of replies");
+	dialogue(&s, replies, NSTEPS(replies));
 	is_str(pump(&s), "a\r\nb\r\n.\r\n", "pipe: body");
 	is_str(say(&s, "250 queued\r\n"), "", "pipe: done");
 	ok(m.status == SMTP_MSG_SENT && m.naccepted == 2,
@@ -328,6 +375,11 @@ test_pipelined_none(void)
 static void
 test_helo(void)
 {
+	static const struct step fallback[] = {
+		{ "502 command not implemented\r\n", "HELO client.example\r\n",
+		    -1, -1, "helo: fallback on 5xx" },
+		{ "250 hi\r\n", "", -1, -1, "helo: accepted" },
+	};
 	struct smtp_session	s;
 	struct smtp_message	m;
 	struct smtp_rcpt	r[2];
@@ -335,9 +387,7 @@ test_helo(void)
 
 	smtp_init(&s, &plain_params);
 	(void)say(&s, "220 old\r\n");
-	is_str(say(&s, "502 command not implemented\r\n"),
-	    "HELO client.example\r\n", "helo: fallback on 5xx");
-	is_str(say(&s, "250 hi\r\n"), "", "helo: accepted");
+	dialogue(&s, fallback, NSTEPS(fallback));
 	ok(smtp_want(&s) == SMTP_WANT_MESSAGE && !s.esmtp && s.caps.ext == 0,
 	    "helo: ready, plain SMTP");
 	msg_init(&m, r, &b, "x\n");
@@ -369,16 +419,20 @@ test_helo(void)
 static void
 test_starttls(void)
 {
+	static const struct step upgrade[] = {
+		{ "250-mx\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n"
+		    "250 STARTTLS\r\n", "STARTTLS\r\n", -1, SMTP_S_STARTTLS,
+		    "tls: STARTTLS sent" },
+		{ "220 2.0.0 ready\r\n", "", SMTP_WANT_TLS, -1,
+		    "tls: 220, the caller must handshake" },
+	};
 	struct smtp_params	p = plain_params;
 	struct smtp_session	s;
 
 	p.starttls = true;
 	smtp_init(&s, &p);
 	(void)say(&s, "220 mx\r\n");
-	is_str(say(&s, "250-mx\r\n250-PIPELINING\r\n250-AUTH PLAIN\r\n"
-	    "250 STARTTLS\r\n"), "STARTTLS\r\n", "tls: STARTTLS sent");
-	is_str(say(&s, "220 2.0.0 ready\r\n"), "", "tls: 220");
-	is_int(smtp_want(&s), SMTP_WANT_TLS, "tls: caller must handshake");
+	dialogue(&s, upgrade, NSTEPS(upgrade));
 	is_int(smtp_stage_timeout(s.state), SMTP_T_STARTTLS,
 	    "tls: starttls timeout for the handshake");
 	smtp_tls_done(&s);
@@ -442,6 +496,20 @@ test_auth(void)
 {
 	static const char ehlo[] =
 	    "250-mx\r\n250-AUTH PLAIN LOGIN X-MULTI X-BIG\r\n250 8BITMIME\r\n";
+	static const struct step login[] = {
+		{ NULL, "AUTH LOGIN\r\n", -1, -1, "auth: LOGIN without IR" },
+		{ "334 VXNlcm5hbWU6\r\n", "dXNlcg==\r\n", -1, -1,
+		    "auth: LOGIN user" },
+		{ "334 UGFzc3dvcmQ6\r\n", "cGFzcw==\r\n", -1, -1,
+		    "auth: LOGIN password" },
+		{ "235 ok\r\n", "", -1, -1, "auth: LOGIN done" },
+	}, multi[] = {
+		{ NULL, "AUTH X-MULTI =\r\n", -1, -1, "auth: empty IR is '='" },
+		{ "334 YQ==\r\n", "cjE=\r\n", -1, -1, "auth: step 1" },
+		{ "334 \r\n", "cjI=\r\n", -1, -1, "auth: empty challenge" },
+		{ "334 Yw==\r\n", "cjM=\r\n", -1, -1, "auth: step 3" },
+		{ "235 ok\r\n", "", -1, -1, "auth: multi-step done" },
+	};
 	struct smtp_session	s;
 	struct fake_auth	fa;
 	struct smtp_params	p = plain_params;
@@ -456,21 +524,12 @@ test_auth(void)
 	smtp_free(&s);
 
 	auth_session(&s, &fa, "LOGIN", ehlo);
-	is_str(take(&s), "AUTH LOGIN\r\n", "auth: LOGIN without IR");
-	is_str(say(&s, "334 VXNlcm5hbWU6\r\n"), "dXNlcg==\r\n",
-	    "auth: LOGIN user");
-	is_str(say(&s, "334 UGFzc3dvcmQ6\r\n"), "cGFzcw==\r\n",
-	    "auth: LOGIN password");
-	is_str(say(&s, "235 ok\r\n"), "", "auth: LOGIN done");
+	dialogue(&s, login, NSTEPS(login));
 	ok(s.authenticated, "auth: LOGIN authenticated");
 	smtp_free(&s);
 
 	auth_session(&s, &fa, "X-MULTI", ehlo);
-	is_str(take(&s), "AUTH X-MULTI =\r\n", "auth: empty IR is '='");
-	is_str(say(&s, "334 YQ==\r\n"), "cjE=\r\n", "auth: step 1");
-	is_str(say(&s, "334 \r\n"), "cjI=\r\n", "auth: empty challenge");
-	is_str(say(&s, "334 Yw==\r\n"), "cjM=\r\n", "auth: step 3");
-	is_str(say(&s, "235 ok\r\n"), "", "auth: multi-step done");
+	dialogue(&s, multi, NSTEPS(multi));
 	is_str(fa.seen, "a||c", "auth: the plug-in saw decoded challenges");
 	smtp_free(&s);
 
@@ -919,6 +978,31 @@ test_garbage(void)
 static void
 test_many(void)
 {
+	static const struct step two[] = {
+		{ NULL, "MAIL FROM:<root@client.example>\r\n", -1, -1,
+		    "many: message 2, MAIL" },
+		{ "250 ok\r\n", "RCPT TO:<one@example.org>\r\n", -1, -1,
+		    "many: message 2, first RCPT" },
+		{ "550 no\r\n", "RCPT TO:<two@example.org>\r\n", -1, -1,
+		    "many: message 2, second RCPT" },
+		{ "550 no\r\n", "RSET\r\n", -1, SMTP_S_RSET,
+		    "many: no recipient, RSET instead of DATA" },
+		{ "250 ok\r\n", "", SMTP_WANT_MESSAGE, -1,
+		    "many: message 2, RSET answered" },
+	}, three[] = {
+		{ NULL, "MAIL FROM:<root@client.example>\r\n", -1, -1,
+		    "many: message 3, MAIL" },
+		{ "250 ok\r\n", "RCPT TO:<one@example.org>\r\n", -1, -1,
+		    "many: message 3, first RCPT" },
+		{ "250 ok\r\n", "RCPT TO:<two@example.org>\r\n", -1, -1,
+		    "many: message 3, second RCPT" },
+		{ "250 ok\r\n", "DATA\r\n", -1, SMTP_S_DATA,
+		    "many: message 3, DATA" },
+		{ "554 5.7.1 no DATA\r\n", "RSET\r\n", -1, SMTP_S_RSET,
+		    "many: DATA refused, RSET" },
+		{ "250 ok\r\n", "", SMTP_WANT_MESSAGE, -1,
+		    "many: message 3, RSET answered" },
+	};
 	struct smtp_session	s;
 	struct smtp_message	m;
 	struct smtp_rcpt	r[2];
@@ -938,24 +1022,13 @@ test_many(void)
 
 	msg_init(&m, r, &b, "two\n");
 	smtp_message_start(&s, &m);
-	(void)take(&s);
-	(void)say(&s, "250 ok\r\n");
-	(void)say(&s, "550 no\r\n");
-	is_str(say(&s, "550 no\r\n"), "RSET\r\n",
-	    "many: no recipient, RSET instead of DATA");
-	(void)say(&s, "250 ok\r\n");
+	dialogue(&s, two, NSTEPS(two));
 	ok(m.status == SMTP_MSG_REJECTED && m.stage == SMTP_S_RCPT &&
 	    b.calls == 0, "many: message 2 refused at RCPT, body unread");
 
 	msg_init(&m, r, &b, "three\n");
 	smtp_message_start(&s, &m);
-	(void)take(&s);
-	(void)say(&s, "250 ok\r\n");
-	(void)say(&s, "250 ok\r\n");
-	(void)say(&s, "250 ok\r\n");
-	is_str(say(&s, "554 5.7.1 no DATA\r\n"), "RSET\r\n",
-	    "many: DATA refused, RSET");
-	(void)say(&s, "250 ok\r\n");
+	dialogue(&s, three, NSTEPS(three));
 	ok(m.status == SMTP_MSG_REJECTED && m.stage == SMTP_S_DATA &&
 	    m.naccepted == 2, "many: message 3 refused at DATA");
 
