@@ -170,7 +170,11 @@ const struct conf_key conf_keys[] = {
 
 	{ SECT_RELAY, "preset", T_PRESET, NULL, 0, 0, R(preset),
 	    preset_names, K_OPTIONAL,
-	    "fill host, port and tls for a known provider" },
+	    "fill host, port and tls for a known provider (postern config "
+	    "--presets lists them)" },
+	{ SECT_RELAY, "ses_region", T_STRING, NULL, 0, 0, R(ses_region),
+	    NULL, K_OPTIONAL, "the AWS region of preset = ses, like "
+	    "eu-west-1" },
 	{ SECT_RELAY, "host", T_HOST, NULL, 0, 0, R(host), NULL, 0,
 	    "the smarthost (required unless preset is set)" },
 	{ SECT_RELAY, "port", T_UINT, NULL, 1, 65535, R(port), NULL, 0,
@@ -704,6 +708,15 @@ conf_convert(const struct conf_key *k, const char *v, void *base,
 		for (i = 0; k->names[i] != NULL; i++)
 			if (strcasecmp(v, k->names[i]) == 0)
 				break;
+		if (k->names[i] == NULL && k->type == T_PRESET) {
+			/* too many to list: name the command that does */
+			buf_note(why, "bad value '%.*s': no such preset",
+			    CONF_VALUE_SHOWN, shown);
+			if ((sug = conf_suggest(v, k->names)) != NULL)
+				buf_note(why, " (did you mean '%s'?)", sug);
+			buf_note(why, ": postern config --presets lists them");
+			return -1;
+		}
 		if (k->names[i] == NULL) {
 			buf_note(why, "bad value '%.*s': expected ",
 			    CONF_VALUE_SHOWN, shown);
