@@ -164,8 +164,11 @@ void	check_one_relay(struct check *ck, size_t i);
 struct addrinfo;
 void	check_ports(struct check *ck, const struct conf_relay *r,
 	    const struct addrinfo *res, int err);
-/* check_ports_limit - the preset's sending limit as a rate_limit hint */
-void	check_ports_limit(struct check *ck, const struct conf_relay *r);
+/*
+ * check_ports_rules - the preset's rules the configuration misses: OAuth2
+ * without token_command, a sending limit above rate_limit (warnings)
+ */
+void	check_ports_rules(struct check *ck, const struct conf_relay *r);
 
 /* ---- check_wait.c: the test message */
 

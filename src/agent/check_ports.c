@@ -6,8 +6,9 @@
  * preset's list, or 587 and 465 for a relay without a preset) and the
  * report says which one works and the exact lines to change ("587 is
  * blocked here; 465 answers with TLS: set port = 465 and tls =
- * implicit"); and a provider's published sending limit becomes a
- * rate_limit suggestion.
+ * implicit"); and the provider's rules the configuration misses
+ * become warnings: OAuth2 without token_command, a published sending
+ * limit above rate_limit.
  *
  * Advice only: never changes the configuration, and the agent never
  * switches ports by itself (issue 16).  Each probe is one connection
@@ -288,15 +289,22 @@ check_ports(struct check *ck, const struct conf_relay *r,
 	buf_free(&details);
 }
 
-/* check_ports_limit - the provider's sending limit as a rate_limit hint */
+/* check_ports_rules - OAuth2 and the sending limit, as warnings */
 void
-check_ports_limit(struct check *ck, const struct conf_relay *r)
+check_ports_rules(struct check *ck, const struct conf_relay *r)
 {
 	const struct preset	*ps = r->preset != NULL ?
 				    preset_find(r->preset) : NULL;
 	char			 per[32];
 
-	if (ps == NULL || ps->limit == 0)
+	if (ps == NULL)
+		return;
+	if (ps->oauth2 && r->token_command == NULL)
+		check_report(ck, CK_CONFIG, CHECK_WARN, -1, NULL, NULL,
+		    "%s requires OAuth2: set token_command (a command that "
+		    "prints an access token for user); a password is likely "
+		    "refused", ps->title);
+	if (ps->limit == 0)
 		return;
 	format_duration(ps->limit_period, per, sizeof(per));
 	/* rate_limit/rate_period above limit/limit_period, or none */

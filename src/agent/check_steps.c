@@ -590,7 +590,7 @@ check_relay_warnings(struct check *ck, const struct conf_relay *r)
 		    "= no; for a private CA set tls_ca_file, for a "
 		    "self-signed certificate tls_pins", NULL, "tls_verify = "
 		    "no: the relay's certificate is not checked");
-	check_ports_limit(ck, r);
+	check_ports_rules(ck, r);
 }
 
 /* check_one_relay - every step for relay index i */

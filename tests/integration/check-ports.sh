@@ -164,6 +164,16 @@ sed -i "s/^rate_period = 1m/rate_period = 8m/" "$CONF"
 ck
 is "$(limit_line)" "" "1 per 8 minutes (180 a day): under the limit, no hint"
 
+# ------------------------------------------- OAuth2 demanded by the preset
+conf 'preset = office365' 'port = 2525' 'user = a@example.org'
+ck
+like "$(cat "$T/out")" '\[warn\] configuration: Microsoft 365 \(Exchange Online\) requires OAuth2: set token_command' \
+    "office365 without token_command: OAuth2 named"
+conf 'preset = office365' 'port = 2525' 'user = a@example.org' \
+    'token_command = /bin/echo token'
+ck
+unlike "$(cat "$T/out")" 'requires OAuth2' "office365 with token_command: no warning"
+
 # ------------------------------------------------ the --json form
 drop 587
 conf 'preset = sendgrid'
