@@ -429,7 +429,7 @@ preset_region_ok(const char *region)
 
 	if (strlen(region) > PRESET_REGION_MAX)
 		return false;
-	for (s = region; ; s++) {
+	for (s = region;; s++) {
 		last = s;
 		if (*s < 'a' || *s > 'z') {
 			if (*s < '0' || *s > '9')
