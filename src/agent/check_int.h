@@ -5,7 +5,8 @@
  * (struct check) and one relay's connection (struct check_conn), and the
  * functions the files share.  The files call one way only:
  *   check.c (configuration, secrets, main) -> check_steps.c, check_wait.c
- *   check_steps.c (one relay, step by step) -> check_smtp.c
+ *   check_steps.c (one relay, step by step) -> check_smtp.c,
+ *     check_ports.c (the provider's other ports, its sending limit)
  *   every file -> check_report.c (the output: human lines or JSON)
  * Nothing outside src/agent/check*.c may include it.
  */
@@ -93,6 +94,7 @@ struct check_conn {
 	struct smtp_session	 smtp;
 	bool			 smtp_live;
 	int			 io_errno;	/* of the last failed read */
+	int			 connect_errno;	/* of the last failed connect */
 	struct auth_session	*auth;
 	struct smtp_auth_ops	 ops;
 	char			 offered[EHLO_AUTH_MAX];
@@ -150,6 +152,23 @@ void	check_conn_close(struct check_conn *cc);
 
 /* check_one_relay - every step for relay index i (0-based) */
 void	check_one_relay(struct check *ck, size_t i);
+
+/* ---- check_ports.c: what the relay's preset adds (issue 16) */
+
+/*
+ * check_ports - r->port was refused or timed out (err) at every address
+ * of res: try the provider's other submission ports (the preset's, or 587
+ * and 465) and report which one works from here and the lines to change.
+ * Does nothing for another err or a NULL res.
+ */
+struct addrinfo;
+void	check_ports(struct check *ck, const struct conf_relay *r,
+	    const struct addrinfo *res, int err);
+/*
+ * check_ports_rules - the preset's rules the configuration misses: OAuth2
+ * without token_command, a sending limit above rate_limit (warnings)
+ */
+void	check_ports_rules(struct check *ck, const struct conf_relay *r);
 
 /* ---- check_wait.c: the test message */
 

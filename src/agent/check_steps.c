@@ -488,6 +488,7 @@ check_connect(struct check_conn *cc, struct addrinfo **res)
 			break;
 		}
 		ferr[nfail] = err;
+		cc->connect_errno = err;
 		fms[nfail] = check_ms(t0);
 		(void)snprintf(fails[nfail], sizeof(fails[nfail]),
 		    ai->ai_family == AF_INET6 ? "[%s]:%u: %s" : "%s:%u: %s",
@@ -589,6 +590,7 @@ check_relay_warnings(struct check *ck, const struct conf_relay *r)
 		    "= no; for a private CA set tls_ca_file, for a "
 		    "self-signed certificate tls_pins", NULL, "tls_verify = "
 		    "no: the relay's certificate is not checked");
+	check_ports_rules(ck, r);
 }
 
 /* check_one_relay - every step for relay index i */
@@ -620,8 +622,10 @@ check_one_relay(struct check *ck, size_t i)
 		    "TLS settings: %s", why.text);
 		goto out;
 	}
-	if ((ai = check_connect(&cc, &res)) == NULL)
+	if ((ai = check_connect(&cc, &res)) == NULL) {
+		check_ports(ck, r, res, cc.connect_errno);
 		goto out;
+	}
 	if (r->tls == CONF_TLS_IMPLICIT &&
 	    check_tls(&cc, CK_TLS_IMPLICIT, CK_CERT_IMPLICIT) == -1)
 		goto out;

@@ -31,6 +31,34 @@
 #include "preset.h"
 #include "util.h"
 
+/*
+ * conf_relay_region - ses_region: needed by a region preset (ses), a
+ * valid region name, and nowhere else
+ */
+static void
+conf_relay_region(struct conf_parse *p, const struct conf_relay *r,
+    const struct preset *ps)
+{
+	const struct conf_origin *o =
+	    &r->origins[conf_kidx(SECT_RELAY, "ses_region")];
+	unsigned	 line = o->file != NULL ? o->line : r->origin.line;
+
+	if (r->ses_region != NULL && !preset_region_ok(r->ses_region))
+		conf_err(p, line, "relay", "ses_region", "bad value '%.*s': "
+		    "expected an AWS region like eu-west-1 or us-east-1 (the "
+		    "part after email-smtp. in the SES SMTP endpoint)",
+		    CONF_VALUE_SHOWN, r->ses_region);
+	else if (ps != NULL && ps->region && r->ses_region == NULL &&
+	    o->file == NULL &&
+	    r->origins[conf_kidx(SECT_RELAY, "host")].file == NULL)
+		conf_err(p, r->origin.line, "relay", "ses_region", "missing: "
+		    "preset = %s needs ses_region = REGION, the AWS region "
+		    "of your SES account (for example eu-west-1)", ps->name);
+	else if (r->ses_region != NULL && (ps == NULL || !ps->region))
+		conf_err(p, line, "relay", "ses_region", "set without preset "
+		    "= ses: add preset = ses or remove ses_region");
+}
+
 /* conf_relay_end - apply the preset, derive port and name, check host */
 static void
 conf_relay_end(struct conf_parse *p)
@@ -38,6 +66,8 @@ conf_relay_end(struct conf_parse *p)
 	struct conf_relay		*r = p->relay;
 	const struct preset		*ps = NULL;
 	struct conf_origin		*o_host, *o_port, *o_tls, *o_mech;
+	struct conf_origin		*o_fs;
+	char				 host[256];
 
 	if (r == NULL)
 		return;
@@ -46,11 +76,20 @@ conf_relay_end(struct conf_parse *p)
 	o_port = &r->origins[conf_kidx(SECT_RELAY, "port")];
 	o_tls = &r->origins[conf_kidx(SECT_RELAY, "tls")];
 	o_mech = &r->origins[conf_kidx(SECT_RELAY, "auth_mechanisms")];
+	o_fs = &r->origins[conf_kidx(SECT_RELAY, "force_sender")];
 	if (r->preset != NULL && (ps = preset_find(r->preset)) != NULL) {
-		if (o_host->file == NULL) {
+		if (o_host->file == NULL && (!ps->region ||
+		    (r->ses_region != NULL &&
+		    preset_region_ok(r->ses_region)))) {
 			free(r->host);
-			r->host = xstrdup(ps->host);
+			r->host = xstrdup(preset_host(ps, r->ses_region, host,
+			    sizeof(host)) != NULL ? host : ps->host);
 			o_host->preset = ps->name;
+		}
+		/* the account must be the sender: unless the file says */
+		if (ps->force_sender && o_fs->file == NULL) {
+			r->force_sender = true;
+			o_fs->preset = ps->name;
 		}
 		/* the preset's port only goes with the preset's TLS mode */
 		if (o_tls->file == NULL) {
@@ -75,7 +114,8 @@ conf_relay_end(struct conf_parse *p)
 	else
 		r->name = xasprintf("relay %zu",
 		    (size_t)(r - p->c->relays) + 1);
-	if (r->host == NULL && p->need_relay)
+	conf_relay_region(p, r, ps);
+	if (r->host == NULL && p->need_relay && (ps == NULL || !ps->region))
 		conf_err(p, r->origin.line, "relay", "host", "missing: every "
 		    "[relay] section needs host = NAME");
 }

@@ -72,6 +72,7 @@ struct conf_relay {
 	char		*password_command; /* alternative to the secrets file */
 	bool		 force_sender;	/* envelope sender + From := user */
 	char		*preset;	/* provider preset name, or NULL */
+	char		*ses_region;	/* preset = ses: the AWS region */
 	char		*password;	/* from conf_load_secrets(); wiped */
 	struct conf_origin origin;	/* the [relay] line */
 	struct conf_origin *origins;	/* per key; see conf_origin_of() */

@@ -170,7 +170,11 @@ const struct conf_key conf_keys[] = {
 
 	{ SECT_RELAY, "preset", T_PRESET, NULL, 0, 0, R(preset),
 	    preset_names, K_OPTIONAL,
-	    "fill host, port and tls for a known provider" },
+	    "fill host, port and tls for a known provider (postern config "
+	    "--presets lists them)" },
+	{ SECT_RELAY, "ses_region", T_STRING, NULL, 0, 0, R(ses_region),
+	    NULL, K_OPTIONAL, "the AWS region of preset = ses, like "
+	    "eu-west-1" },
 	{ SECT_RELAY, "host", T_HOST, NULL, 0, 0, R(host), NULL, 0,
 	    "the smarthost (required unless preset is set)" },
 	{ SECT_RELAY, "port", T_UINT, NULL, 1, 65535, R(port), NULL, 0,
@@ -603,6 +607,22 @@ conf_form_text(const struct conf_key *k, struct buf *why)
 	}
 }
 
+/*
+ * conf_bad_preset - an unknown preset: too many to list, so the message
+ * names the command that does.  Returns -1.
+ */
+static int
+conf_bad_preset(const char *v, const char *const *names, struct buf *why)
+{
+	const char	*sug;
+
+	buf_note(why, "bad value '%.*s': no such preset", CONF_VALUE_SHOWN, v);
+	if ((sug = conf_suggest(v, names)) != NULL)
+		buf_note(why, " (did you mean '%s'?)", sug);
+	buf_note(why, ": postern config --presets lists them");
+	return -1;
+}
+
 /* conf_strp - the char * field of a key */
 static char **
 conf_strp(const struct conf_key *k, void *base)
@@ -704,6 +724,8 @@ conf_convert(const struct conf_key *k, const char *v, void *base,
 		for (i = 0; k->names[i] != NULL; i++)
 			if (strcasecmp(v, k->names[i]) == 0)
 				break;
+		if (k->names[i] == NULL && k->type == T_PRESET)
+			return conf_bad_preset(v, k->names, why);
 		if (k->names[i] == NULL) {
 			buf_note(why, "bad value '%.*s': expected ",
 			    CONF_VALUE_SHOWN, shown);

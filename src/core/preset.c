@@ -9,26 +9,368 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "preset.h"
 #include "util.h"
 
+#define STARTTLS(p)	{ (p), CONF_TLS_STARTTLS }
+#define IMPLICIT(p)	{ (p), CONF_TLS_IMPLICIT }
+#define DAY		86400u
+
+/*
+ * One entry per provider, each with the page its settings were checked
+ * against (issue 16).  Where only third-party pages could be found the
+ * comment says so; a provider whose host or port could not be found at
+ * all is not here.  ports[] lists every submission port the provider
+ * offers, the preset's own first: `postern check` tries the others when
+ * that one is blocked (check_ports.c).
+ */
 static const struct preset presets[] = {
-	{ "gmail", "smtp.gmail.com", 587, CONF_TLS_STARTTLS },
-	{ "office365", "smtp.office365.com", 587, CONF_TLS_STARTTLS },
-	{ "outlook", "smtp-mail.outlook.com", 587, CONF_TLS_STARTTLS },
-	{ "fastmail", "smtp.fastmail.com", 465, CONF_TLS_IMPLICIT },
-	{ "sendgrid", "smtp.sendgrid.net", 587, CONF_TLS_STARTTLS },
-	{ "mailgun", "smtp.mailgun.org", 587, CONF_TLS_STARTTLS },
-	{ "ses-us-east-1", "email-smtp.us-east-1.amazonaws.com", 587,
-	    CONF_TLS_STARTTLS },
+	/* support.google.com/mail/answer/78775 (587 STARTTLS, 465 SSL) */
+	{
+		.name = "gmail",
+		.host = "smtp.gmail.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Gmail",
+		.ports = { STARTTLS(587), IMPLICIT(465) },
+		.user_form = "the full Gmail address",
+		.app_password = true,
+		.notes = "an app password (2-step verification on), or "
+		    "token_command for OAuth2",
+	},
+	/* not re-checked in issue 16: the README's Microsoft 365 rules */
+	{
+		.name = "office365",
+		.host = "smtp.office365.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Microsoft 365 (Exchange Online)",
+		.ports = { STARTTLS(587) },
+		.user_form = "the mailbox's full address",
+		.oauth2 = true,
+		.force_sender = true,
+		.notes = "basic authentication is off for most tenants: "
+		    "token_command, and SMTP AUTH allowed for the mailbox",
+	},
+	/* gist.github.com/gabrielbarros/f494b2ec6e330842b43619f8e2b66481
+	 * (third-party: smtp-mail.outlook.com:587 STARTTLS) */
+	{
+		.name = "outlook",
+		.host = "smtp-mail.outlook.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Outlook.com",
+		.ports = { STARTTLS(587) },
+		.user_form = "the full Outlook.com address",
+	},
+	/* not re-checked in issue 16: the earlier table and README */
+	{
+		.name = "fastmail",
+		.host = "smtp.fastmail.com",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Fastmail",
+		.ports = { IMPLICIT(465) },
+		.user_form = "the full Fastmail address",
+		.app_password = true,
+	},
+	/* twilio.com/docs/sendgrid/for-developers/sending-email/
+	 * integrating-with-the-smtp-api (user apikey; 25, 2525, 587; 465) */
+	{
+		.name = "sendgrid",
+		.host = "smtp.sendgrid.net",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Twilio SendGrid",
+		.ports = { STARTTLS(587), IMPLICIT(465), STARTTLS(2525),
+		    STARTTLS(25) },
+		.user_form = "the word apikey (the password is the API key)",
+	},
+	/* Mailgun's "25, 465, 587: what port should I use" (quoted at
+	 * pastebin.com/FCN6VLuJ) and gist.github.com/andcam/
+	 * 8fe6061543c7495342e2 (2525): third-party copies */
+	{
+		.name = "mailgun",
+		.host = "smtp.mailgun.org",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Mailgun",
+		.ports = { STARTTLS(587), IMPLICIT(465), STARTTLS(2525),
+		    STARTTLS(25) },
+		.user_form = "the domain's SMTP login (postmaster@DOMAIN)",
+	},
+	/* docs.aws.amazon.com/ses/latest/dg/smtp-connect.html (STARTTLS
+	 * 25, 587, 2587; TLS wrapper 465, 2465) */
+	{
+		.name = "ses",
+		.host = "email-smtp." PRESET_REGION_MARK ".amazonaws.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Amazon SES (ses_region = REGION)",
+		.ports = { STARTTLS(587), IMPLICIT(465), STARTTLS(2587),
+		    IMPLICIT(2465), STARTTLS(25) },
+		.region = true,
+		.user_form = "the SMTP user name of the SES SMTP credentials "
+		    "(not the access key id)",
+		.notes = "the sender must be a verified identity",
+	},
+	/* the same page; the old spelling of ses + ses_region = us-east-1 */
+	{
+		.name = "ses-us-east-1",
+		.host = "email-smtp.us-east-1.amazonaws.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Amazon SES us-east-1 (old spelling)",
+		.ports = { STARTTLS(587), IMPLICIT(465), STARTTLS(2587),
+		    IMPLICIT(2465), STARTTLS(25) },
+		.user_form = "the SMTP user name of the SES SMTP credentials "
+		    "(not the access key id)",
+		.notes = "write preset = ses and ses_region = us-east-1",
+	},
+	/* third-party only: pastebin.com/5AbhYUez (smtp.strato.de:465);
+	 * 587 STARTTLS and the full address as user from issue 16's guides */
+	{
+		.name = "strato",
+		.host = "smtp.strato.de",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "STRATO",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full e-mail address",
+	},
+	/* ionos.de/hilfe/e-mail/weitere-e-mail-programme/postfix-linux-
+	 * einrichten (smtp.ionos.de:587, as quoted by github.com/bohnelang/
+	 * Linux_Postfix_ionos.de); ionos.de/hilfe/e-mail/allgemeine-themen/
+	 * kein-versand-von-e-mails-mit-abweichender-absenderadresse (the
+	 * sender's domain must be the contract's) */
+	{
+		.name = "ionos",
+		.host = "smtp.ionos.de",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "IONOS",
+		.ports = { STARTTLS(587) },
+		.user_form = "the full e-mail address",
+		.force_sender = true,
+		.notes = "outside Germany set host = smtp.ionos.com or "
+		    "smtp.ionos.co.uk",
+	},
+	/* gids.ovh.nl/EmailSmtpPop3Imap (OVH's guide: ssl0.ovh.net, SMTPS
+	 * 465); 587 STARTTLS from quai-des-entrepreneurs.com/ovh-mail */
+	{
+		.name = "ovh",
+		.host = "ssl0.ovh.net",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "OVHcloud (MX Plan)",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full e-mail address",
+	},
+	/* third-party only: configurations in public code using
+	 * pro.turbo-smtp.com with 587 STARTTLS and 465 SSL; turboSMTP's own
+	 * list of alternative ports (25, 2525) could not be found */
+	{
+		.name = "turbosmtp",
+		.host = "pro.turbo-smtp.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "turboSMTP",
+		.ports = { STARTTLS(587), IMPLICIT(465) },
+		.user_form = "the turboSMTP login (the sign-up address)",
+	},
+	/* third-party: xenocept.com/docs/email-setup/yahoo.html and
+	 * unanswered.io (465 SSL or 587, app password, full address) */
+	{
+		.name = "yahoo",
+		.host = "smtp.mail.yahoo.com",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Yahoo Mail",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full Yahoo address",
+		.app_password = true,
+	},
+	/* third-party: meshworld.in/blog/devops/email/icloud-smtp-server
+	 * (587 STARTTLS only, app-specific password, about 200 a day) */
+	{
+		.name = "icloud",
+		.host = "smtp.mail.me.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "iCloud Mail",
+		.ports = { STARTTLS(587) },
+		.user_form = "the full iCloud address",
+		.app_password = true,
+		.limit = 200,
+		.limit_period = DAY,
+	},
+	/* third-party: postigo.net/smtp/zoho and fgrade.com (regional
+	 * hosts; 465 SSL, 587 TLS; the sender must be the account or one
+	 * of its aliases) */
+	{
+		.name = "zoho",
+		.host = "smtp.zoho.com",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Zoho Mail (US data center)",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full Zoho address",
+		.force_sender = true,
+		.notes = "an app-specific password with two-factor "
+		    "authentication; custom domains: host = smtppro.zoho.com",
+	},
+	{
+		.name = "zoho-eu",
+		.host = "smtp.zoho.eu",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Zoho Mail (EU data center)",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full Zoho address",
+		.force_sender = true,
+		.notes = "an app-specific password with two-factor "
+		    "authentication; custom domains: host = smtppro.zoho.eu",
+	},
+	{
+		.name = "zoho-in",
+		.host = "smtp.zoho.in",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Zoho Mail (India data center)",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full Zoho address",
+		.force_sender = true,
+		.notes = "an app-specific password with two-factor "
+		    "authentication; custom domains: host = smtppro.zoho.in",
+	},
+	{
+		.name = "zoho-au",
+		.host = "smtp.zoho.com.au",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Zoho Mail (Australia data center)",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full Zoho address",
+		.force_sender = true,
+		.notes = "an app-specific password with two-factor "
+		    "authentication; custom domains: host = "
+		    "smtppro.zoho.com.au",
+	},
+	{
+		.name = "zoho-jp",
+		.host = "smtp.zoho.jp",
+		.port = 465,
+		.tls = CONF_TLS_IMPLICIT,
+		.title = "Zoho Mail (Japan data center)",
+		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.user_form = "the full Zoho address",
+		.force_sender = true,
+		.notes = "an app-specific password with two-factor "
+		    "authentication; custom domains: host = smtppro.zoho.jp",
+	},
+	/* github.com/chatmail/provider-db _providers/gmx.net.md (third-party:
+	 * mail.gmx.net 587 STARTTLS, 465 SSL; IMAP/POP access first) */
+	{
+		.name = "gmx",
+		.host = "mail.gmx.net",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "GMX",
+		.ports = { STARTTLS(587), IMPLICIT(465) },
+		.user_form = "the full GMX address",
+		.notes = "allow POP3/IMAP access in the GMX settings first",
+	},
+	/* github.com/chatmail/provider-db _providers/web.de.md (third-party:
+	 * smtp.web.de 587 STARTTLS; IMAP/POP access first) */
+	{
+		.name = "webde",
+		.host = "smtp.web.de",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "WEB.DE",
+		.ports = { STARTTLS(587) },
+		.user_form = "the WEB.DE address",
+		.notes = "allow POP3/IMAP access in the WEB.DE settings first",
+	},
+	/* developers.brevo.com/docs/smtp-integration (587 or 2525; 465 with
+	 * TLS; an SMTP key, not an API key); host and the free plan's 300 a
+	 * day: dev.to/omnigenz (third-party) */
+	{
+		.name = "brevo",
+		.host = "smtp-relay.brevo.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Brevo (formerly Sendinblue)",
+		.ports = { STARTTLS(587), IMPLICIT(465), STARTTLS(2525) },
+		.user_form = "the SMTP login shown under SMTP & API (the "
+		    "password is an SMTP key)",
+		.limit = 300,
+		.limit_period = DAY,
+		.notes = "300 a day is the free plan's limit",
+	},
+	/* postmarkapp.com/support/article/811-what-are-the-smtp-details-
+	 * api-tokens-i-should-be-using (25, 2525, 587, STARTTLS) */
+	{
+		.name = "postmark",
+		.host = "smtp.postmarkapp.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Postmark",
+		.ports = { STARTTLS(587), STARTTLS(2525), STARTTLS(25) },
+		.user_form = "the Server API token (the password is the same "
+		    "token)",
+		.notes = "the sender must be a confirmed sender signature",
+	},
+	/* rubydoc.info/gems/mailjet/Mailjet/Mailer (Mailjet's gem: 587,
+	 * STARTTLS, API key and secret key); 2525: cloud.google.com/compute/
+	 * docs/tutorials/sending-mail/using-mailjet */
+	{
+		.name = "mailjet",
+		.host = "in-v3.mailjet.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "Mailjet",
+		.ports = { STARTTLS(587), STARTTLS(2525) },
+		.user_form = "the API key (the password is the secret key)",
+	},
+	/* developers.sparkpost.com/api/smtp/ (587 or 2525, STARTTLS, AUTH
+	 * LOGIN, user SMTP_Injection, smtp.eu.sparkpostmail.com for EU) */
+	{
+		.name = "sparkpost",
+		.host = "smtp.sparkpostmail.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "SparkPost",
+		.ports = { STARTTLS(587), STARTTLS(2525) },
+		.user_form = "the word SMTP_Injection (the password is an API "
+		    "key with Send via SMTP)",
+	},
+	{
+		.name = "sparkpost-eu",
+		.host = "smtp.eu.sparkpostmail.com",
+		.port = 587,
+		.tls = CONF_TLS_STARTTLS,
+		.title = "SparkPost EU",
+		.ports = { STARTTLS(587), STARTTLS(2525) },
+		.user_form = "the word SMTP_Injection (the password is an API "
+		    "key with Send via SMTP)",
+	},
 };
+
+#undef STARTTLS
+#undef IMPLICIT
+#undef DAY
 
 /* the configuration's value list: the same names, in the same order */
 const char *const preset_names[] = {
 	"gmail", "office365", "outlook", "fastmail", "sendgrid", "mailgun",
-	"ses-us-east-1", NULL
+	"ses", "ses-us-east-1", "strato", "ionos", "ovh", "turbosmtp",
+	"yahoo", "icloud", "zoho", "zoho-eu", "zoho-in", "zoho-au",
+	"zoho-jp", "gmx", "webde", "brevo", "postmark", "mailjet",
+	"sparkpost", "sparkpost-eu", NULL
 };
 
 _Static_assert(ARRAY_SIZE(preset_names) == ARRAY_SIZE(presets) + 1,
@@ -58,4 +400,49 @@ const struct preset *
 preset_at(size_t i)
 {
 	return i < ARRAY_SIZE(presets) ? &presets[i] : NULL;
+}
+
+/* preset_host - the region filled into a region preset's host */
+char *
+preset_host(const struct preset *ps, const char *region, char *out,
+    size_t outsize)
+{
+	const char	*mark;
+	int		 n;
+
+	if (!ps->region || region == NULL ||
+	    (mark = strstr(ps->host, PRESET_REGION_MARK)) == NULL)
+		n = snprintf(out, outsize, "%s", ps->host);
+	else
+		n = snprintf(out, outsize, "%.*s%s%s",
+		    (int)(mark - ps->host), ps->host, region,
+		    mark + strlen(PRESET_REGION_MARK));
+	return n < 0 || (size_t)n >= outsize ? NULL : out;
+}
+
+/* preset_region_ok - words of a-z joined by '-', the last one a number */
+bool
+preset_region_ok(const char *region)
+{
+	const char	*s, *last;
+	size_t		 words = 0;
+
+	if (strlen(region) > PRESET_REGION_MAX)
+		return false;
+	for (s = region;; s++) {
+		last = s;
+		if (*s < 'a' || *s > 'z') {
+			if (*s < '0' || *s > '9')
+				return false;
+			/* the number: the last word, digits only */
+			while (*s >= '0' && *s <= '9')
+				s++;
+			return *s == '\0' && words >= 2;
+		}
+		while (*s >= 'a' && *s <= 'z')
+			s++;
+		if (*s != '-' || s == last)
+			return false;
+		words++;
+	}
 }

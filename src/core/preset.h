@@ -11,15 +11,42 @@
 #ifndef POSTERN_PRESET_H
 #define POSTERN_PRESET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
+
+#define PRESET_PORTS_MAX	6	/* submission ports of one provider */
+#define PRESET_REGION_MARK	"REGION" /* in host, for region presets */
+#define PRESET_REGION_MAX	32	/* bytes of a region name */
+
+/* one submission port a provider offers, with the TLS mode it speaks */
+struct preset_port {
+	unsigned	 port;		/* 0 ends the list */
+	enum conf_tls	 tls;
+};
 
 struct preset {
 	const char	*name;		/* as written after "preset =" */
 	const char	*host;		/* the submission host */
 	unsigned	 port;		/* goes with tls, never alone */
 	enum conf_tls	 tls;
+	/* issue 16: the provider's rules (postern config --presets) */
+	const char	*title;		/* the provider's name, for people */
+	struct preset_port ports[PRESET_PORTS_MAX]; /* every submission
+					   port offered, port first */
+	bool		 region;	/* host holds PRESET_REGION_MARK,
+					   filled from ses_region */
+	const char	*user_form;	/* what user must be */
+	bool		 app_password;	/* an app password, not the
+					   account's own */
+	bool		 oauth2;	/* OAuth2 required (token_command) */
+	bool		 force_sender;	/* the envelope sender must be the
+					   account: sets force_sender */
+	unsigned	 limit;		/* messages per limit_period; 0: none
+					   published */
+	unsigned	 limit_period;	/* seconds */
+	const char	*notes;		/* other rules, one sentence, or NULL */
 };
 
 /*
@@ -30,6 +57,20 @@ extern const char *const preset_names[];
 
 /* preset_find - the preset called name (exact, lower case), or NULL */
 const struct preset *preset_find(const char *name);
+
+/*
+ * preset_host - the host of ps for region (NULL unless ps->region) into
+ * out: PRESET_REGION_MARK replaced by region.  Returns out, or NULL when
+ * it does not fit.
+ */
+char	*preset_host(const struct preset *ps, const char *region, char *out,
+	    size_t outsize);
+
+/*
+ * preset_region_ok - is region a plausible AWS region name ("eu-west-1",
+ * "us-gov-west-1"): lower-case words joined by '-', ending in a number
+ */
+bool	preset_region_ok(const char *region);
 
 /* preset_count, preset_at - walk the table in order (i < preset_count()) */
 size_t	preset_count(void);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * admin.c - the `postern` subcommand dispatch, its usage text, the
- * configuration dump (config) and `postern check`.
+ * configuration dump (config; config --presets is presetcmd.c's) and
+ * `postern check`.
  *
  * Owns only the dispatch and those two: flush lives in flush.c,
  * newaliases in newaliases.c, the queue tools (queue, show, delete,
@@ -47,6 +48,8 @@ admin_usage(FILE *f)
 	    "due\n"
 	    "  config [--check] print the effective configuration and "
 	    "validate it\n"
+	    "  config --presets list the relay presets with their ports "
+	    "and rules\n"
 	    "  check [--json] [--relay N] [--rcpt ADDRESS] [--timeout S]\n"
 	    "        [--send-test ADDRESS [--wait S]]\n"
 	    "                   diagnose the relays step by step (runs "
@@ -242,7 +245,7 @@ int
 admin_main(const char *cmd, int argc, char **argv)
 {
 	const char	*config = NULL;
-	bool		 check_only = false, wait = false;
+	bool		 check_only = false, wait = false, presets = false;
 	struct conf	 c;
 	int		 i, rc;
 
@@ -268,6 +271,8 @@ admin_main(const char *cmd, int argc, char **argv)
 			check_only = true;
 		else if (strcmp(argv[i], "--wait") == 0)
 			wait = true;
+		else if (strcmp(argv[i], "--presets") == 0)
+			presets = true;
 		else if (strcmp(argv[i], "-v") == 0)
 			continue;
 		else {
@@ -281,6 +286,9 @@ admin_main(const char *cmd, int argc, char **argv)
 		admin_usage(stderr);
 		return EX_USAGE;
 	}
+	/* the table needs no configuration: list it even without one */
+	if (presets && strcmp(cmd, "config") == 0)
+		return presetcmd_main(stdout);
 	front_load_conf(&c, config);
 	if (strcmp(cmd, "flush") == 0)
 		rc = wait ? flush_wait_main(&c) : flush_main(&c);

@@ -54,6 +54,13 @@ void	front_load_conf(struct conf *c, const char *path);
 /* newaliases_main - validate the aliases file and report */
 int	newaliases_main(const struct conf *c, const char *path);
 
+/* presetcmd.c */
+/*
+ * presetcmd_main - postern config --presets: every relay preset with its
+ * host, ports, TLS and rules to f; EX_OK, or EX_IOERR when f failed
+ */
+int	presetcmd_main(FILE *f);
+
 /* queuecmd.c (the queue tools: queuecmd_*.c, doc/queue-tools.md) */
 /*
  * queuecmd_handles - true when cmd is one of the subcommands that

@@ -521,9 +521,9 @@ test_errors(void)
 	    "F:8: [relay] host: missing: every [relay] section needs host = "
 	    "NAME\n", "several errors in one file, all reported in order");
 	bad(RELAY "preset = gmial\n", true,
-	    "F:3: [relay] preset: bad value 'gmial': expected gmail, "
-	    "office365, outlook, fastmail, sendgrid, mailgun or ses-us-east-1 "
-	    "(did you mean 'gmail'?)\n", "unknown preset");
+	    "F:3: [relay] preset: bad value 'gmial': no such preset (did you "
+	    "mean 'gmail'?): postern config --presets lists them\n",
+	    "unknown preset");
 }
 
 static void
@@ -574,7 +574,7 @@ test_every_preset(void)
 {
 	const struct preset	*ps;
 	struct conf		 c;
-	char			 text[128], what[160];
+	char			 text[128], what[160], host[256];
 	size_t			 i;
 
 	ok(preset_count() > 0 && preset_at(preset_count()) == NULL &&
@@ -586,16 +586,85 @@ test_every_preset(void)
 		snprintf(what, sizeof(what), "preset %s", ps->name);
 		ok(strcmp(preset_names[i], ps->name) == 0 &&
 		    preset_find(ps->name) == ps, "%s: listed and found", what);
-		snprintf(text, sizeof(text), "[relay]\npreset = %s\n",
-		    ps->name);
-		if (good(text, true, &c, what) != 0)
+		snprintf(text, sizeof(text), "[relay]\npreset = %s\n%s",
+		    ps->name, ps->region ? "ses_region = eu-west-1\n" : "");
+		ok(ps->ports[0].port == ps->port &&
+		    ps->ports[0].tls == ps->tls && ps->title != NULL &&
+		    ps->user_form != NULL && (ps->limit == 0) ==
+		    (ps->limit_period == 0) && ps->region ==
+		    (strstr(ps->host, PRESET_REGION_MARK) != NULL),
+		    "%s: its own port first in ports[], rules complete", what);
+		if (preset_host(ps, "eu-west-1", host, sizeof(host)) == NULL ||
+		    good(text, true, &c, what) != 0)
 			continue;
 		ok(c.relays[0].host != NULL &&
-		    strcmp(c.relays[0].host, ps->host) == 0 &&
-		    c.relays[0].port == ps->port && c.relays[0].tls == ps->tls,
-		    "%s: the relay is %s:%u with the preset's TLS mode", what,
-		    ps->host, ps->port);
+		    strcmp(c.relays[0].host, host) == 0 &&
+		    c.relays[0].port == ps->port && c.relays[0].tls == ps->tls &&
+		    c.relays[0].force_sender == ps->force_sender,
+		    "%s: the relay is %s:%u with the preset's TLS mode and "
+		    "force_sender", what, host, ps->port);
 		conf_free(&c);
+	}
+}
+
+/* test_ses_region - preset = ses with its region, and every misuse */
+static void
+test_ses_region(void)
+{
+	struct conf	c, c2;
+
+	if (good("[relay]\npreset = ses\nses_region = eu-west-1\n", true,
+	    &c, "ses in eu-west-1") == 0) {
+		is_str(c.relays[0].host, "email-smtp.eu-west-1.amazonaws.com",
+		    "ses: the region goes into the host");
+		conf_free(&c);
+	}
+	if (good("[relay]\npreset = ses\nses_region = us-gov-west-1\n",
+	    true, &c, "ses in us-gov-west-1") == 0) {
+		is_str(c.relays[0].host,
+		    "email-smtp.us-gov-west-1.amazonaws.com",
+		    "ses: a three-word region");
+		conf_free(&c);
+	}
+	bad("[relay]\npreset = ses\n", true, "F:1: [relay] ses_region: "
+	    "missing: preset = ses needs ses_region = REGION, the AWS region "
+	    "of your SES account (for example eu-west-1)\n",
+	    "ses without a region");
+	bad("[relay]\npreset = ses\nses_region = eu-west\n", true,
+	    "F:3: [relay] ses_region: bad value 'eu-west': expected an AWS "
+	    "region like eu-west-1 or us-east-1 (the part after "
+	    "email-smtp. in the SES SMTP endpoint)\n", "region without its "
+	    "number");
+	bad("[relay]\npreset = ses\nses_region = EU-WEST-1\n", true,
+	    "F:3: [relay] ses_region: bad value 'EU-WEST-1': expected an AWS "
+	    "region like eu-west-1 or us-east-1 (the part after "
+	    "email-smtp. in the SES SMTP endpoint)\n", "upper-case region");
+	bad("[relay]\npreset = ses\nses_region = eu-west-1.evil.example\n",
+	    true, "F:3: [relay] ses_region: bad value "
+	    "'eu-west-1.evil.example': expected an AWS region like eu-west-1 "
+	    "or us-east-1 (the part after email-smtp. in the SES SMTP "
+	    "endpoint)\n", "a region cannot smuggle a host name");
+	bad("[relay]\npreset = gmail\nses_region = eu-west-1\n", true,
+	    "F:3: [relay] ses_region: set without preset = ses: add preset "
+	    "= ses or remove ses_region\n", "ses_region with another preset");
+	ok(preset_region_ok("eu-west-1") && preset_region_ok("ap-south-2") &&
+	    !preset_region_ok("") && !preset_region_ok("1") &&
+	    !preset_region_ok("eu-1") && !preset_region_ok("-eu-west-1") &&
+	    !preset_region_ok("eu--west-1") && !preset_region_ok("eu-west-1a"),
+	    "preset_region_ok: boundaries");
+	if (good("[relay]\npreset = ses-us-east-1\n", true, &c,
+	    "the old spelling") == 0) {
+		is_str(c.relays[0].host, "email-smtp.us-east-1.amazonaws.com",
+		    "ses-us-east-1 still works");
+		conf_free(&c);
+	}
+	if (good("[relay]\npreset = office365\nforce_sender = no\n", true, &c,
+	    "force_sender written") == 0 && good("[relay]\npreset = zoho\n",
+	    true, &c2, "zoho") == 0) {
+		ok(!c.relays[0].force_sender && c2.relays[0].force_sender,
+		    "the file's force_sender wins; a preset's rule sets it");
+		conf_free(&c);
+		conf_free(&c2);
 	}
 }
 
@@ -638,6 +707,7 @@ test_presets(void)
 		conf_free(&c);
 	}
 	test_every_preset();
+	test_ses_region();
 }
 
 static void
