@@ -130,17 +130,6 @@ static const struct preset presets[] = {
 		    "(not the access key id)",
 		.notes = "write preset = ses and ses_region = us-east-1",
 	},
-	/* third-party only: pastebin.com/5AbhYUez (smtp.strato.de:465);
-	 * 587 STARTTLS and the full address as user from issue 16's guides */
-	{
-		.name = "strato",
-		.host = "smtp.strato.de",
-		.port = 465,
-		.tls = CONF_TLS_IMPLICIT,
-		.title = "STRATO",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
-		.user_form = "the full e-mail address",
-	},
 	/* ionos.de/hilfe/e-mail/weitere-e-mail-programme/postfix-linux-
 	 * einrichten (smtp.ionos.de:587, as quoted by github.com/bohnelang/
 	 * Linux_Postfix_ionos.de); ionos.de/hilfe/e-mail/allgemeine-themen/
@@ -168,18 +157,6 @@ static const struct preset presets[] = {
 		.title = "OVHcloud (MX Plan)",
 		.ports = { IMPLICIT(465), STARTTLS(587) },
 		.user_form = "the full e-mail address",
-	},
-	/* third-party only: configurations in public code using
-	 * pro.turbo-smtp.com with 587 STARTTLS and 465 SSL; turboSMTP's own
-	 * list of alternative ports (25, 2525) could not be found */
-	{
-		.name = "turbosmtp",
-		.host = "pro.turbo-smtp.com",
-		.port = 587,
-		.tls = CONF_TLS_STARTTLS,
-		.title = "turboSMTP",
-		.ports = { STARTTLS(587), IMPLICIT(465) },
-		.user_form = "the turboSMTP login (the sign-up address)",
 	},
 	/* third-party: xenocept.com/docs/email-setup/yahoo.html and
 	 * unanswered.io (465 SSL or 587, app password, full address) */
@@ -367,10 +344,9 @@ static const struct preset presets[] = {
 /* the configuration's value list: the same names, in the same order */
 const char *const preset_names[] = {
 	"gmail", "office365", "outlook", "fastmail", "sendgrid", "mailgun",
-	"ses", "ses-us-east-1", "strato", "ionos", "ovh", "turbosmtp",
-	"yahoo", "icloud", "zoho", "zoho-eu", "zoho-in", "zoho-au",
-	"zoho-jp", "gmx", "webde", "brevo", "postmark", "mailjet",
-	"sparkpost", "sparkpost-eu", NULL
+	"ses", "ses-us-east-1", "ionos", "ovh", "yahoo", "icloud", "zoho",
+	"zoho-eu", "zoho-in", "zoho-au", "zoho-jp", "gmx", "webde", "brevo",
+	"postmark", "mailjet", "sparkpost", "sparkpost-eu", NULL
 };
 
 _Static_assert(ARRAY_SIZE(preset_names) == ARRAY_SIZE(presets) + 1,
