@@ -19,6 +19,7 @@
 
 #include "alert.h"
 #include "buf.h"
+#include "io.h"
 #include "log.h"
 #include "result.h"
 #include "run.h"
@@ -142,8 +143,7 @@ alert_run(const struct conf *c, const struct alert_facts *f)
 			_exit(pid2 == -1 ? 1 : 0);
 		alert_child(c, f);
 	}
-	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
-		;
+	(void)io_waitpid(pid, &status, 0);
 	/* ECHILD: a reaper of the agent's got it first; it ended anyway */
 	return 0;
 }

@@ -281,9 +281,7 @@ conn_raw_recv(void *ctx, void *buf, size_t n)
 	struct conn	*c = ctx;
 	ssize_t		 r;
 
-	do
-		r = recv(c->fd, buf, n, 0);
-	while (r == -1 && errno == EINTR);
+	r = io_recv(c->fd, buf, n, 0);
 	if (r > 0) {
 		c->nread += (uint64_t)r;
 		conn_quickack(c);
@@ -298,9 +296,7 @@ conn_raw_send(void *ctx, const void *buf, size_t n)
 	struct conn	*c = ctx;
 	ssize_t		 r;
 
-	do
-		r = send(c->fd, buf, n, MSG_NOSIGNAL);
-	while (r == -1 && errno == EINTR);
+	r = io_send(c->fd, buf, n, MSG_NOSIGNAL);
 	return r;
 }
 

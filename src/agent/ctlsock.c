@@ -131,9 +131,7 @@ ctlsock_reap(struct ctlsock *s)
 			log_warnx("%s: listing pid %ld ran past %d s: killed",
 			    s->path, (long)s->kid[i], CTLSOCK_DEADLINE_S);
 			(void)kill(s->kid[i], SIGKILL);
-			while (waitpid(s->kid[i], &st, 0) == -1 &&
-			    errno == EINTR)
-				continue;
+			(void)io_waitpid(s->kid[i], &st, 0);
 			s->kid[i] = 0;
 		}
 		if (s->kid[i] != 0 && waitpid(s->kid[i], &st, WNOHANG) ==
@@ -293,8 +291,7 @@ ctlsock_close(struct ctlsock *s)
 		if (s->kid[i] == 0)
 			continue;
 		(void)kill(s->kid[i], SIGTERM);
-		while (waitpid(s->kid[i], &st, 0) == -1 && errno == EINTR)
-			continue;
+		(void)io_waitpid(s->kid[i], &st, 0);
 		s->kid[i] = 0;
 	}
 	free(s->prog);

@@ -19,6 +19,7 @@
 
 #include "deliver.h"
 #include "deliver_priv.h"
+#include "io.h"
 #include "dotstuff.h"
 #include "util.h"
 
@@ -153,9 +154,7 @@ deliver_read(void *arg, void *p, size_t n)
 		return 0;
 	if ((off_t)n > r->end - r->pos)
 		n = (size_t)(r->end - r->pos);
-	do
-		got = pread(r->fd, p, n, r->pos);
-	while (got == -1 && errno == EINTR);
+	got = io_pread(r->fd, p, n, r->pos);
 	if (got == 0) {
 		errno = EIO;	/* the file shrank under us */
 		return -1;
@@ -178,9 +177,7 @@ deliver_scan_8bit(int fd, off_t from, off_t end, bool *has8)
 		n = sizeof(chunk);
 		if ((off_t)n > end - from)
 			n = (size_t)(end - from);
-		got = pread(fd, chunk, n, from);
-		if (got == -1 && errno == EINTR)
-			continue;
+		got = io_pread(fd, chunk, n, from);
 		if (got <= 0)
 			return -1;
 		if (dotstuff_has_8bit(chunk, (size_t)got)) {
@@ -205,9 +202,7 @@ deliver_read_header(int fd, off_t from, off_t end, struct buf *out)
 		n = sizeof(chunk);
 		if ((off_t)n > end - from)
 			n = (size_t)(end - from);
-		got = pread(fd, chunk, n, from);
-		if (got == -1 && errno == EINTR)
-			continue;
+		got = io_pread(fd, chunk, n, from);
 		if (got <= 0)
 			return -1;
 		if (buf_append(out, chunk, (size_t)got) == -1) {

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "io.h"
 #include "pool.h"
 #include "util.h"
 
@@ -212,9 +213,7 @@ pool_send(int fd, const struct pool_msg *m)
 
 	if ((n = pool_msg_format(m, buf, sizeof(buf))) == -1)
 		return -1;
-	do
-		w = send(fd, buf, (size_t)n, MSG_NOSIGNAL);
-	while (w == -1 && errno == EINTR);
+	w = io_send(fd, buf, (size_t)n, MSG_NOSIGNAL);
 	if (w == -1)
 		return -1;
 	if (w != n) {
@@ -231,9 +230,7 @@ pool_recv(int fd, struct pool_msg *m)
 	char	buf[POOL_MSG_MAX + 1];
 	ssize_t	r;
 
-	do
-		r = recv(fd, buf, sizeof(buf), MSG_TRUNC);
-	while (r == -1 && errno == EINTR);
+	r = io_recv(fd, buf, sizeof(buf), MSG_TRUNC);
 	if (r == -1)
 		return -1;
 	if (r == 0)
@@ -294,8 +291,7 @@ pool_reap(struct pool_worker *w)
 		close(w->fd);
 	w->fd = -1;
 	if (w->pid > 0) {
-		while (waitpid(w->pid, &st, 0) == -1 && errno == EINTR)
-			continue;
+		(void)io_waitpid(w->pid, &st, 0);
 	}
 	w->pid = 0;
 	w->busy = false;

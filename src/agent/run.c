@@ -212,9 +212,7 @@ run_reap(struct run_ctx *rc, struct why *why)
 	}
 	if (rc->timed_out) {
 		(void)kill(-rc->pid, SIGKILL);
-		while (waitpid(rc->pid, &rc->status, 0) == -1 &&
-		    errno == EINTR)
-			;
+		(void)io_waitpid(rc->pid, &rc->status, 0);
 	}
 	rc->pid = -1;
 	return 0;
@@ -297,8 +295,7 @@ run_command_flags(const char *what, const char *cmd, int64_t timeout_ms,
 out:
 	if (rc.pid > 0) {
 		(void)kill(-rc.pid, SIGKILL);
-		while (waitpid(rc.pid, NULL, 0) == -1 && errno == EINTR)
-			;
+		(void)io_waitpid(rc.pid, NULL, 0);
 	}
 	for (n = 0; n < 2; n++) {
 		if (rc.op[n] != -1)

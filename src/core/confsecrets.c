@@ -24,6 +24,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "confkey.h"
+#include "io.h"
 #include "util.h"
 
 #define CONF_SECRETS_MAX	65536	/* secrets file size */
@@ -165,10 +166,8 @@ conf_secrets_read(struct conf_secrets *s, int fd)
 	ssize_t	n;
 
 	s->data = xmalloc(CONF_SECRETS_MAX + 1);
-	while ((n = read(fd, s->data + s->len,
+	while ((n = io_read(fd, s->data + s->len,
 	    CONF_SECRETS_MAX + 1 - s->len)) != 0) {
-		if (n == -1 && errno == EINTR)
-			continue;
 		if (n == -1) {
 			conf_err(&s->p, 0, NULL, NULL, "read: %s",
 			    strerror(errno));

@@ -718,9 +718,7 @@ spool_patch_size(int fd, size_t envelope_len, uint64_t size)
 	snprintf(digits, sizeof(digits), "%0*llu", SPOOL_SIZE_WIDTH,
 	    (unsigned long long)size);
 	at = (off_t)(envelope_len - 2 - SPOOL_SIZE_WIDTH);
-	do
-		w = pwrite(fd, digits, SPOOL_SIZE_WIDTH, at);
-	while (w == -1 && errno == EINTR);
+	w = io_pwrite(fd, digits, SPOOL_SIZE_WIDTH, at);
 	if (w == -1)
 		return -1;
 	if (w != SPOOL_SIZE_WIDTH) {

@@ -11,6 +11,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "io.h"
@@ -49,6 +51,66 @@ io_read(int fd, void *p, size_t n)
 
 	do
 		r = read(fd, p, n);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* io_pread - one pread(2) at off, retrying EINTR */
+ssize_t
+io_pread(int fd, void *p, size_t n, off_t off)
+{
+	ssize_t	r;
+
+	do
+		r = pread(fd, p, n, off);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* io_pwrite - one pwrite(2) at off, retrying EINTR */
+ssize_t
+io_pwrite(int fd, const void *p, size_t n, off_t off)
+{
+	ssize_t	r;
+
+	do
+		r = pwrite(fd, p, n, off);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* io_send - one send(2), retrying EINTR */
+ssize_t
+io_send(int fd, const void *p, size_t n, int flags)
+{
+	ssize_t	r;
+
+	do
+		r = send(fd, p, n, flags);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* io_recv - one recv(2), retrying EINTR */
+ssize_t
+io_recv(int fd, void *p, size_t n, int flags)
+{
+	ssize_t	r;
+
+	do
+		r = recv(fd, p, n, flags);
+	while (r == -1 && errno == EINTR);
+	return r;
+}
+
+/* io_waitpid - waitpid(2), retrying EINTR */
+pid_t
+io_waitpid(pid_t pid, int *status, int flags)
+{
+	pid_t	r;
+
+	do
+		r = waitpid(pid, status, flags);
 	while (r == -1 && errno == EINTR);
 	return r;
 }

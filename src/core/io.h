@@ -25,6 +25,17 @@ ssize_t	io_read_full(int fd, void *, size_t n);
 ssize_t	io_read(int fd, void *, size_t n);
 
 /*
+ * io_pread, io_pwrite, io_send, io_recv, io_waitpid - one call of the
+ * system call of that name, retried on EINTR (and only then); results and
+ * errno as the system call's, a short count included
+ */
+ssize_t	io_pread(int fd, void *, size_t n, off_t off);
+ssize_t	io_pwrite(int fd, const void *, size_t n, off_t off);
+ssize_t	io_send(int fd, const void *, size_t n, int flags);
+ssize_t	io_recv(int fd, void *, size_t n, int flags);
+pid_t	io_waitpid(pid_t pid, int *status, int flags);
+
+/*
  * io_wait - poll fd for events (POLLIN/POLLOUT) until deadline_ms (a
  * now_ms() value; -1 waits forever).  Retries on EINTR with the time left.
  * Returns 1 ready, 0 deadline passed (errno ETIMEDOUT), -1 error (errno).

@@ -566,9 +566,7 @@ spool_state_read_quick(int fd, struct spool_state *st, struct buf *err)
 	ssize_t	r;
 	size_t	mark = err->len;
 
-	do
-		r = pread(fd, peek, sizeof(peek), 0);
-	while (r == -1 && errno == EINTR);
+	r = io_pread(fd, peek, sizeof(peek), 0);
 	if (r == -1 || (size_t)r == sizeof(peek))
 		return -1;
 	if (spool_state_parse(peek, (size_t)r, st, err) == -1) {

@@ -156,9 +156,7 @@ spool_read_envelope_fd(int fd, struct envelope *env, off_t *body_offset,
 	envelope_init(env);
 	buf_init(&b, SPOOL_ENVELOPE_MAX);
 	for (;;) {
-		do
-			r = pread(fd, chunk, sizeof(chunk), (off_t)b.len);
-		while (r == -1 && errno == EINTR);
+		r = io_pread(fd, chunk, sizeof(chunk), (off_t)b.len);
 		if (r == -1) {
 			buf_note(err, "read: %s", strerror(errno));
 			goto out;
@@ -211,9 +209,7 @@ spool_read_envelope_quick(int fd, struct envelope *env, off_t *body_offset,
 	ssize_t		 r;
 	size_t		 consumed, mark = err->len;
 
-	do
-		r = pread(fd, peek, sizeof(peek), 0);
-	while (r == -1 && errno == EINTR);
+	r = io_pread(fd, peek, sizeof(peek), 0);
 	if (r == -1) {
 		buf_note(err, "read: %s", strerror(errno));
 		return -1;

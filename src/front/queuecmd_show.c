@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "io.h"
 #include "json.h"
 #include "log.h"
 #include "queuecmd_priv.h"
@@ -64,9 +65,7 @@ qc_show_read_header(struct qc_ctx *x, const struct qc_msg *m, int fd,
 	hd->end = NULL;
 	buf_init(h, hd->max);
 	for (;;) {
-		do
-			r = pread(fd, chunk, sizeof(chunk), off);
-		while (r == -1 && errno == EINTR);
+		r = io_pread(fd, chunk, sizeof(chunk), off);
 		if (r <= 0)
 			break;
 		/* what fits: a header longer than max is shown cut, and
@@ -156,9 +155,7 @@ qc_show_body(struct qc_ctx *x, const struct qc_msg *m, int fd,
 	    0);
 	fputs("\nBody:\n", stdout);
 	for (;;) {
-		do
-			r = pread(fd, chunk, sizeof(chunk), off);
-		while (r == -1 && errno == EINTR);
+		r = io_pread(fd, chunk, sizeof(chunk), off);
 		if (r <= 0)
 			break;
 		off += r;

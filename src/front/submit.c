@@ -92,9 +92,7 @@ submit_wait(struct submit *s)
 	int	status;
 	pid_t	r;
 
-	do
-		r = waitpid(s->pid, &status, 0);
-	while (r == -1 && errno == EINTR);
+	r = io_waitpid(s->pid, &status, 0);
 	return r == -1 ? -1 : status;
 }
 

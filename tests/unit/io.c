@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* io.c - unit tests for write-all, read-full and deadline waits */
+/*
+ * io.c - unit tests for write-all, read-full, deadline waits, and the
+ * EINTR-retrying single calls (pread, pwrite, send, recv, waitpid)
+ */
 #include "config.h"
 
 #include <errno.h>
@@ -8,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,10 +19,66 @@
 #include "tap.h"
 #include "util.h"
 
+static volatile sig_atomic_t	signals;
+
+/* on_alarm - count the signal; installed without SA_RESTART */
 static void
 on_alarm(int sig)
 {
 	(void)sig;
+	signals++;
+}
+
+/*
+ * test_interrupted - a child signals us (no SA_RESTART) while we block in
+ * io_recv and then in io_waitpid: each call must ride over EINTR and give
+ * the real result; then pread/pwrite at offsets
+ */
+static void
+test_interrupted(void)
+{
+	int	 sv[2], status = 0, fd;
+	char	 got[8], path[] = "/tmp/iot.XXXXXX";
+	pid_t	 pid;
+
+	ok(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+	signals = 0;
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		usleep(50000);
+		kill(getppid(), SIGUSR1);
+		usleep(50000);
+		if (write(sv[1], "late", 4) != 4)
+			_exit(1);
+		usleep(50000);
+		kill(getppid(), SIGUSR1);
+		usleep(50000);
+		_exit(7);
+	}
+	close(sv[1]);
+	ok(io_recv(sv[0], got, sizeof(got), 0) == 4 &&
+	    memcmp(got, "late", 4) == 0,
+	    "io_recv rides over a signal and returns the data");
+	ok(io_waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == 7,
+	    "io_waitpid rides over a signal and returns the status");
+	ok(signals == 2, "both signals were delivered (got %d)",
+	    (int)signals);
+	ok(io_send(sv[0], "x", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE,
+	    "io_send reports a closed peer");
+	close(sv[0]);
+
+	fd = mkstemp(path);
+	ok(fd != -1, "temporary file");
+	ok(io_pwrite(fd, "0123456789", 10, 0) == 10 &&
+	    io_pwrite(fd, "AB", 2, 4) == 2, "io_pwrite at offsets");
+	ok(io_pread(fd, got, 4, 3) == 4 && memcmp(got, "3AB6", 4) == 0,
+	    "io_pread at an offset");
+	ok(io_pread(fd, got, 4, 8) == 2 && io_pread(fd, got, 4, 10) == 0,
+	    "io_pread short at the end, 0 past it");
+	close(fd);
+	unlink(path);
 }
 
 int
@@ -81,5 +141,6 @@ main(void)
 	    "write_all reports errors");
 	free(big);
 	free(back);
+	test_interrupted();
 	return done_testing();
 }
