@@ -20,6 +20,14 @@ struct preset {
 	const char	*host;		/* the submission host */
 	unsigned	 port;		/* goes with tls, never alone */
 	enum conf_tls	 tls;
+	/*
+	 * the provider's SPF include ("include:" target) for the sender
+	 * domain, or NULL when it cannot be confirmed; the DKIM selectors
+	 * the provider signs with, space separated, or NULL (chosen per
+	 * account).  Read by `postern check`'s sender-domain section.
+	 */
+	const char	*spf_include;
+	const char	*dkim_selectors;
 };
 
 /*
