@@ -322,6 +322,8 @@ ck --send-test carol@example.net --wait 30
 is "$rc" 0 "send-test with the agent: exit 0"
 like "$(line ' ok ' 'test message')" 'test message [0-9A-F]{20} to carol@example\.net was delivered to the relay' \
     "send-test: delivered"
+like "$(tr '\n' '|' <"$T/out")" 'Authentication-Results header look for:\| +spf=pass smtp\.mailfrom=\.\.\.@example\.org [^|]*\| +dkim=pass header\.d=example\.org [^|]*\| +dmarc=pass header\.from=example\.org' \
+    "send-test: what to look for in Authentication-Results (issue 15)"
 smarthost_wait_count "$SMARTHOST_DIR" 1 10
 is "$(smarthost_json "$SMARTHOST_DIR" 1 rcpt_tos)" "carol@example.net" \
     "send-test: the smarthost got it"
