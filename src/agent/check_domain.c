@@ -135,7 +135,7 @@ check_dom_exists(struct check_dom *d, psl_ctx_t *psl)
 	check_report(d->ck, CK_SENDER_DOMAIN, CHECK_WARN, -1, "check "
 	    "/etc/resolv.conf, or run postern check --no-dns on a machine "
 	    "without public DNS", NULL, "cannot tell whether %s exists: "
-	    "the MX question %s", d->name, dnsq_status_text(d->a));
+	    "%s", d->name, dnsq_status_text(d->a));
 	return -1;
 }
 
@@ -398,14 +398,21 @@ check_dom_add(struct check_dom_item *items, size_t *n, const char *s,
 {
 	const char	*at = strrchr(s, '@');
 	const char	*dom = at != NULL ? at + 1 : s;
-	size_t		 i;
+	size_t		 i, len;
 
 	if (*dom == '\0' || *n == CHECK_DOM_MAX)
 		return;
+	len = strlen(dom);
+	if (dom[len - 1] == '.')
+		len--;		/* the root's dot: same domain */
+	if (len == 0 || len >= sizeof(items[*n].name))
+		return;
 	for (i = 0; i < *n; i++)
-		if (strcasecmp(items[i].name, dom) == 0)
+		if (strncasecmp(items[i].name, dom, len) == 0 &&
+		    items[i].name[len] == '\0')
 			return;
-	(void)str_copy(items[*n].name, dom, sizeof(items[*n].name));
+	memcpy(items[*n].name, dom, len);
+	items[*n].name[len] = '\0';
 	for (i = 0; items[*n].name[i] != '\0'; i++)
 		items[*n].name[i] = (char)tolower(
 		    (unsigned char)items[*n].name[i]);

@@ -166,8 +166,13 @@ dnsq_query(struct dnsq *q, const char *name, int type,
 			a->status = DNSQ_NXDOMAIN;
 		else if (herr == NO_DATA)
 			a->status = DNSQ_NODATA;
-		else if (herr == TRY_AGAIN && (errno == ETIMEDOUT ||
-		    errno == ECONNREFUSED || errno == 0))
+		else if (herr == TRY_AGAIN && errno == ECONNREFUSED) {
+			a->status = DNSQ_TIMEOUT;
+			(void)str_copy(a->why, "no answer: nothing listens at "
+			    "the name servers in /etc/resolv.conf (connection "
+			    "refused)", sizeof(a->why));
+		} else if (herr == TRY_AGAIN && (errno == ETIMEDOUT ||
+		    errno == 0))
 			a->status = DNSQ_TIMEOUT;
 		else if (herr == TRY_AGAIN)
 			a->status = DNSQ_SERVFAIL;
@@ -242,8 +247,8 @@ dnsq_status_text(const struct dnsq_answer *a)
 	case DNSQ_NODATA:
 		return "exists but has no such record";
 	case DNSQ_TIMEOUT:
-		return "no answer from the name servers in /etc/resolv.conf "
-		    "(timeout)";
+		return a->why[0] != '\0' ? a->why : "no answer from the name "
+		    "servers in /etc/resolv.conf (timeout)";
 	case DNSQ_SERVFAIL:
 		return "the name server failed to answer (SERVFAIL)";
 	case DNSQ_ERROR:

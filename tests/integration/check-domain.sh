@@ -319,6 +319,41 @@ like "$(tline warn DMARC)" 'p=quarantine at _dmarc\.dm-org\.net \(inherited from
 like "$(jstep sub.dm-org.net dmarc)" '^warn \| p=quarantine at _dmarc\.dm-org\.net \(inherited' \
     "DMARC inherited (JSON)"
 
+# ---------------------------------------------------------------- no answer
+cd_conf good.net
+ckd --sender root@GOOD.NET.
+is "$(grep -c '^sender domain ' "$T/out")" 1 \
+    "--sender root@GOOD.NET.: the same domain as domain = good.net, once"
+printf 'nameserver 127.0.0.9\noptions timeout:1 attempts:1\n' \
+    >"$T/resolv.conf"
+ckd
+like "$(tline warn 'sender domain')" 'cannot tell whether good\.net exists: no answer: nothing listens at the name servers in /etc/resolv\.conf \(connection refused\): check /etc/resolv\.conf, or run postern check --no-dns' \
+    "name server refusing: a warning naming the cause and --no-dns (text)"
+like "$(jstep good.net sender-domain)" '^warn \| .*connection refused.* \| .*--no-dns' \
+    "name server refusing (JSON)"
+/usr/bin/python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.2", 53))
+open(sys.argv[1], "w").write("ready")
+time.sleep(600)' "$T/silent.ready" &
+SILENT_PID=$!
+cleanup_push "kill $SILENT_PID"
+wait_for_file "$T/silent.ready" || bail_out "the silent server did not start"
+# resolv.conf's own bounds would wait 150 s: the check sets its own
+printf 'nameserver 127.0.0.2\noptions timeout:30 attempts:5\n' \
+    >"$T/resolv.conf"
+cd_conf good.net 'host = 192.0.2.25' 'port = 25' 'tls = none'
+t0=$(date +%s)
+ckd --timeout 1
+t1=$(date +%s)
+like "$(tline warn 'sender domain')" 'cannot tell whether good\.net exists: no answer from the name servers in /etc/resolv\.conf \(timeout\)' \
+    "silent name server: a timeout, told as such"
+ok "silent name server: bounded by --timeout (text and JSON runs in $((t1 - t0)) s)" \
+    [ $((t1 - t0)) -le 20 ]
+kill "$SILENT_PID"
+printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' \
+    >"$T/resolv.conf"
+
 # ---------------------------------------------------------------- --strict
 # a relay that works (the test smarthost): only the domain section warns
 sh_dir=$T/sh
