@@ -20,6 +20,14 @@
 
 struct SPF_server_struct;
 
+/* what SPF and DKIM say of mail for the domain through one relay */
+struct check_dom_relay {
+	bool	spf_ok;		/* the record authorises the relay */
+	bool	spf_unknown;	/* cannot be judged from here */
+	bool	dkim_ok;	/* the provider's key is published */
+	bool	dkim_unknown;	/* the relay's selectors are not known */
+};
+
 /* one sender domain under test */
 struct check_dom {
 	struct check		*ck;
@@ -29,10 +37,7 @@ struct check_dom {
 	const char		*name;		/* the domain, lower case */
 	const char		*origin;	/* where postern got it */
 	const char		*fix;		/* what to set instead */
-	bool			 spf_aligned;	/* every relay passes SPF */
-	bool			 spf_unknown;	/* a relay SPF cannot judge */
-	bool			 dkim_aligned;	/* a provider key exists */
-	bool			 dkim_unknown;	/* a relay without a preset */
+	struct check_dom_relay	 rel[CONF_RELAYS_MAX]; /* by relay index */
 };
 
 /*
@@ -43,7 +48,7 @@ bool	check_dom_in_scope(const struct check *ck, size_t i);
 /*
  * check_spf - the SPF step of d: one record, parses, within the
  * 10-lookup limit (RFC 7208 4.6.4), then one step per relay in scope:
- * does the record authorise it; sets d->spf_aligned
+ * does the record authorise it; sets d->rel[].spf_ok, spf_unknown
  */
 void	check_spf(struct check_dom *d);
 

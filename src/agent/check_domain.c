@@ -153,7 +153,8 @@ check_dom_has_key(const struct dnsq_answer *a)
 
 /* check_dom_dkim_preset - look for the provider's selectors */
 static void
-check_dom_dkim_preset(struct check_dom *d, const struct preset *ps)
+check_dom_dkim_preset(struct check_dom *d, const struct preset *ps,
+    struct check_dom_relay *rr)
 {
 	char	 sels[128], *sel, *save = NULL, name[DNSQ_NAME_MAX + 80];
 	char	 found[CHECK_TEXT_MAX] = "", missing[CHECK_TEXT_MAX] = "";
@@ -171,7 +172,7 @@ check_dom_dkim_preset(struct check_dom *d, const struct preset *ps)
 		(void)str_append(list, name, CHECK_TEXT_MAX);
 	}
 	if (found[0] != '\0') {
-		d->dkim_aligned = true;
+		rr->dkim_ok = true;
 		check_report(d->ck, CK_DKIM, CHECK_OK, -1, NULL, NULL,
 		    "%s's DKIM key for %s: %s%s%s", ps->name, d->name, found,
 		    missing[0] ? "; absent: " : "", missing);
@@ -199,10 +200,10 @@ check_dom_dkim(struct check_dom *d)
 		d->ck->relay = i + 1;
 		ps = check_dom_preset(d->ck, i);
 		if (ps != NULL && ps->dkim_selectors != NULL) {
-			check_dom_dkim_preset(d, ps);
+			check_dom_dkim_preset(d, ps, &d->rel[i]);
 			continue;
 		}
-		d->dkim_unknown = true;
+		d->rel[i].dkim_unknown = true;
 		check_report(d->ck, CK_DKIM, CHECK_SKIP, -1, "send a test "
 		    "(postern check --send-test ADDRESS) and look in the "
 		    "received message for DKIM-Signature: d=DOMAIN and "
@@ -275,56 +276,71 @@ check_dom_dmarc_find(struct check_dom *d, const char *name, bool sub,
 	return *count == 1 ? found : -1;
 }
 
-/* check_dom_dmarc_verdict - the policy against what aligns */
+/* check_dom_dmarc_relay - an enforcing policy against one relay */
+static void
+check_dom_dmarc_relay(struct check_dom *d, const struct check_dmarc *m,
+    const char *from, const struct check_dom_relay *rr)
+{
+	bool	 reject = strcasecmp(m->p, "reject") == 0;
+
+	if (rr->spf_ok || rr->dkim_ok) {
+		check_report(d->ck, CK_DMARC, CHECK_OK, -1, NULL, NULL,
+		    "p=%s at %s, and %s aligns for mail sent through this "
+		    "relay", m->p, from, rr->spf_ok ? "SPF" : "DKIM");
+		return;
+	}
+	if (rr->dkim_unknown || rr->spf_unknown) {
+		check_report(d->ck, CK_DMARC, CHECK_WARN, -1, "make the "
+		    "relay sign with DKIM for the domain, or authorise it in "
+		    "SPF; the Authentication-Results of a test message tell",
+		    NULL, "p=%s at %s and %s: recipients will %s unless the "
+		    "relay signs with DKIM for %s", m->p, from,
+		    rr->spf_unknown ? "SPF cannot be judged from here" :
+		    "SPF does not authorise the relay", reject ?
+		    "refuse the mail" : "put the mail in spam", d->name);
+		return;
+	}
+	check_report(d->ck, CK_DMARC, reject ? CHECK_FAIL : CHECK_WARN, -1,
+	    "authorise the relay in SPF or publish the provider's DKIM key "
+	    "(see the SPF and DKIM lines)", NULL, "p=%s at %s and neither "
+	    "SPF nor DKIM is aligned for mail sent through this relay: "
+	    "recipients will %s", m->p, from, reject ? "refuse it" :
+	    "put it in spam");
+}
+
+/*
+ * check_dom_dmarc_verdict - the policy; when it enforces, the verdict
+ * for each relay in scope from what SPF and DKIM found for it
+ */
 static void
 check_dom_dmarc_verdict(struct check_dom *d, const struct check_dmarc *m)
 {
 	char	 from[DNSQ_NAME_MAX + 64];
-	bool	 aligned = d->spf_aligned || d->dkim_aligned;
-	bool	 enforce = strcasecmp(m->p, "quarantine") == 0 ||
-		    strcasecmp(m->p, "reject") == 0;
+	size_t	 i;
 
 	(void)snprintf(from, sizeof(from), "%s%s", m->where, m->inherited ?
 	    " (inherited from the organisational domain)" : "");
-	if (!enforce && strcasecmp(m->p, "none") == 0) {
-		check_report(d->ck, CK_DMARC, CHECK_OK, -1, aligned ? NULL :
-		    "SPF and DKIM do not align yet: fix them before moving "
-		    "to p=quarantine or p=reject", NULL, "p=none at %s: "
-		    "receivers only report", from);
+	if (strcasecmp(m->p, "none") == 0) {
+		check_report(d->ck, CK_DMARC, CHECK_OK, -1, NULL, NULL,
+		    "p=none at %s: receivers only report; align SPF or DKIM "
+		    "before moving to p=quarantine or p=reject", from);
 		return;
 	}
-	if (!enforce) {
+	if (strcasecmp(m->p, "quarantine") != 0 &&
+	    strcasecmp(m->p, "reject") != 0) {
 		check_report(d->ck, CK_DMARC, CHECK_WARN, -1, "set p=none, "
 		    "p=quarantine or p=reject (RFC 7489 6.3)", NULL,
 		    "the DMARC record at %s has no valid policy (p=%s): "
 		    "receivers ignore it", from, m->p[0] ? m->p : "missing");
 		return;
 	}
-	if (aligned) {
-		check_report(d->ck, CK_DMARC, CHECK_OK, -1, NULL, NULL,
-		    "p=%s at %s, and %s aligns for mail sent through the "
-		    "relay", m->p, from, d->spf_aligned ? "SPF" : "DKIM");
-		return;
+	for (i = 0; i < d->ck->conf.nrelays; i++) {
+		if (!check_dom_in_scope(d->ck, i))
+			continue;
+		d->ck->relay = i + 1;
+		check_dom_dmarc_relay(d, m, from, &d->rel[i]);
 	}
-	if (d->dkim_unknown || d->spf_unknown) {
-		check_report(d->ck, CK_DMARC, CHECK_WARN, -1, "make the "
-		    "relay sign with DKIM for the domain, or authorise it in "
-		    "SPF; the Authentication-Results of a test message tell",
-		    NULL, "p=%s at %s and %s: recipients will %s it unless "
-		    "the relay signs with DKIM for %s", m->p, from,
-		    d->spf_unknown ? "SPF cannot be judged from here" :
-		    "SPF does not authorise the relay",
-		    strcasecmp(m->p, "reject") == 0 ? "refuse" :
-		    "put in spam", d->name);
-		return;
-	}
-	check_report(d->ck, CK_DMARC, strcasecmp(m->p, "reject") == 0 ?
-	    CHECK_FAIL : CHECK_WARN, -1, "authorise the relay in SPF or "
-	    "publish the provider's DKIM key (see the SPF and DKIM lines)",
-	    NULL, "p=%s at %s and neither SPF nor DKIM is aligned for mail "
-	    "sent through this relay: recipients will %s", m->p, from,
-	    strcasecmp(m->p, "reject") == 0 ? "refuse it" :
-	    "put it in spam");
+	d->ck->relay = 0;
 }
 
 /* check_dom_dmarc - check 4: the record, the policy, the verdict */
@@ -372,8 +388,7 @@ check_dom_run(struct check_dom *d, psl_ctx_t *psl)
 	d->ck->domain = d->name;
 	if (!d->ck->json)
 		printf("sender domain %s (from %s)\n", d->name, d->origin);
-	d->spf_aligned = d->dkim_aligned = d->dkim_unknown = false;
-	d->spf_unknown = false;
+	memset(d->rel, 0, sizeof(d->rel));
 	if (check_dom_exists(d, psl) == -1)
 		check_dom_skip(d->ck, "sender domain failed");
 	else {

@@ -200,7 +200,7 @@ check_spf_walk(struct check_dom *d, const char *text, unsigned depth,
 /* check_spf_relay_preset - does the tree carry the preset's include */
 static void
 check_spf_relay_preset(struct check_dom *d, const char *rec,
-    const struct preset *ps)
+    const struct preset *ps, struct check_dom_relay *rr)
 {
 	struct check_spf_walk	 w;
 	char			 hint[CHECK_TEXT_MAX];
@@ -209,19 +209,19 @@ check_spf_relay_preset(struct check_dom *d, const char *rec,
 		check_report(d->ck, CK_SPF, CHECK_SKIP, -1, NULL, NULL,
 		    "postern does not know the SPF include of preset %s: "
 		    "its documentation names it", ps->name);
-		d->spf_aligned = false;
+		rr->spf_unknown = true;
 		return;
 	}
 	memset(&w, 0, sizeof(w));
 	w.want = ps->spf_include;
 	check_spf_walk(d, rec, 0, &w);
 	if (w.found) {
+		rr->spf_ok = true;
 		check_report(d->ck, CK_SPF, CHECK_OK, -1, NULL, NULL,
 		    "%s includes %s: %s's servers may send for it",
 		    d->name, ps->spf_include, ps->name);
 		return;
 	}
-	d->spf_aligned = false;
 	(void)snprintf(hint, sizeof(hint), "add include:%s to the SPF record "
 	    "of %s, before its all term", ps->spf_include, d->name);
 	check_report(d->ck, CK_SPF, CHECK_WARN, -1, hint, NULL,
@@ -284,7 +284,8 @@ check_spf_loopback(const char *addr)
 
 /* check_spf_relay_other - evaluate the record for a relay's addresses */
 static void
-check_spf_relay_other(struct check_dom *d, const struct conf_relay *r)
+check_spf_relay_other(struct check_dom *d, const struct conf_relay *r,
+    struct check_dom_relay *rr)
 {
 	char		 seen[CHECK_TEXT_MAX] = "", one[96];
 	const char	*pass = NULL;
@@ -293,7 +294,7 @@ check_spf_relay_other(struct check_dom *d, const struct conf_relay *r)
 
 	check_spf_relay_addrs(d, r);
 	if (d->a->status != DNSQ_OK) {
-		d->spf_aligned = false;
+		rr->spf_unknown = true;
 		check_report(d->ck, CK_SPF, CHECK_WARN, -1, "see the DNS "
 		    "step of this relay", NULL, "cannot evaluate SPF for %s: "
 		    "its address %s", r->host, dnsq_status_text(d->a));
@@ -302,8 +303,7 @@ check_spf_relay_other(struct check_dom *d, const struct conf_relay *r)
 	n = d->a->n < CHECK_SPF_ADDRS_MAX ? d->a->n : CHECK_SPF_ADDRS_MAX;
 	if (check_spf_loopback(d->a->rr[0])) {
 		/* libspf2 passes loopback outright; it proves nothing */
-		d->spf_aligned = false;
-		d->spf_unknown = true;
+		rr->spf_unknown = true;
 		check_report(d->ck, CK_SPF, CHECK_SKIP, -1, "the "
 		    "Authentication-Results of a test message tell "
 		    "(postern check --send-test ADDRESS)", NULL, "%s is on "
@@ -320,6 +320,7 @@ check_spf_relay_other(struct check_dom *d, const struct conf_relay *r)
 		(void)str_append(seen, one, sizeof(seen));
 	}
 	if (pass != NULL) {
+		rr->spf_ok = true;
 		check_report(d->ck, CK_SPF, CHECK_OK, -1, "the relay's "
 		    "outgoing servers may differ from its submission address: "
 		    "the Authentication-Results of a test message tell "
@@ -328,7 +329,6 @@ check_spf_relay_other(struct check_dom *d, const struct conf_relay *r)
 		    pass, r->host);
 		return;
 	}
-	d->spf_aligned = false;
 	check_report(d->ck, CK_SPF, CHECK_WARN, -1, "the relay's outgoing "
 	    "servers may differ from its submission address: ask its "
 	    "operator which include: or ip4:/ip6: to add to the record",
@@ -444,11 +444,9 @@ check_spf(struct check_dom *d)
 	size_t			 i;
 
 	check_spf_publish(d->ck, publish, sizeof(publish));
-	d->spf_aligned = false;
 	if ((got = check_spf_record(d, publish)) == NULL)
-		return;
+		return;		/* SPF none or permerror: aligned nowhere */
 	rec = xstrdup(got);	/* d->a is reused below */
-	d->spf_aligned = true;
 	for (i = 0; i < d->ck->conf.nrelays; i++) {
 		if (!check_dom_in_scope(d->ck, i))
 			continue;
@@ -456,9 +454,9 @@ check_spf(struct check_dom *d)
 		d->ck->relay = i + 1;
 		ps = r->preset != NULL ? preset_find(r->preset) : NULL;
 		if (ps != NULL)
-			check_spf_relay_preset(d, rec, ps);
+			check_spf_relay_preset(d, rec, ps, &d->rel[i]);
 		else
-			check_spf_relay_other(d, r);
+			check_spf_relay_other(d, r, &d->rel[i]);
 	}
 	d->ck->relay = 0;
 	free(rec);

@@ -263,7 +263,7 @@ like "$(tline warn SPF)" 'the SPF record of ipfail\.net does not authorise relay
     "SPF fail for the relay's address: libspf2's verdict and the fix"
 like "$(jstep ipfail.net spf 2)" '^warn \| .*does not authorise.*fail 192\.0\.2\.25.* \| the relay.s outgoing' \
     "SPF fail for the relay's address (JSON)"
-like "$(tline warn DMARC)" 'p=reject at _dmarc\.ipfail\.net and SPF does not authorise the relay: recipients will refuse it unless the relay signs with DKIM for ipfail\.net' \
+like "$(tline warn DMARC)" 'p=reject at _dmarc\.ipfail\.net and SPF does not authorise the relay: recipients will refuse the mail unless the relay signs with DKIM for ipfail\.net' \
     "DMARC reject, SPF fails, DKIM unknown (not a preset): a warning"
 like "$(tline skip DKIM)" 'DKIM signing is the relay.s business: .*: send a test \(postern check --send-test ADDRESS\) and look in the received message for DKIM-Signature: d=DOMAIN and Authentication-Results' \
     "DKIM for a relay without a preset: how to verify it"
@@ -291,6 +291,20 @@ like "$(tline FAIL DMARC)" 'p=reject at _dmarc\.nogoog\.net and neither SPF nor 
     "DMARC reject, nothing aligned: FAIL with the verdict (text)"
 like "$(jstep nogoog.net dmarc)" '^fail \| p=reject .*neither SPF nor DKIM is aligned.* \| authorise the relay in SPF or publish' \
     "DMARC reject, nothing aligned (JSON)"
+
+# two relays: the verdict is per relay
+cd_conf nogoog.net "$GMAIL" '[relay]' 'host = relay.pt-relay.net' \
+    'port = 25' 'tls = none'
+ckd
+like "$(tline FAIL DMARC)" 'p=reject at _dmarc\.nogoog\.net and neither SPF nor DKIM is aligned' \
+    "two relays: the preset relay's verdict fails"
+like "$(tline warn DMARC)" 'p=reject at _dmarc\.nogoog\.net and SPF does not authorise the relay: recipients will refuse the mail unless' \
+    "two relays: the other relay's verdict warns"
+is "$(/usr/bin/python3 -c 'import json,sys
+s = [x for x in json.load(open(sys.argv[1]))["steps"]
+     if x["step"] == "dmarc"]
+print(" ".join("%s:%s" % (x["relay"], x["status"]) for x in s))' "$T/json")" \
+    "1:fail 2:warn" "two relays: one DMARC verdict each in the JSON"
 
 cd_conf ms.net "$MS365"
 ckd
