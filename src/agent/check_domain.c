@@ -57,13 +57,26 @@ check_dom_preset(const struct check *ck, size_t i)
 	return name != NULL ? preset_find(name) : NULL;
 }
 
-/* check_dom_internal_name - which internal rule name matches, or NULL */
+/*
+ * check_dom_internal_name - why name cannot be a public sender domain
+ * (not a domain name, a bare host name, an internal name, a top-level
+ * domain no registry runs), or NULL
+ */
 static const char *
 check_dom_internal_name(const char *name, psl_ctx_t *psl)
 {
-	const char	*tld;
+	const char	*tld, *label, *dot;
 	size_t		 i, n = strlen(name), len;
 
+	for (label = name; ; label = dot + 1) {
+		dot = strchr(label, '.');
+		len = dot != NULL ? (size_t)(dot - label) : strlen(label);
+		if (len == 0 || len > 63)
+			return "not a valid domain name (a label longer than "
+			    "63 bytes, or an empty one)";
+		if (dot == NULL)
+			break;
+	}
 	if (strchr(name, '.') == NULL)
 		return "a bare host name, not a domain";
 	for (i = 0; check_dom_internal[i] != NULL; i++) {

@@ -6,12 +6,12 @@
  * answer section walked with ns_initparse/ns_parserr.
  *
  * Owns the mapping of the resolver's outcome to dnsq_status: glibc's
- * res_nquery fails with h_errno HOST_NOT_FOUND on NXDOMAIN, NO_DATA on
- * an empty answer, TRY_AGAIN on SERVFAIL and on no answer at all (errno
- * ETIMEDOUT then, or ECONNREFUSED when nothing listens).  Never asks
- * anything but the configured name servers, never follows a search
- * list (res_nquery, not res_nsearch), never keeps more than
- * DNSQ_RR_MAX records of DNSQ_TXT_MAX bytes.  RFCs 1035, 3596, 7208 3.3.
+ * res_nquery fails alike (h_errno TRY_AGAIN) on SERVFAIL and on no
+ * answer at all, so the reply's header left in the buffer decides
+ * (dnsq_failed).  Never asks anything but the configured name servers,
+ * never follows a search list (res_nquery, not res_nsearch), never keeps
+ * more than DNSQ_RR_MAX records of DNSQ_TXT_MAX bytes.  RFCs 1035,
+ * 3596, 7208 3.3.
  */
 #include "config.h"
 
@@ -150,40 +150,66 @@ dnsq_parse(const unsigned char *msg, size_t len, int type,
 	return 0;
 }
 
+/*
+ * dnsq_failed - why res_nquery failed.  glibc leaves a server's reply in
+ * the buffer when its rcode is not NOERROR or its answer is empty, so
+ * the header tells NXDOMAIN, no data, SERVFAIL and REFUSED apart; a
+ * header that is no reply (QR clear: the buffer as we zeroed it) means
+ * no server answered: timed out, or refused (errno ECONNREFUSED).
+ */
+static void
+dnsq_failed(const unsigned char *msg, int herr, int err,
+    struct dnsq_answer *a)
+{
+	if ((msg[2] & 0x80) != 0) {
+		switch (msg[3] & 0x0f) {
+		case ns_r_noerror:
+			a->status = DNSQ_NODATA;
+			break;
+		case ns_r_nxdomain:
+			a->status = DNSQ_NXDOMAIN;
+			break;
+		case ns_r_servfail:
+			a->status = DNSQ_SERVFAIL;
+			break;
+		case ns_r_refused:
+			(void)dnsq_set_error(a, "the name server refused the "
+			    "question (REFUSED): is it a resolver?");
+			break;
+		default:
+			(void)dnsq_set_error(a, "the name server could not "
+			    "answer (FORMERR or NOTIMP)");
+			break;
+		}
+		return;
+	}
+	if (herr != TRY_AGAIN) {
+		/* never sent: res_nmkquery refused the name */
+		(void)dnsq_set_error(a, "not a valid domain name (a label "
+		    "over 63 bytes?)");
+		return;
+	}
+	a->status = DNSQ_TIMEOUT;
+	if (err == ECONNREFUSED)
+		(void)str_copy(a->why, "no answer: nothing listens at the "
+		    "name servers in /etc/resolv.conf (connection refused)",
+		    sizeof(a->why));
+}
+
 /* dnsq_query - one question, appended to a; the status from the resolver */
 static void
 dnsq_query(struct dnsq *q, const char *name, int type,
     struct dnsq_answer *a)
 {
-	unsigned char	*msg = xmalloc(DNSQ_ANSWER_MAX);
-	int		 len, herr;
+	unsigned char	*msg = xcalloc(1, DNSQ_ANSWER_MAX);
+	int		 len;
 
 	errno = 0;
 	len = res_nquery(&q->res, name, ns_c_in, type, msg, DNSQ_ANSWER_MAX);
-	if (len < 0) {
-		herr = q->res.res_h_errno;
-		if (herr == HOST_NOT_FOUND)
-			a->status = DNSQ_NXDOMAIN;
-		else if (herr == NO_DATA)
-			a->status = DNSQ_NODATA;
-		else if (herr == TRY_AGAIN && errno == ECONNREFUSED) {
-			a->status = DNSQ_TIMEOUT;
-			(void)str_copy(a->why, "no answer: nothing listens at "
-			    "the name servers in /etc/resolv.conf (connection "
-			    "refused)", sizeof(a->why));
-		} else if (herr == TRY_AGAIN && (errno == ETIMEDOUT ||
-		    errno == 0))
-			a->status = DNSQ_TIMEOUT;
-		else if (herr == TRY_AGAIN)
-			a->status = DNSQ_SERVFAIL;
-		else
-			(void)dnsq_set_error(a, "the name server refused "
-			    "the question or sent a bad answer");
-		goto out;
-	}
-	if (dnsq_parse(msg, (size_t)len, type, a) == 0)
+	if (len < 0)
+		dnsq_failed(msg, q->res.res_h_errno, errno, a);
+	else if (dnsq_parse(msg, (size_t)len, type, a) == 0)
 		a->status = a->n > 0 ? DNSQ_OK : DNSQ_NODATA;
-out:
 	free(msg);
 }
 

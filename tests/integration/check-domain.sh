@@ -365,8 +365,33 @@ like "$(tline warn 'sender domain')" 'cannot tell whether good\.net exists: no a
 ok "silent name server: bounded by --timeout (text and JSON runs in $((t1 - t0)) s)" \
     [ $((t1 - t0)) -le 20 ]
 kill "$SILENT_PID"
+# a server that answers SERVFAIL, one that answers REFUSED
+for rcode in SERVFAIL REFUSED; do
+	/usr/bin/python3 "$TESTLIB/dns-rcode.py" 127.0.0.3 "$T/$rcode.ready" \
+	    "$rcode" 2>"$T/$rcode.err" &
+	RC_PID=$!
+	cleanup_push "kill $RC_PID"
+	wait_for_file "$T/$rcode.ready" ||
+		bail_out "dns-rcode.py $rcode did not start: $(cat "$T/$rcode.err")"
+	printf 'nameserver 127.0.0.3\noptions timeout:1 attempts:1\n' \
+	    >"$T/resolv.conf"
+	ckd --timeout 1
+	case $rcode in
+	SERVFAIL) want='the name server failed to answer \(SERVFAIL\)' ;;
+	REFUSED) want='the name server refused the question \(REFUSED\): is it a resolver\?' ;;
+	esac
+	like "$(tline warn 'sender domain')" "cannot tell whether good\\.net exists: $want: check /etc/resolv\\.conf" \
+	    "a name server answering $rcode: told as such (text)"
+	like "$(jstep good.net sender-domain)" "^warn \\| .*$want" \
+	    "a name server answering $rcode: told as such (JSON)"
+	kill "$RC_PID"
+	wait "$RC_PID" 2>/dev/null
+done
 printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' \
     >"$T/resolv.conf"
+ckd --sender "x@$(printf '%070d' 0 | tr 0 a).net"
+like "$(tline FAIL 'sender domain')" 'aaaa\.net \(--sender\) is not a valid domain name \(a label longer than 63 bytes, or an empty one\)' \
+    "a label over 63 bytes: not a valid domain name, judged before DNS"
 
 # ---------------------------------------------------------------- --strict
 # a relay that works (the test smarthost): only the domain section warns
