@@ -205,6 +205,7 @@ check_usage(int code)
 	    "[--rcpt ADDRESS]\n"
 	    "           [--timeout SECONDS] [--wait-for QID [--wait "
 	    "SECONDS]]\n"
+	    "           [--sender ADDRESS] [--no-dns] [--strict]\n"
 	    "(run it as `postern check`; --send-test ADDRESS is the front "
 	    "end's)\n");
 	exit(code);
@@ -225,6 +226,9 @@ check_args(struct check *ck, int argc, char **argv)
 		{ "wait",	  required_argument, NULL, 'w' },
 		{ "send-test",	  required_argument, NULL, 's' },
 		{ "submit-error", required_argument, NULL, 'e' },
+		{ "sender",	  required_argument, NULL, 'S' },
+		{ "no-dns",	  no_argument,	     NULL, 'N' },
+		{ "strict",	  no_argument,	     NULL, 'X' },
 		{ "verbose",	  no_argument,	     NULL, 'v' },
 		{ "help",	  no_argument,	     NULL, 'h' },
 		{ NULL,		  0,		     NULL, 0 }
@@ -278,6 +282,18 @@ check_args(struct check *ck, int argc, char **argv)
 		case 'e':
 			ck->submit_error = optarg;
 			break;
+		case 'S':
+			if (ck->nsenders == CHECK_SENDERS_MAX)
+				fatal_exit(EX_USAGE, "--sender: at most %d",
+				    CHECK_SENDERS_MAX);
+			ck->senders[ck->nsenders++] = optarg;
+			break;
+		case 'N':
+			ck->no_dns = true;
+			break;
+		case 'X':
+			ck->strict = true;
+			break;
 		case 'v':
 			log_set_debug(true);
 			break;
@@ -327,6 +343,7 @@ check_main(int argc, char **argv)
 	for (i = 0; i < ck.conf.nrelays; i++)
 		if (ck.relay_only == 0 || ck.relay_only == i + 1)
 			check_one_relay(&ck, i);
+	check_domains(&ck);
 	if (ck.wait_qid != NULL || ck.submit_error != NULL)
 		check_wait(&ck);
 	rc = check_summary(&ck);

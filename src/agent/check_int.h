@@ -4,7 +4,8 @@
  * face): the limits, the steps and their statuses, the run's state
  * (struct check) and one relay's connection (struct check_conn), and the
  * functions the files share.  The files call one way only:
- *   check.c (configuration, secrets, main) -> check_steps.c, check_wait.c
+ *   check.c (configuration, secrets, main) -> check_steps.c, check_wait.c,
+ *     check_domain.c (the sender domains; check_spf.c, check_dom.h)
  *   check_steps.c (one relay, step by step) -> check_smtp.c,
  *     check_ports.c (the provider's other ports, its sending limit)
  *   every file -> check_report.c (the output: human lines or JSON)
@@ -37,6 +38,7 @@
 #define CHECK_DETAIL_MAX	4096	/* detail lines of one step */
 #define CHECK_READ_MAX		8192	/* bytes per read from the server */
 #define CHECK_ADDR_MAX		64	/* numeric address */
+#define CHECK_SENDERS_MAX	4	/* --sender options */
 
 enum check_status {
 	CHECK_OK = 0,
@@ -62,6 +64,10 @@ enum check_step {
 	CK_EHLO_TLS,
 	CK_AUTH,
 	CK_RELAY,
+	CK_SENDER_DOMAIN,	/* the sender-domain section: check_domain.c */
+	CK_SPF,
+	CK_DKIM,
+	CK_DMARC,
 	CK_SEND_TEST,
 	CK_NSTEPS
 };
@@ -76,6 +82,11 @@ struct check {
 	uint64_t	 wait_secs;
 	const char	*send_rcpt;	/* --send-test (a label) */
 	const char	*submit_error;	/* --submit-error */
+	bool		 no_dns;	/* --no-dns: no sender-domain section */
+	bool		 strict;	/* --strict: warnings fail too */
+	const char	*senders[CHECK_SENDERS_MAX]; /* --sender */
+	size_t		 nsenders;
+	const char	*domain;	/* the sender domain being checked */
 	struct conf	 conf;
 	bool		 conf_loaded;
 	bool		 secrets_ok;
@@ -153,7 +164,7 @@ void	check_conn_close(struct check_conn *cc);
 /* check_one_relay - every step for relay index i (0-based) */
 void	check_one_relay(struct check *ck, size_t i);
 
-/* ---- check_ports.c: what the relay's preset adds (issue 16) */
+/* ---- check_ports.c: what the relay's preset adds  */
 
 /*
  * check_ports - r->port was refused or timed out (err) at every address
@@ -169,6 +180,20 @@ void	check_ports(struct check *ck, const struct conf_relay *r,
  * without token_command, a sending limit above rate_limit (warnings)
  */
 void	check_ports_rules(struct check *ck, const struct conf_relay *r);
+
+/* ---- check_domain.c (over check_spf.c): the sender domains */
+
+/*
+ * check_domains - for each domain this host sends from (and --sender):
+ * exists, SPF, DKIM, DMARC; nothing with --no-dns
+ */
+void	check_domains(struct check *ck);
+/*
+ * check_domain_ar_lines - detail lines for a delivered test message:
+ * what to look for in its Authentication-Results, into out; returns out
+ */
+const char *check_domain_ar_lines(const struct check *ck, char *out,
+	    size_t size);
 
 /* ---- check_wait.c: the test message */
 

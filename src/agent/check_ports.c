@@ -11,7 +11,7 @@
  * limit above rate_limit.
  *
  * Advice only: never changes the configuration, and the agent never
- * switches ports by itself (issue 16).  Each probe is one connection
+ * switches ports by itself.  Each probe is one connection
  * per port that sends at most EHLO and QUIT (or, for implicit TLS, the
  * ClientHello of tlsprobe.c, which owns that detection); every wait is
  * bounded.  RFCs 5321, 3207, 8314.

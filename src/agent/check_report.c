@@ -43,6 +43,10 @@ static const struct {
 	[CK_EHLO_TLS] = { "ehlo", "EHLO after TLS" },
 	[CK_AUTH] = { "auth", "AUTH" },
 	[CK_RELAY] = { "relay", "relay test" },
+	[CK_SENDER_DOMAIN] = { "sender-domain", "sender domain" },
+	[CK_SPF] = { "spf", "SPF" },
+	[CK_DKIM] = { "dkim", "DKIM" },
+	[CK_DMARC] = { "dmarc", "DMARC" },
 	[CK_SEND_TEST] = { "send-test", "test message" },
 };
 
@@ -83,6 +87,10 @@ check_json_step(struct check *ck, enum check_step st,
 		rc |= json_str(b, ck->conf.relays[ck->relay - 1].name);
 	} else
 		rc |= buf_puts(b, "null, \"relay_name\": null");
+	if (ck->domain != NULL) {
+		rc |= buf_puts(b, ", \"domain\": ");
+		rc |= json_str(b, ck->domain);
+	}
 	rc |= buf_puts(b, ", \"step\": ");
 	rc |= json_str(b, check_steps[st].id);
 	rc |= buf_printf(b, ", \"status\": \"%s\", \"ms\": ",
@@ -226,7 +234,8 @@ int
 check_summary(struct check *ck)
 {
 	struct buf	out;
-	bool		passed = ck->counts[CHECK_FAIL] == 0;
+	bool		passed = ck->counts[CHECK_FAIL] == 0 &&
+			    (!ck->strict || ck->counts[CHECK_WARN] == 0);
 	int		rc = 0;
 
 	if (!ck->json) {

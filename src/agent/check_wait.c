@@ -81,7 +81,7 @@ check_wait_look(struct check *ck, const struct qid *q, const char *to,
 {
 	struct spool_state	 st;
 	const char		*spool = ck->conf.spool_dir;
-	char			 details[CHECK_DETAIL_MAX];
+	char			 details[CHECK_DETAIL_MAX], ar[CHECK_TEXT_MAX];
 	int			 in_new, in_cur, in_failed;
 	bool			 new_hidden;
 
@@ -118,8 +118,9 @@ check_wait_look(struct check *ck, const struct qid *q, const char *to,
 	}
 	if (in_new == 0 && in_cur == 0) {
 		check_report(ck, CK_SEND_TEST, CHECK_OK, check_ms(t0), NULL,
-		    NULL, "test message %s to %s was delivered to the relay "
-		    "(it left the queue)", q->s, to);
+		    check_domain_ar_lines(ck, ar, sizeof(ar)), "test message "
+		    "%s to %s was delivered to the relay (it left the queue)",
+		    q->s, to);
 		spool_state_free(&st);
 		return true;
 	}

@@ -31,7 +31,7 @@ struct preset {
 	const char	*host;		/* the submission host */
 	unsigned	 port;		/* goes with tls, never alone */
 	enum conf_tls	 tls;
-	/* issue 16: the provider's rules (postern config --presets) */
+	/* the provider's rules (postern config --presets) */
 	const char	*title;		/* the provider's name, for people */
 	struct preset_port ports[PRESET_PORTS_MAX]; /* every submission
 					   port offered, port first */
@@ -47,6 +47,14 @@ struct preset {
 					   published */
 	unsigned	 limit_period;	/* seconds */
 	const char	*notes;		/* other rules, one sentence, or NULL */
+	/*
+	 * the provider's SPF include ("include:" target) for the sender
+	 * domain, or NULL when it cannot be confirmed; the DKIM selectors
+	 * the provider signs with, space separated, or NULL (chosen per
+	 * account).  Read by `postern check`'s sender-domain section.
+	 */
+	const char	*spf_include;
+	const char	*dkim_selectors;
 };
 
 /*

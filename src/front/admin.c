@@ -52,6 +52,7 @@ admin_usage(FILE *f)
 	    "and rules\n"
 	    "  check [--json] [--relay N] [--rcpt ADDRESS] [--timeout S]\n"
 	    "        [--send-test ADDRESS [--wait S]]\n"
+	    "        [--sender ADDRESS] [--no-dns] [--strict]\n"
 	    "                   diagnose the relays step by step (runs "
 	    "posternd --check)\n"
 	    "  newaliases       validate the aliases file (also: sendmail "
@@ -173,11 +174,13 @@ admin_check(int argc, char **argv)
 			continue;
 		else if (strcmp(a, "--send-test") == 0 && i + 1 < argc)
 			send_to = argv[++i];
-		else if (strcmp(a, "--json") == 0 || strcmp(a, "-v") == 0)
+		else if (strcmp(a, "--json") == 0 || strcmp(a, "-v") == 0 ||
+		    strcmp(a, "--no-dns") == 0 || strcmp(a, "--strict") == 0)
 			args[n++] = a;
 		else if ((strcmp(a, "--relay") == 0 ||
 		    strcmp(a, "--rcpt") == 0 || strcmp(a, "--timeout") == 0 ||
-		    strcmp(a, "--wait") == 0) && i + 1 < argc) {
+		    strcmp(a, "--wait") == 0 || strcmp(a, "--sender") == 0) &&
+		    i + 1 < argc) {
 			args[n++] = a;
 			args[n++] = argv[++i];
 		} else {
