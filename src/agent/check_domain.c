@@ -41,13 +41,6 @@ struct check_dmarc {
 	bool	 inherited;		/* from the organisational domain */
 };
 
-/* check_dom_in_scope - relay i is checked (no --relay, or that one) */
-bool
-check_dom_in_scope(const struct check *ck, size_t i)
-{
-	return ck->relay_only == 0 || ck->relay_only == i + 1;
-}
-
 /* check_dom_preset - relay i's preset, or NULL */
 static const struct preset *
 check_dom_preset(const struct check *ck, size_t i)
@@ -68,7 +61,7 @@ check_dom_internal_name(const char *name, psl_ctx_t *psl)
 	const char	*tld, *label, *dot;
 	size_t		 i, n = strlen(name), len;
 
-	for (label = name; ; label = dot + 1) {
+	for (label = name;; label = dot + 1) {
 		dot = strchr(label, '.');
 		len = dot != NULL ? (size_t)(dot - label) : strlen(label);
 		if (len == 0 || len > 63)

@@ -68,7 +68,8 @@ static const struct preset presets[] = {
 		.notes = "an app password (2-step verification on), or "
 		    "token_command for OAuth2",
 	},
-	/* not re-checked against the provider: the README's Microsoft 365 rules */
+	/* not re-checked against the provider: the README's Microsoft 365
+	 * rules */
 	{
 		.name = "office365",
 		.host = "smtp.office365.com",
