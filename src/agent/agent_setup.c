@@ -10,7 +10,7 @@
  *
  * Must never keep root, nor the drop group, past agent_configure; must
  * never follow a symbolic link or chown by path as root in a directory
- * the agent's user owns (issue 11).  Calls no other agent_*.c file.
+ * the agent's user owns.  Calls no other agent_*.c file.
  */
 #include "config.h"
 
@@ -216,7 +216,7 @@ agent_layout(const char *spool, uid_t uid, gid_t agent_gid, gid_t drop_gid,
  * O_NOFOLLOW|O_NONBLOCK, checked on the descriptor (a FIFO, one link,
  * owned by us or by uid) and only then given its owner and mode with
  * fchown/fchmod.  A symbolic link or another file swapped in between
- * is refused, never followed (issue 11).
+ * is refused, never followed.
  */
 static void
 agent_mkfifo(const char *spool, uid_t uid, gid_t gid)

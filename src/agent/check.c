@@ -123,7 +123,7 @@ check_secrets(struct check *ck)
  * check_drop_root - run as root (postern check by an administrator):
  * become the agent's user and group for good, checked, before any
  * password_command or token_command runs and before anything goes to
- * the network, as the agent itself would be (issue 11).
+ * the network, as the agent itself would be.
  */
 static void
 check_drop_root(void)

@@ -48,7 +48,7 @@ queue_free(struct queue *q)
  * backward-shift deletion) from queue id to heap position + 1 (0: empty),
  * kept at most half full, and each entry knows its slot.  Every
  * operation costs O(log n), so the agent's cost per message does not
- * grow with the backlog (issue 10: with a linear search the scheduler
+ * grow with the backlog (with a linear search the scheduler
  * compared every queued id for every message it handed out).
  */
 

@@ -3,7 +3,7 @@
  * confpath.h - may the caller name this configuration with -C?  A file
  * the caller chose must never make postern run a program it names
  * (drop_program, agent_program): PHP mail()'s fifth parameter passes
- * "-C/uploads/x.ini" straight through (issue 11).
+ * "-C/uploads/x.ini" straight through.
  */
 #ifndef POSTERN_CONFPATH_H
 #define POSTERN_CONFPATH_H
