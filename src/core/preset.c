@@ -17,13 +17,13 @@
 
 #define STARTTLS(p)	{ (p), CONF_TLS_STARTTLS }
 #define IMPLICIT(p)	{ (p), CONF_TLS_IMPLICIT }
-#define DAY		86400u
 
 /*
- * One entry per provider, each with the page its settings were checked
- * against.  Where only third-party pages could be found the
- * comment says so; a provider whose host or port could not be found at
- * all is not here.  ports[] lists every submission port the provider
+ * One entry per provider, each with the provider's own page(s) its
+ * settings were checked against.  A provider whose host,
+ * port or TLS mode is stated only on third-party pages is not here, nor
+ * is a port or rule that only they state; the README names the
+ * providers left out.  ports[] lists every submission port the provider
  * offers, the preset's own first: `postern check` tries the others when
  * that one is blocked (check_ports.c).
  */
@@ -53,7 +53,10 @@
  *   selectors are per-identity tokens: not set.
  */
 static const struct preset presets[] = {
-	/* support.google.com/mail/answer/78775 (587 STARTTLS, 465 SSL) */
+	/* developers.google.com/gmail/imap/imap-smtp (smtp.gmail.com: 465
+	 * SSL, 587 STARTTLS); support.google.com/accounts/answer/185833
+	 * (app passwords, 2-Step Verification on); support.google.com/mail/
+	 * answer/7126229 (user: the full address; read in a verbatim copy) */
 	{
 		.name = "gmail",
 		.host = "smtp.gmail.com",
@@ -68,8 +71,11 @@ static const struct preset presets[] = {
 		.notes = "an app password (2-step verification on), or "
 		    "token_command for OAuth2",
 	},
-	/* not re-checked against the provider: the README's Microsoft 365
-	 * rules */
+	/* learn.microsoft.com/en-us/exchange/mail-flow-best-practices/
+	 * how-to-set-up-a-multifunction-device-or-application-to-send-email-
+	 * using-microsoft-365-or-office-365 (smtp.office365.com, 587
+	 * STARTTLS; the authenticating mailbox is the sender; SMTP AUTH off
+	 * by default, Basic authentication being retired: OAuth) */
 	{
 		.name = "office365",
 		.host = "smtp.office365.com",
@@ -85,8 +91,9 @@ static const struct preset presets[] = {
 		.notes = "basic authentication is off for most tenants: "
 		    "token_command, and SMTP AUTH allowed for the mailbox",
 	},
-	/* gist.github.com/gabrielbarros/f494b2ec6e330842b43619f8e2b66481
-	 * (third-party: smtp-mail.outlook.com:587 STARTTLS) */
+	/* support.microsoft.com/en-us/office/pop-imap-and-smtp-settings-
+	 * 8361e398-8af4-4e97-b147-6c6c4ac95353 (smtp-mail.outlook.com, 587
+	 * STARTTLS, user: the e-mail address, OAuth2/Modern Auth required) */
 	{
 		.name = "outlook",
 		.host = "smtp-mail.outlook.com",
@@ -95,8 +102,11 @@ static const struct preset presets[] = {
 		.title = "Outlook.com",
 		.ports = { STARTTLS(587) },
 		.user_form = "the full Outlook.com address",
+		.oauth2 = true,
 	},
-	/* not re-checked against the provider: the earlier table */
+	/* fastmail.com/help/technical/servernamesandports.html
+	 * (smtp.fastmail.com, 465 SSL/TLS "not STARTTLS", the full address,
+	 * an app password) */
 	{
 		.name = "fastmail",
 		.host = "smtp.fastmail.com",
@@ -123,9 +133,9 @@ static const struct preset presets[] = {
 		    STARTTLS(25) },
 		.user_form = "the word apikey (the password is the API key)",
 	},
-	/* Mailgun's "25, 465, 587: what port should I use" (quoted at
-	 * pastebin.com/FCN6VLuJ) and gist.github.com/andcam/
-	 * 8fe6061543c7495342e2 (2525): third-party copies */
+	/* documentation.mailgun.com/docs/mailgun/user-manual/sending-
+	 * messages/send-smtp (25, 587, 2525 STARTTLS; 465 TLS) and .../
+	 * smtp-protocol/smtp-relay (per-domain login, postmaster@DOMAIN) */
 	{
 		.name = "mailgun",
 		.host = "smtp.mailgun.org",
@@ -138,7 +148,10 @@ static const struct preset presets[] = {
 		.user_form = "the domain's SMTP login (postmaster@DOMAIN)",
 	},
 	/* docs.aws.amazon.com/ses/latest/dg/smtp-connect.html (STARTTLS
-	 * 25, 587, 2587; TLS wrapper 465, 2465) */
+	 * 25, 587, 2587; TLS wrapper 465, 2465), .../DeveloperGuide/
+	 * smtp-issues.html (SMTP credentials are not the AWS ones), .../dg/
+	 * verify-addresses-and-domains.html (the sender: a verified
+	 * identity) */
 	{
 		.name = "ses",
 		.host = "email-smtp." PRESET_REGION_MARK ".amazonaws.com",
@@ -153,7 +166,7 @@ static const struct preset presets[] = {
 		    "(not the access key id)",
 		.notes = "the sender must be a verified identity",
 	},
-	/* the same page; the old spelling of ses + ses_region = us-east-1 */
+	/* the same pages; the old spelling of ses + ses_region = us-east-1 */
 	{
 		.name = "ses-us-east-1",
 		.host = "email-smtp.us-east-1.amazonaws.com",
@@ -167,63 +180,25 @@ static const struct preset presets[] = {
 		    "(not the access key id)",
 		.notes = "write preset = ses and ses_region = us-east-1",
 	},
-	/* ionos.de/hilfe/e-mail/weitere-e-mail-programme/postfix-linux-
-	 * einrichten (smtp.ionos.de:587, as quoted by github.com/bohnelang/
-	 * Linux_Postfix_ionos.de); ionos.de/hilfe/e-mail/allgemeine-themen/
-	 * kein-versand-von-e-mails-mit-abweichender-absenderadresse (the
-	 * sender's domain must be the contract's) */
-	{
-		.name = "ionos",
-		.host = "smtp.ionos.de",
-		.port = 587,
-		.tls = CONF_TLS_STARTTLS,
-		.title = "IONOS",
-		.ports = { STARTTLS(587) },
-		.user_form = "the full e-mail address",
-		.force_sender = true,
-		.notes = "outside Germany set host = smtp.ionos.com or "
-		    "smtp.ionos.co.uk",
-	},
-	/* gids.ovh.nl/EmailSmtpPop3Imap (OVH's guide: ssl0.ovh.net, SMTPS
-	 * 465); 587 STARTTLS from quai-des-entrepreneurs.com/ovh-mail */
+	/* help.ovhcloud.com MX Plan guides, source github.com/ovh/docs
+	 * pages/web_cloud/email_and_collaborative_solutions/mx_plan/
+	 * how_to_configure_thunderbird_windows (ssl0.ovh.net, 465 SSL/TLS,
+	 * the full address); 587 is given only as "without SSL"
+	 * (email_generalities), so it is not offered here */
 	{
 		.name = "ovh",
 		.host = "ssl0.ovh.net",
 		.port = 465,
 		.tls = CONF_TLS_IMPLICIT,
 		.title = "OVHcloud (MX Plan)",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
+		.ports = { IMPLICIT(465) },
 		.user_form = "the full e-mail address",
 	},
-	/* third-party: xenocept.com/docs/email-setup/yahoo.html and
-	 * unanswered.io (465 SSL or 587, app password, full address) */
-	{
-		.name = "yahoo",
-		.host = "smtp.mail.yahoo.com",
-		.port = 465,
-		.tls = CONF_TLS_IMPLICIT,
-		.title = "Yahoo Mail",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
-		.user_form = "the full Yahoo address",
-		.app_password = true,
-	},
-	/* third-party: meshworld.in/blog/devops/email/icloud-smtp-server
-	 * (587 STARTTLS only, app-specific password, about 200 a day) */
-	{
-		.name = "icloud",
-		.host = "smtp.mail.me.com",
-		.port = 587,
-		.tls = CONF_TLS_STARTTLS,
-		.title = "iCloud Mail",
-		.ports = { STARTTLS(587) },
-		.user_form = "the full iCloud address",
-		.app_password = true,
-		.limit = 200,
-		.limit_period = DAY,
-	},
-	/* third-party: postigo.net/smtp/zoho and fgrade.com (regional
-	 * hosts; 465 SSL, 587 TLS; the sender must be the account or one
-	 * of its aliases) */
+	/* zoho.com/mail/help/zoho-smtp.html (smtp.zoho.com, 465 SSL, 587
+	 * TLS, the entire address, the sender must be the account or one
+	 * of its aliases, an application-specific password with two-factor
+	 * authentication); the other data centers' hosts are on no Zoho
+	 * page found, so they have no preset */
 	{
 		.name = "zoho",
 		.host = "smtp.zoho.com",
@@ -233,100 +208,13 @@ static const struct preset presets[] = {
 		.ports = { IMPLICIT(465), STARTTLS(587) },
 		.user_form = "the full Zoho address",
 		.force_sender = true,
-		.notes = "an app-specific password with two-factor "
-		    "authentication; custom domains: host = smtppro.zoho.com",
-	},
-	{
-		.name = "zoho-eu",
-		.host = "smtp.zoho.eu",
-		.port = 465,
-		.tls = CONF_TLS_IMPLICIT,
-		.title = "Zoho Mail (EU data center)",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
-		.user_form = "the full Zoho address",
-		.force_sender = true,
-		.notes = "an app-specific password with two-factor "
-		    "authentication; custom domains: host = smtppro.zoho.eu",
-	},
-	{
-		.name = "zoho-in",
-		.host = "smtp.zoho.in",
-		.port = 465,
-		.tls = CONF_TLS_IMPLICIT,
-		.title = "Zoho Mail (India data center)",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
-		.user_form = "the full Zoho address",
-		.force_sender = true,
-		.notes = "an app-specific password with two-factor "
-		    "authentication; custom domains: host = smtppro.zoho.in",
-	},
-	{
-		.name = "zoho-au",
-		.host = "smtp.zoho.com.au",
-		.port = 465,
-		.tls = CONF_TLS_IMPLICIT,
-		.title = "Zoho Mail (Australia data center)",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
-		.user_form = "the full Zoho address",
-		.force_sender = true,
-		.notes = "an app-specific password with two-factor "
-		    "authentication; custom domains: host = "
-		    "smtppro.zoho.com.au",
-	},
-	{
-		.name = "zoho-jp",
-		.host = "smtp.zoho.jp",
-		.port = 465,
-		.tls = CONF_TLS_IMPLICIT,
-		.title = "Zoho Mail (Japan data center)",
-		.ports = { IMPLICIT(465), STARTTLS(587) },
-		.user_form = "the full Zoho address",
-		.force_sender = true,
-		.notes = "an app-specific password with two-factor "
-		    "authentication; custom domains: host = smtppro.zoho.jp",
-	},
-	/* github.com/chatmail/provider-db _providers/gmx.net.md (third-party:
-	 * mail.gmx.net 587 STARTTLS, 465 SSL; IMAP/POP access first) */
-	{
-		.name = "gmx",
-		.host = "mail.gmx.net",
-		.port = 587,
-		.tls = CONF_TLS_STARTTLS,
-		.title = "GMX",
-		.ports = { STARTTLS(587), IMPLICIT(465) },
-		.user_form = "the full GMX address",
-		.notes = "allow POP3/IMAP access in the GMX settings first",
-	},
-	/* github.com/chatmail/provider-db _providers/web.de.md (third-party:
-	 * smtp.web.de 587 STARTTLS; IMAP/POP access first) */
-	{
-		.name = "webde",
-		.host = "smtp.web.de",
-		.port = 587,
-		.tls = CONF_TLS_STARTTLS,
-		.title = "WEB.DE",
-		.ports = { STARTTLS(587) },
-		.user_form = "the WEB.DE address",
-		.notes = "allow POP3/IMAP access in the WEB.DE settings first",
-	},
-	/* developers.brevo.com/docs/smtp-integration (587 or 2525; 465 with
-	 * TLS; an SMTP key, not an API key); host and the free plan's 300 a
-	 * day: dev.to/omnigenz (third-party) */
-	{
-		.name = "brevo",
-		.host = "smtp-relay.brevo.com",
-		.port = 587,
-		.tls = CONF_TLS_STARTTLS,
-		.title = "Brevo (formerly Sendinblue)",
-		.ports = { STARTTLS(587), IMPLICIT(465), STARTTLS(2525) },
-		.user_form = "the SMTP login shown under SMTP & API (the "
-		    "password is an SMTP key)",
-		.limit = 300,
-		.limit_period = DAY,
-		.notes = "300 a day is the free plan's limit",
+		.notes = "an application-specific password when two-factor "
+		    "authentication is on",
 	},
 	/* postmarkapp.com/support/article/811-what-are-the-smtp-details-
-	 * api-tokens-i-should-be-using (25, 2525, 587, STARTTLS) */
+	 * api-tokens-i-should-be-using (25, 2525, 587, STARTTLS; the token
+	 * as user and password) and postmarkapp.com/developer/user-guide/
+	 * managing-your-account/managing-sender-signatures */
 	{
 		.name = "postmark",
 		.host = "smtp.postmarkapp.com",
@@ -338,16 +226,17 @@ static const struct preset presets[] = {
 		    "token)",
 		.notes = "the sender must be a confirmed sender signature",
 	},
-	/* rubydoc.info/gems/mailjet/Mailjet/Mailer (Mailjet's gem: 587,
-	 * STARTTLS, API key and secret key); 2525: cloud.google.com/compute/
-	 * docs/tutorials/sending-mail/using-mailjet */
+	/* github.com/mailjet/mailjet-gem lib/mailjet/mailer.rb (Mailjet's
+	 * own library: in-v3.mailjet.com, 587, STARTTLS, user the API key,
+	 * password the secret key); 2525 is stated only by Google's Compute
+	 * Engine tutorial, so it is not offered here */
 	{
 		.name = "mailjet",
 		.host = "in-v3.mailjet.com",
 		.port = 587,
 		.tls = CONF_TLS_STARTTLS,
 		.title = "Mailjet",
-		.ports = { STARTTLS(587), STARTTLS(2525) },
+		.ports = { STARTTLS(587) },
 		.user_form = "the API key (the password is the secret key)",
 	},
 	/* developers.sparkpost.com/api/smtp/ (587 or 2525, STARTTLS, AUTH
@@ -376,14 +265,12 @@ static const struct preset presets[] = {
 
 #undef STARTTLS
 #undef IMPLICIT
-#undef DAY
 
 /* the configuration's value list: the same names, in the same order */
 const char *const preset_names[] = {
 	"gmail", "office365", "outlook", "fastmail", "sendgrid", "mailgun",
-	"ses", "ses-us-east-1", "ionos", "ovh", "yahoo", "icloud", "zoho",
-	"zoho-eu", "zoho-in", "zoho-au", "zoho-jp", "gmx", "webde", "brevo",
-	"postmark", "mailjet", "sparkpost", "sparkpost-eu", NULL
+	"ses", "ses-us-east-1", "ovh", "zoho", "postmark", "mailjet",
+	"sparkpost", "sparkpost-eu", NULL
 };
 
 _Static_assert(ARRAY_SIZE(preset_names) == ARRAY_SIZE(presets) + 1,

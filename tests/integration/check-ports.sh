@@ -11,7 +11,7 @@
 # preset's).  Checked: the exact advice line, the detail line of every
 # port tried, no port switched in the file, nothing but EHLO and QUIT
 # sent to a probed port, the relay without a preset (587 and 465), and
-# the rate_limit hint from a preset's published limit at its boundary.
+# no rate_limit hint from a preset that publishes no limit.
 if [ -z "${CHECK_PORTS_NS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root (a network namespace and nft)"
@@ -143,26 +143,19 @@ conf 'preset = sendgrid' 'port = 2525' 'tls = starttls'
 ck
 is "$(advice)" "" "the configured port answers: no port advice"
 
-# ------------------------------------ a published limit: rate_limit hint
+# ------------------------------ no published limit: no rate_limit hint
+# No preset carries a sending limit now (issue 16: none of the limits
+# could be confirmed on a provider's own page), so the hint's boundary
+# cannot be driven from the table; this keeps the quiet side covered.
 limit_line() {
-	grep -F '[warn] configuration: iCloud Mail accepts about 200' "$T/out"
+	grep -F 'accepts about' "$T/out"
 }
-conf 'preset = icloud' 'port = 2525'
+conf 'preset = sendgrid' 'port = 2525' 'tls = starttls'
 ck
-like "$(limit_line)" 'iCloud Mail accepts about 200 messages per 1d: set rate_limit = 200 and rate_period = 1d in \[queue\]' \
-    "icloud without rate_limit: the limit and the lines to add"
-sed -i 's/^\[timeouts\]/[queue]\nrate_limit = 200\nrate_period = 1d\n[timeouts]/' "$CONF"
+is "$(limit_line)" "" "a preset without a published limit: no rate_limit hint"
+sed -i 's/^\[timeouts\]/[queue]\nrate_limit = 1\nrate_period = 1m\n[timeouts]/' "$CONF"
 ck
-is "$(limit_line)" "" "icloud with rate_limit = 200 a day: no hint"
-sed -i 's/^rate_limit = 200/rate_limit = 201/' "$CONF"
-ck
-like "$(limit_line)" 'rate_limit = 200' "rate_limit = 201 a day: over the limit, hinted"
-sed -i 's/^rate_limit = 201/rate_limit = 1/; s/^rate_period = 1d/rate_period = 1m/' "$CONF"
-ck
-like "$(limit_line)" 'rate_limit = 200' "1 a minute (1440 a day): over the limit, hinted"
-sed -i "s/^rate_period = 1m/rate_period = 8m/" "$CONF"
-ck
-is "$(limit_line)" "" "1 per 8 minutes (180 a day): under the limit, no hint"
+is "$(limit_line)" "" "a preset without a published limit, any rate: no hint"
 
 # ------------------------------------------- OAuth2 demanded by the preset
 conf 'preset = office365' 'port = 2525' 'user = a@example.org'

@@ -30,7 +30,7 @@ conf() {
 is "$?" 0 "config --presets: exit 0 without any configuration"
 names=$(sed -n 's/^\([a-z0-9-]*\): .*/\1/p' "$T/list")
 n=$(printf '%s\n' "$names" | grep -c .)
-ok "config --presets lists presets" test "$n" -ge 20
+ok "config --presets lists presets" test "$n" -ge 14
 
 for p in $names; do
 	block=$(sed -n "/^$p: /,/^\$/p" "$T/list")
