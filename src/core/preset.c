@@ -56,7 +56,9 @@ static const struct preset presets[] = {
 	/* developers.google.com/gmail/imap/imap-smtp (smtp.gmail.com: 465
 	 * SSL, 587 STARTTLS); support.google.com/accounts/answer/185833
 	 * (app passwords, 2-Step Verification on); support.google.com/mail/
-	 * answer/7126229 (user: the full address; read in a verbatim copy) */
+	 * answer/7126229 (user: the full address; read in a verbatim copy);
+	 * support.google.com/a/answer/166852 (Google Workspace: 2,000
+	 * messages a day, 500 for trial accounts, over a rolling 24 hours) */
 	{
 		.name = "gmail",
 		.host = "smtp.gmail.com",
@@ -68,8 +70,11 @@ static const struct preset presets[] = {
 		.ports = { STARTTLS(587), IMPLICIT(465) },
 		.user_form = "the full Gmail address",
 		.app_password = true,
+		.limit = 2000,
+		.limit_period = 86400,
 		.notes = "an app password (2-step verification on), or "
-		    "token_command for OAuth2",
+		    "token_command for OAuth2; the limit is Google "
+		    "Workspace's (500 a day for trial accounts)",
 	},
 	/* learn.microsoft.com/en-us/exchange/mail-flow-best-practices/
 	 * how-to-set-up-a-multifunction-device-or-application-to-send-email-

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # check-ports.sh - `postern check` when the configured port is filtered
-# or refused (issue 16): it tries the provider's other submission ports
+# or refused: it tries the provider's other submission ports
 # and names the one that works with the exact lines to change.  The whole
 # test runs in a private network namespace (unshare -n), where nft drops
 # the SYNs of chosen ports (filtered: a SYN never answered), nothing
@@ -11,7 +11,7 @@
 # preset's).  Checked: the exact advice line, the detail line of every
 # port tried, no port switched in the file, nothing but EHLO and QUIT
 # sent to a probed port, the relay without a preset (587 and 465), and
-# no rate_limit hint from a preset that publishes no limit.
+# the rate_limit hint from a preset's published limit at its boundary.
 if [ -z "${CHECK_PORTS_NS:-}" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "1..0 # SKIP needs root (a network namespace and nft)"
@@ -143,19 +143,39 @@ conf 'preset = sendgrid' 'port = 2525' 'tls = starttls'
 ck
 is "$(advice)" "" "the configured port answers: no port advice"
 
-# ------------------------------ no published limit: no rate_limit hint
-# No preset carries a sending limit now (issue 16: none of the limits
-# could be confirmed on a provider's own page), so the hint's boundary
-# cannot be driven from the table; this keeps the quiet side covered.
+# --------------------------- a published limit: the rate_limit hint
+# gmail publishes Google Workspace's 2,000 messages a day: the hint names
+# it with the lines to add, and goes quiet at or under it
 limit_line() {
+	grep -F '[warn] configuration: Gmail accepts about 2000' "$T/out"
+}
+conf 'preset = gmail' 'port = 2525' 'tls = starttls'
+ck
+like "$(limit_line)" 'Gmail accepts about 2000 messages per 1d: set rate_limit = 2000 and rate_period = 1d in \[queue\]' \
+    "gmail without rate_limit: the limit and the lines to add"
+sed -i 's/^\[timeouts\]/[queue]\nrate_limit = 2000\nrate_period = 1d\n[timeouts]/' "$CONF"
+ck
+is "$(limit_line)" "" "gmail with rate_limit = 2000 a day: no hint"
+sed -i 's/^rate_limit = 2000/rate_limit = 2001/' "$CONF"
+ck
+like "$(limit_line)" 'rate_limit = 2000' "rate_limit = 2001 a day: over the limit, hinted"
+sed -i 's/^rate_limit = 2001/rate_limit = 2/; s/^rate_period = 1d/rate_period = 1m/' "$CONF"
+ck
+like "$(limit_line)" 'rate_limit = 2000' "2 a minute (2880 a day): over the limit, hinted"
+sed -i 's/^rate_period = 1m/rate_period = 2m/' "$CONF"
+ck
+is "$(limit_line)" "" "2 per 2 minutes (1440 a day): under the limit, no hint"
+
+# a preset that publishes no limit never hints, whatever the rate
+no_limit_line() {
 	grep -F 'accepts about' "$T/out"
 }
 conf 'preset = sendgrid' 'port = 2525' 'tls = starttls'
 ck
-is "$(limit_line)" "" "a preset without a published limit: no rate_limit hint"
+is "$(no_limit_line)" "" "a preset without a published limit: no rate_limit hint"
 sed -i 's/^\[timeouts\]/[queue]\nrate_limit = 1\nrate_period = 1m\n[timeouts]/' "$CONF"
 ck
-is "$(limit_line)" "" "a preset without a published limit, any rate: no hint"
+is "$(no_limit_line)" "" "a preset without a published limit, any rate: no hint"
 
 # ------------------------------------------- OAuth2 demanded by the preset
 conf 'preset = office365' 'port = 2525' 'user = a@example.org'
