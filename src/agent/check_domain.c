@@ -475,6 +475,22 @@ check_dom_collect(const struct check *ck, struct check_dom_item *items)
 	return n;
 }
 
+/*
+ * check_dom_silent - a domain not asked about: the name servers timed out
+ * for an earlier one (silent)
+ */
+static void
+check_dom_silent(struct check *ck, struct check_dom *d, const char *silent)
+{
+	ck->domain = d->name;
+	if (!ck->json)
+		printf("sender domain %s (from %s)\n", d->name, d->origin);
+	check_report(ck, CK_SENDER_DOMAIN, CHECK_SKIP, -1, NULL, NULL,
+	    "not asked: the name servers did not answer for %s", silent);
+	check_dom_skip(ck, "sender domain not asked");
+	ck->domain = NULL;
+}
+
 /* check_domains - the section (check_int.h) */
 void
 check_domains(struct check *ck)
@@ -482,6 +498,7 @@ check_domains(struct check *ck)
 	struct check_dom_item	*items;
 	struct check_dom	 d;
 	psl_ctx_t		*psl;
+	const char		*silent = NULL;
 	char			 why[CHECK_TEXT_MAX], opt[64];
 	unsigned		 wait;
 	size_t			 n, i;
@@ -511,12 +528,20 @@ check_domains(struct check *ck)
 		d.name = items[i].name;
 		d.origin = items[i].origin;
 		d.fix = items[i].fix;
+		if (silent != NULL) {
+			check_dom_silent(ck, &d, silent);
+			continue;
+		}
 		if (d.spf == NULL) {
 			check_report(ck, CK_SPF, CHECK_WARN, -1, NULL, NULL,
 			    "libspf2 cannot start: SPF not checked");
 			continue;
 		}
 		check_dom_run(&d, psl);
+		/* name servers that never answer will not for the next
+		 * domain either: one timeout is enough to wait for */
+		if (d.a->status == DNSQ_TIMEOUT)
+			silent = items[i].name;
 	}
 	psl_free(psl);
 	free(d.a);

@@ -364,6 +364,18 @@ like "$(tline warn 'sender domain')" 'cannot tell whether good\.net exists: no a
     "silent name server: a timeout, told as such"
 ok "silent name server: bounded by --timeout (text and JSON runs in $((t1 - t0)) s)" \
     [ $((t1 - t0)) -le 20 ]
+# three sender domains: one timeout is waited for, the others not asked
+t0=$(date +%s)
+ckd --timeout 1 --sender root@other.net --sender root@third.net
+t1=$(date +%s)
+is "$(grep -c 'cannot tell whether' "$T/out")" 1 \
+    "silent name server, three domains: one timeout waited for"
+is "$(grep -cF '[skip] sender domain: not asked: the name servers did not answer for good.net' "$T/out")" 2 \
+    "silent name server: the other two domains say why they were not asked"
+like "$(jstep third.net sender-domain)" '^skip \| not asked: the name servers did not answer for good\.net' \
+    "silent name server: the skip in the JSON"
+ok "silent name server, three domains: still bounded ($((t1 - t0)) s)" \
+    [ $((t1 - t0)) -le 20 ]
 kill "$SILENT_PID"
 # a server that answers SERVFAIL, one that answers REFUSED
 for rcode in SERVFAIL REFUSED; do
