@@ -15,14 +15,31 @@
 #include "util.h"
 
 static const struct preset presets[] = {
-	{ "gmail", "smtp.gmail.com", 587, CONF_TLS_STARTTLS },
-	{ "office365", "smtp.office365.com", 587, CONF_TLS_STARTTLS },
-	{ "outlook", "smtp-mail.outlook.com", 587, CONF_TLS_STARTTLS },
-	{ "fastmail", "smtp.fastmail.com", 465, CONF_TLS_IMPLICIT },
-	{ "sendgrid", "smtp.sendgrid.net", 587, CONF_TLS_STARTTLS },
-	{ "mailgun", "smtp.mailgun.org", 587, CONF_TLS_STARTTLS },
-	{ "ses-us-east-1", "email-smtp.us-east-1.amazonaws.com", 587,
-	    CONF_TLS_STARTTLS },
+	{ .name = "gmail", .host = "smtp.gmail.com",
+	    .port = 587, .tls = CONF_TLS_STARTTLS,
+	    .oauth_token_endpoint = "https://oauth2.googleapis.com/token",
+	    .oauth_scope_app = "https://mail.google.com/",
+	    .oauth_scope_user = "https://mail.google.com/" },
+	{ .name = "office365", .host = "smtp.office365.com",
+	    .port = 587, .tls = CONF_TLS_STARTTLS,
+	    .oauth_authority = "login.microsoftonline.com",
+	    .oauth_scope_app = "https://outlook.office365.com/.default",
+	    .oauth_scope_user = "https://outlook.office.com/SMTP.Send "
+	    "offline_access" },
+	{ .name = "outlook", .host = "smtp-mail.outlook.com",
+	    .port = 587, .tls = CONF_TLS_STARTTLS,
+	    .oauth_authority = "login.microsoftonline.com",
+	    .oauth_tenant = "consumers",
+	    .oauth_scope_user = "https://outlook.office.com/SMTP.Send "
+	    "offline_access" },
+	{ .name = "fastmail", .host = "smtp.fastmail.com",
+	    .port = 465, .tls = CONF_TLS_IMPLICIT },
+	{ .name = "sendgrid", .host = "smtp.sendgrid.net",
+	    .port = 587, .tls = CONF_TLS_STARTTLS },
+	{ .name = "mailgun", .host = "smtp.mailgun.org",
+	    .port = 587, .tls = CONF_TLS_STARTTLS },
+	{ .name = "ses-us-east-1", .host = "email-smtp.us-east-1.amazonaws.com",
+	    .port = 587, .tls = CONF_TLS_STARTTLS },
 };
 
 /* the configuration's value list: the same names, in the same order */

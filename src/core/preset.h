@@ -20,6 +20,12 @@ struct preset {
 	const char	*host;		/* the submission host */
 	unsigned	 port;		/* goes with tls, never alone */
 	enum conf_tls	 tls;
+	/* OAuth2 (oauth_flow); NULL where the provider has none */
+	const char	*oauth_authority;	/* Microsoft login host */
+	const char	*oauth_tenant;		/* fixed tenant, or NULL */
+	const char	*oauth_token_endpoint;	/* NULL: from authority */
+	const char	*oauth_scope_app;	/* client_credentials */
+	const char	*oauth_scope_user;	/* refresh_token */
 };
 
 /*

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * oauth_int.h - private to oauth*.c: one token request over HTTPS and
+ * its parsed answer (oauth_http.c), for the token cache (oauth.c).
+ */
+#ifndef POSTERN_OAUTH_INT_H
+#define POSTERN_OAUTH_INT_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "result.h"
+
+#define OAUTH_ERR_MAX		64	/* the "error" member kept */
+#define OAUTH_DESC_MAX		400	/* error_description kept */
+#define OAUTH_FORM_MAX		(4 * OAUTH_TOKEN_MAX)
+
+/* one request: where, how long, and its form (secrets: wiped) */
+struct oauth_request {
+	const char	*url;		/* https:// only */
+	const char	*ca_file;	/* NULL: the system's */
+	long		 connect_ms, total_ms;
+	struct buf	 form;		/* application/x-www-form-urlencoded */
+};
+
+/* the answer: a token, or the endpoint's error */
+struct oauth_reply {
+	long		 http;		/* HTTP status, 0: no answer */
+	struct buf	 access;	/* access_token; wiped */
+	struct buf	 refresh;	/* refresh_token, if any; wiped */
+	int64_t		 expires_in;	/* seconds; 0 when absent */
+	char		 error[OAUTH_ERR_MAX];
+	char		 desc[OAUTH_DESC_MAX];	/* first line only */
+	unsigned long	 aadsts;	/* Microsoft's code, 0 when none */
+};
+
+/*
+ * oauth_form_add - append "name=value" (value percent-encoded) to the
+ * request's form.  Returns 0, or -1 when the form is full.
+ */
+int	oauth_form_add(struct oauth_request *, const char *name,
+	    const char *value);
+
+/* oauth_reply_init, oauth_reply_free - an empty reply; wipe and free */
+void	oauth_reply_init(struct oauth_reply *);
+void	oauth_reply_free(struct oauth_reply *);
+
+/*
+ * oauth_http_post - POST the form, read at most OAUTH_REPLY_MAX bytes of
+ * answer within the deadlines, TLS verified, and parse it into rep.
+ * Returns 0 when rep holds an access token, 1 when the endpoint answered
+ * with an error (rep->error, desc, aadsts), or -1 when there was no
+ * usable answer (why: connection, TLS, timeout, not JSON).
+ */
+int	oauth_http_post(const struct oauth_request *,
+	    struct oauth_reply *rep, struct why *why);
+
+#endif
