@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * oauth.c - the agent's OAuth2 access tokens, one per relay (oauth.h):
- * the cache in memory and in SPOOL/state/oauth-HOST-PORT.access, the
+ * the cache in memory and in SPOOL/state/oauth/HOST-PORT.access, the
  * lock that lets one process at a time ask the endpoint, the grants
  * (client_credentials, refresh_token; RFC 6749 4.4 and 6), and the
  * refresh token file, rewritten durably when the endpoint rotates it.
@@ -105,14 +105,14 @@ oauth_global_done(void)
 	oauth_curl_ready = false;
 }
 
-/* oauth_state_path - SPOOL/state/oauth-HOST-PORT + suffix; -1: too long */
+/* oauth_state_path - SPOOL/state/oauth/HOST-PORT + suffix; -1: too long */
 static int
 oauth_state_path(const struct conf_relay *r, const char *suffix, char *out,
     size_t size)
 {
 	int	n;
 
-	n = snprintf(out, size, "%s/state/oauth-%s-%u%s",
+	n = snprintf(out, size, "%s/state/oauth/%s-%u%s",
 	    oauth_spool != NULL ? oauth_spool : SPOOLDIR,
 	    r->host != NULL ? r->host : "relay", r->port, suffix);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
@@ -236,8 +236,8 @@ oauth_write_private(const char *path, const char *data, size_t len,
 		why_set(why, 0, NULL, "create %s: %s", tmp, strerror(errno));
 		return -1;
 	}
-	if (io_write_all(fd, data, len) == -1 || io_write_all(fd, "\n", 1) == -1 ||
-	    fsync(fd) == -1) {
+	if (io_write_all(fd, data, len) == -1 ||
+	    io_write_all(fd, "\n", 1) == -1 || fsync(fd) == -1) {
 		why_set(why, 0, NULL, "write %s: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -265,6 +265,36 @@ out:
 	return ret;
 }
 
+/*
+ * oauth_state_dir - SPOOL/state/oauth/, made on first use: a directory
+ * of the agent's user with mode 700 (the state files beside it are the
+ * group's to read; these are not)
+ */
+static int
+oauth_state_dir(struct why *why)
+{
+	char		dir[OAUTH_PATH_MAX];
+	struct stat	st;
+
+	if (snprintf(dir, sizeof(dir), "%s/state/oauth", oauth_spool !=
+	    NULL ? oauth_spool : SPOOLDIR) >= (int)sizeof(dir)) {
+		why_set(why, 0, NULL, "OAuth2 state directory: path too long");
+		return -1;
+	}
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		why_set(why, 0, NULL, "mkdir %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		why_set(why, 0, NULL, "%s must be a directory of the agent's "
+		    "user with mode 700: remove it, posternd makes it again",
+		    dir);
+		return -1;
+	}
+	return 0;
+}
+
 /* oauth_lock - take r's lock file within the request deadline; fd or -1 */
 static int
 oauth_lock(const struct conf_relay *r, struct why *why)
@@ -273,6 +303,8 @@ oauth_lock(const struct conf_relay *r, struct why *why)
 	int64_t	deadline = now_ms() + oauth_total_ms + oauth_connect_ms;
 	int	fd;
 
+	if (oauth_state_dir(why) == -1)
+		return -1;
 	if (oauth_state_path(r, ".lock", path, sizeof(path)) == -1) {
 		why_set(why, 0, NULL, "OAuth2 lock file: path too long");
 		return -1;
@@ -491,10 +523,12 @@ oauth_fetch(const struct conf_relay *r, struct oauth_cached *e,
 	struct oauth_request	q;
 	struct oauth_reply	rep;
 	struct buf		refresh;
+	struct why		cause;
 	int64_t			life, t0 = oauth_wall_ms();
 	int			rc, ret = -1;
 
 	memset(&q, 0, sizeof(q));
+	why_clear(&cause);
 	buf_init(&q.form, OAUTH_FORM_MAX);
 	buf_init(&refresh, OAUTH_TOKEN_MAX + 1);
 	oauth_reply_init(&rep);
@@ -512,12 +546,12 @@ oauth_fetch(const struct conf_relay *r, struct oauth_cached *e,
 		oauth_curl_ready = true;
 	}
 	log_debug("relay %s: asking %s for an OAuth2 token", r->name, q.url);
-	rc = oauth_http_post(&q, &rep, why);
+	rc = oauth_http_post(&q, &rep, &cause);
 	if (rc == 1)
 		oauth_endpoint_error(r, &rep, why);
 	if (rc == -1)
 		why_set(why, 0, NULL, "relay %s: no OAuth2 token from %s: %s",
-		    r->name, q.url, why->text);
+		    r->name, q.url, cause.text);
 	if (rc != 0)
 		goto out;
 	oauth_store_refresh(r, &refresh, &rep.refresh);

@@ -5,7 +5,7 @@
  * with a client secret (Microsoft 365) and the refresh token grant
  * (RFC 6749 4.4 and 6), over HTTPS with libcurl, answers read with
  * json-c.  One token per relay is kept: in this process's memory and
- * in SPOOL/state/oauth-HOST-PORT.access (mode 600), so that every
+ * in SPOOL/state/oauth/HOST-PORT.access (mode 600), so that every
  * session and every delivery worker of the agent shares it, under a
  * lock so that only one of them asks the endpoint at a time.  A token
  * is used until OAUTH_MARGIN before it expires, never fetched per
@@ -61,7 +61,7 @@ void	oauth_drop(const struct conf_relay *r);
 
 /*
  * oauth_refresh_path - the refresh token file of r (oauth_token_file, or
- * SPOOL/state/oauth-HOST-PORT.refresh) into out; -1 when it does not fit
+ * SPOOL/state/oauth/HOST-PORT.refresh) into out; -1 when it does not fit
  */
 int	oauth_refresh_path(const struct conf_relay *r, char *out,
 	    size_t size);

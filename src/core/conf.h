@@ -86,7 +86,7 @@ struct conf_relay {
 					   authority and tenant when unset */
 	char		*oauth_scope;	/* space separated */
 	char		*oauth_token_file; /* refresh token, the agent's; NULL:
-					   spool state/oauth-HOST-PORT */
+					   spool state/oauth/HOST-PORT.refresh */
 	char		*oauth_ca_file;	/* CA bundle for the endpoint */
 	char		*preset;	/* provider preset name, or NULL */
 	char		*password;	/* from conf_load_secrets(); wiped */

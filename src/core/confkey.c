@@ -237,7 +237,7 @@ const struct conf_key conf_keys[] = {
 	{ SECT_RELAY, "oauth_token_file", T_PATH, NULL, 0, 0,
 	    R(oauth_token_file), NULL, K_OPTIONAL,
 	    "the refresh token, owned by the agent's user, mode 600, in a "
-	    "directory it can write; default SPOOL/state/oauth-HOST-PORT" },
+	    "directory it can write; default SPOOL/state/oauth/HOST-PORT.refresh" },
 	{ SECT_RELAY, "oauth_ca_file", T_PATH, NULL, 0, 0, R(oauth_ca_file),
 	    NULL, K_OPTIONAL,
 	    "CA bundle for the token endpoint instead of the system's" },
