@@ -40,6 +40,10 @@
 #define OAUTH_PATH_MAX		4096
 #define OAUTH_LOCK_POLL_MS	50
 #define OAUTH_FILE_MAX		(OAUTH_TOKEN_MAX + 64)
+/* RFC 7523 2.1 and 2.2 */
+#define OAUTH_GRANT_JWT		"urn:ietf:params:oauth:grant-type:jwt-bearer"
+#define OAUTH_ASSERTION_JWT	\
+	"urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 /* one relay's token in this process */
 struct oauth_cached {
@@ -166,7 +170,7 @@ oauth_margin_ms(int64_t lifetime_s)
  * into b (one line, trailing blanks and line breaks cut).  Returns 0,
  * 1 when the file does not exist, -1 with why.
  */
-static int
+int
 oauth_read_private(const char *path, const char *what, struct buf *b,
     struct why *why)
 {
@@ -436,7 +440,7 @@ oauth_drop(const struct conf_relay *r)
 /* oauth_form - the grant's form for relay r; -1 with why */
 static int
 oauth_form(const struct conf_relay *r, struct oauth_request *q,
-    struct buf *refresh, struct why *why)
+    struct buf *refresh, struct buf *assertion, struct why *why)
 {
 	char	path[OAUTH_PATH_MAX];
 	int	rc = 0, got;
@@ -459,6 +463,19 @@ oauth_form(const struct conf_relay *r, struct oauth_request *q,
 			return -1;
 		rc |= oauth_form_add(q, "grant_type", "refresh_token");
 		rc |= oauth_form_add(q, "refresh_token", refresh->data);
+	} else if (r->oauth_key_file != NULL) {
+		if (oauth_jwt_assertion(r, assertion, why) == -1 ||
+		    buf_putc(assertion, '\0') == -1)
+			return -1;
+		if (r->oauth_flow == CONF_OAUTH_SERVICE_ACCOUNT) {
+			rc |= oauth_form_add(q, "grant_type", OAUTH_GRANT_JWT);
+			rc |= oauth_form_add(q, "assertion", assertion->data);
+			goto done;
+		}
+		rc |= oauth_form_add(q, "grant_type", "client_credentials");
+		rc |= oauth_form_add(q, "client_assertion_type",
+		    OAUTH_ASSERTION_JWT);
+		rc |= oauth_form_add(q, "client_assertion", assertion->data);
 	} else {
 		if (r->password == NULL) {
 			why_set(why, 0, NULL, "no client secret for relay %s: "
@@ -469,9 +486,10 @@ oauth_form(const struct conf_relay *r, struct oauth_request *q,
 		rc |= oauth_form_add(q, "grant_type", "client_credentials");
 	}
 	rc |= oauth_form_add(q, "client_id", r->oauth_client_id);
-	if (r->password != NULL)
+	if (r->password != NULL && r->oauth_key_file == NULL)
 		rc |= oauth_form_add(q, "client_secret", r->password);
 	rc |= oauth_form_add(q, "scope", r->oauth_scope);
+done:
 	if (rc != 0) {
 		why_set(why, 0, NULL, "OAuth2 request for relay %s too long",
 		    r->name);
@@ -522,7 +540,7 @@ oauth_fetch(const struct conf_relay *r, struct oauth_cached *e,
 {
 	struct oauth_request	q;
 	struct oauth_reply	rep;
-	struct buf		refresh;
+	struct buf		refresh, assertion;
 	struct why		cause;
 	int64_t			life, t0 = oauth_wall_ms();
 	int			rc, ret = -1;
@@ -531,12 +549,13 @@ oauth_fetch(const struct conf_relay *r, struct oauth_cached *e,
 	why_clear(&cause);
 	buf_init(&q.form, OAUTH_FORM_MAX);
 	buf_init(&refresh, OAUTH_TOKEN_MAX + 1);
+	buf_init(&assertion, OAUTH_TOKEN_MAX);
 	oauth_reply_init(&rep);
 	q.url = r->oauth_token_endpoint;
 	q.ca_file = r->oauth_ca_file;
 	q.connect_ms = oauth_connect_ms;
 	q.total_ms = oauth_total_ms;
-	if (oauth_form(r, &q, &refresh, why) == -1)
+	if (oauth_form(r, &q, &refresh, &assertion, why) == -1)
 		goto out;
 	if (!oauth_curl_ready) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
@@ -569,6 +588,9 @@ out:
 	if (refresh.data != NULL)
 		wipe(refresh.data, refresh.cap);
 	buf_free(&refresh);
+	if (assertion.data != NULL)
+		wipe(assertion.data, assertion.cap);
+	buf_free(&assertion);
 	oauth_reply_free(&rep);
 	return ret;
 }

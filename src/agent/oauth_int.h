@@ -55,4 +55,23 @@ void	oauth_reply_free(struct oauth_reply *);
 int	oauth_http_post(const struct oauth_request *,
 	    struct oauth_reply *rep, struct why *why);
 
+/*
+ * oauth_read_private - a small file that must belong to the agent's user
+ * with mode 600, into b (trailing blanks and line breaks cut; b's
+ * maximum bounds it).  Returns 0, 1 when the file does not exist, or -1
+ * with why naming the file and the fix.  (oauth.c)
+ */
+int	oauth_read_private(const char *path, const char *what, struct buf *b,
+	    struct why *why);
+
+/*
+ * oauth_jwt_assertion - the relay's RS256-signed JWT assertion (RFC
+ * 7523), appended to out: Google's service account (oauth_flow =
+ * service_account) or Microsoft's certificate credential.  Returns 0,
+ * or -1 with why.  (oauth_jwt.c)
+ */
+struct conf_relay;
+int	oauth_jwt_assertion(const struct conf_relay *r, struct buf *out,
+	    struct why *why);
+
 #endif

@@ -51,7 +51,7 @@ conf_preset_str(struct conf_relay *r, const char *key, char **field,
 static void
 conf_relay_oauth(struct conf_relay *r, const struct preset *ps)
 {
-	bool	app = r->oauth_flow == CONF_OAUTH_CLIENT_CREDENTIALS;
+	bool	app = r->oauth_flow != CONF_OAUTH_REFRESH_TOKEN;
 
 	if (r->oauth_flow == CONF_OAUTH_NONE)
 		return;
@@ -380,9 +380,26 @@ conf_relay_validate_oauth(struct conf_parse *p, struct conf_relay *r)
 		conf_err(p, l, "relay", "oauth_flow", "set together with "
 		    "token_command or password_command: keep only one way "
 		    "to get the credential");
-	if (r->oauth_client_id == NULL)
+	if (r->oauth_client_id == NULL &&
+	    r->oauth_flow != CONF_OAUTH_SERVICE_ACCOUNT)
 		conf_err(p, l, "relay", "oauth_client_id", "missing: "
 		    "oauth_flow needs the application (client) id");
+	if (r->oauth_flow == CONF_OAUTH_SERVICE_ACCOUNT &&
+	    r->oauth_key_file == NULL)
+		conf_err(p, l, "relay", "oauth_key_file", "missing: "
+		    "service_account needs the service account's JSON key "
+		    "file");
+	if (r->oauth_flow == CONF_OAUTH_CLIENT_CREDENTIALS &&
+	    (r->oauth_key_file == NULL) != (r->oauth_certificate_file == NULL))
+		conf_err(p, l, "relay", r->oauth_key_file == NULL ?
+		    "oauth_key_file" : "oauth_certificate_file", "missing: a "
+		    "certificate credential needs both oauth_key_file and "
+		    "oauth_certificate_file");
+	if (r->oauth_flow == CONF_OAUTH_REFRESH_TOKEN &&
+	    r->oauth_key_file != NULL)
+		conf_err(p, conf_line_of(o, SECT_RELAY, "oauth_key_file"),
+		    "relay", "oauth_key_file", "not used by refresh_token: "
+		    "remove it");
 	if (r->oauth_token_endpoint == NULL)
 		conf_err(p, l, "relay", "oauth_token_endpoint", "missing: "
 		    "set oauth_tenant (Microsoft), a preset, or "

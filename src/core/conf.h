@@ -38,6 +38,7 @@ enum conf_oauth {
 	CONF_OAUTH_NONE = 0,		/* default: no built-in token */
 	CONF_OAUTH_CLIENT_CREDENTIALS,	/* client id + secret (app) */
 	CONF_OAUTH_REFRESH_TOKEN,	/* client id + refresh token */
+	CONF_OAUTH_SERVICE_ACCOUNT,	/* Google: JSON key, signed JWT */
 };
 
 enum conf_log {
@@ -87,6 +88,9 @@ struct conf_relay {
 	char		*oauth_scope;	/* space separated */
 	char		*oauth_token_file; /* refresh token, the agent's; NULL:
 					   spool state/oauth/HOST-PORT.refresh */
+	char		*oauth_key_file; /* private key (PEM) or Google's
+					   JSON key file: signed assertions */
+	char		*oauth_certificate_file; /* its certificate (x5t) */
 	char		*oauth_ca_file;	/* CA bundle for the endpoint */
 	char		*preset;	/* provider preset name, or NULL */
 	char		*password;	/* from conf_load_secrets(); wiped */

@@ -53,7 +53,8 @@ static const char *const conf_mech_names[] = {
 };
 
 static const char *const conf_oauth_names[] = {
-	"none", "client_credentials", "refresh_token", NULL
+	"none", "client_credentials", "refresh_token", "service_account",
+	NULL
 };
 
 #define MIN	60ULL
@@ -217,7 +218,8 @@ const struct conf_key conf_keys[] = {
 	{ SECT_RELAY, "oauth_flow", T_ENUM, "none", 0, 0, R(oauth_flow),
 	    conf_oauth_names, 0,
 	    "posternd gets the XOAUTH2/OAUTHBEARER token itself: "
-	    "client_credentials or refresh_token; none: off" },
+	    "client_credentials, refresh_token or service_account; none: "
+	    "off" },
 	{ SECT_RELAY, "oauth_authority", T_STRING, NULL, 0, 0,
 	    R(oauth_authority), NULL, K_OPTIONAL,
 	    "Microsoft sign-in host (national clouds); default "
@@ -238,6 +240,15 @@ const struct conf_key conf_keys[] = {
 	    R(oauth_token_file), NULL, K_OPTIONAL,
 	    "the refresh token, owned by the agent's user, mode 600, in a "
 	    "directory it can write; default SPOOL/state/oauth/HOST-PORT.refresh" },
+	{ SECT_RELAY, "oauth_key_file", T_PATH, NULL, 0, 0,
+	    R(oauth_key_file), NULL, K_OPTIONAL,
+	    "signs the client assertion: the certificate's private key "
+	    "(PEM, Microsoft) or the service account's JSON key file "
+	    "(Google); the agent's user's, mode 600" },
+	{ SECT_RELAY, "oauth_certificate_file", T_PATH, NULL, 0, 0,
+	    R(oauth_certificate_file), NULL, K_OPTIONAL,
+	    "the certificate (PEM) of oauth_key_file, as uploaded to the "
+	    "Microsoft app registration" },
 	{ SECT_RELAY, "oauth_ca_file", T_PATH, NULL, 0, 0, R(oauth_ca_file),
 	    NULL, K_OPTIONAL,
 	    "CA bundle for the token endpoint instead of the system's" },

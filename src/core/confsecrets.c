@@ -49,7 +49,9 @@ conf_needs_secret(const struct conf_relay *r)
 {
 	return r->user != NULL && r->password_command == NULL &&
 	    r->token_command == NULL &&
-	    r->oauth_flow != CONF_OAUTH_REFRESH_TOKEN;
+	    r->oauth_flow != CONF_OAUTH_REFRESH_TOKEN &&
+	    r->oauth_flow != CONF_OAUTH_SERVICE_ACCOUNT &&
+	    r->oauth_key_file == NULL;
 }
 
 /*

@@ -20,9 +20,14 @@ answer them, and a directory DIR:
   DIR/fault          when present, its first word is the error every
                      request gets (e.g. AADSTS7000222, invalid_grant,
                      unauthorized_client, slow:SECONDS, 500)
-Endpoints: POST /TENANT/oauth2/v2.0/token (Microsoft: client_credentials,
+Endpoints: POST /TENANT/oauth2/v2.0/token (Microsoft: client_credentials
+with a secret or a certificate's signed assertion ("cert": PEM path;
+x5t, RS256 signature, aud, iss/sub, time checked with python3-jwt),
 refresh_token; refresh tokens rotate) and POST /token (Google:
-refresh_token).  Error bodies as those services send them: "error",
+refresh_token, and the service account's JWT bearer grant: clients.json
+keyed by client_email with "public_key", "domain" (of sub) and
+"delegation" (the scopes granted domain-wide)).
+Error bodies as those services send them: "error",
 "error_description" starting with "AADSTSnnnn: " and ending with a
 "\\r\\nTrace ID" line, "error_codes", for Microsoft; "error" and
 "error_description" for Google.
@@ -31,6 +36,7 @@ Prints "ready PORT" once listening (and writes --ready-file).
 """
 
 import argparse
+import base64
 import hashlib
 import json
 import os
@@ -41,6 +47,10 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import jwt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 
 MS_ERRORS = {
     90002: (400, "invalid_request", "Tenant '{tenant}' not found. Check "
@@ -68,6 +78,12 @@ MS_ERRORS = {
 }
 GOOGLE_ERRORS = {
     "invalid_grant": (400, "Token has been expired or revoked."),
+    "invalid_grant:signature": (400, "Invalid JWT Signature."),
+    "invalid_grant:time": (400, "Invalid JWT: Token must be a short-lived "
+                           "token (60 minutes) and in a reasonable "
+                           "timeframe. Check your iat and exp values in "
+                           "the JWT claim."),
+    "invalid_grant:sub": (400, "Invalid email or User ID"),
     "unauthorized_client": (401, "Client is unauthorized to retrieve "
                             "access tokens using this method, or client "
                             "not authorized for any of the scopes "
@@ -75,6 +91,71 @@ GOOGLE_ERRORS = {
     "invalid_client": (401, "The OAuth client was not found."),
 }
 EXO_SCOPE = "https://outlook.office365.com/.default"
+JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+JWT_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+def b64url(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def verify_ms_assertion(client, cid, token, aud):
+    """A Microsoft certificate credential: the registered certificate's
+    thumbprint in x5t, its key's RS256 signature, aud the token URL,
+    iss = sub = the client id, a valid time.  The AADSTS code, or 0."""
+    with open(client["cert"], "rb") as f:
+        cert = x509.load_pem_x509_certificate(f.read())
+    thumb = b64url(cert.fingerprint(hashes.SHA1()))
+    try:
+        hdr = jwt.get_unverified_header(token)
+    except jwt.PyJWTError:
+        return 700027
+    if hdr.get("x5t") != thumb or hdr.get("alg") != "RS256":
+        return 700027
+    try:
+        claims = jwt.decode(token, cert.public_key(), algorithms=["RS256"],
+                            audience=aud, leeway=0,
+                            options={"require": ["exp", "nbf", "iss",
+                                                 "sub", "aud"]})
+    except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+        return 700024
+    except jwt.PyJWTError:
+        return 700027
+    if claims["iss"] != cid or claims["sub"] != cid:
+        return 700027
+    return 0
+
+
+def verify_google_assertion(clients, token, aud):
+    """A service account's assertion: (client, None) or (None, error)."""
+    try:
+        iss = jwt.decode(token, options={"verify_signature": False})["iss"]
+    except (jwt.PyJWTError, KeyError):
+        return None, "invalid_grant:signature"
+    c = clients.get(iss)
+    if c is None or "public_key" not in c:
+        return None, "invalid_client"
+    with open(c["public_key"], "rb") as f:
+        key = serialization.load_pem_public_key(f.read())
+    try:
+        claims = jwt.decode(token, key, algorithms=["RS256"], audience=aud,
+                            options={"require": ["exp", "iat", "iss",
+                                                 "aud", "scope"]})
+    except jwt.InvalidSignatureError:
+        return None, "invalid_grant:signature"
+    except (jwt.ExpiredSignatureError, jwt.ImmatureSignatureError):
+        return None, "invalid_grant:time"
+    except jwt.PyJWTError:
+        return None, "invalid_grant:signature"
+    if claims["exp"] - claims["iat"] > 3600:
+        return None, "invalid_grant:time"
+    sub = claims.get("sub", "")
+    if not sub.endswith("@" + c.get("domain", "")):
+        return None, "invalid_grant:sub"
+    if any(sc not in c.get("delegation", []) for sc in
+           claims["scope"].split()):
+        return None, "unauthorized_client"
+    return c, None
 
 
 def sha(s):
@@ -158,7 +239,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def google_error(self, err):
         st, text = GOOGLE_ERRORS[err]
-        return st, {"error": err, "error_description": text}
+        return st, {"error": err.split(":")[0], "error_description": text}
+
+    def token_url(self):
+        return "https://%s%s" % (self.headers.get("Host", ""),
+                                 urllib.parse.urlparse(self.path).path)
 
     def do_POST(self):
         st = self.server.state
@@ -181,6 +266,7 @@ class Handler(BaseHTTPRequestHandler):
                  "client": f.get("client_id"), "scope": f.get("scope"),
                  "status": code, "error": body.get("error"),
                  "rotated": "refresh_token" in body,
+                 "assertion": "client_assertion" in f or "assertion" in f,
                  "time": time.time()})
         self.send_json(code, body)
 
@@ -197,7 +283,15 @@ class Handler(BaseHTTPRequestHandler):
         if c is None or c.get("tenant") != tenant:
             return self.ms_error(700016, tenant, cid)
         grant = f.get("grant_type")
-        if grant == "client_credentials" or "client_secret" in f:
+        if "client_assertion" in f:
+            if f.get("client_assertion_type") != JWT_ASSERTION or \
+                    "cert" not in c:
+                return self.ms_error(700027, tenant, cid)
+            err = verify_ms_assertion(c, cid, f["client_assertion"],
+                                      self.token_url())
+            if err:
+                return self.ms_error(err, tenant, cid)
+        elif grant == "client_credentials" or "client_secret" in f:
             if f.get("client_secret") != c.get("secret"):
                 return self.ms_error(7000215, tenant, cid)
             if c.get("secret_expired"):
@@ -217,6 +311,13 @@ class Handler(BaseHTTPRequestHandler):
     def google(self, st, f, fault):
         if fault in GOOGLE_ERRORS:
             return self.google_error(fault)
+        if f.get("grant_type") == JWT_BEARER:
+            c, err = verify_google_assertion(st.clients(),
+                                             f.get("assertion", ""),
+                                             self.token_url())
+            if err:
+                return self.google_error(err)
+            return 200, st.issue(c.get("client_email", "sa"), False)
         c = st.clients().get(f.get("client_id", ""))
         if c is None or f.get("client_secret") != c.get("secret"):
             return self.google_error("invalid_client")
