@@ -5,7 +5,8 @@
  * (struct check) and one relay's connection (struct check_conn), and the
  * functions the files share.  The files call one way only:
  *   check.c (configuration, secrets, main) -> check_steps.c, check_wait.c
- *   check_steps.c (one relay, step by step) -> check_smtp.c
+ *   check_steps.c (one relay, step by step) -> check_smtp.c,
+ *	check_token.c
  *   every file -> check_report.c (the output: human lines or JSON)
  * Nothing outside src/agent/check*.c may include it.
  */
@@ -49,6 +50,7 @@ enum check_status {
 enum check_step {
 	CK_CONFIG = 0,
 	CK_SECRETS,
+	CK_TOKEN,
 	CK_DNS,
 	CK_CONNECT,
 	CK_TLS_IMPLICIT,
@@ -150,6 +152,14 @@ void	check_conn_close(struct check_conn *cc);
 
 /* check_one_relay - every step for relay index i (0-based) */
 void	check_one_relay(struct check *ck, size_t i);
+
+/* ---- check_token.c: the OAuth2 token (oauth_flow) */
+
+/* check_token - ask the token endpoint; 0 (ok, or no oauth_flow) or -1 */
+int	check_token(struct check *ck, const struct conf_relay *r);
+/* check_token_auth_advice - auth_advice, with the OAuth2 causes first */
+const char *check_token_auth_advice(const struct conf_relay *r, int code,
+	    const char *enh, const char *text);
 
 /* ---- check_wait.c: the test message */
 

@@ -270,8 +270,9 @@ check_auth(struct check_conn *cc)
 	}
 	if (f->kind == SMTP_E_REPLY && f->stage == SMTP_S_AUTH) {
 		check_failure(cc, text, sizeof(text));
-		check_report(ck, CK_AUTH, CHECK_FAIL, ms, auth_advice(
-		    f->why.code, f->why.enh, f->why.text), details,
+		check_report(ck, CK_AUTH, CHECK_FAIL, ms,
+		    check_token_auth_advice(cc->r, f->why.code, f->why.enh,
+		    f->why.text), details,
 		    "%s as %s refused: %s", cc->mech, cc->r->user, text);
 		return -1;
 	}
@@ -620,7 +621,8 @@ check_one_relay(struct check *ck, size_t i)
 		    "TLS settings: %s", why.text);
 		goto out;
 	}
-	if ((ai = check_connect(&cc, &res)) == NULL)
+	if (check_token(ck, r) == -1 ||
+	    (ai = check_connect(&cc, &res)) == NULL)
 		goto out;
 	if (r->tls == CONF_TLS_IMPLICIT &&
 	    check_tls(&cc, CK_TLS_IMPLICIT, CK_CERT_IMPLICIT) == -1)

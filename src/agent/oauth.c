@@ -533,10 +533,26 @@ oauth_endpoint_error(const struct conf_relay *r,
 	    rep->desc[0] ? ": " : "", rep->desc);
 }
 
-/* oauth_fetch - ask the endpoint (the lock held) and cache the answer */
+/* oauth_status_copy - the reply's facts for oauth_probe */
+static void
+oauth_status_copy(struct oauth_status *st, const struct oauth_reply *rep)
+{
+	if (st == NULL)
+		return;
+	st->http = rep->http;
+	(void)str_copy(st->error, rep->error, sizeof(st->error));
+	(void)str_copy(st->desc, rep->desc, sizeof(st->desc));
+	st->aadsts = rep->aadsts;
+	st->expires_in = rep->expires_in;
+}
+
+/*
+ * oauth_fetch - ask the endpoint (the lock held) and cache the answer;
+ * st (may be NULL) gets the endpoint's facts.  0, 1 (refused), -1.
+ */
 static int
 oauth_fetch(const struct conf_relay *r, struct oauth_cached *e,
-    struct why *why)
+    struct oauth_status *st, struct why *why)
 {
 	struct oauth_request	q;
 	struct oauth_reply	rep;
@@ -566,8 +582,11 @@ oauth_fetch(const struct conf_relay *r, struct oauth_cached *e,
 	}
 	log_debug("relay %s: asking %s for an OAuth2 token", r->name, q.url);
 	rc = oauth_http_post(&q, &rep, &cause);
-	if (rc == 1)
+	oauth_status_copy(st, &rep);
+	if (rc == 1) {
 		oauth_endpoint_error(r, &rep, why);
+		ret = 1;
+	}
 	if (rc == -1)
 		why_set(why, 0, NULL, "relay %s: no OAuth2 token from %s: %s",
 		    r->name, q.url, cause.text);
@@ -610,7 +629,7 @@ oauth_token(const struct conf_relay *r, struct buf *out, bool *fetched,
 		if ((fd = oauth_lock(r, why)) == -1)
 			return -1;
 		if (!oauth_shared_read(r, e)) {
-			if (oauth_fetch(r, e, why) == -1)
+			if (oauth_fetch(r, e, NULL, why) != 0)
 				goto out;
 			if (fetched != NULL)
 				*fetched = true;
@@ -626,4 +645,21 @@ out:
 	if (fd != -1)
 		close(fd);	/* releases the lock */
 	return ret;
+}
+
+/* oauth_probe - a new token now, for `postern check` */
+int
+oauth_probe(const struct conf_relay *r, struct oauth_status *st,
+    struct why *why)
+{
+	struct oauth_cached	*e = oauth_slot(r);
+	int			 fd, rc;
+
+	why_clear(why);
+	memset(st, 0, sizeof(*st));
+	if ((fd = oauth_lock(r, why)) == -1)
+		return -1;
+	rc = oauth_fetch(r, e, st, why);
+	close(fd);
+	return rc;
 }

@@ -52,6 +52,35 @@ void	oauth_configure(const struct conf *c, uid_t owner);
 int	oauth_token(const struct conf_relay *r, struct buf *out,
 	    bool *fetched, struct why *why);
 
+/* what the endpoint answered (oauth_probe) */
+struct oauth_status {
+	long		 http;		/* HTTP status, 0: no answer */
+	char		 error[64];	/* RFC 6749 5.2 "error", or "" */
+	char		 desc[400];	/* its description's first line */
+	unsigned long	 aadsts;	/* Microsoft's code, 0 when none */
+	int64_t		 expires_in;	/* of the token, seconds */
+};
+
+/*
+ * oauth_probe - ask the endpoint for a new token for r now, whatever is
+ * cached (for `postern check`): the token replaces the cached one and a
+ * rotated refresh token is saved as oauth_token does.  Returns 0 (a
+ * token; st->expires_in), 1 when the endpoint refused (st->error, desc,
+ * aadsts, http), or -1 when there was no usable answer or a local
+ * problem (why).
+ */
+int	oauth_probe(const struct conf_relay *r, struct oauth_status *st,
+	    struct why *why);
+
+/*
+ * oauth_auth_advice - cause and fix when the SMTP server refuses a good
+ * token (code, enhanced status, text of the final AUTH reply): Exchange
+ * Online's 535 5.7.3 (the service principal, the mailbox permission,
+ * SMTP AUTH for the mailbox) and Gmail's 535 5.7.8.  NULL when it has
+ * nothing better than auth_advice.  Returns a static string.
+ */
+const char *oauth_auth_advice(int code, const char *enh, const char *text);
+
 /*
  * oauth_drop - forget relay r's access token, in memory and in the
  * shared file (the SMTP server refused it): the next oauth_token asks

@@ -65,6 +65,30 @@ static const struct oauth_error_advice oauth_errors[] = {
 	    "retry" },
 };
 
+/* oauth_auth_advice - the SMTP server refused a token the endpoint gave */
+const char *
+oauth_auth_advice(int code, const char *enh, const char *text)
+{
+	const char	*e = enh != NULL ? enh : "";
+
+	if (code == 535 && (strcmp(e, "5.7.3") == 0 || (text != NULL &&
+	    strstr(text, "5.7.3") != NULL)))
+		return "Exchange Online refused the token for this mailbox: "
+		    "register the application's service principal in "
+		    "Exchange (New-ServicePrincipal -AppId CLIENT_ID "
+		    "-ObjectId OBJECT_ID), give it the mailbox "
+		    "(Add-MailboxPermission -Identity MAILBOX -User "
+		    "SERVICE_PRINCIPAL_ID -AccessRights FullAccess), enable "
+		    "SMTP AUTH for the mailbox (Set-CASMailbox -Identity "
+		    "MAILBOX -SmtpClientAuthenticationDisabled $false), and "
+		    "check that user is that mailbox";
+	if (code == 535 && strcmp(e, "5.7.8") == 0)
+		return "the server refused the token: it is for another "
+		    "account than user, or lacks the scope "
+		    "https://mail.google.com/";
+	return NULL;
+}
+
 /* oauth_advice - cause and fix of an endpoint error */
 const char *
 oauth_advice(const char *error, unsigned long aadsts)

@@ -283,6 +283,7 @@ session_open_once(struct session *s, const struct conf *c,
 {
 	const struct conf_relay	*r = &c->relays[relay_index];
 	struct smtp_params	 p;
+	const char		*words;
 	int64_t			 t0 = now_ms();
 
 	session_teardown(s);
@@ -328,6 +329,11 @@ session_open_once(struct session *s, const struct conf *c,
 			auth_explain(f->why.code, f->why.enh, f->why.text, why);
 			*token_refused = r->oauth_flow != CONF_OAUTH_NONE &&
 			    f->why.code >= 500;
+			if (*token_refused && (words = oauth_auth_advice(
+			    f->why.code, f->why.enh, f->why.text)) != NULL)
+				why_set(why, f->why.code, f->why.enh, "%s "
+				    "(server said: %d %s %s)", words,
+				    f->why.code, f->why.enh, f->why.text);
 		}
 		else if (f->kind == SMTP_E_REPLY)
 			why_set(why, f->why.code, f->why.enh, "%s said in "
