@@ -126,7 +126,7 @@ check_secrets(struct check *ck)
  * password_command or token_command runs and before anything goes to
  * the network, as the agent itself would be (issue 11).
  */
-static void
+void
 check_drop_root(void)
 {
 	struct passwd	*pw;

@@ -6,7 +6,7 @@
  * functions the files share.  The files call one way only:
  *   check.c (configuration, secrets, main) -> check_steps.c, check_wait.c
  *   check_steps.c (one relay, step by step) -> check_smtp.c,
- *	check_token.c
+ *       check_token.c
  *   every file -> check_report.c (the output: human lines or JSON)
  * Nothing outside src/agent/check*.c may include it.
  */

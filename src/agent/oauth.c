@@ -220,7 +220,7 @@ out:
  * (mode 600) in the same directory, write, fsync, rename over path,
  * fsync the directory.  Returns 0, or -1 with why (path unchanged).
  */
-static int
+int
 oauth_write_private(const char *path, const char *data, size_t len,
     struct why *why)
 {
@@ -270,12 +270,12 @@ out:
 }
 
 /*
- * oauth_state_dir - SPOOL/state/oauth/, made on first use: a directory
+ * oauth_state_ready - SPOOL/state/oauth/, made on first use: a directory
  * of the agent's user with mode 700 (the state files beside it are the
  * group's to read; these are not)
  */
-static int
-oauth_state_dir(struct why *why)
+int
+oauth_state_ready(struct why *why)
 {
 	char		dir[OAUTH_PATH_MAX];
 	struct stat	st;
@@ -307,7 +307,7 @@ oauth_lock(const struct conf_relay *r, struct why *why)
 	int64_t	deadline = now_ms() + oauth_total_ms + oauth_connect_ms;
 	int	fd;
 
-	if (oauth_state_dir(why) == -1)
+	if (oauth_state_ready(why) == -1)
 		return -1;
 	if (oauth_state_path(r, ".lock", path, sizeof(path)) == -1) {
 		why_set(why, 0, NULL, "OAuth2 lock file: path too long");

@@ -102,6 +102,15 @@ int	oauth_refresh_path(const struct conf_relay *r, char *out,
  */
 const char *oauth_advice(const char *error, unsigned long aadsts);
 
+/*
+ * oauth_login_main - posternd --oauth-login RELAY [-C config] [-v], the
+ * work of `postern oauth login` (oauth_login.c): as root or the agent's
+ * user, get a refresh token for RELAY (its number, host or host:port)
+ * by the device code flow or the loopback redirect with PKCE and store
+ * it in its token file.  Returns a <sysexits.h> code.
+ */
+int	oauth_login_main(int argc, char **argv);
+
 /* oauth_global_done - curl's global state, at exit */
 void	oauth_global_done(void);
 

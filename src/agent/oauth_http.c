@@ -199,29 +199,28 @@ oauth_http_setup(CURL *h, const struct oauth_request *q, struct buf *body,
 	return rc;
 }
 
-/* oauth_http_post - one request and its parsed answer */
+/* oauth_http_raw - one request; its answer's body into body */
 int
-oauth_http_post(const struct oauth_request *q, struct oauth_reply *rep,
+oauth_http_raw(const struct oauth_request *q, struct buf *body, long *http,
     struct why *why)
 {
 	CURL		*h;
 	CURLcode	 rc;
-	struct buf	 body;
 	char		 errbuf[CURL_ERROR_SIZE];
 	int		 ret = -1;
 
-	buf_init(&body, OAUTH_REPLY_MAX);
 	errbuf[0] = '\0';
+	*http = 0;
 	if ((h = curl_easy_init()) == NULL) {
 		why_set(why, 0, NULL, "libcurl: cannot start a request");
 		goto out;
 	}
-	if ((rc = oauth_http_setup(h, q, &body, errbuf)) != CURLE_OK) {
+	if ((rc = oauth_http_setup(h, q, body, errbuf)) != CURLE_OK) {
 		why_set(why, 0, NULL, "libcurl: %s", curl_easy_strerror(rc));
 		goto out;
 	}
 	rc = curl_easy_perform(h);
-	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->http);
+	(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, http);
 	if (rc == CURLE_WRITE_ERROR) {
 		why_set(why, 0, NULL, "the token endpoint's answer is over %d "
 		    "bytes: is oauth_token_endpoint the token URL?",
@@ -234,10 +233,24 @@ oauth_http_post(const struct oauth_request *q, struct oauth_reply *rep,
 		    errbuf);
 		goto out;
 	}
-	ret = oauth_http_parse(&body, rep, why);
+	ret = 0;
 out:
 	if (h != NULL)
 		curl_easy_cleanup(h);
+	return ret;
+}
+
+/* oauth_http_post - one request and its parsed answer */
+int
+oauth_http_post(const struct oauth_request *q, struct oauth_reply *rep,
+    struct why *why)
+{
+	struct buf	body;
+	int		ret = -1;
+
+	buf_init(&body, OAUTH_REPLY_MAX);
+	if (oauth_http_raw(q, &body, &rep->http, why) == 0)
+		ret = oauth_http_parse(&body, rep, why);
 	oauth_wipe_buf(&body);
 	return ret;
 }

@@ -46,6 +46,29 @@ void	oauth_reply_init(struct oauth_reply *);
 void	oauth_reply_free(struct oauth_reply *);
 
 /*
+ * oauth_http_raw - POST the form and put the answer's body (at most
+ * OAUTH_REPLY_MAX bytes) into body, *http its status.  Returns 0 when
+ * there was an answer (any status), or -1 with why.  The caller wipes
+ * body.  (oauth_http.c)
+ */
+int	oauth_http_raw(const struct oauth_request *, struct buf *body,
+	    long *http, struct why *why);
+
+/*
+ * oauth_write_private - replace path durably with data and a line break
+ * (a mode 600 temporary file in the same directory, fsync, rename, fsync
+ * of the directory).  Returns 0, or -1 with why.  (oauth.c)
+ */
+int	oauth_write_private(const char *path, const char *data, size_t len,
+	    struct why *why);
+
+/*
+ * oauth_state_ready - SPOOL/state/oauth/ exists, the agent's, mode 700
+ * (made when missing).  Returns 0, or -1 with why.  (oauth.c)
+ */
+int	oauth_state_ready(struct why *why);
+
+/*
  * oauth_http_post - POST the form, read at most OAUTH_REPLY_MAX bytes of
  * answer within the deadlines, TLS verified, and parse it into rep.
  * Returns 0 when rep holds an access token, 1 when the endpoint answered
@@ -70,6 +93,12 @@ int	oauth_read_private(const char *path, const char *what, struct buf *b,
  * service_account) or Microsoft's certificate credential.  Returns 0,
  * or -1 with why.  (oauth_jwt.c)
  */
+/*
+ * oauth_b64url - append the unpadded base64url (RFC 4648 5) of p[0..n)
+ * to out.  Returns 0, or -1 when out is full.  (oauth_jwt.c)
+ */
+int	oauth_b64url(const void *p, size_t n, struct buf *out);
+
 struct conf_relay;
 int	oauth_jwt_assertion(const struct conf_relay *r, struct buf *out,
 	    struct why *why);

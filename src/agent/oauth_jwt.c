@@ -37,7 +37,7 @@
 #define OAUTH_JWT_LIFE_GOOGLE	3600	/* Google: at most one hour */
 
 /* oauth_b64url - append the unpadded base64url of p[0..n) to out */
-static int
+int
 oauth_b64url(const void *p, size_t n, struct buf *out)
 {
 	size_t	i, start = out->len;

@@ -66,7 +66,15 @@ conf_relay_oauth(struct conf_relay *r, const struct preset *ps)
 		conf_preset_str(r, "oauth_scope", &r->oauth_scope,
 		    app ? ps->oauth_scope_app : ps->oauth_scope_user,
 		    ps->name);
+		conf_preset_str(r, "oauth_login_endpoint",
+		    &r->oauth_login_endpoint, ps->oauth_login_endpoint,
+		    ps->name);
 	}
+	if (r->oauth_login_endpoint == NULL && r->oauth_tenant != NULL)
+		r->oauth_login_endpoint = xasprintf("https://%s/%s/oauth2/"
+		    "v2.0/devicecode", r->oauth_authority != NULL ?
+		    r->oauth_authority : CONF_OAUTH_AUTHORITY,
+		    r->oauth_tenant);
 	if (r->oauth_token_endpoint == NULL && r->oauth_tenant != NULL)
 		r->oauth_token_endpoint = xasprintf("https://%s/%s/oauth2/"
 		    "v2.0/token", r->oauth_authority != NULL ?
@@ -409,6 +417,12 @@ conf_relay_validate_oauth(struct conf_parse *p, struct conf_relay *r)
 		    "oauth_token_endpoint"), "relay", "oauth_token_endpoint",
 		    "'%.*s' is not an https:// URL: secrets are only sent "
 		    "over TLS", CONF_VALUE_SHOWN, r->oauth_token_endpoint);
+	if (r->oauth_login_endpoint != NULL &&
+	    strncmp(r->oauth_login_endpoint, "https://", 8) != 0)
+		conf_err(p, conf_line_of(o, SECT_RELAY,
+		    "oauth_login_endpoint"), "relay", "oauth_login_endpoint",
+		    "'%.*s' is not an https:// URL", CONF_VALUE_SHOWN,
+		    r->oauth_login_endpoint);
 	if (r->oauth_scope == NULL)
 		conf_err(p, l, "relay", "oauth_scope", "missing: set "
 		    "oauth_scope, or a preset that knows it");

@@ -86,6 +86,9 @@ struct conf_relay {
 	char		*oauth_token_endpoint; /* https://...; derived from
 					   authority and tenant when unset */
 	char		*oauth_scope;	/* space separated */
+	char		*oauth_login_endpoint; /* `postern oauth login`: device
+					   code (.../devicecode) or the
+					   authorization endpoint (PKCE) */
 	char		*oauth_token_file; /* refresh token, the agent's; NULL:
 					   spool state/oauth/HOST-PORT.refresh */
 	char		*oauth_key_file; /* private key (PEM) or Google's

@@ -236,6 +236,11 @@ const struct conf_key conf_keys[] = {
 	{ SECT_RELAY, "oauth_scope", T_STRING, NULL, 0, 0, R(oauth_scope),
 	    NULL, K_OPTIONAL, "scopes asked for, space separated; default "
 	    "from the preset" },
+	{ SECT_RELAY, "oauth_login_endpoint", T_STRING, NULL, 0, 0,
+	    R(oauth_login_endpoint), NULL, K_OPTIONAL,
+	    "postern oauth login: Microsoft's device code endpoint "
+	    "(.../devicecode), or an authorization endpoint (loopback "
+	    "redirect with PKCE); default from the preset or the tenant" },
 	{ SECT_RELAY, "oauth_token_file", T_PATH, NULL, 0, 0,
 	    R(oauth_token_file), NULL, K_OPTIONAL,
 	    "the refresh token, owned by the agent's user, mode 600, in a "

@@ -19,7 +19,9 @@ static const struct preset presets[] = {
 	    .port = 587, .tls = CONF_TLS_STARTTLS,
 	    .oauth_token_endpoint = "https://oauth2.googleapis.com/token",
 	    .oauth_scope_app = "https://mail.google.com/",
-	    .oauth_scope_user = "https://mail.google.com/" },
+	    .oauth_scope_user = "https://mail.google.com/",
+	    .oauth_login_endpoint =
+	    "https://accounts.google.com/o/oauth2/v2/auth" },
 	{ .name = "office365", .host = "smtp.office365.com",
 	    .port = 587, .tls = CONF_TLS_STARTTLS,
 	    .oauth_authority = "login.microsoftonline.com",

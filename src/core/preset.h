@@ -26,6 +26,7 @@ struct preset {
 	const char	*oauth_token_endpoint;	/* NULL: from authority */
 	const char	*oauth_scope_app;	/* client_credentials */
 	const char	*oauth_scope_user;	/* refresh_token */
+	const char	*oauth_login_endpoint;	/* NULL: from authority */
 };
 
 /*

@@ -31,6 +31,11 @@ Error bodies as those services send them: "error",
 "error_description" starting with "AADSTSnnnn: " and ending with a
 "\\r\\nTrace ID" line, "error_codes", for Microsoft; "error" and
 "error_description" for Google.
+The login flows: POST /TENANT/oauth2/v2.0/devicecode (RFC 8628; the
+scripted user approves with POST /devicelogin user_code=CODE), the
+device_code grant; GET /o/oauth2/v2/auth (Google's authorization
+endpoint: a 302 to the loopback redirect with code and state) and the
+authorization_code grant, which checks the PKCE verifier (S256).
 Never: listens beyond 127.0.0.1, outlives its parent, logs a secret.
 Prints "ready PORT" once listening (and writes --ready-file).
 """
@@ -165,6 +170,8 @@ def sha(s):
 class State:
     def __init__(self, args):
         self.args = args
+        self.devices = {}       # device_code -> {user_code, client, state}
+        self.codes = {}         # authorization code -> its request
         self.dir = args.dir
         self.lock = threading.Lock()
         for d in ("refresh", "live"):
@@ -245,6 +252,42 @@ class Handler(BaseHTTPRequestHandler):
         return "https://%s%s" % (self.headers.get("Host", ""),
                                  urllib.parse.urlparse(self.path).path)
 
+    def do_GET(self):
+        """Google's authorization endpoint, as a browser meets it after
+        the user signed in and consented: 302 to the loopback redirect
+        with the code and the state, or with error=access_denied when
+        DIR/fault says so."""
+        st = self.server.state
+        u = urllib.parse.urlparse(self.path)
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(u.query).items()}
+        if u.path != "/o/oauth2/v2/auth":
+            return self.send_json(404, {"error": "not_found"})
+        c = st.clients().get(q.get("client_id", ""))
+        redirect = q.get("redirect_uri", "")
+        ok = (c is not None and q.get("response_type") == "code" and
+              q.get("code_challenge_method") == "S256" and
+              len(q.get("code_challenge", "")) == 43 and
+              redirect.startswith("http://127.0.0.1:") and q.get("state"))
+        st.note({"path": u.path, "grant": "authorize",
+                 "client": q.get("client_id"), "scope": q.get("scope"),
+                 "status": 302 if ok else 400, "time": time.time()})
+        if not ok:
+            return self.send_json(400, {"error": "invalid_request"})
+        if st.fault() == "access_denied":
+            args = {"error": "access_denied", "state": q["state"]}
+        else:
+            code = "4/" + secrets.token_urlsafe(24)
+            st.codes[code] = {"client": q["client_id"],
+                              "challenge": q["code_challenge"],
+                              "redirect": redirect}
+            args = {"state": q["state"], "code": code,
+                    "scope": q.get("scope", "")}
+        self.send_response(302)
+        self.send_header("Location",
+                         redirect + "?" + urllib.parse.urlencode(args))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
     def do_POST(self):
         st = self.server.state
         n = int(self.headers.get("Content-Length", "0"))
@@ -256,7 +299,11 @@ class Handler(BaseHTTPRequestHandler):
         if fault and fault.startswith("slow:"):
             time.sleep(float(fault[5:]))
             fault = None
-        if path == "/token":
+        if path == "/devicelogin":
+            code, body = self.approve(st, f)
+        elif path.endswith("/oauth2/v2.0/devicecode"):
+            code, body = self.devicecode(st, f, path.split("/")[1])
+        elif path == "/token":
             code, body = self.google(st, f, fault)
         elif path.endswith("/oauth2/v2.0/token"):
             code, body = self.microsoft(st, f, path.split("/")[1], fault)
@@ -306,7 +353,55 @@ class Handler(BaseHTTPRequestHandler):
             if not st.refresh_ok(c, f.get("refresh_token", "")):
                 return self.ms_error(70000, tenant, cid)
             return 200, st.issue(cid, c.get("rotate", True))
+        if grant == "urn:ietf:params:oauth:grant-type:device_code":
+            return self.device_grant(st, f, tenant, cid, c)
         return 400, {"error": "unsupported_grant_type"}
+
+    def devicecode(self, st, f, tenant):
+        """Microsoft's device authorization endpoint (RFC 8628 3.2)."""
+        cid = f.get("client_id", "")
+        c = st.clients().get(cid)
+        if c is None or c.get("tenant") != tenant:
+            return self.ms_error(700016, tenant, cid)
+        dc = secrets.token_urlsafe(32)
+        uc = secrets.token_hex(4).upper()
+        st.devices[dc] = {"user_code": uc, "client": cid,
+                          "state": "pending"}
+        uri = "https://%s/devicelogin" % self.headers.get("Host", "")
+        return 200, {"device_code": dc, "user_code": uc,
+                     "verification_uri": uri, "expires_in": 900,
+                     "interval": 1,
+                     "message": "To sign in, use a web browser to open "
+                     "the page %s and enter the code %s to "
+                     "authenticate." % (uri, uc)}
+
+    def approve(self, st, f):
+        """The scripted user at the verification page: user_code and
+        "decision" (approve or decline)."""
+        for d in st.devices.values():
+            if d["user_code"] == f.get("user_code"):
+                d["state"] = "approved" if f.get("decision") != \
+                    "decline" else "declined"
+                return 200, {"ok": True}
+        return 404, {"error": "unknown user_code"}
+
+    def device_grant(self, st, f, tenant, cid, c):
+        d = st.devices.get(f.get("device_code", ""))
+        if d is None or d["client"] != cid:
+            return 400, {"error": "invalid_grant",
+                         "error_description": "AADSTS70000: bad device "
+                         "code"}
+        if d["state"] == "pending":
+            return 400, {"error": "authorization_pending",
+                         "error_description": "AADSTS70016: OAuth 2.0 "
+                         "device flow error. Authorization is pending. "
+                         "Continue polling.", "error_codes": [70016]}
+        if d["state"] == "declined":
+            return 400, {"error": "authorization_declined",
+                         "error_description": "AADSTS70018: the user "
+                         "declined", "error_codes": [70018]}
+        del st.devices[f["device_code"]]
+        return 200, st.issue(cid, True)
 
     def google(self, st, f, fault):
         if fault in GOOGLE_ERRORS:
@@ -325,6 +420,17 @@ class Handler(BaseHTTPRequestHandler):
             if not st.refresh_ok(c, f.get("refresh_token", "")):
                 return self.google_error("invalid_grant")
             return 200, st.issue(f["client_id"], c.get("rotate", False))
+        if f.get("grant_type") == "authorization_code":
+            # RFC 7636 4.6: BASE64URL(SHA256(verifier)) == challenge
+            req = st.codes.pop(f.get("code", ""), None)
+            v = f.get("code_verifier", "")
+            if req is None or req["client"] != f["client_id"] or \
+                    req["redirect"] != f.get("redirect_uri") or \
+                    b64url(hashlib.sha256(v.encode()).digest()) != \
+                    req["challenge"]:
+                return 400, {"error": "invalid_grant",
+                             "error_description": "Bad Request"}
+            return 200, st.issue(f["client_id"], True)
         return self.google_error("unauthorized_client")
 
 

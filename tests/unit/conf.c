@@ -674,6 +674,9 @@ test_oauth(void)
 		    "a national cloud's authority");
 		is_str(c.relays[0].oauth_scope, "https://outlook.office.com/"
 		    "SMTP.Send offline_access", "delegated: SMTP.Send");
+		is_str(c.relays[0].oauth_login_endpoint, "https://login."
+		    "microsoftonline.us/contoso/oauth2/v2.0/devicecode",
+		    "delegated: the device code endpoint for the login");
 		conf_free(&c);
 	}
 	if (good("[relay]\npreset = gmail\nuser = me@gmail.example\n"
@@ -683,6 +686,8 @@ test_oauth(void)
 		    "https://oauth2.googleapis.com/token", "gmail endpoint");
 		is_str(c.relays[0].oauth_scope, "https://mail.google.com/",
 		    "gmail scope");
+		is_str(c.relays[0].oauth_login_endpoint, "https://accounts."
+		    "google.com/o/oauth2/v2/auth", "gmail login endpoint");
 		conf_free(&c);
 	}
 	if (good("[relay]\npreset = gmail\nuser = me@gmail.example\n",
