@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -430,6 +431,32 @@ login_owner(void)
 	return geteuid();
 }
 
+/*
+ * login_is_agent - after the drop: are we the agent's user, the owner of
+ * the spool's state/ (a member of its group could otherwise make
+ * state/oauth/ its own, which the agent then refuses)?
+ */
+static bool
+login_is_agent(const struct conf *c)
+{
+	char		dir[4096];
+	struct stat	st;
+
+	if (snprintf(dir, sizeof(dir), "%s/state", c->spool_dir) >=
+	    (int)sizeof(dir) || stat(dir, &st) == -1) {
+		log_error("%s/state: %s: is spool_dir right?", c->spool_dir,
+		    strerror(errno));
+		return false;
+	}
+	if (st.st_uid != geteuid()) {
+		log_error("postern oauth login writes the token as the agent's "
+		    "user, the owner of %s: run it as root (sudo postern "
+		    "oauth login RELAY)", dir);
+		return false;
+	}
+	return true;
+}
+
 /* oauth_login_main - posternd --oauth-login RELAY [-C config] */
 int
 oauth_login_main(int argc, char **argv)
@@ -476,8 +503,13 @@ oauth_login_main(int argc, char **argv)
 		/* the agent's user from here on: its files, its rights */
 		check_drop_root();
 		oauth_configure(&c, geteuid());
-		ret = strstr(l.r->oauth_login_endpoint, "/devicecode") !=
-		    NULL ? login_device(&l, &c) : login_pkce(&l, &c);
+		if (!login_is_agent(&c))
+			ret = EX_NOPERM;
+		else if (strstr(l.r->oauth_login_endpoint, "/devicecode") !=
+		    NULL)
+			ret = login_device(&l, &c);
+		else
+			ret = login_pkce(&l, &c);
 	}
 	oauth_reply_free(&l.rep);
 	if (l.q.form.data != NULL)

@@ -159,8 +159,20 @@ if [ -n "$AS" ]; then
 	out=$("$POSTERN" oauth login 1 -C "$CONF" 2>&1)
 	is "$out" "agent: --oauth-login 1 -C $CONF" \
 	    "front end: root execs posternd --oauth-login RELAY -C CONF"
+	# another user than the agent's (a member of its group, say) would
+	# make state/oauth/ its own: posternd refuses before anything
+	lconf ms
+	agent_spool
+	make_test_users 2 || bail_out "cannot create test users"
+	run_as "${TEST_USER_PREFIX}2" "$POSTERND" --oauth-login 1 -C "$CONF" \
+	    >"$T/out" 2>&1
+	is "$?" 77 "another user than the agent's: refused (EX_NOPERM)"
+	like "$(cat "$T/out")" 'as the agent.s user, the owner of .*state: run '\
+'it as root' "another user than the agent's: says how"
+	ok "another user than the agent's: state/oauth/ not made" \
+	    test ! -e "$SPOOL/state/oauth"
 else
-	skip "not root" 3
+	skip "not root" 6
 fi
 "$POSTERN" oauth login 2>"$T/err"
 is "$?" 64 "front end: usage error without a relay"
