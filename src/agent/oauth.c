@@ -207,7 +207,7 @@ oauth_read_private(const char *path, const char *what, struct buf *b,
 	}
 	while (b->len > 0 && (b->data[b->len - 1] == '\n' ||
 	    b->data[b->len - 1] == '\r' || b->data[b->len - 1] == ' '))
-		b->len--;
+		buf_truncate(b, b->len - 1);
 	ret = 0;
 out:
 	wipe(chunk, sizeof(chunk));

@@ -50,7 +50,7 @@ oauth_b64url(const void *p, size_t n, struct buf *out)
 		else if (out->data[i] == '/')
 			out->data[i] = '_';
 	while (out->len > start && out->data[out->len - 1] == '=')
-		out->len--;
+		buf_truncate(out, out->len - 1);	/* keeps the NUL */
 	return 0;
 }
 
