@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
-# configure-deps.sh - ./configure on a machine without one of the three
-# libraries stops with a message naming the Debian package to install.
+# configure-deps.sh - ./configure on a machine without one of the
+# libraries (GnuTLS, inih, Cyrus SASL, libcurl, json-c) stops with a
+# message naming the Debian package to install.
 # The missing library is simulated by a pkg-config wrapper that knows
 # nothing of it (removing -dev packages from the CI machine is not ours
 # to do).
@@ -11,7 +12,8 @@ tmpdir_make
 [ -x "$top_srcdir/configure" ] || skip_all "no configure script in $top_srcdir"
 
 real_pc=$(command -v pkg-config)
-for case in "gnutls libgnutls28-dev" "inih libinih-dev" "libsasl2 libsasl2-dev"; do
+for case in "gnutls libgnutls28-dev" "inih libinih-dev" "libsasl2 libsasl2-dev" \
+    "libcurl libcurl4-gnutls-dev" "json-c libjson-c-dev"; do
 	set -- $case
 	lib=$1
 	pkg=$2
