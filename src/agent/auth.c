@@ -24,12 +24,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sasl/sasl.h>
 
 #include "auth.h"
 #include "buf.h"
 #include "log.h"
+#include "oauth.h"
 #include "run.h"
 #include "util.h"
 
@@ -228,6 +230,7 @@ auth_global_configure(const struct conf *c)
 	if (auth_sasl_ready && need != auth_plugins_loaded)
 		auth_sasl_done();
 	auth_plugins_wanted = need;
+	oauth_configure(c, geteuid());
 }
 
 /* auth_global_done - at exit */
@@ -236,6 +239,7 @@ auth_global_done(void)
 {
 	auth_sasl_done();
 	auth_plugins_wanted = 0;
+	oauth_global_done();
 }
 
 /* auth_cb_simple - SASL_CB_USER (authzid: empty) and SASL_CB_AUTHNAME */
@@ -437,7 +441,8 @@ auth_candidates(const struct auth_session *as, const char *offered,
     const char **out, size_t max)
 {
 	const struct conf_relay	*r = as->relay;
-	bool			 have_token = r->token_command != NULL;
+	bool			 have_token = r->token_command != NULL ||
+				    r->oauth_flow != CONF_OAUTH_NONE;
 	bool			 have_pass = r->password != NULL ||
 				    r->password_command != NULL;
 	size_t			 i, n = 0;
@@ -523,12 +528,21 @@ out:
 	return ret;
 }
 
-/* auth_get_token - run token_command once per session */
+/*
+ * auth_get_token - the relay's built-in OAuth2 token (oauth.c: cached for
+ * every session), or token_command's, run once per session
+ */
 static int
 auth_get_token(struct auth_session *as, struct why *why)
 {
 	if (as->have_token)
 		return 0;
+	if (as->relay->oauth_flow != CONF_OAUTH_NONE) {
+		if (oauth_token(as->relay, &as->token, NULL, why) == -1)
+			return -1;
+		as->have_token = true;
+		return 0;
+	}
 	if (run_command("token_command", as->relay->token_command,
 	    AUTH_COMMAND_TIMEOUT_MS, AUTH_TOKEN_MAX, &as->token, why) == -1)
 		return -1;
@@ -669,8 +683,9 @@ auth_start(struct auth_session *as, const char *offered, const char **mech,
 		    offered != NULL ? offered : "",
 		    as->relay->auth_mechanisms != NULL ?
 		    as->relay->auth_mechanisms : AUTH_DEFAULT_LIST,
-		    as->relay->token_command == NULL ? "" :
-		    " (XOAUTH2/OAUTHBEARER need token_command)");
+		    as->relay->token_command == NULL &&
+		    as->relay->oauth_flow == CONF_OAUTH_NONE ? "" :
+		    " (XOAUTH2/OAUTHBEARER need token_command or oauth_flow)");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -794,7 +809,8 @@ auth_advice(int code, const char *enh, const char *text)
 	else if (auth_has(text, "basic authentication is disabled") ||
 	    strcmp(e, "5.7.139") == 0)
 		words = "the provider has disabled password (basic) "
-		    "authentication: use XOAUTH2 with a token_command";
+		    "authentication: use XOAUTH2 (oauth_flow, or a "
+		    "token_command)";
 	else if (code == 534 && strcmp(e, "5.7.9") == 0)
 		words = "application-specific password required: create an "
 		    "app password in the account's security settings and "

@@ -32,6 +32,7 @@
 #include "check_int.h"
 #include "conf.h"
 #include "log.h"
+#include "oauth.h"
 #include "util.h"
 
 /*
@@ -125,7 +126,7 @@ check_secrets(struct check *ck)
  * password_command or token_command runs and before anything goes to
  * the network, as the agent itself would be.
  */
-static void
+void
 check_drop_root(void)
 {
 	struct passwd	*pw;
@@ -340,6 +341,7 @@ check_main(int argc, char **argv)
 	}
 	/* as root: the secrets were read with the agent's rules; now be it */
 	check_drop_root();
+	oauth_configure(&ck.conf, geteuid());	/* the agent's files */
 	for (i = 0; i < ck.conf.nrelays; i++)
 		if (ck.relay_only == 0 || ck.relay_only == i + 1)
 			check_one_relay(&ck, i);

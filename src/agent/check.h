@@ -28,4 +28,11 @@
  */
 int	check_main(int argc, char **argv);
 
+/*
+ * check_drop_root - when root: become the agent's user and group for
+ * good (checked), as the agent would be; exits when that fails.  Also
+ * used by `postern oauth login` (oauth_login.c).
+ */
+void	check_drop_root(void);
+
 #endif

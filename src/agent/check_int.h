@@ -7,7 +7,8 @@
  *   check.c (configuration, secrets, main) -> check_steps.c, check_wait.c,
  *     check_domain.c (the sender domains; check_spf.c, check_dom.h)
  *   check_steps.c (one relay, step by step) -> check_smtp.c,
- *     check_ports.c (the provider's other ports, its sending limit)
+ *     check_ports.c (the provider's other ports, its sending limit),
+ *     check_token.c (the OAuth2 token)
  *   every file -> check_report.c (the output: human lines or JSON)
  * Nothing outside src/agent/check*.c may include it.
  */
@@ -52,6 +53,7 @@ enum check_status {
 enum check_step {
 	CK_CONFIG = 0,
 	CK_SECRETS,
+	CK_TOKEN,
 	CK_DNS,
 	CK_CONNECT,
 	CK_TLS_IMPLICIT,
@@ -194,6 +196,14 @@ void	check_domains(struct check *ck);
  */
 const char *check_domain_ar_lines(const struct check *ck, char *out,
 	    size_t size);
+
+/* ---- check_token.c: the OAuth2 token (oauth_flow) */
+
+/* check_token - ask the token endpoint; 0 (ok, or no oauth_flow) or -1 */
+int	check_token(struct check *ck, const struct conf_relay *r);
+/* check_token_auth_advice - auth_advice, with the OAuth2 causes first */
+const char *check_token_auth_advice(const struct conf_relay *r, int code,
+	    const char *enh, const char *text);
 
 /* ---- check_wait.c: the test message */
 

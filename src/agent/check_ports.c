@@ -7,8 +7,8 @@
  * report says which one works and the exact lines to change ("587 is
  * blocked here; 465 answers with TLS: set port = 465 and tls =
  * implicit"); and the provider's rules the configuration misses
- * become warnings: OAuth2 without token_command, a published sending
- * limit above rate_limit.
+ * become warnings: OAuth2 without oauth_flow or token_command, a
+ * published sending limit above rate_limit.
  *
  * Advice only: never changes the configuration, and the agent never
  * switches ports by itself.  Each probe is one connection
@@ -299,10 +299,11 @@ check_ports_rules(struct check *ck, const struct conf_relay *r)
 
 	if (ps == NULL)
 		return;
-	if (ps->oauth2 && r->token_command == NULL)
+	if (ps->oauth2 && r->token_command == NULL &&
+	    r->oauth_flow == CONF_OAUTH_NONE)
 		check_report(ck, CK_CONFIG, CHECK_WARN, -1, NULL, NULL,
-		    "%s requires OAuth2: set token_command (a command that "
-		    "prints an access token for user); a password is likely "
+		    "%s requires OAuth2: set oauth_flow (postern.conf(5), "
+		    "OAuth2) or token_command; a password is likely "
 		    "refused", ps->title);
 	if (ps->limit == 0)
 		return;

@@ -31,6 +31,7 @@ static const struct {
 } check_steps[CK_NSTEPS] = {
 	[CK_CONFIG] = { "config", "configuration" },
 	[CK_SECRETS] = { "secrets", "secrets" },
+	[CK_TOKEN] = { "token", "OAuth2 token" },
 	[CK_DNS] = { "dns", "DNS" },
 	[CK_CONNECT] = { "connect", "connect" },
 	[CK_TLS_IMPLICIT] = { "tls", "TLS" },
@@ -189,6 +190,8 @@ check_planned(const struct conf_relay *r, enum check_step st)
 	case CK_TLS_IMPLICIT:
 	case CK_CERT_IMPLICIT:
 		return r->tls == CONF_TLS_IMPLICIT;
+	case CK_TOKEN:
+		return r->oauth_flow != CONF_OAUTH_NONE;
 	case CK_STARTTLS:
 	case CK_TLS:
 	case CK_CERT:
@@ -205,7 +208,7 @@ check_skip_rest(struct check *ck, const struct conf_relay *r)
 {
 	unsigned	st;
 
-	for (st = CK_DNS; st <= CK_RELAY; st++) {
+	for (st = CK_TOKEN; st <= CK_RELAY; st++) {
 		if (!check_planned(r, (enum check_step)st) ||
 		    (ck->reported & (1u << st)))
 			continue;

@@ -270,8 +270,9 @@ check_auth(struct check_conn *cc)
 	}
 	if (f->kind == SMTP_E_REPLY && f->stage == SMTP_S_AUTH) {
 		check_failure(cc, text, sizeof(text));
-		check_report(ck, CK_AUTH, CHECK_FAIL, ms, auth_advice(
-		    f->why.code, f->why.enh, f->why.text), details,
+		check_report(ck, CK_AUTH, CHECK_FAIL, ms,
+		    check_token_auth_advice(cc->r, f->why.code, f->why.enh,
+		    f->why.text), details,
 		    "%s as %s refused: %s", cc->mech, cc->r->user, text);
 		return -1;
 	}
@@ -622,6 +623,8 @@ check_one_relay(struct check *ck, size_t i)
 		    "TLS settings: %s", why.text);
 		goto out;
 	}
+	if (check_token(ck, r) == -1)
+		goto out;
 	if ((ai = check_connect(&cc, &res)) == NULL) {
 		check_ports(ck, r, res, cc.connect_errno);
 		goto out;

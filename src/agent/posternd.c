@@ -27,6 +27,7 @@
 
 #include "agent.h"
 #include "check.h"
+#include "oauth.h"
 #include "log.h"
 
 /* agent_usage - the synopsis, then exit */
@@ -113,6 +114,8 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--check") == 0)
 			return check_main(argc, argv);
+		else if (strcmp(argv[i], "--oauth-login") == 0)
+			return oauth_login_main(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "--layout") == 0)
 		return agent_layout_main(argv[2]);
 	agent_options(&a, argc, argv);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "auth.h"
+#include "oauth.h"
 #include "log.h"
 #include "session.h"
 #include "tlsprobe.h"
@@ -271,13 +272,18 @@ session_teardown(struct session *s)
 	s->messages = 0;
 }
 
-/* session_open - connect and get ready */
-int
-session_open(struct session *s, const struct conf *c, size_t relay_index,
-    struct tls_client *tls_client, struct why *why)
+/*
+ * session_open_once - connect and get ready; *token_refused says the
+ * server refused the relay's built-in OAuth2 token
+ */
+static int
+session_open_once(struct session *s, const struct conf *c,
+    size_t relay_index, struct tls_client *tls_client, struct why *why,
+    bool *token_refused)
 {
 	const struct conf_relay	*r = &c->relays[relay_index];
 	struct smtp_params	 p;
+	const char		*words;
 	int64_t			 t0 = now_ms();
 
 	session_teardown(s);
@@ -319,9 +325,16 @@ session_open(struct session *s, const struct conf *c, size_t relay_index,
 	if (smtp_want(&s->smtp) != SMTP_WANT_MESSAGE) {
 		const struct smtp_failure *f = &s->smtp.failure;
 
-		if (f->kind == SMTP_E_REPLY && f->stage == SMTP_S_AUTH)
+		if (f->kind == SMTP_E_REPLY && f->stage == SMTP_S_AUTH) {
 			auth_explain(f->why.code, f->why.enh, f->why.text, why);
-		else if (f->kind == SMTP_E_REPLY)
+			*token_refused = r->oauth_flow != CONF_OAUTH_NONE &&
+			    f->why.code >= 500;
+			if (*token_refused && (words = oauth_auth_advice(
+			    f->why.code, f->why.enh, f->why.text)) != NULL)
+				why_set(why, f->why.code, f->why.enh, "%s "
+				    "(server said: %d %s %s)", words,
+				    f->why.code, f->why.enh, f->why.text);
+		} else if (f->kind == SMTP_E_REPLY)
 			why_set(why, f->why.code, f->why.enh, "%s said in "
 			    "%s: %d %s%s%s", s->peer, smtp_state_name(f->stage),
 			    f->why.code, f->why.enh, f->why.enh[0] ? " " : "",
@@ -340,6 +353,30 @@ session_open(struct session *s, const struct conf *c, size_t relay_index,
 	    s->tls_info[0] ? ", tls=" : "", s->tls_info,
 	    s->auth_user[0] ? ", auth=" : "", s->auth_user);
 	return 0;
+}
+
+/*
+ * session_open - connect and get ready; a built-in OAuth2 token the
+ * server refuses (535 after XOAUTH2, or OAUTHBEARER's error challenge)
+ * is dropped and fetched once more before the relay is called down
+ */
+int
+session_open(struct session *s, const struct conf *c, size_t relay_index,
+    struct tls_client *tls_client, struct why *why)
+{
+	bool	refused = false;
+
+	if (session_open_once(s, c, relay_index, tls_client, why,
+	    &refused) == 0)
+		return 0;
+	if (!refused)
+		return -1;
+	log_info("relay %s: the server refused the OAuth2 token (%s): "
+	    "asking for a new one", c->relays[relay_index].name, why->text);
+	oauth_drop(&c->relays[relay_index]);
+	refused = false;
+	return session_open_once(s, c, relay_index, tls_client, why,
+	    &refused);
 }
 
 /* session_is_open - ready for a transaction */

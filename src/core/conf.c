@@ -59,6 +59,59 @@ conf_relay_region(struct conf_parse *p, const struct conf_relay *r,
 		    "= ses: add preset = ses or remove ses_region");
 }
 
+/* conf_preset_str - fill an unset string key from a preset value */
+static void
+conf_preset_str(struct conf_relay *r, const char *key, char **field,
+    const char *value, const char *preset)
+{
+	struct conf_origin	*o = &r->origins[conf_kidx(SECT_RELAY, key)];
+
+	if (value == NULL || o->file != NULL || *field != NULL)
+		return;
+	*field = xstrdup(value);
+	o->preset = preset;
+}
+
+/*
+ * conf_relay_oauth - oauth_flow's defaults: the preset's endpoints and
+ * scopes, then Microsoft's endpoint from authority and tenant
+ */
+static void
+conf_relay_oauth(struct conf_relay *r, const struct preset *ps)
+{
+	bool	app = r->oauth_flow != CONF_OAUTH_REFRESH_TOKEN;
+
+	if (r->oauth_flow == CONF_OAUTH_NONE)
+		return;
+	if (ps != NULL) {
+		conf_preset_str(r, "oauth_authority", &r->oauth_authority,
+		    ps->oauth_authority, ps->name);
+		conf_preset_str(r, "oauth_tenant", &r->oauth_tenant,
+		    ps->oauth_tenant, ps->name);
+		conf_preset_str(r, "oauth_token_endpoint",
+		    &r->oauth_token_endpoint, ps->oauth_token_endpoint,
+		    ps->name);
+		conf_preset_str(r, "oauth_scope", &r->oauth_scope,
+		    app ? ps->oauth_scope_app : ps->oauth_scope_user,
+		    ps->name);
+		conf_preset_str(r, "oauth_login_endpoint",
+		    &r->oauth_login_endpoint, ps->oauth_login_endpoint,
+		    ps->name);
+	}
+	if (r->oauth_login_endpoint == NULL && r->oauth_tenant != NULL)
+		r->oauth_login_endpoint = xasprintf("https://%s/%s/oauth2/"
+		    "v2.0/devicecode", r->oauth_authority != NULL ?
+		    r->oauth_authority : CONF_OAUTH_AUTHORITY,
+		    r->oauth_tenant);
+	if (r->oauth_token_endpoint == NULL && r->oauth_tenant != NULL)
+		r->oauth_token_endpoint = xasprintf("https://%s/%s/oauth2/"
+		    "v2.0/token", r->oauth_authority != NULL ?
+		    r->oauth_authority : CONF_OAUTH_AUTHORITY,
+		    r->oauth_tenant);
+	if (r->oauth_scope == NULL && app && r->oauth_tenant != NULL)
+		r->oauth_scope = xstrdup(CONF_OAUTH_SCOPE_EXO);
+}
+
 /* conf_relay_end - apply the preset, derive port and name, check host */
 static void
 conf_relay_end(struct conf_parse *p)
@@ -104,7 +157,9 @@ conf_relay_end(struct conf_parse *p)
 	if (o_port->file == NULL && o_port->preset == NULL)
 		r->port = r->tls == CONF_TLS_IMPLICIT ? 465 :
 		    r->tls == CONF_TLS_NONE ? 25 : 587;
-	if (r->token_command != NULL && o_mech->file == NULL) {
+	conf_relay_oauth(r, ps);
+	if ((r->token_command != NULL || r->oauth_flow != CONF_OAUTH_NONE) &&
+	    o_mech->file == NULL) {
 		free(r->auth_mechanisms);
 		r->auth_mechanisms = xstrdup(CONF_MECHS_TOKEN);
 	}
@@ -354,6 +409,71 @@ conf_line_of(const struct conf_origin *origins, enum conf_sect s,
 	return o->file != NULL ? o->line : 0;
 }
 
+/* conf_relay_validate_oauth - the rules of oauth_flow */
+static void
+conf_relay_validate_oauth(struct conf_parse *p, struct conf_relay *r)
+{
+	const struct conf_origin	*o = r->origins;
+	unsigned			 l = conf_line_of(o, SECT_RELAY,
+					    "oauth_flow");
+
+	if (l == 0)
+		l = r->origin.line;
+	if (r->oauth_flow == CONF_OAUTH_NONE)
+		return;
+	if (r->user == NULL)
+		conf_err(p, l, "relay", "oauth_flow", "needs user: add user = "
+		    "ADDRESS (the mailbox the token is for)");
+	if (r->token_command != NULL || r->password_command != NULL)
+		conf_err(p, l, "relay", "oauth_flow", "set together with "
+		    "token_command or password_command: keep only one way "
+		    "to get the credential");
+	if (r->oauth_client_id == NULL &&
+	    r->oauth_flow != CONF_OAUTH_SERVICE_ACCOUNT)
+		conf_err(p, l, "relay", "oauth_client_id", "missing: "
+		    "oauth_flow needs the application (client) id");
+	if (r->oauth_flow == CONF_OAUTH_SERVICE_ACCOUNT &&
+	    r->oauth_key_file == NULL)
+		conf_err(p, l, "relay", "oauth_key_file", "missing: "
+		    "service_account needs the service account's JSON key "
+		    "file");
+	if (r->oauth_flow == CONF_OAUTH_CLIENT_CREDENTIALS &&
+	    (r->oauth_key_file == NULL) != (r->oauth_certificate_file == NULL))
+		conf_err(p, l, "relay", r->oauth_key_file == NULL ?
+		    "oauth_key_file" : "oauth_certificate_file", "missing: a "
+		    "certificate credential needs both oauth_key_file and "
+		    "oauth_certificate_file");
+	if (r->oauth_flow == CONF_OAUTH_REFRESH_TOKEN &&
+	    r->oauth_key_file != NULL)
+		conf_err(p, conf_line_of(o, SECT_RELAY, "oauth_key_file"),
+		    "relay", "oauth_key_file", "not used by refresh_token: "
+		    "remove it");
+	if (r->oauth_token_endpoint == NULL)
+		conf_err(p, l, "relay", "oauth_token_endpoint", "missing: "
+		    "set oauth_tenant (Microsoft), a preset, or "
+		    "oauth_token_endpoint = https://...");
+	else if (strncmp(r->oauth_token_endpoint, "https://", 8) != 0)
+		conf_err(p, conf_line_of(o, SECT_RELAY,
+		    "oauth_token_endpoint"), "relay", "oauth_token_endpoint",
+		    "'%.*s' is not an https:// URL: secrets are only sent "
+		    "over TLS", CONF_VALUE_SHOWN, r->oauth_token_endpoint);
+	if (r->oauth_login_endpoint != NULL &&
+	    strncmp(r->oauth_login_endpoint, "https://", 8) != 0)
+		conf_err(p, conf_line_of(o, SECT_RELAY,
+		    "oauth_login_endpoint"), "relay", "oauth_login_endpoint",
+		    "'%.*s' is not an https:// URL", CONF_VALUE_SHOWN,
+		    r->oauth_login_endpoint);
+	if (r->oauth_scope == NULL)
+		conf_err(p, l, "relay", "oauth_scope", "missing: set "
+		    "oauth_scope, or a preset that knows it");
+	if (strstr(r->auth_mechanisms, "XOAUTH2") == NULL &&
+	    strstr(r->auth_mechanisms, "OAUTHBEARER") == NULL)
+		conf_err(p, conf_line_of(o, SECT_RELAY, "auth_mechanisms"),
+		    "relay", "auth_mechanisms", "has neither XOAUTH2 nor "
+		    "OAUTHBEARER, so the OAuth2 token would never be used: "
+		    "add one of them");
+}
+
 /* conf_relay_validate - cross-field rules of one relay */
 static void
 conf_relay_validate(struct conf_parse *p, struct conf_relay *r)
@@ -393,6 +513,7 @@ conf_relay_validate(struct conf_parse *p, struct conf_relay *r)
 		    "relay", "auth_mechanisms", "has neither XOAUTH2 nor "
 		    "OAUTHBEARER, so token_command would never be used: add "
 		    "one of them");
+	conf_relay_validate_oauth(p, r);
 	if (r->tls_npins > 0 && r->tls == CONF_TLS_NONE)
 		conf_err(p, conf_line_of(o, SECT_RELAY, "tls_pin"), "relay",
 		    "tls_pin", "set with tls = none: pins need TLS: use tls = "

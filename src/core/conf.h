@@ -33,6 +33,14 @@ enum conf_tls {
 	CONF_TLS_NONE,		/* only when written explicitly */
 };
 
+/* [relay] oauth_flow: how posternd gets an OAuth2 token itself */
+enum conf_oauth {
+	CONF_OAUTH_NONE = 0,		/* default: no built-in token */
+	CONF_OAUTH_CLIENT_CREDENTIALS,	/* client id + secret (app) */
+	CONF_OAUTH_REFRESH_TOKEN,	/* client id + refresh token */
+	CONF_OAUTH_SERVICE_ACCOUNT,	/* Google: JSON key, signed JWT */
+};
+
 enum conf_log {
 	CONF_LOG_SYSLOG = 0,
 	CONF_LOG_STDERR,
@@ -71,6 +79,23 @@ struct conf_relay {
 	char		*token_command;	/* XOAUTH2/OAUTHBEARER token source */
 	char		*password_command; /* alternative to the secrets file */
 	bool		 force_sender;	/* envelope sender + From := user */
+	enum conf_oauth	 oauth_flow;	/* built-in OAuth2 token, or none */
+	char		*oauth_authority; /* Microsoft login host */
+	char		*oauth_tenant;	/* Microsoft tenant id or domain */
+	char		*oauth_client_id;
+	char		*oauth_token_endpoint; /* https://...; derived from
+					   authority and tenant when unset */
+	char		*oauth_scope;	/* space separated */
+	char		*oauth_login_endpoint; /* `postern oauth login`: device
+					   code (.../devicecode) or the
+					   authorization endpoint (PKCE) */
+	char		*oauth_token_file; /* refresh token, the agent's;
+					   NULL: SPOOL/state/oauth/
+					   HOST-PORT.refresh */
+	char		*oauth_key_file; /* private key (PEM) or Google's
+					   JSON key file: signed assertions */
+	char		*oauth_certificate_file; /* its certificate (x5t) */
+	char		*oauth_ca_file;	/* CA bundle for the endpoint */
 	char		*preset;	/* provider preset name, or NULL */
 	char		*ses_region;	/* preset = ses: the AWS region */
 	char		*password;	/* from conf_load_secrets(); wiped */
@@ -115,7 +140,7 @@ struct conf {
 	/* [timeouts] (seconds) */
 	uint64_t	 t_connect, t_greeting, t_ehlo, t_starttls, t_auth,
 			 t_mail, t_rcpt, t_data, t_data_block, t_data_end,
-			 t_rset, t_quit;
+			 t_rset, t_quit, t_oauth;
 	/* [monitoring] */
 	char		*prometheus_textfile; /* "" off; ends in .prom */
 	char		*alert_command;	/* NULL: off */

@@ -33,6 +33,7 @@
 
 _Static_assert(sizeof(enum conf_tls) == sizeof(int), "enum storage");
 _Static_assert(sizeof(enum conf_log) == sizeof(int), "enum storage");
+_Static_assert(sizeof(enum conf_oauth) == sizeof(int), "enum storage");
 
 const char *const conf_sect_names[] = {
 	"postern", "queue", "timeouts", "monitoring", "relay", NULL
@@ -49,6 +50,11 @@ static const char *const conf_log_names[] = {
 static const char *const conf_mech_names[] = {
 	"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN",
 	"XOAUTH2", "OAUTHBEARER", NULL
+};
+
+static const char *const conf_oauth_names[] = {
+	"none", "client_credentials", "refresh_token", "service_account",
+	NULL
 };
 
 #define MIN	60ULL
@@ -154,6 +160,9 @@ const struct conf_key conf_keys[] = {
 	    0, "RSET reply" },
 	{ SECT_TIMEOUTS, "quit", T_DURATION, "1m", 1, HOUR, G(t_quit), NULL,
 	    0, "QUIT reply" },
+	{ SECT_TIMEOUTS, "oauth", T_DURATION, "30s", 1, HOUR, G(t_oauth),
+	    NULL, 0, "a whole OAuth2 token request (connect: [timeouts] "
+	    "connect)" },
 
 	{ SECT_MONITORING, "prometheus_textfile", T_PATH, "", 0, 0,
 	    G(prometheus_textfile), NULL, K_EMPTY,
@@ -210,6 +219,49 @@ const struct conf_key conf_keys[] = {
 	    "prints the password instead of the secrets file" },
 	{ SECT_RELAY, "force_sender", T_BOOL, "no", 0, 0, R(force_sender),
 	    NULL, 0, "envelope sender and From: become user" },
+	{ SECT_RELAY, "oauth_flow", T_ENUM, "none", 0, 0, R(oauth_flow),
+	    conf_oauth_names, 0,
+	    "posternd gets the XOAUTH2/OAUTHBEARER token itself: "
+	    "client_credentials, refresh_token or service_account; none: "
+	    "off" },
+	{ SECT_RELAY, "oauth_authority", T_STRING, NULL, 0, 0,
+	    R(oauth_authority), NULL, K_OPTIONAL,
+	    "Microsoft sign-in host (national clouds); default "
+	    "login.microsoftonline.com" },
+	{ SECT_RELAY, "oauth_tenant", T_STRING, NULL, 0, 0, R(oauth_tenant),
+	    NULL, K_OPTIONAL, "Microsoft tenant id or domain" },
+	{ SECT_RELAY, "oauth_client_id", T_STRING, NULL, 0, 0,
+	    R(oauth_client_id), NULL, K_OPTIONAL,
+	    "the application (client) id" },
+	{ SECT_RELAY, "oauth_token_endpoint", T_STRING, NULL, 0, 0,
+	    R(oauth_token_endpoint), NULL, K_OPTIONAL,
+	    "https URL of the token endpoint; default from the preset, or "
+	    "https://AUTHORITY/TENANT/oauth2/v2.0/token" },
+	{ SECT_RELAY, "oauth_scope", T_STRING, NULL, 0, 0, R(oauth_scope),
+	    NULL, K_OPTIONAL, "scopes asked for, space separated; default "
+	    "from the preset" },
+	{ SECT_RELAY, "oauth_login_endpoint", T_STRING, NULL, 0, 0,
+	    R(oauth_login_endpoint), NULL, K_OPTIONAL,
+	    "postern oauth login: Microsoft's device code endpoint "
+	    "(.../devicecode), or an authorization endpoint (loopback "
+	    "redirect with PKCE); default from the preset or the tenant" },
+	{ SECT_RELAY, "oauth_token_file", T_PATH, NULL, 0, 0,
+	    R(oauth_token_file), NULL, K_OPTIONAL,
+	    "the refresh token, owned by the agent's user, mode 600, in a "
+	    "directory it can write; default "
+	    "SPOOL/state/oauth/HOST-PORT.refresh" },
+	{ SECT_RELAY, "oauth_key_file", T_PATH, NULL, 0, 0,
+	    R(oauth_key_file), NULL, K_OPTIONAL,
+	    "signs the client assertion: the certificate's private key "
+	    "(PEM, Microsoft) or the service account's JSON key file "
+	    "(Google); the agent's user's, mode 600" },
+	{ SECT_RELAY, "oauth_certificate_file", T_PATH, NULL, 0, 0,
+	    R(oauth_certificate_file), NULL, K_OPTIONAL,
+	    "the certificate (PEM) of oauth_key_file, as uploaded to the "
+	    "Microsoft app registration" },
+	{ SECT_RELAY, "oauth_ca_file", T_PATH, NULL, 0, 0, R(oauth_ca_file),
+	    NULL, K_OPTIONAL,
+	    "CA bundle for the token endpoint instead of the system's" },
 };
 
 #undef G

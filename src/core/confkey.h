@@ -25,6 +25,9 @@
 /* auth_mechanisms: the default, and with a token_command */
 #define CONF_MECHS_DEFAULT	"SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN LOGIN"
 #define CONF_MECHS_TOKEN	"XOAUTH2 OAUTHBEARER"
+/* oauth_flow: Microsoft's sign-in host and Exchange Online's app scope */
+#define CONF_OAUTH_AUTHORITY	"login.microsoftonline.com"
+#define CONF_OAUTH_SCOPE_EXO	"https://outlook.office365.com/.default"
 
 enum conf_sect {
 	SECT_POSTERN = 0,

@@ -41,12 +41,29 @@ conf_user_name(uid_t uid, char *out, size_t outsize)
 		snprintf(out, outsize, "%lu", (unsigned long)uid);
 }
 
-/* conf_needs_secret - a relay that takes its password from the file */
+/*
+ * conf_needs_secret - a relay that takes its password (for oauth_flow
+ * client_credentials: the client secret) from the file
+ */
 static bool
 conf_needs_secret(const struct conf_relay *r)
 {
 	return r->user != NULL && r->password_command == NULL &&
-	    r->token_command == NULL;
+	    r->token_command == NULL &&
+	    r->oauth_flow != CONF_OAUTH_REFRESH_TOKEN &&
+	    r->oauth_flow != CONF_OAUTH_SERVICE_ACCOUNT &&
+	    r->oauth_key_file == NULL;
+}
+
+/*
+ * conf_wants_secret - a relay that takes a line when there is one:
+ * oauth_flow refresh_token's optional client secret
+ */
+static bool
+conf_wants_secret(const struct conf_relay *r)
+{
+	return conf_needs_secret(r) ||
+	    (r->user != NULL && r->oauth_flow == CONF_OAUTH_REFRESH_TOKEN);
 }
 
 /*
@@ -208,7 +225,7 @@ conf_secrets_line(struct conf_secrets *s, char *line, unsigned lineno)
 		return;
 	}
 	for (i = 0; i < c->nrelays; i++) {
-		if (!conf_needs_secret(&c->relays[i]))
+		if (!conf_wants_secret(&c->relays[i]))
 			continue;
 		m = conf_secret_match(line, hlen, &c->relays[i]);
 		if (m == 0 || m < s->best[i])
@@ -290,6 +307,11 @@ conf_load_secrets_as(struct conf *c, uid_t owner, struct buf *err)
 
 	for (i = 0; i < c->nrelays; i++)
 		need |= conf_needs_secret(&c->relays[i]);
+	/* an optional client secret: read the file only when it is there */
+	for (i = 0; i < c->nrelays && !need; i++)
+		if (conf_wants_secret(&c->relays[i]) &&
+		    access(path, F_OK) == 0)
+			need = true;
 	if (!need)
 		return 0;
 	s = xcalloc(1, sizeof(*s));

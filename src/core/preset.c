@@ -73,8 +73,13 @@ static const struct preset presets[] = {
 		.limit = 2000,
 		.limit_period = 86400,
 		.notes = "an app password (2-step verification on), or "
-		    "token_command for OAuth2; the limit is Google "
+		    "OAuth2 (oauth_flow); the limit is Google "
 		    "Workspace's (500 a day for trial accounts)",
+		.oauth_token_endpoint = "https://oauth2.googleapis.com/token",
+		.oauth_scope_app = "https://mail.google.com/",
+		.oauth_scope_user = "https://mail.google.com/",
+		.oauth_login_endpoint =
+		    "https://accounts.google.com/o/oauth2/v2/auth",
 	},
 	/* learn.microsoft.com/en-us/exchange/mail-flow-best-practices/
 	 * how-to-set-up-a-multifunction-device-or-application-to-send-email-
@@ -94,7 +99,12 @@ static const struct preset presets[] = {
 		.oauth2 = true,
 		.force_sender = true,
 		.notes = "basic authentication is off for most tenants: "
-		    "token_command, and SMTP AUTH allowed for the mailbox",
+		    "oauth_flow (or token_command), and SMTP AUTH allowed "
+		    "for the mailbox",
+		.oauth_authority = "login.microsoftonline.com",
+		.oauth_scope_app = "https://outlook.office365.com/.default",
+		.oauth_scope_user = "https://outlook.office.com/SMTP.Send "
+		    "offline_access",
 	},
 	/* support.microsoft.com/en-us/office/pop-imap-and-smtp-settings-
 	 * 8361e398-8af4-4e97-b147-6c6c4ac95353 (smtp-mail.outlook.com, 587
@@ -108,6 +118,10 @@ static const struct preset presets[] = {
 		.ports = { STARTTLS(587) },
 		.user_form = "the full Outlook.com address",
 		.oauth2 = true,
+		.oauth_authority = "login.microsoftonline.com",
+		.oauth_tenant = "consumers",
+		.oauth_scope_user = "https://outlook.office.com/SMTP.Send "
+		    "offline_access",
 	},
 	/* fastmail.com/help/technical/servernamesandports.html
 	 * (smtp.fastmail.com, 465 SSL/TLS "not STARTTLS", the full address,

@@ -55,6 +55,13 @@ struct preset {
 	 */
 	const char	*spf_include;
 	const char	*dkim_selectors;
+	/* OAuth2 (oauth_flow); NULL where the provider has none */
+	const char	*oauth_authority;	/* Microsoft login host */
+	const char	*oauth_tenant;		/* fixed tenant, or NULL */
+	const char	*oauth_token_endpoint;	/* NULL: from authority */
+	const char	*oauth_scope_app;	/* client_credentials */
+	const char	*oauth_scope_user;	/* refresh_token */
+	const char	*oauth_login_endpoint;	/* NULL: from authority */
 };
 
 /*

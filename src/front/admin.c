@@ -1,20 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * admin.c - the `postern` subcommand dispatch, its usage text, the
- * configuration dump (config; config --presets is presetcmd.c's) and
- * `postern check`.
+ * configuration dump (config; config --presets is presetcmd.c's),
+ * `postern check` and `postern oauth login`.
  *
  * Owns only the dispatch and those two: flush lives in flush.c,
  * newaliases in newaliases.c, the queue tools (queue, show, delete,
  * retry, failed; mailq) in queuecmd.c, status in statuscmd.c.  It calls
  * them and front.c, and none of them calls back.  Runs as the invoking
  * user and never changes a queue file.  Commands that need TLS or SASL
- * (check) exec posternd --check, so this program never links them;
+ * (check, oauth login) exec posternd, so this program never links them;
  * check --send-test queues its message here first (submission.c).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,11 @@ admin_usage(FILE *f)
 	    "        [--sender ADDRESS] [--no-dns] [--strict]\n"
 	    "                   diagnose the relays step by step (runs "
 	    "posternd --check)\n"
+	    "  oauth login RELAY\n"
+	    "                   get and store an OAuth2 refresh token for "
+	    "RELAY\n"
+	    "                   (its number or host; root or the group "
+	    POSTERN_GROUP "; runs posternd)\n"
 	    "  newaliases       validate the aliases file (also: sendmail "
 	    "-bi)\n"
 	    "  sendmail ARGS    the sendmail command line\n"
@@ -243,6 +249,95 @@ admin_check(int argc, char **argv)
 	return EX_UNAVAILABLE;
 }
 
+/* admin_in_group - is the caller root or in the agent's group */
+static bool
+admin_in_group(void)
+{
+	struct group	*gr = getgrnam(POSTERN_GROUP);
+	gid_t		 groups[256];
+	int		 n, i;
+
+	if (geteuid() == 0 || getuid() == 0)
+		return true;
+	if (gr == NULL)
+		return false;
+	if (getegid() == gr->gr_gid || getgid() == gr->gr_gid)
+		return true;
+	n = getgroups((int)ARRAY_SIZE(groups), groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == gr->gr_gid)
+			return true;
+	return false;
+}
+
+/*
+ * admin_oauth - `postern oauth login RELAY`: the HTTPS and JSON work
+ * happens in the agent's program (posternd --oauth-login), as the
+ * agent's user; this program links neither.  Root or the agent's group.
+ */
+static int
+admin_oauth(int argc, char **argv)
+{
+	const char	*args[8], *config = NULL, *relay = NULL, *agent;
+	char		*checked = NULL;
+	struct conf	 c;
+	struct buf	 err;
+	size_t		 n = 0;
+	int		 i, rc;
+
+	for (i = 2; i < argc; i++)
+		if (front_config_arg(argc, argv, &i, &config))
+			continue;
+		else if (relay == NULL && argv[i][0] != '-')
+			relay = argv[i];
+		else
+			break;
+	if (argc < 2 || strcmp(argv[1], "login") != 0 || relay == NULL ||
+	    i < argc) {
+		log_error("usage: postern oauth login RELAY [-C config] "
+		    "(RELAY: its number in postern.conf, or its host)");
+		return EX_USAGE;
+	}
+	if (!admin_in_group()) {
+		log_error("oauth login: run it as root or as a member of the "
+		    "group %s (the refresh token is the agent's)",
+		    POSTERN_GROUP);
+		return EX_NOPERM;
+	}
+	buf_init(&err, ADMIN_ERR_MAX);
+	args[n++] = "posternd";
+	args[n++] = "--oauth-login";
+	args[n++] = relay;
+	if (config != NULL) {
+		if (confpath_check(config, CONFDIR "/postern.conf", &checked,
+		    &err) == -1) {
+			log_error("%s", buf_cstr(&err));
+			buf_free(&err);
+			return EX_USAGE;
+		}
+		args[n++] = "-C";
+		args[n++] = checked;
+	}
+	args[n] = NULL;
+	if (conf_load(&c, checked != NULL ? checked : CONFDIR
+	    "/postern.conf", false, &err) == -1) {
+		log_error("%s", buf_cstr(&err));
+		buf_free(&err);
+		free(checked);
+		return EX_CONFIG;
+	}
+	agent = c.agent_program;
+	fflush(NULL);
+	execv(agent, (char *const *)args);
+	rc = errno;
+	log_error("cannot run %s: %s: postern oauth login needs the agent "
+	    "(agent_program in [postern])", agent, strerror(rc));
+	conf_free(&c);
+	buf_free(&err);
+	free(checked);
+	return EX_UNAVAILABLE;
+}
+
 /* admin_main - dispatch a subcommand */
 int
 admin_main(const char *cmd, int argc, char **argv)
@@ -265,6 +360,8 @@ admin_main(const char *cmd, int argc, char **argv)
 		return queuecmd_main(cmd, argc, argv);
 	if (strcmp(cmd, "check") == 0)
 		return admin_check(argc, argv);
+	if (strcmp(cmd, "oauth") == 0)
+		return admin_oauth(argc, argv);
 	if (strcmp(cmd, "status") == 0)
 		return statuscmd_main(argc, argv);
 	for (i = 1; i < argc; i++) {

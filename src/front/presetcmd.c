@@ -59,7 +59,8 @@ presetcmd_one(FILE *f, const struct preset *ps)
 		fprintf(f, "    password: an app password, not the account's "
 		    "own\n");
 	if (ps->oauth2)
-		fprintf(f, "    OAuth2 required: set token_command\n");
+		fprintf(f, "    OAuth2 required: set oauth_flow (or "
+		    "token_command)\n");
 	if (ps->force_sender)
 		fprintf(f, "    sender: only the account (force_sender = yes "
 		    "is set)\n");

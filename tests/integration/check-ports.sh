@@ -180,7 +180,7 @@ is "$(no_limit_line)" "" "a preset without a published limit, any rate: no hint"
 # ------------------------------------------- OAuth2 demanded by the preset
 conf 'preset = office365' 'port = 2525' 'user = a@example.org'
 ck
-like "$(cat "$T/out")" '\[warn\] configuration: Microsoft 365 \(Exchange Online\) requires OAuth2: set token_command' \
+like "$(cat "$T/out")" '\[warn\] configuration: Microsoft 365 \(Exchange Online\) requires OAuth2: set oauth_flow \(postern.conf\(5\), OAuth2\) or token_command' \
     "office365 without token_command: OAuth2 named"
 conf 'preset = office365' 'port = 2525' 'user = a@example.org' \
     'token_command = /bin/echo token'

@@ -223,7 +223,7 @@ sh_tls --fault 'auth:535 5.7.139 Authentication unsuccessful, basic authenticati
 ck_conf "$SMARTHOST_PORT"
 ck
 is "$rc" 1 "basic auth disabled: exit 1"
-like "$(line FAIL AUTH)" 'basic authentication is disabled\.: the provider has disabled password \(basic\) authentication: use XOAUTH2 with a token_command' \
+like "$(line FAIL AUTH)" 'basic authentication is disabled\.: the provider has disabled password \(basic\) authentication: use XOAUTH2 \(oauth_flow, or a token_command\)' \
     "basic auth disabled: XOAUTH2 hint"
 smarthost_stop
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # configure-deps.sh - ./configure on a machine without one of the
-# pkg-config libraries stops with a message naming the Debian package
-# to install.
+# pkg-config libraries (GnuTLS, inih, Cyrus SASL, libpsl, libcurl,
+# json-c) stops with a message naming the Debian package to install.
 # The missing library is simulated by a pkg-config wrapper that knows
 # nothing of it (removing -dev packages from the CI machine is not ours
 # to do).
@@ -13,7 +13,7 @@ tmpdir_make
 
 real_pc=$(command -v pkg-config)
 for case in "gnutls libgnutls28-dev" "inih libinih-dev" "libsasl2 libsasl2-dev" \
-    "libpsl libpsl-dev"; do
+    "libpsl libpsl-dev" "libcurl libcurl4-gnutls-dev" "json-c libjson-c-dev"; do
 	set -- $case
 	lib=$1
 	pkg=$2

@@ -111,6 +111,19 @@ def peer_uid(port):
     return None
 
 
+def oauth_live(livedir, token):
+    """Is token one that tests/lib/oauthsrv.py issued and that has not
+    expired (its file in livedir, named by its SHA-256)?"""
+    if not token:
+        return False
+    name = hashlib.sha256(token).hexdigest()
+    try:
+        with open(os.path.join(livedir, name)) as f:
+            return json.load(f)["expires"] > time.time()
+    except (OSError, ValueError, KeyError):
+        return False
+
+
 class Fault:
     """One --fault STAGE[#N|=ADDR]:ACTION[:COUNT] entry."""
 
@@ -436,8 +449,12 @@ class Handler:
         token = fields.get(b"auth", b"")
         token = token[7:] if token.lower().startswith(b"bearer ") else b""
         a = self.state.args
-        good = a.user is None or (login == a.user.encode() and
-                                  token == (a.password or "").encode())
+        if a.oauth_live:
+            good = (a.user is None or login == a.user.encode()) and \
+                oauth_live(a.oauth_live, token)
+        else:
+            good = a.user is None or (login == a.user.encode() and
+                                      token == (a.password or "").encode())
         if not good:
             # RFC 7628 3.2.2: an error challenge, the client answers with
             # an empty line (XOAUTH2 does the same), then the final reply.
@@ -833,6 +850,9 @@ def parse_args(argv):
                    "CRAM-MD5, XOAUTH2, OAUTHBEARER)")
     p.add_argument("--user", help="the only valid user (none: any)")
     p.add_argument("--password", help="its password (or bearer token)")
+    p.add_argument("--oauth-live", metavar="DIR",
+                   help="XOAUTH2/OAUTHBEARER accept only a live token of "
+                   "tests/lib/oauthsrv.py (its DIR/live)")
     p.add_argument("--auth-require-tls", choices=("yes", "no"),
                    default="yes",
                    help="offer/accept AUTH only after STARTTLS")

@@ -149,7 +149,8 @@ main(void)
 	    "smtp.example.com: server offers 'PLAIN LOGIN', auth_mechanisms "
 	    "allows '(default: SCRAM-SHA-256 SCRAM-SHA-1 CRAM-MD5 PLAIN "
 	    "LOGIN, XOAUTH2 OAUTHBEARER with token_command)' "
-	    "(XOAUTH2/OAUTHBEARER need token_command)", "and says why");
+	    "(XOAUTH2/OAUTHBEARER need token_command or oauth_flow)",
+	    "and says why");
 	auth_free(as);
 
 	/* PLAIN through Cyrus: "\0user\0pass" */
@@ -300,8 +301,8 @@ main(void)
 	    "538");
 	ok(starts(explain(535, "5.7.139", "Authentication unsuccessful, "
 	    "basic authentication is disabled."), "the provider has disabled "
-	    "password (basic) authentication: use XOAUTH2 with a "
-	    "token_command"), "Microsoft basic auth disabled");
+	    "password (basic) authentication: use XOAUTH2 (oauth_flow, "
+	    "or a token_command)"), "Microsoft basic auth disabled");
 	ok(starts(explain(535, "5.7.139", "Authentication unsuccessful, "
 	    "SmtpClientAuthentication is disabled for the Tenant."),
 	    "authenticated SMTP is disabled for this mailbox"),

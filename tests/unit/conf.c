@@ -710,6 +710,87 @@ test_presets(void)
 	test_ses_region();
 }
 
+/*
+ * test_oauth - oauth_flow: the presets fill endpoint and scope (by flow),
+ * Microsoft's endpoint from authority and tenant, explicit keys win,
+ * the mechanisms default to XOAUTH2 OAUTHBEARER, and each missing or
+ * unsafe piece is an error naming the fix
+ */
+static void
+test_oauth(void)
+{
+	struct conf	c;
+	char		w[300];
+
+	if (good("[relay]\npreset = office365\nuser = a@contoso.com\n"
+	    "oauth_flow = client_credentials\noauth_tenant = contoso\n"
+	    "oauth_client_id = cid\n", true, &c, "office365 app") == 0) {
+		is_str(c.relays[0].oauth_token_endpoint, "https://login."
+		    "microsoftonline.com/contoso/oauth2/v2.0/token",
+		    "office365: endpoint from authority and tenant");
+		is_str(c.relays[0].oauth_scope,
+		    "https://outlook.office365.com/.default",
+		    "office365 client_credentials: Exchange Online's scope");
+		is_str(c.relays[0].auth_mechanisms, "XOAUTH2 OAUTHBEARER",
+		    "oauth_flow: XOAUTH2 OAUTHBEARER by default");
+		is_str(conf_origin_format(conf_origin_of(&c, "relay",
+		    "oauth_scope", 0), w, sizeof(w)), "preset office365",
+		    "the scope's origin is the preset");
+		conf_free(&c);
+	}
+	if (good("[relay]\npreset = office365\nuser = a@contoso.com\n"
+	    "oauth_flow = refresh_token\noauth_tenant = contoso\n"
+	    "oauth_authority = login.microsoftonline.us\n"
+	    "oauth_client_id = cid\n", true, &c, "office365 delegated") ==
+	    0) {
+		is_str(c.relays[0].oauth_token_endpoint, "https://login."
+		    "microsoftonline.us/contoso/oauth2/v2.0/token",
+		    "a national cloud's authority");
+		is_str(c.relays[0].oauth_scope, "https://outlook.office.com/"
+		    "SMTP.Send offline_access", "delegated: SMTP.Send");
+		is_str(c.relays[0].oauth_login_endpoint, "https://login."
+		    "microsoftonline.us/contoso/oauth2/v2.0/devicecode",
+		    "delegated: the device code endpoint for the login");
+		conf_free(&c);
+	}
+	if (good("[relay]\npreset = gmail\nuser = me@gmail.example\n"
+	    "oauth_flow = refresh_token\noauth_client_id = cid\n", true, &c,
+	    "gmail refresh") == 0) {
+		is_str(c.relays[0].oauth_token_endpoint,
+		    "https://oauth2.googleapis.com/token", "gmail endpoint");
+		is_str(c.relays[0].oauth_scope, "https://mail.google.com/",
+		    "gmail scope");
+		is_str(c.relays[0].oauth_login_endpoint, "https://accounts."
+		    "google.com/o/oauth2/v2/auth", "gmail login endpoint");
+		conf_free(&c);
+	}
+	if (good("[relay]\npreset = gmail\nuser = me@gmail.example\n",
+	    true, &c, "gmail without oauth_flow") == 0) {
+		ok(c.relays[0].oauth_token_endpoint == NULL &&
+		    c.relays[0].oauth_scope == NULL,
+		    "no oauth_flow: the preset fills no OAuth2 key");
+		conf_free(&c);
+	}
+	bad(RELAY "user = u\noauth_flow = client_credentials\n"
+	    "oauth_tenant = t\n", true, "F:4: [relay] oauth_client_id: "
+	    "missing: oauth_flow needs the application (client) id\n",
+	    "oauth_flow without client id");
+	bad(RELAY "user = u\noauth_flow = refresh_token\noauth_client_id = c"
+	    "\noauth_scope = s\noauth_token_endpoint = http://x/token\n",
+	    true, "F:7: [relay] oauth_token_endpoint: 'http://x/token' is "
+	    "not an https:// URL: secrets are only sent over TLS\n",
+	    "http endpoint refused");
+	bad(RELAY "oauth_flow = client_credentials\noauth_client_id = c\n"
+	    "oauth_tenant = t\n", true, "F:3: [relay] oauth_flow: needs "
+	    "user: add user = ADDRESS (the mailbox the token is for)\n",
+	    "oauth_flow without user");
+	bad(RELAY "user = u\noauth_flow = refresh_token\noauth_client_id = c"
+	    "\n", true, "F:4: [relay] oauth_token_endpoint: missing: set "
+	    "oauth_tenant (Microsoft), a preset, or oauth_token_endpoint = "
+	    "https://...\nF:4: [relay] oauth_scope: missing: set oauth_scope, "
+	    "or a preset that knows it\n", "no endpoint, no scope");
+}
+
 static void
 test_dump(void)
 {
@@ -1041,6 +1122,7 @@ main(void)
 	test_error_cap();
 	test_open_error();
 	test_presets();
+	test_oauth();
 	test_dump();
 	test_dump_long();
 	test_dump_hash();
