@@ -51,6 +51,7 @@ struct agent {
 	/* the trigger FIFOs (agent_trigger_*); fifo_fd is the world's */
 	int		 admin_fd;	/* spool/flush; -1 */
 	struct ctlsock	 ctl;		/* spool/queue.sock (ctlsock.h) */
+	struct ctlsock	 octl;		/* spool/oauth.sock (ctlsock.h) */
 	bool		 flush_relays;	/* the flush ends relay back-off too */
 	bool		 trig_pending;	/* world FIFO: a rescan asked for */
 	bool		 trig_flush;	/* world FIFO: a flush asked for */

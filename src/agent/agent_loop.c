@@ -362,10 +362,11 @@ agent_timeout_ms(struct agent *a, uint64_t now, int64_t rate_wait,
 static void
 agent_wait(struct agent *a, int timeout)
 {
-	struct pollfd	pfd[5 + POOL_WORKERS_MAX];
+	struct pollfd	pfd[6 + POOL_WORKERS_MAX];
 	int		wfd[POOL_WORKERS_MAX];
 	unsigned	i;
-	int		nfd = 0, fifo = -1, admin = -1, ctl = -1, n;
+	int		nfd = 0, fifo = -1, admin = -1, ctl = -1, octl = -1;
+	int		n;
 
 	pfd[nfd].fd = a->sig_fd;
 	pfd[nfd++].events = POLLIN;
@@ -385,6 +386,11 @@ agent_wait(struct agent *a, int timeout)
 	if (a->ctl.fd != -1) {
 		ctl = nfd;
 		pfd[nfd].fd = a->ctl.fd;
+		pfd[nfd++].events = POLLIN;
+	}
+	if (a->octl.fd != -1) {
+		octl = nfd;
+		pfd[nfd].fd = a->octl.fd;
 		pfd[nfd++].events = POLLIN;
 	}
 	for (i = 0; i < a->nworkers; i++) {
@@ -416,6 +422,8 @@ agent_wait(struct agent *a, int timeout)
 		agent_trigger_admin(a);
 	if (ctl != -1 && (pfd[ctl].revents & POLLIN))
 		ctlsock_accept(&a->ctl);
+	if (octl != -1 && (pfd[octl].revents & POLLIN))
+		ctlsock_accept(&a->octl);
 }
 
 /* agent_loop - the daemon */

@@ -697,8 +697,13 @@ agent_start(struct agent *a)
 	agent_relays_restore(a);
 	agent_open_fds(a);
 	a->ctl.fd = -1;
-	if (!a->once)
-		ctlsock_open(&a->ctl, a->conf.spool_dir, a->conf.path);
+	a->octl.fd = -1;
+	if (!a->once) {
+		ctlsock_open(&a->ctl, a->conf.spool_dir, a->conf.path,
+		    CTLSOCK_QUEUE);
+		ctlsock_open(&a->octl, a->conf.spool_dir, a->conf.path,
+		    CTLSOCK_OAUTH);
+	}
 	conn_set_stop(a->sig_fd, agent_stopping, a);
 	log_info("started%s, spool %s, %zu relay(s)", a->once ? " (--once)" :
 	    "", a->conf.spool_dir, a->conf.nrelays);
@@ -709,6 +714,7 @@ void
 agent_shutdown(struct agent *a, int lock_fd)
 {
 	ctlsock_close(&a->ctl);
+	ctlsock_close(&a->octl);
 	session_close(&a->sess);
 	agent_release(a);
 	if (a->fifo_fd != -1)

@@ -299,7 +299,7 @@ agent_workers_stop(struct agent *a)
 static struct pool_worker *
 agent_worker_idle(struct agent *a)
 {
-	int		 fds[5 + POOL_WORKERS_MAX];
+	int		 fds[6 + POOL_WORKERS_MAX];
 	size_t		 nfds = 0;
 	unsigned	 i, j;
 
@@ -317,6 +317,7 @@ agent_worker_idle(struct agent *a)
 		fds[nfds++] = a->fifo_fd;
 		fds[nfds++] = a->admin_fd;
 		fds[nfds++] = a->ctl.fd;	/* only the main loop accepts */
+		fds[nfds++] = a->octl.fd;
 		for (j = 0; j < a->nworkers; j++)
 			if (a->workers[j].fd != -1)
 				fds[nfds++] = a->workers[j].fd;

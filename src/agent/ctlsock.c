@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * ctlsock.c - the agent's queue socket, spool_dir/queue.sock: how a user
- * outside the postern group sees their own queued and failed messages.
+ * ctlsock.c - the agent's sockets: spool_dir/queue.sock, how a user
+ * outside the postern group sees their own queued and failed messages;
+ * and spool_dir/oauth.sock, how root or a member of the agent's group
+ * runs `postern oauth login` without the agent's secrets (the child's
+ * work is oauthsock.c's).  Two sockets, not two requests on one: the
+ * main process never reads from a client, so the socket a connection
+ * came on is all it knows of it, and a login (up to OAUTHSOCK_DEADLINE_S)
+ * must neither hold a listing's slot nor live under a listing's deadline.
  *
- * Owns the listening socket and the children that answer it.  A
- * connection's one request line ("list" or "list json", read within
+ * Owns the listening sockets and the children that answer them (a
+ * login's child: oauthsock_child()).  On queue.sock, a connection's one
+ * request line ("list" or "list json", read within
  * CTLSOCK_READ_MS) is answered by a child that execs `postern queue
  * --owner UID [--json]` as the agent's user with its output on the
  * socket; UID is the peer's uid as the kernel reports it (SO_PEERCRED).
@@ -13,12 +20,13 @@
  * client stops reading fails its next write after CTLSOCK_SEND_S seconds
  * (SO_SNDTIMEO) and exits; one still running after CTLSOCK_DEADLINE_S is
  * killed when the next connection comes (that is when its slot counts),
- * and every child when the agent stops.
+ * and every child when the agent stops.  oauth.sock has its own
+ * CTLSOCK_KIDS slots, and a deadline of OAUTHSOCK_DEADLINE_S and that.
  *
  * Must never: take the uid (or anything but the request word) from what
- * the client sends; answer anything but the listing of the caller's own
- * messages; loosen a mode of the spool; wait for a client in the main
- * process.
+ * the client sends; answer anything on queue.sock but the listing of the
+ * caller's own messages; loosen a mode of the spool; wait for a client in
+ * the main process.
  */
 #include "config.h"
 
@@ -40,6 +48,7 @@
 #include "ctlsock.h"
 #include "io.h"
 #include "log.h"
+#include "oauthsock.h"
 #include "spool.h"
 #include "util.h"
 
@@ -52,9 +61,12 @@
 
 extern char **environ;
 
-/* ctlsock_prog - the postern front end installed next to this program */
+/*
+ * ctlsock_prog - the postern front end installed next to this program,
+ * or this program itself (oauth.sock)
+ */
 static char *
-ctlsock_prog(void)
+ctlsock_prog(enum ctlsock_kind kind)
 {
 	char	self[PATH_MAX], *slash;
 	ssize_t	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -62,32 +74,53 @@ ctlsock_prog(void)
 	if (n <= 0)
 		return NULL;
 	self[n] = '\0';
+	if (kind == CTLSOCK_OAUTH)
+		return xstrdup(self);
 	if ((slash = strrchr(self, '/')) == NULL)
 		return NULL;
 	*slash = '\0';
 	return xasprintf("%s/postern", self);
 }
 
+/* ctlsock_what - what is lost without the socket, for the log */
+static const char *
+ctlsock_what(enum ctlsock_kind kind)
+{
+	return kind == CTLSOCK_OAUTH ? "postern oauth login works for root "
+	    "only" : "users cannot list their own messages";
+}
+
+/* ctlsock_deadline_ms - how long a child of this socket may run */
+static int64_t
+ctlsock_deadline_ms(const struct ctlsock *s)
+{
+	return (int64_t)(s->kind == CTLSOCK_OAUTH ? OAUTHSOCK_DEADLINE_S +
+	    CTLSOCK_DEADLINE_S : CTLSOCK_DEADLINE_S) * 1000;
+}
+
 /* ctlsock_open - see ctlsock.h */
 void
-ctlsock_open(struct ctlsock *s, const char *spool, const char *config)
+ctlsock_open(struct ctlsock *s, const char *spool, const char *config,
+    enum ctlsock_kind kind)
 {
-	struct sockaddr_un	sun;
-	char			path[PATH_MAX];
-	mode_t			old;
-	int			rc;
+	struct sockaddr_un	 sun;
+	char			 path[PATH_MAX];
+	const char		*name = kind == CTLSOCK_OAUTH ?
+	    SPOOL_OAUTH_SOCK : SPOOL_QUEUE_SOCK;
+	mode_t			 old;
+	int			 rc;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	if (spool_path(spool, SPOOL_QUEUE_SOCK, NULL, path,
-	    sizeof(path)) == -1 || strlen(path) >= sizeof(sun.sun_path)) {
-		log_warnx("%s/%s: path too long for a socket: users cannot "
-		    "list their own messages", spool, SPOOL_QUEUE_SOCK);
+	s->kind = kind;
+	if (spool_path(spool, name, NULL, path, sizeof(path)) == -1 ||
+	    strlen(path) >= sizeof(sun.sun_path)) {
+		log_warnx("%s/%s: path too long for a socket: %s", spool,
+		    name, ctlsock_what(kind));
 		return;
 	}
-	if ((s->prog = ctlsock_prog()) == NULL) {
-		log_warn("readlink /proc/self/exe (users cannot list their "
-		    "own messages)");
+	if ((s->prog = ctlsock_prog(kind)) == NULL) {
+		log_warn("readlink /proc/self/exe (%s)", ctlsock_what(kind));
 		return;
 	}
 	memset(&sun, 0, sizeof(sun));
@@ -95,7 +128,7 @@ ctlsock_open(struct ctlsock *s, const char *spool, const char *config)
 	(void)str_copy(sun.sun_path, path, sizeof(sun.sun_path));
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd == -1) {
-		log_warn("socket (users cannot list their own messages)");
+		log_warn("socket (%s)", ctlsock_what(kind));
 		return;
 	}
 	/* a stale socket of an agent that died: the directory is ours */
@@ -105,8 +138,7 @@ ctlsock_open(struct ctlsock *s, const char *spool, const char *config)
 	rc = bind(s->fd, (struct sockaddr *)&sun, sizeof(sun));
 	(void)umask(old);
 	if (rc == -1 || listen(s->fd, CTLSOCK_BACKLOG) == -1) {
-		log_warn("bind %s (users cannot list their own messages)",
-		    path);
+		log_warn("bind %s (%s)", path, ctlsock_what(kind));
 		close(s->fd);
 		s->fd = -1;
 		return;
@@ -117,7 +149,8 @@ ctlsock_open(struct ctlsock *s, const char *spool, const char *config)
 
 /*
  * ctlsock_reap - collect the children that ended, kill those past
- * CTLSOCK_DEADLINE_S; returns a free slot, or -1
+ * CTLSOCK_DEADLINE_S (a login: OAUTHSOCK_DEADLINE_S and that); returns a
+ * free slot, or -1
  */
 static int
 ctlsock_reap(struct ctlsock *s)
@@ -127,9 +160,10 @@ ctlsock_reap(struct ctlsock *s)
 
 	for (i = 0; i < CTLSOCK_KIDS; i++) {
 		if (s->kid[i] != 0 && now - s->started[i] >
-		    (int64_t)CTLSOCK_DEADLINE_S * 1000) {
-			log_warnx("%s: listing pid %ld ran past %d s: killed",
-			    s->path, (long)s->kid[i], CTLSOCK_DEADLINE_S);
+		    ctlsock_deadline_ms(s)) {
+			log_warnx("%s: child %ld ran past %lld s: killed",
+			    s->path, (long)s->kid[i],
+			    (long long)ctlsock_deadline_ms(s) / 1000);
 			(void)kill(s->kid[i], SIGKILL);
 			(void)io_waitpid(s->kid[i], &st, 0);
 			s->kid[i] = 0;
@@ -203,6 +237,8 @@ ctlsock_child(struct ctlsock *s, int fd)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGPIPE, SIG_DFL);
 	close(s->fd);
+	if (s->kind == CTLSOCK_OAUTH)
+		oauthsock_child(fd, s->prog, s->config);
 	/* a client that stops reading: the listing's write fails, it ends */
 	if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
 		ctlsock_say(fd, "error cannot start the listing\n");

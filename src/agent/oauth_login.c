@@ -11,20 +11,26 @@
  *     the URL to open on any machine, read back the address the browser
  *     ends on (nothing listens: the page need not load), check its
  *     state, trade the code and the verifier for the tokens.
- * Runs as root or the agent's user; as root it reads the secrets file
- * with the agent's rules, then drops to the agent's user before any
- * network traffic or file write.  Never prints or logs a token, a code
- * verifier or a secret; the terminal sees only the URL, the user code
- * and where the token went.
+ * Runs as root or the agent's user: `postern oauth login` by root execs
+ * it, and the running agent runs it for a member of its group who asks
+ * on spool_dir/oauth.sock (oauthsock.c: its output goes to that user's
+ * terminal, the pasted address comes from it).  As root it reads the
+ * secrets file with the agent's rules, then drops to the agent's user
+ * before any network traffic or file write.  One login per relay at a
+ * time (a lock on TOKEN_FILE.lock).  Never prints or logs a token, a
+ * code verifier or a secret; the terminal sees only the URL, the user
+ * code and where the token went.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -457,6 +463,41 @@ login_is_agent(const struct conf *c)
 	return true;
 }
 
+/*
+ * login_lock - one login per relay: an exclusive lock on the token
+ * file's name and ".lock", held until this process ends.  0, or -1 said
+ */
+static int
+login_lock(struct login *l)
+{
+	char		file[4096], path[4096 + 8];
+	struct why	why;
+	int		fd;
+
+	why_clear(&why);
+	if (oauth_refresh_path(l->r, file, sizeof(file)) == -1 ||
+	    (l->r->oauth_token_file == NULL && oauth_state_ready(&why) ==
+	    -1)) {
+		log_error("cannot prepare the token file: %s", why.text[0] ?
+		    why.text : "path too long");
+		return -1;
+	}
+	(void)snprintf(path, sizeof(path), "%s.lock", file);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		log_error("open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		log_error("a login for relay %s is already running (%s is "
+		    "locked): finish it, or wait until it ends (at most %d "
+		    "minutes)", l->r->name, path, LOGIN_WAIT_MAX / 60 + 1);
+		close(fd);
+		return -1;
+	}
+	return 0;	/* the descriptor stays open: the lock with it */
+}
+
 /* oauth_login_main - posternd --oauth-login RELAY [-C config] */
 int
 oauth_login_main(int argc, char **argv)
@@ -505,6 +546,8 @@ oauth_login_main(int argc, char **argv)
 		oauth_configure(&c, geteuid());
 		if (!login_is_agent(&c))
 			ret = EX_NOPERM;
+		else if (login_lock(&l) == -1)
+			ret = EX_TEMPFAIL;
 		else if (strstr(l.r->oauth_login_endpoint, "/devicecode") !=
 		    NULL)
 			ret = login_device(&l, &c);

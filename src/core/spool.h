@@ -53,6 +53,8 @@
 						   group (mode 0620) */
 #define SPOOL_QUEUE_SOCK	"queue.sock"	/* the agent's socket where a
 						   user lists their own mail */
+#define SPOOL_OAUTH_SOCK	"oauth.sock"	/* the agent's socket for
+						   postern oauth login */
 
 /*
  * Directory and file modes (install hook, agent, drop and the queue tools

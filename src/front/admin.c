@@ -15,7 +15,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +26,7 @@
 #include "front.h"
 #include "input.h"
 #include "log.h"
+#include "oauthreq.h"
 #include "qid.h"
 #include "rcpt.h"
 #include "submission.h"
@@ -59,8 +59,9 @@ admin_usage(FILE *f)
 	    "  oauth login RELAY\n"
 	    "                   get and store an OAuth2 refresh token for "
 	    "RELAY\n"
-	    "                   (its number or host; root or the group "
-	    POSTERN_GROUP "; runs posternd)\n"
+	    "                   (its number or host; root runs posternd, "
+	    "the group\n"
+	    "                   " POSTERN_GROUP " asks the running agent)\n"
 	    "  newaliases       validate the aliases file (also: sendmail "
 	    "-bi)\n"
 	    "  sendmail ARGS    the sendmail command line\n"
@@ -249,31 +250,11 @@ admin_check(int argc, char **argv)
 	return EX_UNAVAILABLE;
 }
 
-/* admin_in_group - is the caller root or in the agent's group */
-static bool
-admin_in_group(void)
-{
-	struct group	*gr = getgrnam(POSTERN_GROUP);
-	gid_t		 groups[256];
-	int		 n, i;
-
-	if (geteuid() == 0 || getuid() == 0)
-		return true;
-	if (gr == NULL)
-		return false;
-	if (getegid() == gr->gr_gid || getgid() == gr->gr_gid)
-		return true;
-	n = getgroups((int)ARRAY_SIZE(groups), groups);
-	for (i = 0; i < n; i++)
-		if (groups[i] == gr->gr_gid)
-			return true;
-	return false;
-}
-
 /*
  * admin_oauth - `postern oauth login RELAY`: the HTTPS and JSON work
- * happens in the agent's program (posternd --oauth-login), as the
- * agent's user; this program links neither.  Root or the agent's group.
+ * happens in the agent's program, as the agent's user; this program
+ * links neither.  Root execs posternd --oauth-login; anyone else asks
+ * the running agent (oauthreq.c), which serves only its group.
  */
 static int
 admin_oauth(int argc, char **argv)
@@ -298,12 +279,6 @@ admin_oauth(int argc, char **argv)
 		    "(RELAY: its number in postern.conf, or its host)");
 		return EX_USAGE;
 	}
-	if (!admin_in_group()) {
-		log_error("oauth login: run it as root or as a member of the "
-		    "group %s (the refresh token is the agent's)",
-		    POSTERN_GROUP);
-		return EX_NOPERM;
-	}
 	buf_init(&err, ADMIN_ERR_MAX);
 	args[n++] = "posternd";
 	args[n++] = "--oauth-login";
@@ -325,6 +300,14 @@ admin_oauth(int argc, char **argv)
 		buf_free(&err);
 		free(checked);
 		return EX_CONFIG;
+	}
+	if (geteuid() != 0 && getuid() != 0) {
+		/* the secret and the token file are the agent's: it works */
+		rc = oauthreq_login(&c, relay);
+		conf_free(&c);
+		buf_free(&err);
+		free(checked);
+		return rc;
 	}
 	agent = c.agent_program;
 	fflush(NULL);
