@@ -311,7 +311,9 @@ RB=$T/rootbuild
 RETC=$T/retc
 RSPOOL=$T/rspool
 mkdir -p "$RB" "$RETC"
-if ! (cd "$RB" && "$top_srcdir/configure" -q --with-user="$U1" \
+private_cc
+if ! (cd "$RB" && "$top_srcdir/configure" -q CC="$PRIVATE_CC" \
+    --with-user="$U1" \
     --with-group="$U1" --with-drop-group="$U2" --with-confdir="$RETC" \
     --with-spooldir="$RSPOOL" \
     >"$RB/build.log" 2>&1 && make -j4 src/posternd src/postern-drop \

@@ -193,6 +193,24 @@ need_root() {
 }
 
 # need_cmd CMD... - skip the whole script unless every CMD is installed
+# private_cc - set PRIVATE_CC, the compiler for a private copy of the
+# sources that a test configures and builds itself (the set-group-id
+# installs of sgid.sh, agent-ops.sh's copy for the test users): through
+# ccache when it is installed, with one cache for the whole run.  A run
+# builds such copies a dozen times and they differ only in the -D paths
+# of a few files, so all but the first compile mostly come from the
+# cache (the build directory is left out of the hash: each copy has its
+# own).  Call it in the shell that builds (it exports ccache's settings).
+private_cc() {
+	PRIVATE_CC=${CC:-gcc}
+	if command -v ccache >/dev/null 2>&1; then
+		CCACHE_DIR=${POSTERN_CCACHE_DIR:-${TMPDIR:-/tmp}/postern-ccache}
+		CCACHE_NOHASHDIR=1
+		export CCACHE_DIR CCACHE_NOHASHDIR
+		PRIVATE_CC="ccache $PRIVATE_CC"
+	fi
+}
+
 need_cmd() {
 	for _nc in "$@"; do
 		command -v "$_nc" >/dev/null 2>&1 ||

@@ -83,9 +83,10 @@ sgid_install() {
 	    SG_DROP SG_POSTERND SG_GROUP SG_DROP_GROUP
 	mkdir -p "$T/build" "$T/etc" || bail_out "mkdir $T/build"
 	# a clean make environment: not the jobserver of the calling `make check`
+	private_cc
 	if ! (cd "$T/build" &&
 	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-		"$top_srcdir/configure" -q --prefix="$SG_PREFIX" \
+		"$top_srcdir/configure" -q CC="$PRIVATE_CC" --prefix="$SG_PREFIX" \
 		--with-confdir="$T/etc" --with-spooldir="$SG_SPOOL" \
 		--with-user="$_sg_agent" --with-group="$_sg_group" \
 		--with-drop-group="$_sg_dgroup" &&
