@@ -8,47 +8,33 @@
 # ones it does call, so a stripped binary cannot pass by showing nothing.
 # TAP.
 set -u
-: "${top_builddir:=$(pwd)}"
+. "$top_srcdir/tests/lib/common.sh"
 DROP=$top_builddir/src/postern-drop
-if [ ! -x "$DROP" ]; then
-	echo "1..0 # SKIP $DROP not built"
-	exit 0
-fi
-if ! command -v nm >/dev/null 2>&1; then
-	echo "1..0 # SKIP nm not found (binutils)"
-	exit 0
-fi
+[ -x "$DROP" ] || skip_all "$DROP not built"
+command -v nm >/dev/null 2>&1 || skip_all "nm not found (binutils)"
 syms=$(nm --defined-only "$DROP" 2>/dev/null | awk 'NF == 3 { print $3 }')
-if [ -z "$syms" ]; then
-	echo "1..0 # SKIP $DROP has no symbol table (stripped)"
-	exit 0
-fi
-n=0
-failed=0
+[ -n "$syms" ] || skip_all "$DROP has no symbol table (stripped)"
 
-ok() {	# ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
+# has SYMBOL - postern-drop defines SYMBOL
+has() {
+	echo "$syms" | grep -qx "$1"
+}
+# none PREFIX - postern-drop defines no symbol starting with PREFIX
+none() {
+	! echo "$syms" | grep -q "^$1"
 }
 
 # what it runs: the request parser, the queue-file writer, the loader
 for s in main envelope_parse_request envelope_write conf_load_flags \
     header_date qid_generate; do
-	echo "$syms" | grep -qx "$s"
-	ok $? "links $s (it calls it)"
+	ok "links $s (it calls it)" has "$s"
 done
 
 # what it must never link: symbol prefix, and the module it belongs to
 while read -r prefix what; do
 	[ -n "$prefix" ] || continue
 	found=$(echo "$syms" | grep "^$prefix" | head -3 | tr '\n' ' ')
-	[ -z "$found" ]
-	ok $? "does not link $what ($prefix*)${found:+: $found}"
+	ok "does not link $what ($prefix*)${found:+: $found}" none "$prefix"
 done <<'LIST'
 conf_dump		the configuration dump (confdump.c)
 conf_load_secrets	the secrets file (confsecrets.c)
@@ -71,5 +57,4 @@ gnutls_			GnuTLS
 sasl_			Cyrus SASL
 LIST
 
-echo "1..$n"
-[ $failed -eq 0 ]
+done_testing

@@ -5,23 +5,8 @@
 # (readelf: no NEEDED entry for them), and posternd does, so a build
 # that dropped them cannot pass by showing nothing.  TAP.
 set -u
-: "${top_builddir:=$(pwd)}"
-if ! command -v readelf >/dev/null 2>&1; then
-	echo "1..0 # SKIP readelf not found (binutils)"
-	exit 0
-fi
-n=0
-failed=0
-
-ok() {	# ok COND-STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$top_srcdir/tests/lib/common.sh"
+command -v readelf >/dev/null 2>&1 || skip_all "readelf not found (binutils)"
 
 # needs PROGRAM LIB - does PROGRAM have a NEEDED entry for libLIB?
 needs() {
@@ -29,19 +14,18 @@ needs() {
 	    grep -q "NEEDED.*\\[lib$2[.-]"
 }
 
+# needs_not PROGRAM LIB - no NEEDED entry for libLIB in PROGRAM
+needs_not() {
+	! needs "$1" "$2"
+}
+
 for p in postern postern-drop posternd; do
-	if [ ! -x "$top_builddir/src/$p" ]; then
-		echo "1..0 # SKIP src/$p not built"
-		exit 0
-	fi
+	[ -x "$top_builddir/src/$p" ] || skip_all "src/$p not built"
 done
 for lib in curl json-c; do
 	for p in postern postern-drop; do
-		needs "$p" "$lib"
-		ok $((! $?)) "$p does not link lib$lib"
+		ok "$p does not link lib$lib" needs_not "$p" "$lib"
 	done
-	needs posternd "$lib"
-	ok $? "posternd links lib$lib"
+	ok "posternd links lib$lib" needs posternd "$lib"
 done
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing
