@@ -184,8 +184,12 @@ oauth_http_setup(CURL *h, const struct oauth_request *q, struct buf *body,
 	OAUTH_SET(CURLOPT_NOSIGNAL, 1L);
 	OAUTH_SET(CURLOPT_SSL_VERIFYPEER, 1L);
 	OAUTH_SET(CURLOPT_SSL_VERIFYHOST, 2L);
-	if (q->ca_file != NULL)
+	if (q->ca_file != NULL) {
+		/* instead of the system's CAs, not beside them: libcurl's
+		 * built-in CA directory would otherwise stay trusted too */
 		OAUTH_SET(CURLOPT_CAINFO, q->ca_file);
+		OAUTH_SET(CURLOPT_CAPATH, NULL);
+	}
 	OAUTH_SET(CURLOPT_CONNECTTIMEOUT_MS, q->connect_ms);
 	OAUTH_SET(CURLOPT_TIMEOUT_MS, q->total_ms);
 	OAUTH_SET(CURLOPT_POSTFIELDS, q->form.data != NULL ? q->form.data :

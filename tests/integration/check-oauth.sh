@@ -161,6 +161,27 @@ like "$(tr '\n' ' ' <"$T/out")" \
 smarthost_stop
 sh_ms
 
+# ------------------------------------------- oauth_ca_file, and only that
+# oauth_ca_file replaces the system's CAs (postern.conf(5)): libcurl's
+# built-in CA directory (/etc/ssl/certs on Debian) must not be read too
+if command -v strace >/dev/null 2>&1; then
+	agent_spool
+	ms_conf
+	# strace runs as the checking user (it traces its own child), so
+	# its output goes to a directory that user may write
+	mkdir -p -m 1777 "$T/strace"
+	$AS strace -f -qq -e trace=open,openat -o "$T/strace/trace" \
+	    timeout 60 "$POSTERN" check --no-dns -C "$CONF" \
+	    >"$T/out" 2>"$T/err"
+	like "$(cat "$T/strace/trace")" "\"$C/ca.pem\"" \
+	    "oauth_ca_file: the token request reads it"
+	is "$(grep -c '"/etc/ssl/certs' "$T/strace/trace")" 0 \
+	    "oauth_ca_file: no file of the system's CA directory is read"
+else
+	skip "strace not installed"
+	skip "strace not installed"
+fi
+
 # ---------------------------------------------------------------- down
 agent_spool
 dead=$(free_port)
