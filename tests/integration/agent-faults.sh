@@ -164,15 +164,16 @@ if text not in parts[0].get_payload(decode=True).decode("utf-8", "replace"):
 print("ok")
 PY
 
-# copies DIR ADDR - how many messages to ADDR the smarthost accepted
+# copies DIR ADDR - how many messages to ADDR the smarthost accepted (the
+# recipients of each complete message, NNNN.json, are in NNNN.rcpt; a
+# shell loop: this runs twice per case and check)
 copies() {
-	/usr/bin/python3 - "$1" "$2" <<'PY'
-import glob, json, sys
-n = 0
-for f in glob.glob(sys.argv[1] + "/[0-9][0-9][0-9][0-9].json"):
-    n += json.load(open(f))["rcpt_tos"].count(sys.argv[2])
-print(n)
-PY
+	_cp_n=0
+	for _cp in "$1"/[0-9][0-9][0-9][0-9].json; do
+		[ -f "$_cp" ] || continue
+		_cp_n=$((_cp_n + $(grep -cxF -e "$2" "${_cp%.json}.rcpt")))
+	done
+	echo "$_cp_n"
 }
 
 # dsn_files DIR - the .eml files of null-sender messages (DSNs) in DIR

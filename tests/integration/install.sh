@@ -25,13 +25,14 @@ tmpdir_make
 # $T/make.sh defines build and mk, for this shell and for the shells run
 # as the test user (functions do not pass through setpriv)
 cat >"$T/make.sh" <<'MAKESH'
-# build DIR ARGS... - configure in DIR (as the current user) and make
+# build DIR ARGS... - configure $SRC in DIR (as the current user) and
+# make; with $BUILD_CC as the compiler when it is set
 build() {
 	_b_dir=$1
 	shift
 	(cd "$_b_dir" &&
 	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
-		"$SRC/configure" -q "$@" &&
+		"$SRC/configure" -q ${BUILD_CC:+"CC=$BUILD_CC"} "$@" &&
 	    env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES \
 		make -s -j2) >"$_b_dir.log" 2>&1
 }
@@ -165,9 +166,16 @@ if [ "$(id -u)" -eq 0 ]; then
 	P=$T/rprefix
 	S=$P/spool
 	mkdir -p "$R"
-	build "$R" --prefix="$P" --with-spooldir="$S" \
-	    --with-confdir="$P/etc" --with-user="$AGENT" --with-group="$G" \
-	    --with-drop-group="$DG" && mk "$R" install
+	# root reads the sources where they are, and compiles through the
+	# run's cache, like the other private copies (tests/lib/sgid.sh)
+	private_cc
+	(
+		SRC=$top_srcdir
+		BUILD_CC=$PRIVATE_CC
+		build "$R" --prefix="$P" --with-spooldir="$S" \
+		    --with-confdir="$P/etc" --with-user="$AGENT" \
+		    --with-group="$G" --with-drop-group="$DG"
+	) && mk "$R" install
 	is "$?" 0 "root: make install succeeds"
 	is "$(stat -c '%a %G' "$P/sbin/postern-drop")" "2755 $DG" \
 	    "root: postern-drop is set-group-id $DG"

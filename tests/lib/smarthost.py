@@ -9,7 +9,8 @@ gives ::1 and 127.0.0.1);
 AUTH PLAIN/LOGIN (aiosmtpd built-ins) plus CRAM-MD5, XOAUTH2 and OAUTHBEARER
 (here), a fault plan applied per SMTP stage, and the record of what arrived:
 OUTDIR/NNNN.eml (the exact DATA bytes after dot-unstuffing, CRLF as sent),
-OUTDIR/NNNN.json (envelope, raw ESMTP parameters, TLS, AUTH user) and
+OUTDIR/NNNN.json (envelope, raw ESMTP parameters, TLS, AUTH user),
+OUTDIR/NNNN.rcpt (the envelope's recipients, one a line, for the shell) and
 OUTDIR/transcript.log ("PORT C: line" for every command received, "PORT S:"
 for every reply line, "PORT --" for events).  The .json is written last and
 atomically, so counting *.json counts complete messages.
@@ -280,6 +281,8 @@ class State:
             f.write(data)
         os.rename(base + ".eml.tmp", base + ".eml")
         meta["number"] = self.count
+        with open(base + ".rcpt", "w", encoding="utf-8") as f:
+            f.write("".join(r + "\n" for r in meta.get("rcpt_tos", [])))
         with open(base + ".json.tmp", "w", encoding="utf-8") as f:
             json.dump(meta, f, indent=1, sort_keys=True)
             f.write("\n")
