@@ -14,6 +14,7 @@
  * posternd.c only.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <limits.h>

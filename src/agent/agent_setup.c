@@ -13,6 +13,7 @@
  * the agent's user owns.  Calls no other agent_*.c file.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -15,6 +15,7 @@
  * secret.  RFCs 5321, 3207, 4954, 8259 (JSON).
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <getopt.h>

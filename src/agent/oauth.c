@@ -16,6 +16,7 @@
  * session.c (oauth_drop); the agent configures it at start and reload.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

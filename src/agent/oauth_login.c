@@ -22,6 +22,7 @@
  * code and where the token went.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

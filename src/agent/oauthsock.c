@@ -28,6 +28,7 @@
  * client anything but the relay's name into a command line.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

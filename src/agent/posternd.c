@@ -18,6 +18,7 @@
  * nothing but main(): no logic of its own.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -10,6 +10,7 @@
  * failed attempt.  Calls queue_sched.c's back-off only.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -10,6 +10,7 @@
  * password.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -13,6 +13,7 @@
  * check --send-test queues its message here first (submission.c).
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <stdio.h>

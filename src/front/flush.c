@@ -12,6 +12,7 @@
  * queue file.  It calls no other entry point of the front end.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -11,6 +11,7 @@
  * no ring.  Runs as the invoking user and never writes anything.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <stdbool.h>
 #include <stdlib.h>

@@ -10,6 +10,7 @@
  * spool itself nor print an answer the agent did not accept ("ok").
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <poll.h>

@@ -28,6 +28,7 @@
  * (ownq.c).
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -11,6 +11,7 @@
  * with a piece missing would read as the truth), never changes the spool.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -13,6 +13,7 @@
  * queue file, never writes, never links GnuTLS or SASL.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <dirent.h>
 #include <errno.h>

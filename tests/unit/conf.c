@@ -5,6 +5,7 @@
  * origins and conf_dump; secrets-file permission and format checks.
  */
 #include "config.h"
+#include "postern-paths.h"
 
 #include <errno.h>
 #include <fcntl.h>
