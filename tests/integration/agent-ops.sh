@@ -318,9 +318,11 @@ if ! (cd "$RB" && "$top_srcdir/configure" -q CC="$PRIVATE_CC" \
     --with-spooldir="$RSPOOL" \
     >"$RB/build.log" 2>&1 && make -j4 src/posternd src/postern-drop \
     >>"$RB/build.log" 2>&1); then
+	# a failed build is a failure of the tree, not a missing tool: it
+	# once hid here as 14 skips (make src/posternd before
+	# postern-paths.h existed)
 	tail -20 "$RB/build.log" | sed 's/^/# /'
-	skip "cannot build a second copy for the test users" 14
-	done_testing
+	bail_out "configure or make of the second copy for the test users failed"
 fi
 smarthost_start "$T/sh7" $SMARTOPTS || bail_out "smarthost did not start"
 SPOOL=$RSPOOL
