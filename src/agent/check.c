@@ -56,14 +56,6 @@ check_secrets_owner(char *name, size_t size)
 	return geteuid();
 }
 
-/* check_needs_secret - a relay that takes its password from the file */
-static bool
-check_needs_secret(const struct conf_relay *r)
-{
-	return r->user != NULL && r->password_command == NULL &&
-	    r->token_command == NULL;
-}
-
 /* check_secrets - load the relay passwords, with the agent's rules */
 static void
 check_secrets(struct check *ck)
@@ -73,13 +65,10 @@ check_secrets(struct check *ck)
 	char		 owner_name[64], hint[CHECK_TEXT_MAX];
 	const char	*path = ck->conf.secrets_file;
 	uid_t		 owner;
-	size_t		 i;
-	bool		 need = false;
 	int64_t		 t0 = now_ms();
 
-	for (i = 0; i < ck->conf.nrelays; i++)
-		need |= check_needs_secret(&ck->conf.relays[i]);
-	if (!need) {
+	/* the agent's rule (conf_secrets_needed), not a copy of it */
+	if (!conf_secrets_needed(&ck->conf)) {
 		ck->secrets_ok = true;
 		return;
 	}
@@ -88,8 +77,8 @@ check_secrets(struct check *ck)
 	if (conf_load_secrets_as(&ck->conf, owner, &err) == 0) {
 		ck->secrets_ok = true;
 		check_report(ck, CK_SECRETS, CHECK_OK, check_ms(t0), NULL,
-		    NULL, "%s: owned by %s, mode 600, a password for every "
-		    "relay with a user", path, owner_name);
+		    NULL, "%s: owned by %s, mode 600, a secret for every "
+		    "relay that takes one from it", path, owner_name);
 		buf_free(&err);
 		return;
 	}

@@ -232,6 +232,15 @@ int	conf_load_secrets(struct conf *c, struct buf *err);
 int	conf_load_secrets_as(struct conf *c, uid_t owner, struct buf *err);
 
 /*
+ * conf_secrets_needed - whether conf_load_secrets reads the secrets file
+ * for c: a relay takes its password or client secret from it, or a
+ * refresh_token relay's optional client secret is there (the file
+ * exists).  Relays with password_command, token_command, a certificate
+ * or a service account key need none.
+ */
+bool	conf_secrets_needed(const struct conf *c);
+
+/*
  * conf_dump - append the effective configuration to out: [section]
  * headers, then one "key = value  # ORIGIN" line per key in table order
  * (ORIGIN is "default", "FILE:LINE" or "preset NAME"; unset optional

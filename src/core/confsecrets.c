@@ -66,6 +66,23 @@ conf_wants_secret(const struct conf_relay *r)
 	    (r->user != NULL && r->oauth_flow == CONF_OAUTH_REFRESH_TOKEN);
 }
 
+/* conf_secrets_needed - see conf.h */
+bool
+conf_secrets_needed(const struct conf *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nrelays; i++)
+		if (conf_needs_secret(&c->relays[i]))
+			return true;
+	/* an optional client secret: the file counts only when it is there */
+	for (i = 0; i < c->nrelays; i++)
+		if (conf_wants_secret(&c->relays[i]) &&
+		    access(c->secrets_file, F_OK) == 0)
+			return true;
+	return false;
+}
+
 /*
  * conf_secret_match - how well "HOST[:PORT]" names relay r: 2 host and
  * port, 1 host alone, 0 not at all.  "[addr]:port" for IPv6 literals.
@@ -303,16 +320,8 @@ conf_load_secrets_as(struct conf *c, uid_t owner, struct buf *err)
 	const char		*path = c->secrets_file;
 	size_t			 i;
 	int			 fd = -1, rc;
-	bool			 need = false;
 
-	for (i = 0; i < c->nrelays; i++)
-		need |= conf_needs_secret(&c->relays[i]);
-	/* an optional client secret: read the file only when it is there */
-	for (i = 0; i < c->nrelays && !need; i++)
-		if (conf_wants_secret(&c->relays[i]) &&
-		    access(path, F_OK) == 0)
-			need = true;
-	if (!need)
+	if (!conf_secrets_needed(c))
 		return 0;
 	s = xcalloc(1, sizeof(*s));
 	s->p.c = c;

@@ -117,6 +117,15 @@ agent_spool
 g_conf
 ck
 is "$rc" 0 "Google refresh_token: exit 0"
+# a refresh token without a client secret takes nothing from the secrets
+# file: the check reads none and vouches for none (it once said "FILE:
+# owned by ..., mode 600" of a file that was not there)
+agent_spool
+rt_conf
+rm -f "$SECRETS"
+ck
+unlike "$(cat "$T/out")" "secrets|$SECRETS" \
+    "refresh_token, no secrets file: no secrets step"
 
 # ---------------------------------------------------------------- errors
 expect "AADSTS7000215" ms_conf AADSTS7000215 \
