@@ -317,9 +317,9 @@ oauth_shared_drop(const struct conf_relay *r)
 		log_warn("unlink %s", path);
 }
 
-/* oauth_drop - the server refused r's token */
+/* oauth_forget_token - see oauth.h */
 void
-oauth_drop(const struct conf_relay *r)
+oauth_forget_token(const struct conf_relay *r)
 {
 	struct oauth_cached	*e = oauth_slot(r);
 	char			 key[sizeof(e->relay)];
@@ -328,6 +328,13 @@ oauth_drop(const struct conf_relay *r)
 	oauth_forget(e);
 	(void)str_copy(e->relay, key, sizeof(e->relay));
 	oauth_shared_drop(r);
+}
+
+/* oauth_drop - the server refused r's token */
+void
+oauth_drop(const struct conf_relay *r)
+{
+	oauth_forget_token(r);
 	log_info("relay %s: OAuth2 access token dropped (refused by the "
 	    "server); the next session asks for a new one", r->name);
 }

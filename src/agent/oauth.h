@@ -82,9 +82,15 @@ int	oauth_probe(const struct conf_relay *r, struct oauth_status *st,
 const char *oauth_auth_advice(int code, const char *enh, const char *text);
 
 /*
- * oauth_drop - forget relay r's access token, in memory and in the
- * shared file (the SMTP server refused it): the next oauth_token asks
- * the endpoint.  Never touches the refresh token.
+ * oauth_forget_token - forget relay r's access token, in memory and in
+ * the shared file, silently: the next oauth_token asks the endpoint.
+ * Never touches the refresh token.  For a new login's refresh token.
+ */
+void	oauth_forget_token(const struct conf_relay *r);
+
+/*
+ * oauth_drop - oauth_forget_token, and log why: the SMTP server refused
+ * the token.
  */
 void	oauth_drop(const struct conf_relay *r);
 

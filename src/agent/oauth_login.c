@@ -106,7 +106,8 @@ login_save(struct login *l)
 		    why.text : "path too long");
 		return EX_CANTCREAT;
 	}
-	oauth_drop(l->r);
+	/* the old grant's access token goes with it: no server refused it */
+	oauth_forget_token(l->r);
 	printf("refresh token for %s saved in %s (mode 600); posternd uses "
 	    "it from its next token request\n", l->r->name, path);
 	return EX_OK;

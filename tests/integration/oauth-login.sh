@@ -102,6 +102,8 @@ like "$(cat "$T/out")" \
     "device code: the page and the code printed"
 like "$(cat "$T/out")" "saved in $RF \\(mode 600\\)" \
     "device code: says where the token went"
+unlike "$(cat "$T/out")" "refused by the server" \
+    "device code: no server refused a token (the old one is dropped quietly)"
 like "$(cat "$RF" 2>/dev/null)" '^rt-' \
     "device code: the refresh token is in the file"
 is "$(stat -c %a "$RF")" 600 "device code: mode 600"
