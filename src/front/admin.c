@@ -153,6 +153,36 @@ out:
 }
 
 /*
+ * admin_agent_config - "-C FILE" onto the agent's command line args[*n]
+ * when a configuration was given, checked for the real uid first
+ * (confpath.c: -C from anyone but root never runs an agent_program it
+ * names); *checked is the path to use (NULL: none given; the caller
+ * frees it).  -1, logged, when the path is refused.
+ */
+static int
+admin_agent_config(const char *config, char **checked, const char **args,
+    size_t *n)
+{
+	struct buf	err;
+	int		rc = 0;
+
+	*checked = NULL;
+	if (config == NULL)
+		return 0;
+	buf_init(&err, ADMIN_ERR_MAX);
+	if (confpath_check(config, CONFDIR "/postern.conf", checked,
+	    &err) == -1) {
+		log_error("%s", buf_cstr(&err));
+		rc = -1;
+	} else {
+		args[(*n)++] = "-C";
+		args[(*n)++] = *checked;
+	}
+	buf_free(&err);
+	return rc;
+}
+
+/*
  * admin_check - `postern check`: this program links neither GnuTLS nor
  * SASL, so the diagnosis runs in the agent (posternd --check, see
  * doc/check.md).  With --send-test the message is queued here first,
@@ -201,20 +231,12 @@ admin_check(int argc, char **argv)
 			return EX_USAGE;
 		}
 	}
+	if (admin_agent_config(config, &checked, args, &n) == -1)
+		return EX_USAGE;
+	if (checked != NULL)
+		config = checked;
 	/* a broken configuration is the agent's first step to report */
 	buf_init(&err, ADMIN_ERR_MAX);
-	/* -C from anyone but root: never run an agent_program it names */
-	if (config != NULL) {
-		if (confpath_check(config, CONFDIR "/postern.conf", &checked,
-		    &err) == -1) {
-			log_error("%s", buf_cstr(&err));
-			buf_free(&err);
-			return EX_USAGE;
-		}
-		config = checked;
-		args[n++] = "-C";
-		args[n++] = config;
-	}
 	loaded = conf_load(&c, config != NULL ? config : CONFDIR
 	    "/postern.conf", false, &err) == 0;
 	agent = loaded ? c.agent_program : SBINDIR "/posternd";
@@ -280,21 +302,13 @@ admin_oauth(int argc, char **argv)
 		    "(RELAY: its number in postern.conf, or its host)");
 		return EX_USAGE;
 	}
-	buf_init(&err, ADMIN_ERR_MAX);
 	args[n++] = "posternd";
 	args[n++] = "--oauth-login";
 	args[n++] = relay;
-	if (config != NULL) {
-		if (confpath_check(config, CONFDIR "/postern.conf", &checked,
-		    &err) == -1) {
-			log_error("%s", buf_cstr(&err));
-			buf_free(&err);
-			return EX_USAGE;
-		}
-		args[n++] = "-C";
-		args[n++] = checked;
-	}
+	if (admin_agent_config(config, &checked, args, &n) == -1)
+		return EX_USAGE;
 	args[n] = NULL;
+	buf_init(&err, ADMIN_ERR_MAX);
 	if (conf_load(&c, checked != NULL ? checked : CONFDIR
 	    "/postern.conf", false, &err) == -1) {
 		log_error("%s", buf_cstr(&err));
